@@ -1,0 +1,14 @@
+# The two set-up commands of the README. Both are idempotent.
+.PHONY: run test stop lint
+
+run:  ## start the service on http://127.0.0.1:8000 with a local PostGIS and demo data
+	bash scripts/dev.sh run
+
+test:  ## run the whole test suite against a fresh local test database
+	bash scripts/dev.sh test
+
+stop:  ## stop the project-local PostgreSQL cluster
+	bash scripts/dev.sh stop
+
+lint:
+	.venv/bin/ruff check app spatial layers migrations tests

@@ -1,0 +1,87 @@
+"""Shared request dependencies: settings, paging, output CRS and the upload body."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from app.errors import UnsupportedMediaTypeError
+from app.settings import Settings, get_settings
+from spatial.crs import OUTPUT_SRIDS, parse_output_crs
+from spatial.errors import PayloadTooLargeError
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+GEOJSON_MEDIA_TYPES = {"application/json", "application/geo+json", "text/plain", ""}
+
+
+@dataclass(frozen=True)
+class Page:
+    """limit/offset paging parameters, already checked against the settings."""
+
+    limit: int
+    offset: int
+
+
+def page_params(
+    settings: SettingsDep,
+    limit: Annotated[int | None, Query(ge=1, description="items per page")] = None,
+    offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+) -> Page:
+    """Read limit/offset, defaulting and capping the limit from the settings."""
+    chosen = settings.default_page_limit if limit is None else limit
+    return Page(limit=min(chosen, settings.max_page_limit), offset=offset)
+
+
+PageDep = Annotated[Page, Depends(page_params)]
+
+
+@dataclass(frozen=True)
+class OutputCrs:
+    """The CRS a GeoJSON response is written in."""
+
+    label: str
+    srid: int
+
+
+def output_crs(
+    crs: Annotated[
+        str | None,
+        Query(
+            description="output CRS: CRS84 (default, RFC 7946), EPSG:25832 or EPSG:25833 "
+            "(also as OGC URI)",
+            examples=list(OUTPUT_SRIDS),
+        ),
+    ] = None,
+) -> OutputCrs:
+    """Resolve the `crs` query parameter."""
+    label, srid = parse_output_crs(crs)
+    return OutputCrs(label, srid)
+
+
+OutputCrsDep = Annotated[OutputCrs, Depends(output_crs)]
+
+
+async def geojson_body(request: Request, settings: SettingsDep) -> bytes:
+    """Read the raw upload body, refusing it as soon as it exceeds the size limit."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in GEOJSON_MEDIA_TYPES:
+        raise UnsupportedMediaTypeError(
+            f"content type '{media_type}' is not supported here; send GeoJSON as "
+            "application/geo+json or application/json"
+        )
+    limit = settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLargeError(f"body is {int(declared)} bytes; the limit is {limit} bytes")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError(f"body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+GeoJSONBodyDep = Annotated[bytes, Depends(geojson_body)]

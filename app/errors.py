@@ -1,0 +1,112 @@
+"""The one place where domain errors become RFC 7807 problem responses."""
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from spatial.errors import (
+    ArealsjekkError,
+    InvalidInputError,
+    MalformedInputError,
+    NotFoundError,
+    PayloadTooLargeError,
+    Problem,
+    UnsupportedCRSError,
+)
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://arealsjekk.no/problems/"
+
+
+class UnsupportedMediaTypeError(ArealsjekkError):
+    """The request body has a content type the endpoint cannot read."""
+
+
+class ServiceNotReadyError(ArealsjekkError):
+    """Base data the request needs (e.g. municipality boundaries) are not loaded."""
+
+
+# Checked in order, so subclasses must come before their bases.
+STATUS_BY_ERROR: list[tuple[type[ArealsjekkError], int, str]] = [
+    (NotFoundError, 404, "not-found"),
+    (MalformedInputError, 400, "malformed-input"),
+    (InvalidInputError, 422, "invalid-input"),
+    (UnsupportedCRSError, 422, "unsupported-crs"),
+    (PayloadTooLargeError, 413, "payload-too-large"),
+    (UnsupportedMediaTypeError, 415, "unsupported-media-type"),
+    (ServiceNotReadyError, 503, "service-not-ready"),
+    (ArealsjekkError, 400, "bad-request"),
+]
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    slug: str,
+    instance: str | None = None,
+    problems: list[Problem] | None = None,
+) -> JSONResponse:
+    """Build an RFC 7807 problem+json response."""
+    body: dict[str, object] = {
+        "type": PROBLEM_TYPE_BASE + slug,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if problems:
+        body["problems"] = [p.as_dict() for p in problems]
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _status_for(exc: ArealsjekkError) -> tuple[int, str]:
+    for error_type, status, slug in STATUS_BY_ERROR:
+        if isinstance(exc, error_type):
+            return status, slug
+    return 400, "bad-request"
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ArealsjekkError)
+    status, slug = _status_for(exc)
+    return problem_response(status, exc.detail, slug, request.url.path, exc.problems)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        Problem(err["msg"], field=".".join(str(part) for part in err["loc"]))
+        for err in exc.errors()
+    ]
+    detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
+    return problem_response(422, detail, "invalid-parameter", request.url.path, problems)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    slug = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-")
+    response = problem_response(exc.status_code, str(exc.detail), slug, request.url.path)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # Never echo the exception text: it can contain SQL, paths or data of other users.
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(500, "internal error; it has been logged", "internal-error")
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    """Register the problem-details handlers on the app."""
+    app.add_exception_handler(ArealsjekkError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

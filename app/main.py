@@ -1,0 +1,48 @@
+"""The FastAPI application."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import __version__
+from app.db import get_engine
+from app.errors import add_exception_handlers
+from app.routers import health, municipalities, proposals
+
+DESCRIPTION = """
+Arealsjekk checks municipal land-use plan proposals in Buskerud against the regional
+land-use guidelines of *Buskerudplanen* (chapter 6).
+
+Errors are RFC 7807 problem details (`application/problem+json`); input errors list
+every problem with the feature it concerns. GeoJSON is CRS84 unless `crs` asks otherwise.
+
+Municipality boundaries © Kartverket, CC BY 4.0.
+"""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Release the connection pool on shutdown."""
+    yield
+    get_engine().dispose()
+
+
+def create_app() -> FastAPI:
+    """Build the application with its routers and error handlers."""
+    app = FastAPI(
+        title="Arealsjekk",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+    )
+    add_exception_handlers(app)
+    app.include_router(health.router)
+    app.include_router(municipalities.router)
+    app.include_router(proposals.router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,147 @@
+"""ORM models: the tables Alembic migrates and the service reads and writes."""
+
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from spatial.crs import CANONICAL_SRID
+
+
+def _area_geometry() -> Geometry:
+    # Indexes are declared explicitly below (and in the migration) so that every
+    # spatial index has a name we chose and appears in review.
+    return Geometry("MULTIPOLYGON", srid=CANONICAL_SRID, spatial_index=False)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of all tables."""
+
+
+class MunicipalityOrm(Base):
+    """One of Buskerud's municipalities (2024 boundaries)."""
+
+    __tablename__ = "municipality"
+
+    kommunenummer: Mapped[str] = mapped_column(String(4), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    region: Mapped[str] = mapped_column(Text)
+    centrality_class: Mapped[int] = mapped_column(SmallInteger)
+    source: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    geom: Mapped[Any] = mapped_column(_area_geometry())
+
+    __table_args__ = (
+        CheckConstraint("kommunenummer ~ '^[0-9]{4}$'", name="ck_municipality_kommunenummer"),
+        CheckConstraint("centrality_class BETWEEN 1 AND 6", name="ck_municipality_centrality"),
+        Index("ix_municipality_geom", "geom", postgresql_using="gist"),
+    )
+
+
+class CountyOrm(Base):
+    """The county boundary, used to reject plan geometry that lies outside Buskerud."""
+
+    __tablename__ = "county"
+
+    fylkesnummer: Mapped[str] = mapped_column(String(2), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    geom: Mapped[Any] = mapped_column(_area_geometry())
+
+    __table_args__ = (Index("ix_county_geom", "geom", postgresql_using="gist"),)
+
+
+class PlanProposalOrm(Base):
+    """A plan proposal, addressed by its national plan id (kommunenummer, planidentifikasjon)."""
+
+    __tablename__ = "plan_proposal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kommunenummer: Mapped[str] = mapped_column(ForeignKey("municipality.kommunenummer"))
+    planidentifikasjon: Mapped[str] = mapped_column(String(16))
+    # Plan-level attributes as of the latest version; each version keeps its own copy.
+    plantype: Mapped[int] = mapped_column(SmallInteger)
+    planstatus: Mapped[int | None] = mapped_column(SmallInteger)
+    plannavn: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    versions: Mapped[list["ProposalVersionOrm"]] = relationship(
+        back_populates="proposal", order_by="ProposalVersionOrm.version"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("kommunenummer", "planidentifikasjon", name="uq_plan_proposal_planid"),
+    )
+
+
+class ProposalVersionOrm(Base):
+    """One upload of a proposal; uploads never overwrite earlier versions."""
+
+    __tablename__ = "proposal_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("plan_proposal.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    plantype: Mapped[int] = mapped_column(SmallInteger)
+    planstatus: Mapped[int | None] = mapped_column(SmallInteger)
+    plannavn: Mapped[str | None] = mapped_column(Text)
+    source_format: Mapped[str] = mapped_column(Text)
+    source_crs: Mapped[str] = mapped_column(Text)
+    source_filename: Mapped[str | None] = mapped_column(Text)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    feature_count: Mapped[int] = mapped_column(Integer)
+    report: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    proposal: Mapped[PlanProposalOrm] = relationship(back_populates="versions")
+
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "version", name="uq_proposal_version_number"),
+        CheckConstraint("version >= 1", name="ck_proposal_version_positive"),
+    )
+
+
+class PlanFeatureOrm(Base):
+    """An area of a proposal version: plan boundary, arealformål area or hensynssone."""
+
+    __tablename__ = "plan_feature"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("proposal_version.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    source_id: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    arealformal: Mapped[int | None] = mapped_column(SmallInteger)
+    arealbruksstatus: Mapped[int | None] = mapped_column(SmallInteger)
+    feltnavn: Mapped[str | None] = mapped_column(Text)
+    hensynssone: Mapped[int | None] = mapped_column(SmallInteger)
+    hensynssone_navn: Mapped[str | None] = mapped_column(Text)
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    geom: Mapped[Any] = mapped_column(_area_geometry())
+
+    __table_args__ = (
+        UniqueConstraint("version_id", "position", name="uq_plan_feature_position"),
+        CheckConstraint(
+            "kind IN ('planomrade', 'arealformal', 'hensynssone')", name="ck_plan_feature_kind"
+        ),
+        Index("ix_plan_feature_geom", "geom", postgresql_using="gist"),
+    )

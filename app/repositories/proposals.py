@@ -1,0 +1,206 @@
+"""Storing and reading plan proposals, their versions and features."""
+
+import hashlib
+from typing import Any
+
+from geoalchemy2.shape import from_shape
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from app.models import PlanFeatureOrm, PlanProposalOrm, ProposalVersionOrm
+from app.repositories.geojson import geometry_json
+from spatial.codelists import get_codelists, plan_level
+from spatial.crs import CANONICAL_SRID
+from spatial.errors import NotFoundError
+from spatial.plan_model import PreparedPlan
+
+
+def proposal_key(kommunenummer: str, planidentifikasjon: str) -> str:
+    """Return the public id of a proposal: the national plan id as 'kommunenummer_planid'."""
+    return f"{kommunenummer}_{planidentifikasjon}"
+
+
+def split_proposal_key(proposal_id: str) -> tuple[str, str]:
+    """Split a public proposal id into (kommunenummer, planidentifikasjon)."""
+    kommunenummer, sep, planid = proposal_id.partition("_")
+    if not sep or len(kommunenummer) != 4 or not kommunenummer.isdigit() or not planid:
+        raise NotFoundError(
+            f"'{proposal_id}' is not a proposal id; ids look like '3326_2024001' "
+            "(kommunenummer_planidentifikasjon)"
+        )
+    return kommunenummer, planid
+
+
+def store_version(
+    session: Session, plan: PreparedPlan, body: bytes, filename: str | None
+) -> ProposalVersionOrm:
+    """Store a prepared plan as the next version of its proposal, in one transaction."""
+    meta = plan.metadata
+    upsert = (
+        pg_insert(PlanProposalOrm)
+        .values(
+            kommunenummer=meta.kommunenummer,
+            planidentifikasjon=meta.planidentifikasjon,
+            plantype=meta.plantype,
+            planstatus=meta.planstatus,
+            plannavn=meta.plannavn,
+        )
+        .on_conflict_do_update(
+            constraint="uq_plan_proposal_planid",
+            set_={
+                "plantype": meta.plantype,
+                "planstatus": meta.planstatus,
+                "plannavn": meta.plannavn,
+                "updated_at": func.now(),
+            },
+        )
+        .returning(PlanProposalOrm.id)
+    )
+    # The upsert row-locks the proposal until commit, so concurrent uploads of the
+    # same plan get consecutive version numbers instead of colliding.
+    proposal_id = session.execute(upsert).scalar_one()
+    number = session.execute(
+        select(func.coalesce(func.max(ProposalVersionOrm.version), 0) + 1).where(
+            ProposalVersionOrm.proposal_id == proposal_id
+        )
+    ).scalar_one()
+    version = ProposalVersionOrm(
+        proposal_id=proposal_id,
+        version=number,
+        plantype=meta.plantype,
+        planstatus=meta.planstatus,
+        plannavn=meta.plannavn,
+        source_format=plan.source_format,
+        source_crs=plan.source_crs.label,
+        source_filename=filename,
+        content_sha256=hashlib.sha256(body).hexdigest(),
+        feature_count=len(plan.areas),
+        report=plan.report.as_dict(),
+    )
+    session.add(version)
+    session.flush()
+    session.execute(
+        insert(PlanFeatureOrm),
+        [
+            {
+                "version_id": version.id,
+                "position": area.position,
+                "source_id": area.source_id,
+                "kind": area.kind,
+                "arealformal": area.arealformal,
+                "arealbruksstatus": area.arealbruksstatus,
+                "feltnavn": area.feltnavn,
+                "hensynssone": area.hensynssone,
+                "hensynssone_navn": area.hensynssone_navn,
+                "properties": area.properties,
+                "geom": from_shape(area.geometry, srid=CANONICAL_SRID),
+            }
+            for area in plan.areas
+        ],
+    )
+    session.commit()
+    return version
+
+
+def count_proposals(session: Session, kommunenummer: str | None) -> int:
+    """Count proposals, optionally in one municipality."""
+    query = select(func.count()).select_from(PlanProposalOrm)
+    if kommunenummer:
+        query = query.where(PlanProposalOrm.kommunenummer == kommunenummer)
+    return session.execute(query).scalar_one()
+
+
+def list_proposals(
+    session: Session, kommunenummer: str | None, limit: int, offset: int
+) -> list[tuple[PlanProposalOrm, int]]:
+    """Return a page of proposals (newest upload first) with their latest version number."""
+    latest = (
+        select(func.max(ProposalVersionOrm.version))
+        .where(ProposalVersionOrm.proposal_id == PlanProposalOrm.id)
+        .scalar_subquery()
+    )
+    query = select(PlanProposalOrm, latest).order_by(
+        PlanProposalOrm.updated_at.desc(), PlanProposalOrm.id.desc()
+    )
+    if kommunenummer:
+        query = query.where(PlanProposalOrm.kommunenummer == kommunenummer)
+    rows = session.execute(query.limit(limit).offset(offset)).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def get_proposal(session: Session, proposal_id: str) -> PlanProposalOrm:
+    """Return a proposal with its versions, or raise NotFoundError."""
+    kommunenummer, planid = split_proposal_key(proposal_id)
+    proposal = session.execute(
+        select(PlanProposalOrm).where(
+            PlanProposalOrm.kommunenummer == kommunenummer,
+            PlanProposalOrm.planidentifikasjon == planid,
+        )
+    ).scalar_one_or_none()
+    if proposal is None:
+        raise NotFoundError(f"no proposal '{proposal_id}'")
+    return proposal
+
+
+def get_version(session: Session, proposal_id: str, version: int) -> ProposalVersionOrm:
+    """Return one version of a proposal, or raise NotFoundError."""
+    proposal = get_proposal(session, proposal_id)
+    found = session.execute(
+        select(ProposalVersionOrm).where(
+            ProposalVersionOrm.proposal_id == proposal.id, ProposalVersionOrm.version == version
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFoundError(f"proposal '{proposal_id}' has no version {version}")
+    return found
+
+
+def version_features(session: Session, version: ProposalVersionOrm, srid: int) -> list[dict[str, Any]]:
+    """Return a version's areas as GeoJSON features in the given SRID."""
+    codelists = get_codelists()
+    purposes = codelists.arealformal(plan_level(version.plantype))
+    rows = session.execute(
+        select(PlanFeatureOrm, geometry_json(PlanFeatureOrm.geom, srid).label("geometry"))
+        .where(PlanFeatureOrm.version_id == version.id)
+        .order_by(PlanFeatureOrm.position)
+    )
+    features = []
+    for feature, geometry in rows:
+        features.append(
+            {
+                "type": "Feature",
+                "id": feature.id,
+                "properties": {
+                    "kind": feature.kind,
+                    "position": feature.position,
+                    "source_id": feature.source_id,
+                    "arealformal": feature.arealformal,
+                    "arealformal_navn": purposes.get(feature.arealformal)
+                    if feature.arealformal
+                    else None,
+                    "arealbruksstatus": feature.arealbruksstatus,
+                    "feltnavn": feature.feltnavn,
+                    "hensynssone": feature.hensynssone,
+                    "hensynssone_beskrivelse": codelists.hensynssone.get(feature.hensynssone)
+                    if feature.hensynssone
+                    else None,
+                    "hensynssone_navn": feature.hensynssone_navn,
+                    "original_properties": feature.properties,
+                },
+                "geometry": geometry,
+            }
+        )
+    return features
+
+
+def version_area_counts(session: Session, version_id: int) -> dict[str, int]:
+    """Count a version's stored areas per kind."""
+    rows = session.execute(
+        select(PlanFeatureOrm.kind, func.count())
+        .where(PlanFeatureOrm.version_id == version_id)
+        .group_by(PlanFeatureOrm.kind)
+    )
+    counts = {"planomrade": 0, "arealformal": 0, "hensynssone": 0}
+    counts.update({kind: count for kind, count in rows})
+    return counts

@@ -1,0 +1,37 @@
+"""Liveness and readiness probes."""
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.db import get_engine
+from app.migrate import current_revision, head_revision
+from app.schemas import HealthStatus
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=HealthStatus)
+def healthz() -> HealthStatus:
+    """Answer as long as the process is up."""
+    return HealthStatus(status="ok")
+
+
+@router.get("/readyz", response_model=HealthStatus, responses={503: {"model": HealthStatus}})
+def readyz() -> JSONResponse:
+    """Answer 200 only when the database is reachable and migrated to the code's head."""
+    head = head_revision()
+    checks: dict[str, object] = {"migrations_head": head}
+    try:
+        with get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+            current = current_revision(connection)
+        checks["database"] = "reachable"
+        checks["migrations_current"] = current
+        ready = current == head
+    except SQLAlchemyError:
+        checks["database"] = "unreachable"
+        ready = False
+    status = HealthStatus(status="ready" if ready else "not ready", checks=checks)
+    return JSONResponse(status.model_dump(), status_code=200 if ready else 503)

@@ -1,0 +1,35 @@
+"""Buskerud's municipalities as GeoJSON."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from app.db import SessionDep
+from app.dependencies import OutputCrsDep
+from app.repositories import municipalities as repo
+from app.repositories.geojson import content_crs_header, feature_collection
+from app.responses import GeoJSONResponse
+
+router = APIRouter(prefix="/api/v1/municipalities", tags=["municipalities"])
+
+KommunenummerPath = Annotated[
+    str, Path(pattern=r"^\d{4}$", description="4-digit kommunenummer", examples=["3326"])
+]
+ATTRIBUTION = "© Kartverket, CC BY 4.0 (administrative boundaries 2024)"
+
+
+@router.get("", response_class=GeoJSONResponse)
+def list_municipalities(session: SessionDep, crs: OutputCrsDep) -> Any:
+    """List the 18 municipalities with region and SSB centrality class (GeoJSON)."""
+    features = repo.list_municipality_features(session, crs.srid)
+    body = feature_collection(features, crs.label, attribution=ATTRIBUTION)
+    return GeoJSONResponse(body, headers=content_crs_header(crs.label))
+
+
+@router.get("/{kommunenummer}", response_class=GeoJSONResponse)
+def get_municipality(
+    kommunenummer: KommunenummerPath, session: SessionDep, crs: OutputCrsDep
+) -> Any:
+    """Return one municipality as a GeoJSON Feature."""
+    feature = repo.get_municipality_feature(session, kommunenummer, crs.srid)
+    return GeoJSONResponse(feature, headers=content_crs_header(crs.label))

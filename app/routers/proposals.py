@@ -1,0 +1,239 @@
+"""Plan proposals: upload a version, list proposals, read versions and their areas."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+
+from app.db import SessionDep
+from app.dependencies import GeoJSONBodyDep, OutputCrsDep, PageDep, SettingsDep
+from app.errors import ServiceNotReadyError
+from app.models import PlanProposalOrm, ProposalVersionOrm
+from app.repositories import proposals as repo
+from app.repositories.geojson import content_crs_header, feature_collection
+from app.repositories.municipalities import load_boundaries
+from app.responses import GeoJSONResponse
+from app.schemas import (
+    Link,
+    ProposalPage,
+    ProposalPublic,
+    ProposalSummary,
+    UploadReportPublic,
+    VersionPublic,
+    VersionSummary,
+)
+from spatial.geojson_input import read_geojson
+from spatial.plan_input import InputLimits, prepare_plan
+
+router = APIRouter(prefix="/api/v1/proposals", tags=["proposals"])
+
+PREFIX = router.prefix
+ProposalIdPath = Annotated[
+    str,
+    Path(
+        description="national plan id: kommunenummer_planidentifikasjon",
+        examples=["3326_2024001"],
+    ),
+]
+VersionPath = Annotated[int, Path(ge=1, description="version number, from 1")]
+
+EXAMPLE_UPLOAD = {
+    "type": "FeatureCollection",
+    "plan": {
+        "kommunenummer": "3326",
+        "planidentifikasjon": "2024001",
+        "plantype": 20,
+        "planstatus": 2,
+        "plannavn": "Kommuneplanens arealdel 2024-2036",
+    },
+    "features": [
+        {
+            "type": "Feature",
+            "id": "BFR1",
+            "properties": {"arealformal": 1120, "arealbruksstatus": 2, "feltnavn": "BFR1"},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [[8.40, 60.86], [8.41, 60.86], [8.41, 60.865], [8.40, 60.865], [8.40, 60.86]]
+                ],
+            },
+        }
+    ],
+}
+UPLOAD_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "description": "A GeoJSON FeatureCollection (RFC 7946 in CRS84, or with a legacy "
+        "'crs' member naming an EPSG code). Plan attributes come from the query, an optional "
+        "'plan' member, or the plan boundary feature.",
+        "content": {
+            "application/geo+json": {"schema": {"type": "object"}, "example": EXAMPLE_UPLOAD},
+            "application/json": {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
+def _version_links(proposal_id: str, number: int) -> list[Link]:
+    base = f"{PREFIX}/{proposal_id}/versions/{number}"
+    return [
+        Link(href=base, rel="self"),
+        Link(href=f"{base}/features", rel="items", type="application/geo+json"),
+        Link(href=f"{PREFIX}/{proposal_id}", rel="collection"),
+    ]
+
+
+def _version_summary(proposal_id: str, version: ProposalVersionOrm) -> VersionSummary:
+    return VersionSummary(
+        version=version.version,
+        uploaded_at=version.uploaded_at,
+        plantype=version.plantype,
+        planstatus=version.planstatus,
+        plannavn=version.plannavn,
+        source_format=version.source_format,
+        source_crs=version.source_crs,
+        source_filename=version.source_filename,
+        content_sha256=version.content_sha256,
+        feature_count=version.feature_count,
+        links=_version_links(proposal_id, version.version),
+    )
+
+
+def _proposal_fields(proposal: PlanProposalOrm, latest: int | None) -> dict[str, Any]:
+    key = repo.proposal_key(proposal.kommunenummer, proposal.planidentifikasjon)
+    return {
+        "id": key,
+        "kommunenummer": proposal.kommunenummer,
+        "planidentifikasjon": proposal.planidentifikasjon,
+        "plantype": proposal.plantype,
+        "planstatus": proposal.planstatus,
+        "plannavn": proposal.plannavn,
+        "latest_version": latest,
+        "created_at": proposal.created_at,
+        "updated_at": proposal.updated_at,
+        "links": [Link(href=f"{PREFIX}/{key}", rel="self")],
+    }
+
+
+def _version_public(session: SessionDep, version: ProposalVersionOrm) -> VersionPublic:
+    proposal = version.proposal
+    key = repo.proposal_key(proposal.kommunenummer, proposal.planidentifikasjon)
+    return VersionPublic(
+        **_version_summary(key, version).model_dump(),
+        proposal_id=key,
+        kommunenummer=proposal.kommunenummer,
+        planidentifikasjon=proposal.planidentifikasjon,
+        area_counts=repo.version_area_counts(session, version.id),
+        report=UploadReportPublic.model_validate(version.report),
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=VersionPublic,
+    openapi_extra=UPLOAD_OPENAPI,
+    responses={
+        400: {"description": "Body is not valid JSON"},
+        413: {"description": "Body, feature count or vertex count over the limit"},
+        415: {"description": "Unsupported content type"},
+        422: {"description": "Content breaks a rule; `problems` names each feature"},
+    },
+)
+def upload_proposal(
+    body: GeoJSONBodyDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+    kommunenummer: Annotated[str | None, Query(description="overrides the file")] = None,
+    planidentifikasjon: Annotated[str | None, Query(description="overrides the file")] = None,
+    plantype: Annotated[int | None, Query(description="plantype code, e.g. 20 or 35")] = None,
+    planstatus: Annotated[int | None, Query(description="planstatus code, e.g. 2")] = None,
+    plannavn: Annotated[str | None, Query(description="plan name")] = None,
+    filename: Annotated[str | None, Query(description="original file name, kept")] = None,
+) -> VersionPublic:
+    """Upload a plan proposal as GeoJSON; each upload becomes a new version."""
+    source = read_geojson(body, settings.max_upload_features)
+    boundaries = load_boundaries(session, settings.outside_county_tolerance_m)
+    if boundaries is None:
+        raise ServiceNotReadyError(
+            "municipality boundaries are not loaded; run 'arealsjekk load-municipalities'"
+        )
+    plan = prepare_plan(
+        source,
+        boundaries,
+        InputLimits(
+            max_vertices=settings.max_upload_vertices,
+            repair_max_area_change=settings.repair_max_area_change,
+        ),
+        plan_overrides={
+            "kommunenummer": kommunenummer,
+            "planidentifikasjon": planidentifikasjon,
+            "plantype": plantype,
+            "planstatus": planstatus,
+            "plannavn": plannavn,
+        },
+    )
+    version = repo.store_version(session, plan, body, filename)
+    public = _version_public(session, version)
+    response.headers["Location"] = public.links[0].href
+    return public
+
+
+@router.get("", response_model=ProposalPage)
+def list_proposals(
+    session: SessionDep,
+    page: PageDep,
+    kommunenummer: Annotated[
+        str | None, Query(pattern=r"^\d{4}$", description="only this municipality")
+    ] = None,
+) -> ProposalPage:
+    """List proposals, most recently uploaded first, with limit/offset paging."""
+    total = repo.count_proposals(session, kommunenummer)
+    rows = repo.list_proposals(session, kommunenummer, page.limit, page.offset)
+    items = [ProposalSummary(**_proposal_fields(p, latest)) for p, latest in rows]
+    links = [Link(href=_page_href(kommunenummer, page.limit, page.offset), rel="self")]
+    if page.offset + page.limit < total:
+        links.append(Link(href=_page_href(kommunenummer, page.limit, page.offset + page.limit), rel="next"))
+    if page.offset > 0:
+        previous = max(page.offset - page.limit, 0)
+        links.append(Link(href=_page_href(kommunenummer, page.limit, previous), rel="prev"))
+    return ProposalPage(items=items, total=total, limit=page.limit, offset=page.offset, links=links)
+
+
+def _page_href(kommunenummer: str | None, limit: int, offset: int) -> str:
+    query = f"limit={limit}&offset={offset}"
+    if kommunenummer:
+        query += f"&kommunenummer={kommunenummer}"
+    return f"{PREFIX}?{query}"
+
+
+@router.get("/{proposal_id}", response_model=ProposalPublic)
+def get_proposal(proposal_id: ProposalIdPath, session: SessionDep) -> ProposalPublic:
+    """Show a proposal with all its versions."""
+    proposal = repo.get_proposal(session, proposal_id)
+    latest = proposal.versions[-1].version if proposal.versions else None
+    return ProposalPublic(
+        **_proposal_fields(proposal, latest),
+        versions=[_version_summary(proposal_id, v) for v in proposal.versions],
+    )
+
+
+@router.get("/{proposal_id}/versions/{version}", response_model=VersionPublic)
+def get_version(
+    proposal_id: ProposalIdPath, version: VersionPath, session: SessionDep
+) -> VersionPublic:
+    """Show one version with its upload report."""
+    return _version_public(session, repo.get_version(session, proposal_id, version))
+
+
+@router.get("/{proposal_id}/versions/{version}/features", response_class=GeoJSONResponse)
+def get_version_features(
+    proposal_id: ProposalIdPath, version: VersionPath, session: SessionDep, crs: OutputCrsDep
+) -> Any:
+    """Return a version's areas as GeoJSON (CRS84 unless `crs` asks for 25832/25833)."""
+    found = repo.get_version(session, proposal_id, version)
+    features = repo.version_features(session, found, crs.srid)
+    body = feature_collection(
+        features, crs.label, proposal_id=proposal_id, version=found.version
+    )
+    return GeoJSONResponse(body, headers=content_crs_header(crs.label))

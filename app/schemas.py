@@ -1,0 +1,96 @@
+"""API response models (separate from the ORM models in app.models)."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Link(BaseModel):
+    """A hypermedia link."""
+
+    href: str
+    rel: str
+    type: str = "application/json"
+
+
+class ReportEntry(BaseModel):
+    """One line of an upload report, naming the feature it concerns."""
+
+    message: str
+    feature: int | None = None
+    feature_id: str | None = None
+    field: str | None = None
+
+
+class UploadReportPublic(BaseModel):
+    """What was repaired, ignored or could not be interpreted in an upload."""
+
+    repaired: list[ReportEntry] = []
+    ignored: list[ReportEntry] = []
+    unknown_codes: list[ReportEntry] = []
+    warnings: list[ReportEntry] = []
+
+
+class VersionSummary(BaseModel):
+    """A proposal version as listed under its proposal."""
+
+    version: int
+    uploaded_at: datetime
+    plantype: int
+    planstatus: int | None
+    plannavn: str | None
+    source_format: str
+    source_crs: str
+    source_filename: str | None
+    content_sha256: str
+    feature_count: int
+    links: list[Link]
+
+
+class VersionPublic(VersionSummary):
+    """A proposal version with its upload report and area counts."""
+
+    proposal_id: str
+    kommunenummer: str
+    planidentifikasjon: str
+    area_counts: dict[str, int] = Field(description="stored areas per kind")
+    report: UploadReportPublic
+
+
+class ProposalSummary(BaseModel):
+    """A plan proposal in a list."""
+
+    id: str = Field(description="national plan id: kommunenummer_planidentifikasjon")
+    kommunenummer: str
+    planidentifikasjon: str
+    plantype: int
+    planstatus: int | None
+    plannavn: str | None
+    latest_version: int | None
+    created_at: datetime
+    updated_at: datetime
+    links: list[Link]
+
+
+class ProposalPublic(ProposalSummary):
+    """A plan proposal with all its versions."""
+
+    versions: list[VersionSummary]
+
+
+class ProposalPage(BaseModel):
+    """A page of proposals."""
+
+    items: list[ProposalSummary]
+    total: int
+    limit: int
+    offset: int
+    links: list[Link]
+
+
+class HealthStatus(BaseModel):
+    """Result of a health or readiness probe."""
+
+    status: str
+    checks: dict[str, Any] = {}

@@ -1,0 +1,44 @@
+"""Service configuration, read from environment variables (and an optional .env file)."""
+
+from functools import lru_cache
+
+from pydantic import Field, PositiveInt, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All settings of the service; every field can be set as AREALSJEKK_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="AREALSJEKK_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        "postgresql+psycopg://arealsjekk@localhost:5432/arealsjekk",
+        description="SQLAlchemy URL of the PostGIS database",
+    )
+    db_pool_size: PositiveInt = 5
+
+    # Upload limits (SPEC §Non-functional, security): refuse before parsing where we can.
+    max_upload_bytes: PositiveInt = 20 * 1024 * 1024
+    max_upload_features: PositiveInt = 20_000
+    max_upload_vertices: PositiveInt = 500_000
+    # How far (m) a plan feature may reach outside the county boundary before it is
+    # rejected; the shipped boundary is exact but plans are drawn on other base maps.
+    outside_county_tolerance_m: float = Field(200.0, ge=0)
+    # A self-intersecting polygon is repaired only if make_valid keeps its area within
+    # this relative difference; otherwise the intent of the drawing is unclear.
+    repair_max_area_change: float = Field(0.01, ge=0, le=1)
+
+    default_page_limit: PositiveInt = 50
+    max_page_limit: PositiveInt = 1000
+
+    @model_validator(mode="after")
+    def _check_page_limits(self) -> "Settings":
+        if self.default_page_limit > self.max_page_limit:
+            raise ValueError("default_page_limit must not exceed max_page_limit")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings (tests clear the cache to change them)."""
+    return Settings()

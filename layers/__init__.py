@@ -1,0 +1,1 @@
+"""Base and guideline layers: configuration, loaders and the data shipped with the project."""

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Set-up for a fresh machine, used by `make run` and `make test` (see README).
+# Idempotent: every step checks what is already there before doing anything.
+#   run   - venv + deps, PostGIS, local cluster, migrations, municipalities, serve on :8000
+#   test  - the same set-up against a fresh test database, then the whole pytest suite
+#   stop  - stop the project-local PostgreSQL cluster
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+PG_MAJOR="${PG_MAJOR:-15}"
+PG_BIN="/usr/lib/postgresql/${PG_MAJOR}/bin"
+LOCAL_DIR="$ROOT/.local"
+PGDATA="$LOCAL_DIR/pgdata"
+PGSOCK="$LOCAL_DIR/pgsock"
+PGLOG="$LOCAL_DIR/postgresql.log"
+PGPORT="${AREALSJEKK_PGPORT:-5432}"
+DB_ROLE="arealsjekk"
+VENV="$ROOT/.venv"
+HOST="${AREALSJEKK_HOST:-127.0.0.1}"
+PORT="${AREALSJEKK_PORT:-8000}"
+
+log() { printf '\033[1m[arealsjekk]\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+ensure_system_packages() {
+  local missing=()
+  [ -x "$PG_BIN/initdb" ] || missing+=("postgresql-${PG_MAJOR}")
+  [ -f "/usr/share/postgresql/${PG_MAJOR}/extension/postgis.control" ] || missing+=("postgresql-${PG_MAJOR}-postgis-3")
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
+
+python_311() {
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)'; then
+      echo "$candidate"; return 0
+    fi
+  done
+  log "Python 3.11 is required (python3.11 or python3 must be 3.11)"; exit 1
+}
+
+ensure_venv() {
+  local stamp="$VENV/.installed" want
+  want="$(cat pyproject.toml | sha256sum | cut -d' ' -f1)"
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating virtual environment in .venv"
+    "$(python_311)" -m venv "$VENV"
+  fi
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    log "installing Python dependencies"
+    mkdir -p "$LOCAL_DIR"
+    if ! { "$VENV/bin/pip" install --upgrade pip && "$VENV/bin/pip" install -e ".[test]"; } \
+        >"$LOCAL_DIR/pip.log" 2>&1; then
+      cat "$LOCAL_DIR/pip.log" >&2; log "pip install failed (log above, also in .local/pip.log)"; exit 1
+    fi
+    echo "$want" > "$stamp"
+  fi
+}
+
+# PostgreSQL refuses to run as root: when we are root the cluster belongs to the
+# `postgres` system user (created by the Debian package), otherwise to us.
+pg_user() {
+  if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi
+}
+
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+grant_traverse_to_pg_user() {
+  # The cluster lives inside the project, so its user must be able to reach it.
+  [ "$(id -u)" -eq 0 ] || return 0
+  local dir="$LOCAL_DIR"
+  while [ "$dir" != "/" ]; do
+    dir="$(dirname "$dir")"
+    if ! runuser -u postgres -- test -x "$dir"; then
+      log "allowing user postgres to traverse $dir (chmod o+x)"
+      chmod o+x "$dir"
+    fi
+  done
+}
+
+ensure_cluster() {
+  mkdir -p "$LOCAL_DIR"
+  grant_traverse_to_pg_user
+  if [ ! -f "$PGDATA/PG_VERSION" ]; then
+    log "creating project-local PostgreSQL cluster in .local/pgdata"
+    mkdir -p "$PGDATA" "$PGSOCK"
+    if [ "$(id -u)" -eq 0 ]; then chown "$(pg_user)" "$PGDATA" "$PGSOCK"; fi
+    as_pg "$PG_BIN/initdb" -D "$PGDATA" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  mkdir -p "$PGSOCK"
+  touch "$PGLOG"
+  if [ "$(id -u)" -eq 0 ]; then chown "$(pg_user)" "$PGSOCK" "$PGLOG"; fi
+  if ! as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+    log "starting PostgreSQL (socket in .local/pgsock, no TCP listener)"
+    as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PGLOG" -w -t 60 \
+      -o "-c listen_addresses='' -k $PGSOCK -p $PGPORT" start >/dev/null
+  fi
+}
+
+psql_admin() {
+  "$PG_BIN/psql" -h "$PGSOCK" -p "$PGPORT" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"
+}
+
+ensure_database() {
+  local db="$1"
+  if [ "$(psql_admin -d postgres -c "SELECT 1 FROM pg_roles WHERE rolname = '$DB_ROLE'")" != "1" ]; then
+    psql_admin -d postgres -c "CREATE ROLE $DB_ROLE LOGIN"
+  fi
+  if [ "$(psql_admin -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" != "1" ]; then
+    log "creating database $db"
+    psql_admin -d postgres -c "CREATE DATABASE $db OWNER $DB_ROLE"
+  fi
+  # PostGIS is not a trusted extension, so the superuser installs it once.
+  psql_admin -d "$db" -c "CREATE EXTENSION IF NOT EXISTS postgis"
+}
+
+drop_database() {
+  psql_admin -d postgres -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)"
+}
+
+database_url() {
+  echo "postgresql+psycopg://$DB_ROLE@/$1?host=$PGSOCK&port=$PGPORT"
+}
+
+cmd_run() {
+  ensure_system_packages
+  ensure_venv
+  ensure_cluster
+  ensure_database arealsjekk
+  export AREALSJEKK_DATABASE_URL="${AREALSJEKK_DATABASE_URL:-$(database_url arealsjekk)}"
+  "$VENV/bin/arealsjekk" migrate
+  "$VENV/bin/arealsjekk" load-municipalities
+  log "serving on http://$HOST:$PORT (Ctrl-C stops the service; 'make stop' stops PostgreSQL)"
+  exec "$VENV/bin/arealsjekk" serve --host "$HOST" --port "$PORT"
+}
+
+cmd_test() {
+  ensure_system_packages
+  ensure_venv
+  ensure_cluster
+  drop_database arealsjekk_test
+  ensure_database arealsjekk_test
+  export AREALSJEKK_DATABASE_URL="$(database_url arealsjekk_test)"
+  "$VENV/bin/python" -m pytest "$@"
+}
+
+cmd_stop() {
+  if [ -f "$PGDATA/PG_VERSION" ] && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+    as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null
+    log "PostgreSQL stopped"
+  fi
+}
+
+case "${1:-}" in
+  run) shift; cmd_run "$@" ;;
+  test) shift; cmd_test "$@" ;;
+  stop) shift; cmd_stop ;;
+  *) echo "usage: scripts/dev.sh run|test|stop [pytest args]" >&2; exit 2 ;;
+esac

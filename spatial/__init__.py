@@ -1,0 +1,1 @@
+"""Spatial domain code of Arealsjekk: input parsing, geometry, CRS. Never imports FastAPI."""

@@ -1,0 +1,141 @@
+"""Coordinate reference systems: parsing identifiers and reprojecting geometry."""
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+from shapely.geometry.base import BaseGeometry
+
+from spatial.errors import UnsupportedCRSError
+
+# EPSG:25832 (ETRS89 / UTM 32N) is the local projection for Buskerud; areas and
+# distances are measured in it. National data arriving in 25833 are reprojected.
+CANONICAL_SRID = 25832
+
+# CRSs offered for output, keyed by the SRID PostGIS transforms to. CRS84 is
+# lon/lat in PostGIS's EPSG:4326 handling, which is what RFC 7946 requires.
+OUTPUT_SRIDS = {"CRS84": 4326, "EPSG:25832": 25832, "EPSG:25833": 25833}
+
+CRS84_URI = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+_CRS84_NAMES = {
+    "crs84",
+    "ogc:crs84",
+    "urn:ogc:def:crs:ogc:1.3:crs84",
+    "urn:ogc:def:crs:ogc::crs84",
+    "http://www.opengis.net/def/crs/ogc/1.3/crs84",
+    "https://www.opengis.net/def/crs/ogc/1.3/crs84",
+}
+_EPSG_PATTERNS = [
+    re.compile(r"^(?:epsg:)?(\d{4,6})$"),
+    re.compile(r"^urn:ogc:def:crs:epsg:[\d.]*:(\d{4,6})$"),
+    re.compile(r"^https?://www\.opengis\.net/def/crs/epsg/[\d.]+/(\d{4,6})$"),
+]
+
+
+@dataclass(frozen=True)
+class CrsRef:
+    """A parsed CRS: `epsg` is None for CRS84 (WGS 84 with lon/lat axis order)."""
+
+    epsg: int | None
+
+    @property
+    def label(self) -> str:
+        """Return the short name used in reports, e.g. 'EPSG:25833' or 'CRS84'."""
+        return "CRS84" if self.epsg is None else f"EPSG:{self.epsg}"
+
+    @property
+    def is_geographic(self) -> bool:
+        """Return True for longitude/latitude CRSs (CRS84, EPSG:4326, EPSG:4258, ...)."""
+        if self.epsg is None:
+            return True
+        return _horizontal_crs(self.epsg, self.label, "crs").is_geographic
+
+    @property
+    def uri(self) -> str:
+        """Return the OGC URI of the CRS."""
+        if self.epsg is None:
+            return CRS84_URI
+        return f"http://www.opengis.net/def/crs/EPSG/0/{self.epsg}"
+
+
+CRS84 = CrsRef(None)
+
+
+def parse_crs(identifier: str, what: str = "crs") -> CrsRef:
+    """Parse an EPSG or CRS84 identifier in any of its usual spellings."""
+    text = identifier.strip().lower()
+    if text in _CRS84_NAMES:
+        return CRS84
+    for pattern in _EPSG_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            epsg = int(match.group(1))
+            _horizontal_crs(epsg, identifier, what)
+            return CrsRef(epsg)
+    raise UnsupportedCRSError(
+        f"{what} '{identifier}' is not a CRS we know; use an EPSG code such as "
+        "'EPSG:25832' or the URN 'urn:ogc:def:crs:EPSG::25833'"
+    )
+
+
+def parse_output_crs(identifier: str | None) -> tuple[str, int]:
+    """Resolve the `crs` query parameter of a GeoJSON endpoint to (label, PostGIS SRID)."""
+    if identifier is None:
+        return "CRS84", OUTPUT_SRIDS["CRS84"]
+    ref = parse_crs(identifier, what="crs parameter")
+    if ref.label not in OUTPUT_SRIDS:
+        offered = ", ".join(OUTPUT_SRIDS)
+        raise UnsupportedCRSError(
+            f"crs parameter '{identifier}' is not offered for output; use one of {offered}"
+        )
+    return ref.label, OUTPUT_SRIDS[ref.label]
+
+
+@lru_cache(maxsize=64)
+def _horizontal_crs(epsg: int, identifier: str, what: str) -> CRS:
+    try:
+        crs = CRS.from_epsg(epsg)
+    except CRSError:
+        raise UnsupportedCRSError(f"{what} '{identifier}': EPSG:{epsg} does not exist") from None
+    if crs.is_compound:
+        # 3D plan data come as e.g. EPSG:5972 (UTM 32 + NN2000); the plan is 2D here.
+        horizontal = [sub for sub in crs.sub_crs_list if sub.is_projected or sub.is_geographic]
+        if horizontal:
+            return horizontal[0]
+    if crs.is_geocentric or not (crs.is_projected or crs.is_geographic):
+        raise UnsupportedCRSError(
+            f"{what} '{identifier}': EPSG:{epsg} ({crs.name}) is not a 2D map projection "
+            "or geographic CRS"
+        )
+    return crs
+
+
+@lru_cache(maxsize=64)
+def _transformer(source: CrsRef, target_epsg: int) -> Transformer:
+    source_crs = CRS.from_user_input("OGC:CRS84") if source.epsg is None else CRS.from_epsg(
+        source.epsg
+    )
+    if source.epsg is not None:
+        source_crs = _horizontal_crs(source.epsg, source.label, "crs")
+    # GeoJSON (also the pre-2016 dialect with a `crs` member) always writes x/easting
+    # or longitude first, whatever the CRS definition's axis order says.
+    return Transformer.from_crs(source_crs, CRS.from_epsg(target_epsg), always_xy=True)
+
+
+def to_canonical(geometry: BaseGeometry, source: CrsRef) -> BaseGeometry:
+    """Reproject a 2D geometry from `source` to the canonical CRS (EPSG:25832)."""
+    if source.epsg == CANONICAL_SRID:
+        return geometry
+    transformer = _transformer(source, CANONICAL_SRID)
+    return shapely.transform(geometry, lambda xy: _apply(transformer, xy))
+
+
+def _apply(transformer: Transformer, xy):  # noqa: ANN001, ANN202 - numpy in, numpy out
+    x, y = transformer.transform(xy[:, 0], xy[:, 1], errcheck=True)
+    xy[:, 0] = x
+    xy[:, 1] = y
+    return xy

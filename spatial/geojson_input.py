@@ -1,0 +1,117 @@
+"""Reading plan proposals from GeoJSON (RFC 7946, or the 2008 dialect with a `crs` member)."""
+
+import json
+from typing import Any
+
+from shapely.geometry import shape
+
+from spatial.crs import CRS84, CrsRef, parse_crs
+from spatial.errors import (
+    InvalidInputError,
+    MalformedInputError,
+    PayloadTooLargeError,
+    Problem,
+    UnsupportedCRSError,
+    summarize,
+)
+from spatial.plan_model import SourceFeature, SourcePlan
+
+
+def read_geojson(body: bytes, max_features: int) -> SourcePlan:
+    """Parse a GeoJSON FeatureCollection into source features; raise on malformed input."""
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise MalformedInputError(
+            f"body is not UTF-8 text (byte {exc.start}); GeoJSON must be UTF-8 (RFC 7946 §11)"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise MalformedInputError(
+            f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+
+    if not isinstance(document, dict) or "type" not in document:
+        raise InvalidInputError("body is not a GeoJSON object: expected a FeatureCollection")
+    if document["type"] != "FeatureCollection":
+        hint = "; wrap it in a FeatureCollection" if document["type"] == "Feature" else ""
+        raise InvalidInputError(
+            f"expected a GeoJSON FeatureCollection, got type '{document['type']}'{hint}"
+        )
+    features = document.get("features")
+    if not isinstance(features, list):
+        raise InvalidInputError("the FeatureCollection has no 'features' array")
+    if not features:
+        raise InvalidInputError("the FeatureCollection is empty: a plan needs at least one area")
+    if len(features) > max_features:
+        raise PayloadTooLargeError(
+            f"the FeatureCollection has {len(features)} features; the limit is {max_features}"
+        )
+
+    crs = _read_crs_member(document.get("crs"))
+    plan_attributes = document.get("plan") or {}
+    if not isinstance(plan_attributes, dict):
+        raise InvalidInputError(
+            "the 'plan' member must be an object of plan attributes",
+            [Problem("must be an object", field="plan")],
+        )
+
+    problems: list[Problem] = []
+    source_features = [_read_feature(i, f, problems) for i, f in enumerate(features)]
+    if problems:
+        raise InvalidInputError(summarize(problems), problems)
+    return SourcePlan(
+        features=[f for f in source_features if f is not None],
+        crs=crs,
+        source_format="geojson",
+        plan_attributes=plan_attributes,
+    )
+
+
+def _read_crs_member(member: Any) -> CrsRef:
+    """Read the legacy GeoJSON 2008 `crs` member; RFC 7946 data have none and are CRS84."""
+    if member is None:
+        return CRS84
+    properties = member.get("properties") if isinstance(member, dict) else None
+    if not isinstance(properties, dict):
+        raise UnsupportedCRSError(
+            "the 'crs' member must look like "
+            '{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25833"}}',
+            [Problem("malformed crs member", field="crs")],
+        )
+    if member.get("type") == "name" and isinstance(properties.get("name"), str):
+        return parse_crs(properties["name"], what="crs member")
+    if member.get("type") == "EPSG" and properties.get("code") is not None:
+        return parse_crs(f"EPSG:{properties['code']}", what="crs member")
+    raise UnsupportedCRSError(
+        f"the 'crs' member of type '{member.get('type')}' is not supported; "
+        "name the CRS with an EPSG code (type 'name')",
+        [Problem("unsupported crs member type", field="crs")],
+    )
+
+
+def _read_feature(position: int, feature: Any, problems: list[Problem]) -> SourceFeature | None:
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        problems.append(Problem("is not a GeoJSON Feature object", feature=position))
+        return None
+    properties = feature.get("properties") or {}
+    if not isinstance(properties, dict):
+        problems.append(Problem("'properties' must be an object or null", feature=position))
+        return None
+    source_id = feature.get("id")
+    source_id = None if source_id is None else str(source_id)
+    geometry_json = feature.get("geometry")
+    geometry = None
+    geometry_error = None
+    if geometry_json is not None:
+        try:
+            geometry = shape(geometry_json)
+        except Exception as exc:  # shapely raises several types for broken coordinates
+            geometry_error = f"geometry cannot be read: {exc}"
+    return SourceFeature(
+        position=position,
+        source_id=source_id,
+        properties=properties,
+        geometry=geometry,
+        geometry_error=geometry_error,
+    )
+

@@ -1,0 +1,512 @@
+"""Interpreting source features as a plan: attribute mapping, plan id, geometry checks."""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import shapely
+from pyproj.exceptions import ProjError
+from shapely.geometry.base import BaseGeometry
+from shapely.prepared import PreparedGeometry, prep
+
+from spatial.codelists import CodeLists, get_codelists, plan_level
+from spatial.crs import CrsRef, to_canonical
+from spatial.errors import InvalidInputError, PayloadTooLargeError, Problem, summarize
+from spatial.geometry import (
+    AREA_TYPES,
+    CoverageArea,
+    RepairRefused,
+    as_multipolygon,
+    looks_projected,
+    repair_polygon,
+    vertex_count,
+)
+from spatial.plan_model import (
+    FeatureKind,
+    PlanArea,
+    PlanMetadata,
+    PreparedPlan,
+    SourceFeature,
+    SourcePlan,
+    UploadReport,
+)
+
+# Attribute names seen in SOSI Plan, Plan-GML, NAP exports and hand-made files,
+# compared after folding case, æøå and separators (see _fold).
+ATTRIBUTE_ALIASES: dict[str, tuple[str, ...]] = {
+    "objtype": ("objtype", "objekttype", "featuretype"),
+    "arealformal": ("arealformal", "arealformaal"),
+    "arealbruksstatus": ("arealbruksstatus",),
+    "feltnavn": ("feltnavn", "feltbetegnelse", "omradenavn"),
+    # SOSI names the zone code after the zone's group (sikring, støy, fare, ...).
+    "hensynssone": (
+        "hensynssone",
+        "angitthensyn",
+        "sikring",
+        "stoy",
+        "fare",
+        "infrastruktur",
+        "bandlegging",
+        "gjennomforing",
+        "detaljering",
+    ),
+    "hensynssone_navn": ("hensynssonenavn", "hensynsonenavn"),
+    "kommunenummer": ("kommunenummer", "kommunenr"),
+    "planidentifikasjon": ("planidentifikasjon", "planid", "arealplanid"),
+    "plantype": ("plantype",),
+    "planstatus": ("planstatus",),
+    "plannavn": ("plannavn",),
+}
+PLAN_FIELDS = ("kommunenummer", "planidentifikasjon", "plantype", "planstatus", "plannavn")
+KIND_LABEL = {
+    "planomrade": "a plan boundary",
+    "arealformal": "an arealformål area",
+    "hensynssone": "a hensynssone",
+}
+_CODE = re.compile(r"^H?(\d{3,4})(?:_\w*)?$", re.IGNORECASE)
+_PLANID = re.compile(r"^[0-9A-Za-zÆØÅæøå._-]{1,16}$")
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """Limits and tolerances applied to an upload (values come from the settings)."""
+
+    max_vertices: int
+    repair_max_area_change: float
+
+
+@dataclass(frozen=True)
+class MunicipalityBoundary:
+    """A municipality's boundary in the canonical CRS, for the 'outside municipality' note."""
+
+    kommunenummer: str
+    name: str
+    geometry: BaseGeometry
+    prepared: PreparedGeometry = field(compare=False)
+
+    @classmethod
+    def build(cls, kommunenummer: str, name: str, geometry: BaseGeometry) -> "MunicipalityBoundary":
+        """Prepare a municipality boundary for repeated intersection tests."""
+        return cls(kommunenummer, name, geometry, prep(geometry))
+
+
+@dataclass(frozen=True)
+class Boundaries:
+    """The county and municipality boundaries uploads are checked against."""
+
+    county: CoverageArea
+    municipalities: Mapping[str, MunicipalityBoundary]
+
+
+def prepare_plan(
+    source: SourcePlan,
+    boundaries: Boundaries,
+    limits: InputLimits,
+    plan_overrides: Mapping[str, Any] | None = None,
+) -> PreparedPlan:
+    """Turn source features into a validated plan; raise with every problem found."""
+    codelists = get_codelists()
+    report = UploadReport()
+    problems: list[Problem] = []
+
+    total_vertices = sum(vertex_count(f.geometry) for f in source.features if f.geometry)
+    if total_vertices > limits.max_vertices:
+        raise PayloadTooLargeError(
+            f"the plan has {total_vertices} vertices; the limit is {limits.max_vertices}"
+        )
+
+    folded = [_fold_attributes(f.properties) for f in source.features]
+    kinds = [_kind_of(f, attrs, report) for f, attrs in zip(source.features, folded, strict=True)]
+    metadata = _plan_metadata(source, folded, kinds, plan_overrides or {}, codelists, problems)
+    if metadata is not None and metadata.kommunenummer not in boundaries.municipalities:
+        problems.append(
+            Problem(
+                f"'{metadata.kommunenummer}' is not a Buskerud municipality "
+                "(2024 numbers 3301-3338)",
+                field="kommunenummer",
+            )
+        )
+        metadata = None
+
+    areas: list[PlanArea] = []
+    z_dropped = False
+    for feature, attrs, kind in zip(source.features, folded, kinds, strict=True):
+        if kind is None:
+            continue
+        geometry = _area_geometry(feature, kind, source.crs, limits, boundaries, report, problems)
+        if geometry is None:
+            continue
+        z_dropped |= feature.geometry is not None and feature.geometry.has_z
+        area = PlanArea(
+            position=feature.position,
+            source_id=feature.source_id,
+            kind=kind,
+            geometry=geometry,
+            properties=feature.properties,
+            feltnavn=_text(attrs.get("feltnavn")),
+            hensynssone_navn=_text(attrs.get("hensynssone_navn")),
+        )
+        if metadata is not None:
+            _map_codes(area, attrs, metadata, codelists, report, problems)
+        areas.append(area)
+
+    if problems or metadata is None:
+        if not problems:  # metadata problems are always recorded; this is a safeguard
+            problems.append(Problem("plan attributes are missing"))
+        raise InvalidInputError(summarize(problems), problems)
+    if not any(area.kind != "planomrade" for area in areas):
+        raise InvalidInputError(
+            "the plan has no arealformål areas or hensynssoner Arealsjekk can read",
+            [Problem(p.message, feature=p.feature, feature_id=p.feature_id) for p in report.ignored],
+        )
+    if z_dropped:
+        report.warnings.append(Problem("Z coordinates were dropped; plans are checked in 2D"))
+    _note_outside_municipality(areas, boundaries.municipalities[metadata.kommunenummer], report)
+    return PreparedPlan(
+        metadata=metadata,
+        areas=areas,
+        report=report,
+        source_crs=source.crs,
+        source_format=source.source_format,
+    )
+
+
+def _fold(name: str) -> str:
+    table = str.maketrans({"å": "a", "ø": "o", "æ": "ae", "_": "", "-": "", " ": "", ".": ""})
+    return name.lower().translate(table)
+
+
+_ALIAS_LOOKUP = {_fold(alias): key for key, aliases in ATTRIBUTE_ALIASES.items() for alias in aliases}
+
+
+def _fold_attributes(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """Map input attribute names to our field names; unrecognised names are left out."""
+    out: dict[str, Any] = {}
+    for name, value in properties.items():
+        key = _ALIAS_LOOKUP.get(_fold(str(name)))
+        if key is not None and key not in out:
+            out[key] = value
+    return out
+
+
+def _kind_of(feature: SourceFeature, attrs: dict[str, Any], report: UploadReport) -> FeatureKind | None:
+    """Decide what a feature is from its object type, else from the attributes it carries."""
+    objtype = _text(attrs.get("objtype"))
+    kind: FeatureKind | None = None
+    if objtype:
+        folded = _fold(objtype)
+        if folded in ("kpomrade", "rpomrade"):
+            kind = "planomrade"
+        elif "arealformalomrade" in folded or "arealbrukomrade" in folded:
+            kind = "arealformal"
+        elif folded.startswith(("kp", "rp")) and folded.endswith("sone"):
+            kind = "hensynssone"
+        else:
+            reason = f"object type '{objtype}' is not an area Arealsjekk checks; ignored"
+    elif "arealformal" in attrs:
+        kind = "arealformal"
+    elif "hensynssone" in attrs:
+        kind = "hensynssone"
+    elif any(name in attrs for name in ("planidentifikasjon", "plannavn")):
+        kind = "planomrade"
+    else:
+        reason = "has no arealformål, hensynssone or object type; ignored"
+    if kind is None:
+        report.ignored.append(Problem(reason, feature=feature.position, feature_id=feature.source_id))
+    return kind
+
+
+def _plan_metadata(
+    source: SourcePlan,
+    folded: list[dict[str, Any]],
+    kinds: list[FeatureKind | None],
+    overrides: Mapping[str, Any],
+    codelists: CodeLists,
+    problems: list[Problem],
+) -> PlanMetadata | None:
+    """Find the plan attributes: request overrides, then the `plan` member, then features."""
+    plan_member = _fold_attributes(_flatten_plan_member(source.plan_attributes))
+    values: dict[str, Any] = {}
+    for name in PLAN_FIELDS:
+        if overrides.get(name) not in (None, ""):
+            values[name] = overrides[name]
+        elif plan_member.get(name) not in (None, ""):
+            values[name] = plan_member[name]
+        else:
+            values[name] = _agreed_feature_value(name, source.features, folded, kinds, problems)
+
+    before = len(problems)
+    kommunenummer = _kommunenummer(values["kommunenummer"], problems)
+    planid = _text(values["planidentifikasjon"])
+    if planid is None:
+        problems.append(_missing("planidentifikasjon"))
+    elif not _PLANID.match(planid):
+        problems.append(
+            Problem(
+                f"'{planid}' is not a planidentifikasjon: 1-16 letters, digits, '.', '_' or '-'",
+                field="planidentifikasjon",
+            )
+        )
+    plantype = _code_in(values["plantype"], codelists.plantype, "plantype", problems, required=True)
+    planstatus = _code_in(values["planstatus"], codelists.planstatus, "planstatus", problems)
+    if len(problems) > before or kommunenummer is None or planid is None or plantype is None:
+        return None
+    return PlanMetadata(
+        kommunenummer=kommunenummer,
+        planidentifikasjon=planid,
+        plantype=plantype,
+        planstatus=planstatus,
+        plannavn=_text(values["plannavn"]),
+    )
+
+
+def _flatten_plan_member(member: Mapping[str, Any]) -> dict[str, Any]:
+    """Accept KS Fiks Plan's shape: nasjonalArealplanId and {kodeverdi} code objects."""
+    flat = dict(member)
+    national_id = member.get("nasjonalArealplanId")
+    if isinstance(national_id, Mapping):
+        unit = national_id.get("administrativEnhet") or {}
+        if isinstance(unit, Mapping):
+            flat.setdefault("kommunenummer", unit.get("kommunenummer") or unit.get("nummer"))
+        flat.setdefault("planidentifikasjon", national_id.get("planidentifikasjon"))
+    return flat
+
+
+def _agreed_feature_value(
+    name: str,
+    features: list[SourceFeature],
+    folded: list[dict[str, Any]],
+    kinds: list[FeatureKind | None],
+    problems: list[Problem],
+) -> Any:
+    """Return a plan attribute from the plan boundary feature, else the value all features share."""
+    candidates = [
+        (f, attrs[name], kind)
+        for f, attrs, kind in zip(features, folded, kinds, strict=True)
+        if attrs.get(name) not in (None, "")
+    ]
+    boundary = [(f, v) for f, v, kind in candidates if kind == "planomrade"]
+    chosen = boundary or [(f, v) for f, v, _ in candidates]
+    if not chosen:
+        return None
+    first_feature, first_value = chosen[0]
+    for feature, value in chosen[1:]:
+        if str(value).strip() != str(first_value).strip():
+            problems.append(
+                Problem(
+                    f"features disagree on {name}: '{first_value}' (feature "
+                    f"{first_feature.position}) and '{value}'",
+                    feature=feature.position,
+                    feature_id=feature.source_id,
+                    field=name,
+                )
+            )
+            break
+    return first_value
+
+
+def _missing(name: str) -> Problem:
+    return Problem(
+        f"{name} is missing: give it as a query parameter, in the FeatureCollection's 'plan' "
+        "member, or on the plan boundary feature (KpOmråde/RpOmråde)",
+        field=name,
+    )
+
+
+def _kommunenummer(value: Any, problems: list[Problem]) -> str | None:
+    if value in (None, ""):
+        problems.append(_missing("kommunenummer"))
+        return None
+    text = f"{value:04d}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+    text = text.strip()
+    if not re.fullmatch(r"\d{4}", text):
+        problems.append(Problem(f"'{value}' is not a 4-digit kommunenummer", field="kommunenummer"))
+        return None
+    return text
+
+
+def parse_code(value: Any) -> int | None:
+    """Read a code given as 1120, "1120", "H570", "H570_1" or {"kodeverdi": "1120"}."""
+    if isinstance(value, Mapping):
+        value = value.get("kodeverdi", value.get("code"))
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    match = _CODE.match(str(value).strip())
+    return int(match.group(1)) if match else None
+
+
+def _code_in(
+    value: Any,
+    codes: Mapping[int, str],
+    name: str,
+    problems: list[Problem],
+    required: bool = False,
+) -> int | None:
+    if value in (None, ""):
+        if required:
+            problems.append(_missing(name))
+        return None
+    code = parse_code(value)
+    if code is None or code not in codes:
+        problems.append(Problem(f"'{value}' is not a known {name} code", field=name))
+        return None
+    return code
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _area_geometry(
+    feature: SourceFeature,
+    kind: FeatureKind,
+    crs: CrsRef,
+    limits: InputLimits,
+    boundaries: Boundaries,
+    report: UploadReport,
+    problems: list[Problem],
+):
+    """Check and reproject one area's geometry; record a problem and return None if unusable."""
+
+    def problem(message: str) -> None:
+        problems.append(Problem(message, feature=feature.position, feature_id=feature.source_id))
+
+    geometry = feature.geometry
+    needs = f"{KIND_LABEL[kind]} needs a Polygon or MultiPolygon"
+    if feature.geometry_error:
+        problem(feature.geometry_error)
+        return None
+    if geometry is None:
+        problem(f"has no geometry; {needs}")
+        return None
+    if geometry.geom_type not in AREA_TYPES:
+        problem(f"geometry is a {geometry.geom_type}; {needs}")
+        return None
+    if geometry.is_empty:
+        problem(f"geometry is empty; {needs}")
+        return None
+    geometry = shapely.force_2d(geometry)
+    if crs.is_geographic and looks_projected(geometry):
+        problem(
+            f"coordinates are not longitude/latitude degrees but the data say {crs.label}; "
+            "declare the CRS with a 'crs' member, e.g. "
+            '{"type": "name", "properties": {"name": "EPSG:25832"}}'
+        )
+        return None
+    try:
+        geometry = to_canonical(geometry, crs)
+    except ProjError as exc:
+        problem(f"coordinates cannot be transformed from {crs.label}: {exc}")
+        return None
+
+    if not geometry.is_valid:
+        try:
+            geometry, repair = repair_polygon(geometry, limits.repair_max_area_change)
+        except RepairRefused as refused:
+            problem(f"invalid geometry that cannot be repaired safely: {refused.reason}")
+            return None
+        report.repaired.append(
+            Problem(
+                f"invalid geometry repaired with make_valid ({repair.reason}); area "
+                f"{repair.area_before_m2:.1f} m² before, {repair.area_after_m2:.1f} m² after",
+                feature=feature.position,
+                feature_id=feature.source_id,
+            )
+        )
+    if not boundaries.county.covers(geometry):
+        beyond = boundaries.county.farthest_outside_m(geometry)
+        problem(
+            f"lies outside Buskerud: a vertex is {beyond:.0f} m beyond the county boundary "
+            f"(tolerance {boundaries.county.tolerance_m:.0f} m); check the CRS and coordinates"
+        )
+        return None
+    return as_multipolygon(geometry)
+
+
+def _map_codes(
+    area: PlanArea,
+    attrs: dict[str, Any],
+    metadata: PlanMetadata,
+    codelists: CodeLists,
+    report: UploadReport,
+    problems: list[Problem],
+) -> None:
+    """Map arealformål/arealbruksstatus/hensynssone codes; unknown codes are reported, not guessed."""
+
+    def unknown(message: str) -> None:
+        report.unknown_codes.append(
+            Problem(message, feature=area.position, feature_id=area.source_id)
+        )
+
+    level = plan_level(metadata.plantype)
+    if area.kind == "arealformal":
+        raw = attrs.get("arealformal")
+        if raw in (None, ""):
+            problems.append(
+                Problem(
+                    "is an arealformål area without an arealformål code",
+                    feature=area.position,
+                    feature_id=area.source_id,
+                    field="arealformal",
+                )
+            )
+            return
+        code = parse_code(raw)
+        if code is not None and code in codelists.arealformal(level):
+            area.arealformal = code
+        else:
+            unknown(f"arealformål '{raw}' is not in the {level} code list; kept without a purpose")
+        status = attrs.get("arealbruksstatus")
+        if status not in (None, ""):
+            status_code = parse_code(status)
+            if status_code in codelists.arealbruksstatus:
+                area.arealbruksstatus = status_code
+            else:
+                unknown(f"arealbruksstatus '{status}' is not a known code (1, 2 or 3)")
+        elif level == "kommuneplan":
+            report.warnings.append(
+                Problem(
+                    "has no arealbruksstatus; whether the area is existing or future is unknown",
+                    feature=area.position,
+                    feature_id=area.source_id,
+                )
+            )
+    elif area.kind == "hensynssone":
+        raw = attrs.get("hensynssone")
+        if raw in (None, ""):
+            problems.append(
+                Problem(
+                    "is a hensynssone without a zone code",
+                    feature=area.position,
+                    feature_id=area.source_id,
+                    field="hensynssone",
+                )
+            )
+            return
+        code = parse_code(raw)
+        if code is not None and code in codelists.hensynssone:
+            area.hensynssone = code
+        else:
+            unknown(f"hensynssone '{raw}' is not a known zone code; kept without a code")
+
+
+def _note_outside_municipality(
+    areas: list[PlanArea], municipality: MunicipalityBoundary, report: UploadReport
+) -> None:
+    for area in areas:
+        if not municipality.prepared.intersects(area.geometry):
+            report.warnings.append(
+                Problem(
+                    f"lies entirely outside {municipality.name} ({municipality.kommunenummer})",
+                    feature=area.position,
+                    feature_id=area.source_id,
+                )
+            )

@@ -1,0 +1,72 @@
+"""Test set-up: a real PostGIS database, migrated and loaded once per session."""
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from app.db import get_engine, get_sessionmaker
+from app.main import create_app
+from app.migrate import upgrade
+from app.settings import Settings, get_settings
+from layers.municipalities import load_administrative_units
+
+PROPOSAL_TABLES = ("plan_proposal", "proposal_version", "plan_feature")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database() -> Iterator[None]:
+    """Migrate the test database to head and load the boundaries once."""
+    if "AREALSJEKK_DATABASE_URL" not in os.environ:
+        pytest.exit("AREALSJEKK_DATABASE_URL is not set: run the tests with `make test`", 2)
+    upgrade(get_settings().database_url)
+    with get_sessionmaker()() as session:
+        load_administrative_units(session)
+    yield
+    get_engine().dispose()
+
+
+@pytest.fixture(autouse=True)
+def clean_proposals() -> Iterator[None]:
+    """Give every test empty proposal tables."""
+    yield
+    with get_engine().begin() as connection:
+        connection.execute(text("TRUNCATE plan_proposal RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def app():
+    """A fresh application; tests may override dependencies on it."""
+    application = create_app()
+    yield application
+    application.dependency_overrides.clear()
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    """An HTTP client for the application."""
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def override_settings(app):
+    """Return a function that replaces settings fields for this test's app."""
+
+    def apply(**changes: object) -> Settings:
+        settings = get_settings().model_copy(update=changes)
+        app.dependency_overrides[get_settings] = lambda: settings
+        return settings
+
+    return apply
+
+
+def row_counts() -> dict[str, int]:
+    """Count the rows of every proposal table."""
+    with get_engine().connect() as connection:
+        return {
+            table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in PROPOSAL_TABLES
+        }
