@@ -79,7 +79,7 @@ async def geojson_body(request: Request, settings: SettingsDep) -> bytes:
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLargeError(f"body exceeds the limit of {limit} bytes")
+            raise PayloadTooLargeError(f"body is over {limit} bytes; the limit is {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
