@@ -3,12 +3,14 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import swagger_ui_bundle
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.db import get_engine
 from app.errors import add_exception_handlers
-from app.routers import health, municipalities, proposals
+from app.routers import docs, health, municipalities, proposals
 
 DESCRIPTION = """
 Arealsjekk checks municipal land-use plan proposals in Buskerud against the regional
@@ -36,9 +38,12 @@ def create_app() -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served by app.routers.docs from local files
+        redoc_url=None,
     )
     add_exception_handlers(app)
+    app.mount(docs.STATIC_PATH, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path))
+    app.include_router(docs.router)
     app.include_router(health.router)
     app.include_router(municipalities.router)
     app.include_router(proposals.router)

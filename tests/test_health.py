@@ -29,3 +29,14 @@ def test_readyz_is_503_when_the_database_is_unreachable(app, client, monkeypatch
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["database"] == "unreachable"
+
+
+def test_api_docs_are_served_without_a_cdn(client):
+    """Swagger UI and its assets come from the service itself, and the OpenAPI is valid JSON."""
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    assert "/api/v1/docs/static/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower()
+    assert client.get("/api/v1/docs/static/swagger-ui-bundle.js").status_code == 200
+    spec = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/proposals" in spec["paths"]

@@ -168,3 +168,16 @@ def test_area_outside_its_municipality_is_a_warning(client):
         {"message": "lies entirely outside Hemsedal (3326)", "feature": 1,
          "feature_id": "BFR9", "field": None}
     ]
+
+
+def test_the_readme_sample_uploads_cleanly(client):
+    """samples/hemsedal-kpa-demo.geojson (the README's quick tour) is accepted without notes."""
+    from pathlib import Path
+
+    sample = Path(__file__).parent.parent / "samples" / "hemsedal-kpa-demo.geojson"
+    response = post(client, sample.read_bytes())
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["proposal_id"] == "3326_DEMO2026"
+    assert body["area_counts"] == {"planomrade": 1, "arealformal": 4, "hensynssone": 1}
+    assert all(not entries for entries in body["report"].values())
