@@ -23,7 +23,9 @@ def load_municipalities() -> None:
     """Load Buskerud's 18 municipalities and the county boundary (Kartverket, CC BY 4.0)."""
     with get_sessionmaker()() as session:
         result = load_administrative_units(session)
-    typer.echo(f"loaded {result.municipalities} municipalities and {result.counties} county boundary")
+    typer.echo(
+        f"loaded {result.municipalities} municipalities and {result.counties} county boundary"
+    )
 
 
 @app.command()

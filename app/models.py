@@ -108,7 +108,9 @@ class ProposalVersionOrm(Base):
     content_sha256: Mapped[str] = mapped_column(String(64))
     feature_count: Mapped[int] = mapped_column(Integer)
     report: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    uploaded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
     proposal: Mapped[PlanProposalOrm] = relationship(back_populates="versions")
 

@@ -18,6 +18,7 @@ PGLOG="$LOCAL_DIR/postgresql.log"
 PGPORT="${AREALSJEKK_PGPORT:-5432}"
 DB_ROLE="arealsjekk"
 VENV="$ROOT/.venv"
+STARTED_CLUSTER=0
 HOST="${AREALSJEKK_HOST:-127.0.0.1}"
 PORT="${AREALSJEKK_PORT:-8000}"
 
@@ -105,11 +106,12 @@ ensure_cluster() {
     log "starting PostgreSQL (socket in .local/pgsock, no TCP listener)"
     as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PGLOG" -w -t 60 \
       -o "-c listen_addresses='' -k $PGSOCK -p $PGPORT" start >/dev/null
+    STARTED_CLUSTER=1
   fi
 }
 
 psql_admin() {
-  "$PG_BIN/psql" -h "$PGSOCK" -p "$PGPORT" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"
+  PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -h "$PGSOCK" -p "$PGPORT" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"
 }
 
 ensure_database() {
@@ -149,9 +151,14 @@ cmd_test() {
   ensure_system_packages
   ensure_venv
   ensure_cluster
+  # Leave PostgreSQL as we found it: a cluster this run started is stopped at the end.
+  if [ "$STARTED_CLUSTER" = 1 ]; then trap cmd_stop EXIT; fi
   drop_database arealsjekk_test
   ensure_database arealsjekk_test
   export AREALSJEKK_DATABASE_URL="$(database_url arealsjekk_test)"
+  log "lint: ruff check and ruff format --check"
+  "$VENV/bin/ruff" check --quiet app spatial layers migrations tests
+  "$VENV/bin/ruff" format --check --quiet app spatial layers migrations tests
   "$VENV/bin/python" -m pytest "$@"
 }
 

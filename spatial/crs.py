@@ -116,8 +116,8 @@ def _horizontal_crs(epsg: int, identifier: str, what: str) -> CRS:
 
 @lru_cache(maxsize=64)
 def _transformer(source: CrsRef, target_epsg: int) -> Transformer:
-    source_crs = CRS.from_user_input("OGC:CRS84") if source.epsg is None else CRS.from_epsg(
-        source.epsg
+    source_crs = (
+        CRS.from_user_input("OGC:CRS84") if source.epsg is None else CRS.from_epsg(source.epsg)
     )
     if source.epsg is not None:
         source_crs = _horizontal_crs(source.epsg, source.label, "crs")

@@ -114,4 +114,3 @@ def _read_feature(position: int, feature: Any, problems: list[Problem]) -> Sourc
         geometry=geometry,
         geometry_error=geometry_error,
     )
-

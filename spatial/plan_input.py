@@ -158,7 +158,10 @@ def prepare_plan(
     if not any(area.kind != "planomrade" for area in areas):
         raise InvalidInputError(
             "the plan has no arealformål areas or hensynssoner Arealsjekk can read",
-            [Problem(p.message, feature=p.feature, feature_id=p.feature_id) for p in report.ignored],
+            [
+                Problem(p.message, feature=p.feature, feature_id=p.feature_id)
+                for p in report.ignored
+            ],
         )
     if z_dropped:
         report.warnings.append(Problem("Z coordinates were dropped; plans are checked in 2D"))
@@ -177,7 +180,9 @@ def _fold(name: str) -> str:
     return name.lower().translate(table)
 
 
-_ALIAS_LOOKUP = {_fold(alias): key for key, aliases in ATTRIBUTE_ALIASES.items() for alias in aliases}
+_ALIAS_LOOKUP = {
+    _fold(alias): key for key, aliases in ATTRIBUTE_ALIASES.items() for alias in aliases
+}
 
 
 def _fold_attributes(properties: Mapping[str, Any]) -> dict[str, Any]:
@@ -190,7 +195,9 @@ def _fold_attributes(properties: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _kind_of(feature: SourceFeature, attrs: dict[str, Any], report: UploadReport) -> FeatureKind | None:
+def _kind_of(
+    feature: SourceFeature, attrs: dict[str, Any], report: UploadReport
+) -> FeatureKind | None:
     """Decide what a feature is from its object type, else from the attributes it carries."""
     objtype = _text(attrs.get("objtype"))
     kind: FeatureKind | None = None
@@ -213,7 +220,9 @@ def _kind_of(feature: SourceFeature, attrs: dict[str, Any], report: UploadReport
     else:
         reason = "has no arealformål, hensynssone or object type; ignored"
     if kind is None:
-        report.ignored.append(Problem(reason, feature=feature.position, feature_id=feature.source_id))
+        report.ignored.append(
+            Problem(reason, feature=feature.position, feature_id=feature.source_id)
+        )
     return kind
 
 
@@ -439,7 +448,7 @@ def _map_codes(
     report: UploadReport,
     problems: list[Problem],
 ) -> None:
-    """Map arealformål/arealbruksstatus/hensynssone codes; unknown codes are reported, not guessed."""
+    """Map arealformål, arealbruksstatus and hensynssone codes; report unknown ones, never guess."""
 
     def unknown(message: str) -> None:
         report.unknown_codes.append(

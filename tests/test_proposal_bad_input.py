@@ -1,9 +1,12 @@
 """Each kind of bad upload gets a clear 4xx problem naming the feature, and stores nothing."""
 
 import pytest
+from shapely.geometry import box, mapping
 
+from app.db import get_sessionmaker
+from app.repositories.municipalities import load_boundaries
 from tests.conftest import row_counts
-from tests.plans import PLAN, cabin_area, collection, encode, feature, square
+from tests.plans import PLAN, cabin_area, collection, encode, feature
 
 URL = "/api/v1/proposals"
 EMPTY = {"plan_proposal": 0, "proposal_version": 0, "plan_feature": 0}
@@ -29,8 +32,12 @@ def assert_problem(response, status, *fragments):
 
 def test_malformed_json(client):
     """Broken JSON is a 400 that says where parsing stopped."""
-    assert_problem(post(client, b'{"type": "FeatureCollection", "features": [}'), 400,
-                   "not valid JSON", "line 1, column 44")
+    assert_problem(
+        post(client, b'{"type": "FeatureCollection", "features": [}'),
+        400,
+        "not valid JSON",
+        "line 1, column 44",
+    )
 
 
 def test_not_utf8(client):
@@ -40,8 +47,9 @@ def test_not_utf8(client):
 
 def test_not_a_feature_collection(client):
     """A single Feature is refused with a hint to wrap it."""
-    assert_problem(post(client, cabin_area()), 422, "got type 'Feature'",
-                   "wrap it in a FeatureCollection")
+    assert_problem(
+        post(client, cabin_area()), 422, "got type 'Feature'", "wrap it in a FeatureCollection"
+    )
 
 
 def test_json_that_is_not_geojson(client):
@@ -62,8 +70,12 @@ def test_missing_or_null_geometry(client, geometry):
         del area["geometry"]
     else:
         area["geometry"] = None
-    problem = assert_problem(post(client, collection(cabin_area(), area)), 422,
-                             "feature 1 (id 'BFR7')", "has no geometry")
+    problem = assert_problem(
+        post(client, collection(cabin_area(), area)),
+        422,
+        "feature 1 (id 'BFR7')",
+        "has no geometry",
+    )
     assert problem["problems"][0]["feature"] == 1
     assert problem["problems"][0]["feature_id"] == "BFR7"
 
@@ -72,15 +84,24 @@ def test_line_where_an_area_is_required(client):
     """An arealformål given as a LineString is refused."""
     line = {"type": "LineString", "coordinates": [[8.40, 60.86], [8.41, 60.86]]}
     area = feature(line, "BFR3", arealformal=1120, arealbruksstatus=2)
-    assert_problem(post(client, collection(area)), 422, "feature 0 (id 'BFR3')",
-                   "LineString", "needs a Polygon or MultiPolygon")
+    assert_problem(
+        post(client, collection(area)),
+        422,
+        "feature 0 (id 'BFR3')",
+        "LineString",
+        "needs a Polygon or MultiPolygon",
+    )
 
 
 def test_unreadable_geometry(client):
     """Coordinates that do not form a polygon are refused with the reader's reason."""
     broken = {"type": "Polygon", "coordinates": [[[8.4, 60.86], [8.41]]]}
-    assert_problem(post(client, collection(feature(broken, "B", arealformal=1120))), 422,
-                   "feature 0 (id 'B')", "geometry cannot be read")
+    assert_problem(
+        post(client, collection(feature(broken, "B", arealformal=1120))),
+        422,
+        "feature 0 (id 'B')",
+        "geometry cannot be read",
+    )
 
 
 @pytest.mark.parametrize(
@@ -106,47 +127,62 @@ def test_malformed_crs_member(client):
 def test_coordinates_outside_buskerud(client):
     """An area in Bergen is outside the county, beyond the tolerance."""
     bergen = cabin_area("BFR4", lon=5.32, lat=60.39)
-    problem = assert_problem(post(client, collection(cabin_area(), bergen)), 422,
-                             "feature 1 (id 'BFR4')", "lies outside Buskerud")
+    problem = assert_problem(
+        post(client, collection(cabin_area(), bergen)),
+        422,
+        "feature 1 (id 'BFR4')",
+        "lies outside Buskerud",
+    )
     assert "km" not in problem["detail"] and " m beyond the county boundary" in problem["detail"]
 
 
 def test_area_just_across_the_county_boundary_is_within_tolerance(client):
     """A polygon reaching 50 m across the boundary is accepted (tolerance 200 m)."""
-    from shapely.geometry import mapping
-
-    from app.db import get_sessionmaker
-    from app.repositories.municipalities import load_boundaries
-
     with get_sessionmaker()() as session:
         county = load_boundaries(session, 200.0).county.boundary
     # A 400 m square on the county's northernmost vertex, pushed 50 m north.
-    x, y = max(
-        (c for poly in county.geoms for c in poly.exterior.coords), key=lambda c: c[1]
-    )
-    from shapely.geometry import box
-
+    x, y = max((c for poly in county.geoms for c in poly.exterior.coords), key=lambda c: c[1])
     geometry = mapping(box(x - 200, y - 350, x + 200, y + 50))
-    body = collection(feature(geometry, "EDGE", arealformal=5100, arealbruksstatus=1),
-                      plan=dict(PLAN, kommunenummer="3326"), crs=UTM32)
+    body = collection(
+        feature(geometry, "EDGE", arealformal=5100, arealbruksstatus=1),
+        plan=dict(PLAN, kommunenummer="3326"),
+        crs=UTM32,
+    )
     response = post(client, body)
     assert response.status_code == 201, response.text
 
 
 def test_projected_coordinates_without_crs_member(client):
     """UTM coordinates sent as if they were CRS84 get a hint to declare the CRS."""
-    geometry = {"type": "Polygon", "coordinates": [[[467400, 6747300], [467900, 6747300],
-                                                    [467900, 6747800], [467400, 6747300]]]}
-    assert_problem(post(client, collection(feature(geometry, "U", arealformal=1120))), 422,
-                   "not longitude/latitude", "'crs' member")
+    geometry = {
+        "type": "Polygon",
+        "coordinates": [
+            [[467400, 6747300], [467900, 6747300], [467900, 6747800], [467400, 6747300]]
+        ],
+    }
+    assert_problem(
+        post(client, collection(feature(geometry, "U", arealformal=1120))),
+        422,
+        "not longitude/latitude",
+        "'crs' member",
+    )
 
 
 def test_figure_eight_ring_is_rejected(client):
     """A bow-tie whose lobes cancel out cannot be repaired safely."""
-    bowtie = {"type": "Polygon", "coordinates": [[[8.40, 60.86], [8.41, 60.865], [8.41, 60.86],
-                                                  [8.40, 60.865], [8.40, 60.86]]]}
-    assert_problem(post(client, collection(feature(bowtie, "BOW", arealformal=1120))), 422,
-                   "feature 0 (id 'BOW')", "Self-intersection", "cannot be repaired safely")
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [
+            [[8.40, 60.86], [8.41, 60.865], [8.41, 60.86], [8.40, 60.865], [8.40, 60.86]]
+        ],
+    }
+    assert_problem(
+        post(client, collection(feature(bowtie, "BOW", arealformal=1120))),
+        422,
+        "feature 0 (id 'BOW')",
+        "Self-intersection",
+        "cannot be repaired safely",
+    )
 
 
 def test_body_over_the_size_limit(client, override_settings):
@@ -170,21 +206,32 @@ def test_streamed_body_over_the_size_limit(client, override_settings):
 def test_too_many_vertices(client, override_settings):
     """More vertices than max_upload_vertices is a 413 naming both numbers."""
     override_settings(max_upload_vertices=8)
-    assert_problem(post(client, collection(cabin_area(), cabin_area("BFR2", lat=60.87))), 413,
-                   "10 vertices", "limit is 8")
+    assert_problem(
+        post(client, collection(cabin_area(), cabin_area("BFR2", lat=60.87))),
+        413,
+        "10 vertices",
+        "limit is 8",
+    )
 
 
 def test_too_many_features(client, override_settings):
     """More features than max_upload_features is a 413."""
     override_settings(max_upload_features=1)
-    assert_problem(post(client, collection(cabin_area(), cabin_area("BFR2", lat=60.87))), 413,
-                   "2 features", "limit is 1")
+    assert_problem(
+        post(client, collection(cabin_area(), cabin_area("BFR2", lat=60.87))),
+        413,
+        "2 features",
+        "limit is 1",
+    )
 
 
 def test_unsupported_content_type(client):
     """A body declared as XML is a 415."""
-    assert_problem(post(client, b"<FeatureCollection/>", content_type="application/xml"), 415,
-                   "application/xml")
+    assert_problem(
+        post(client, b"<FeatureCollection/>", content_type="application/xml"),
+        415,
+        "application/xml",
+    )
 
 
 def test_missing_plan_identification(client):
@@ -221,8 +268,9 @@ def test_features_disagreeing_on_the_plan_id(client):
 def test_one_bad_feature_stores_nothing_of_the_good_ones(client):
     """Validation is all-or-nothing: a valid area next to a broken one is not stored."""
     line = {"type": "LineString", "coordinates": [[8.40, 60.86], [8.41, 60.86]]}
-    body = collection(cabin_area("OK1"), cabin_area("OK2", lat=60.87),
-                      feature(line, "BAD", arealformal=1110))
+    body = collection(
+        cabin_area("OK1"), cabin_area("OK2", lat=60.87), feature(line, "BAD", arealformal=1110)
+    )
     problem = assert_problem(post(client, body), 422, "feature 2 (id 'BAD')")
     assert len(problem["problems"]) == 1
 
@@ -230,8 +278,11 @@ def test_one_bad_feature_stores_nothing_of_the_good_ones(client):
 def test_all_problems_are_listed(client):
     """Several broken features are all named in one response."""
     line = {"type": "LineString", "coordinates": [[8.40, 60.86], [8.41, 60.86]]}
-    body = collection(feature(None, "N"), feature(line, "L", arealformal=1110),
-                      cabin_area("FAR", lon=5.3, lat=60.4))
+    body = collection(
+        feature(None, "N"),
+        feature(line, "L", arealformal=1110),
+        cabin_area("FAR", lon=5.3, lat=60.4),
+    )
     for f in body["features"][:1]:
         f["properties"]["arealformal"] = 1110
     problem = assert_problem(post(client, body), 422, "and 2 more problems")

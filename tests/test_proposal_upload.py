@@ -26,8 +26,9 @@ def post(client, body, **kwargs):
 
 def test_happy_path_stores_version_1_and_reads_it_back(client):
     """A kommuneplan with a cabin area and a hensynssone is stored and read back."""
-    zone = feature(square(8.401, 60.861, 0.002), "H570_1", angittHensyn="H570_1",
-                   hensynsonenavn="H570_1")
+    zone = feature(
+        square(8.401, 60.861, 0.002), "H570_1", angittHensyn="H570_1", hensynsonenavn="H570_1"
+    )
     response = post(client, collection(cabin_area(), zone))
     assert response.status_code == 201, response.text
     body = response.json()
@@ -54,10 +55,21 @@ def test_happy_path_stores_version_1_and_reads_it_back(client):
 
 def test_plan_attributes_can_come_from_query_or_plan_boundary(client):
     """Without a `plan` member, the RpOmråde feature and query parameters name the plan."""
-    boundary = feature(square(8.40, 60.86, 0.01), "RpOmrade", objtype="RpOmråde",
-                       planidentifikasjon="R-77", plannavn="Detaljregulering Tuv", plantype=35)
-    area = feature(square(8.401, 60.861, 0.002), "o_BFR1", objtype="RpArealformålOmråde",
-                   arealformål=1121, feltbetegnelse="BFF1")
+    boundary = feature(
+        square(8.40, 60.86, 0.01),
+        "RpOmrade",
+        objtype="RpOmråde",
+        planidentifikasjon="R-77",
+        plannavn="Detaljregulering Tuv",
+        plantype=35,
+    )
+    area = feature(
+        square(8.401, 60.861, 0.002),
+        "o_BFR1",
+        objtype="RpArealformålOmråde",
+        arealformål=1121,
+        feltbetegnelse="BFF1",
+    )
     body = {"type": "FeatureCollection", "features": [boundary, area]}
     response = post(client, body, params={"kommunenummer": "3326", "planstatus": 2})
     assert response.status_code == 201, response.text
@@ -79,12 +91,16 @@ def grs80_meridian_arc(lat_deg: float) -> float:
     a, f = 6378137.0, 1 / 298.257222101
     n = f / (2 - f)
     p = math.radians(lat_deg)
-    return a / (1 + n) * (
-        (1 + n**2 / 4 + n**4 / 64) * p
-        - (3 * n / 2 - 3 * n**3 / 16) * math.sin(2 * p)
-        + (15 * n**2 / 16 - 15 * n**4 / 64) * math.sin(4 * p)
-        - (35 * n**3 / 48) * math.sin(6 * p)
-        + (315 * n**4 / 512) * math.sin(8 * p)
+    return (
+        a
+        / (1 + n)
+        * (
+            (1 + n**2 / 4 + n**4 / 64) * p
+            - (3 * n / 2 - 3 * n**3 / 16) * math.sin(2 * p)
+            + (15 * n**2 / 16 - 15 * n**4 / 64) * math.sin(4 * p)
+            - (35 * n**3 / 48) * math.sin(6 * p)
+            + (315 * n**4 / 512) * math.sin(8 * p)
+        )
     )
 
 
@@ -105,13 +121,15 @@ def test_reprojection_to_utm32_matches_a_known_coordinate_pair(client, source):
         geometry = {"type": "Polygon", "coordinates": [ring]}
         members["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25833"}}
     plan = dict(PLAN, kommunenummer="3322", planidentifikasjon="KP-NES")
-    body = collection(feature(geometry, "A", arealformal=1110, arealbruksstatus=2),
-                      plan=plan, **members)
+    body = collection(
+        feature(geometry, "A", arealformal=1110, arealbruksstatus=2), plan=plan, **members
+    )
     response = post(client, body)
     assert response.status_code == 201, response.text
     assert response.json()["source_crs"] == source
-    out = client.get("/api/v1/proposals/3322_KP-NES/versions/1/features",
-                     params={"crs": "EPSG:25832"})
+    out = client.get(
+        "/api/v1/proposals/3322_KP-NES/versions/1/features", params={"crs": "EPSG:25832"}
+    )
     assert out.headers["content-crs"] == "<http://www.opengis.net/def/crs/EPSG/0/25832>"
     assert out.json()["crs"]["properties"]["name"].endswith("/EPSG/0/25832")
     easting, northing = out.json()["features"][0]["geometry"]["coordinates"][0][0][0]
@@ -126,8 +144,9 @@ def test_small_self_intersection_is_repaired_and_reported(client):
     ring = [[x, y], [x + 500, y], [x + 500, y + 500], [x - 1, y + 500], [x + 1, y - 1], [x, y]]
     geometry = {"type": "Polygon", "coordinates": [ring]}
     crs = {"type": "name", "properties": {"name": "EPSG:25832"}}
-    response = post(client, collection(feature(geometry, "BFR2", arealformal=1120,
-                                               arealbruksstatus=2), crs=crs))
+    response = post(
+        client, collection(feature(geometry, "BFR2", arealformal=1120, arealbruksstatus=2), crs=crs)
+    )
     assert response.status_code == 201, response.text
     repaired = response.json()["report"]["repaired"]
     assert len(repaired) == 1
@@ -150,8 +169,9 @@ def test_unknown_codes_are_reported_not_guessed(client):
 
 def test_features_that_are_not_plan_areas_are_ignored_and_reported(client):
     """A label point is ignored, and the report says so."""
-    label = feature({"type": "Point", "coordinates": [8.402, 60.862]}, "P1",
-                    objtype="KpPåskrift", tekst="BFR1")
+    label = feature(
+        {"type": "Point", "coordinates": [8.402, 60.862]}, "P1", objtype="KpPåskrift", tekst="BFR1"
+    )
     response = post(client, collection(cabin_area(), label))
     assert response.status_code == 201
     ignored = response.json()["report"]["ignored"]
@@ -165,8 +185,12 @@ def test_area_outside_its_municipality_is_a_warning(client):
     assert response.status_code == 201
     warnings = response.json()["report"]["warnings"]
     assert warnings == [
-        {"message": "lies entirely outside Hemsedal (3326)", "feature": 1,
-         "feature_id": "BFR9", "field": None}
+        {
+            "message": "lies entirely outside Hemsedal (3326)",
+            "feature": 1,
+            "feature_id": "BFR9",
+            "field": None,
+        }
     ]
 
 

@@ -7,8 +7,9 @@ URL = "/api/v1/proposals"
 
 
 def upload(client, body, **params):
-    response = client.post(URL, content=encode(body), params=params,
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        URL, content=encode(body), params=params, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -16,8 +17,14 @@ def upload(client, body, **params):
 def test_each_upload_is_a_new_version_and_nothing_is_overwritten(client):
     """Version 2 leaves version 1 and its areas as they were."""
     first = upload(client, collection(cabin_area("BFR1")))
-    second = upload(client, collection(cabin_area("BFR1", lat=60.87), cabin_area("BFR2"),
-                                       plan=dict(PLAN, planstatus=3, plannavn="Vedtatt")))
+    second = upload(
+        client,
+        collection(
+            cabin_area("BFR1", lat=60.87),
+            cabin_area("BFR2"),
+            plan=dict(PLAN, planstatus=3, plannavn="Vedtatt"),
+        ),
+    )
     assert (first["version"], second["version"]) == (1, 2)
     assert first["content_sha256"] != second["content_sha256"]
 
@@ -69,8 +76,12 @@ def test_paging_and_filtering_by_municipality(client):
     for i in range(3):
         upload(client, collection(cabin_area()), planidentifikasjon=f"H{i}")
     for i in range(2):
-        upload(client, collection(cabin_area(lon=9.0, lat=60.75)), kommunenummer="3324",
-               planidentifikasjon=f"G{i}")
+        upload(
+            client,
+            collection(cabin_area(lon=9.0, lat=60.75)),
+            kommunenummer="3324",
+            planidentifikasjon=f"G{i}",
+        )
 
     page1 = client.get(URL, params={"limit": 2}).json()
     assert page1["total"] == 5 and page1["limit"] == 2 and page1["offset"] == 0
@@ -95,3 +106,20 @@ def test_page_limit_is_capped_by_the_settings(client, override_settings):
     assert client.get(URL, params={"limit": 100}).json()["limit"] == 2
     bad = client.get(URL, params={"limit": 0})
     assert bad.status_code == 422 and bad.json()["problems"][0]["field"] == "query.limit"
+
+
+def test_concurrent_uploads_of_one_plan_get_consecutive_versions(client):
+    """Parallel uploads of the same plan id never collide on a version number."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = encode(collection(cabin_area()))
+
+    def send(_: int) -> int:
+        response = client.post(URL, content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 201, response.text
+        return response.json()["version"]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        versions = sorted(pool.map(send, range(8)))
+    assert versions == list(range(1, 9))
+    assert row_counts() == {"plan_proposal": 1, "proposal_version": 8, "plan_feature": 8}

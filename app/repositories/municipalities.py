@@ -83,7 +83,9 @@ def load_boundaries(session: Session, tolerance_m: float) -> Boundaries | None:
                     row.kommunenummer, row.name, to_shape(row.geom)
                 )
                 for row in session.execute(
-                    select(MunicipalityOrm.kommunenummer, MunicipalityOrm.name, MunicipalityOrm.geom)
+                    select(
+                        MunicipalityOrm.kommunenummer, MunicipalityOrm.name, MunicipalityOrm.geom
+                    )
                 )
             }
             _boundaries_cache.clear()

@@ -156,7 +156,9 @@ def get_version(session: Session, proposal_id: str, version: int) -> ProposalVer
     return found
 
 
-def version_features(session: Session, version: ProposalVersionOrm, srid: int) -> list[dict[str, Any]]:
+def version_features(
+    session: Session, version: ProposalVersionOrm, srid: int
+) -> list[dict[str, Any]]:
     """Return a version's areas as GeoJSON features in the given SRID."""
     codelists = get_codelists()
     purposes = codelists.arealformal(plan_level(version.plantype))
@@ -202,5 +204,5 @@ def version_area_counts(session: Session, version_id: int) -> dict[str, int]:
         .group_by(PlanFeatureOrm.kind)
     )
     counts = {"planomrade": 0, "arealformal": 0, "hensynssone": 0}
-    counts.update({kind: count for kind, count in rows})
+    counts.update(dict(rows.all()))
     return counts

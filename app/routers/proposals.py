@@ -193,7 +193,9 @@ def list_proposals(
     items = [ProposalSummary(**_proposal_fields(p, latest)) for p, latest in rows]
     links = [Link(href=_page_href(kommunenummer, page.limit, page.offset), rel="self")]
     if page.offset + page.limit < total:
-        links.append(Link(href=_page_href(kommunenummer, page.limit, page.offset + page.limit), rel="next"))
+        links.append(
+            Link(href=_page_href(kommunenummer, page.limit, page.offset + page.limit), rel="next")
+        )
     if page.offset > 0:
         previous = max(page.offset - page.limit, 0)
         links.append(Link(href=_page_href(kommunenummer, page.limit, previous), rel="prev"))
@@ -233,7 +235,5 @@ def get_version_features(
     """Return a version's areas as GeoJSON (CRS84 unless `crs` asks for 25832/25833)."""
     found = repo.get_version(session, proposal_id, version)
     features = repo.version_features(session, found, crs.srid)
-    body = feature_collection(
-        features, crs.label, proposal_id=proposal_id, version=found.version
-    )
+    body = feature_collection(features, crs.label, proposal_id=proposal_id, version=found.version)
     return GeoJSONResponse(body, headers=content_crs_header(crs.label))

@@ -34,7 +34,9 @@ def upgrade() -> None:
         sa.Column("region", sa.Text(), nullable=False),
         sa.Column("centrality_class", sa.SmallInteger(), nullable=False),
         sa.Column("source", sa.Text(), nullable=False),
-        sa.Column("loaded_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "loaded_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.Column("geom", _geom(), nullable=False),
         sa.CheckConstraint("kommunenummer ~ '^[0-9]{4}$'", name="ck_municipality_kommunenummer"),
         sa.CheckConstraint("centrality_class BETWEEN 1 AND 6", name="ck_municipality_centrality"),
@@ -46,7 +48,9 @@ def upgrade() -> None:
         sa.Column("fylkesnummer", sa.String(2), primary_key=True),
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("source", sa.Text(), nullable=False),
-        sa.Column("loaded_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "loaded_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.Column("geom", _geom(), nullable=False),
     )
     op.create_index("ix_county_geom", "county", ["geom"], postgresql_using="gist")
@@ -64,8 +68,12 @@ def upgrade() -> None:
         sa.Column("plantype", sa.SmallInteger(), nullable=False),
         sa.Column("planstatus", sa.SmallInteger(), nullable=True),
         sa.Column("plannavn", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.Column(
+            "updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.UniqueConstraint("kommunenummer", "planidentifikasjon", name="uq_plan_proposal_planid"),
     )
 
@@ -88,7 +96,9 @@ def upgrade() -> None:
         sa.Column("content_sha256", sa.String(64), nullable=False),
         sa.Column("feature_count", sa.Integer(), nullable=False),
         sa.Column("report", postgresql.JSONB(), nullable=False),
-        sa.Column("uploaded_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column(
+            "uploaded_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
         sa.UniqueConstraint("proposal_id", "version", name="uq_proposal_version_number"),
         sa.CheckConstraint("version >= 1", name="ck_proposal_version_positive"),
     )
