@@ -11,4 +11,4 @@ stop:  ## stop the project-local PostgreSQL cluster
 	bash scripts/dev.sh stop
 
 lint:
-	.venv/bin/ruff check app spatial layers migrations tests
+	.venv/bin/ruff check app spatial layers migrations tests bench

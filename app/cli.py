@@ -1,14 +1,44 @@
 """Operator commands: `arealsjekk migrate | load-municipalities | setup | serve`."""
 
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
 import typer
 import uvicorn
+from sqlalchemy import func, select
 
 from app.db import get_sessionmaker
 from app.migrate import upgrade
+from app.models import LayerVersionOrm
+from app.repositories.layers import latest_versions
 from app.settings import get_settings
+from layers.demo import DEMO_LICENCE, load_demo_data
+from layers.loader import LoadOptions, LoadResult, load_layer
 from layers.municipalities import load_administrative_units
+from layers.registry import get_registry
+from spatial.errors import ArealsjekkError
 
 app = typer.Typer(help="Arealsjekk operator commands.", no_args_is_help=True)
+layers_app = typer.Typer(help="Guideline layers: list and load.", no_args_is_help=True)
+app.add_typer(layers_app, name="layers")
+
+
+def _progress(label: str, done: int, total: int) -> None:
+    """Print load progress on one line."""
+    percent = 100 * done // max(total, 1)
+    typer.echo(f"\r  {label}: {done}/{total} ({percent} %)", nl=done >= total, err=True)
+
+
+def _report(result: LoadResult) -> None:
+    """Print what a layer load did."""
+    if result.created:
+        config = get_registry()[result.layer_id]
+        size = "raster" if config.kind == "raster" else f"{result.feature_count} features"
+        typer.echo(f"{result.layer_id}: version {result.version} loaded ({size})")
+    else:
+        typer.echo(f"{result.layer_id}: unchanged, version {result.version} is identical")
 
 
 @app.command()
@@ -26,6 +56,84 @@ def load_municipalities() -> None:
     typer.echo(
         f"loaded {result.municipalities} municipalities and {result.counties} county boundary"
     )
+
+
+@layers_app.command("list")
+def list_layers() -> None:
+    """List the registered layers and their current versions."""
+    with get_sessionmaker()() as session:
+        current = latest_versions(session)
+    for layer_id, config in get_registry().items():
+        version = current.get(layer_id)
+        state = (
+            f"v{version.version}, {version.feature_count} features, {version.licence}"
+            if version
+            else "not loaded"
+        )
+        typer.echo(f"{layer_id:26} {config.kind:6} {'/'.join(config.guidelines):6} {state}")
+
+
+@layers_app.command("load")
+def load(
+    layer: Annotated[str, typer.Argument(help="layer id, see `arealsjekk layers list`")],
+    file: Annotated[
+        Path, typer.Argument(help="GeoJSON, GeoPackage, zipped Shapefile, GML or GeoTIFF")
+    ],
+    source: Annotated[str | None, typer.Option(help="source (default: the config's)")] = None,
+    source_date: Annotated[str | None, typer.Option(help="date of the data, YYYY-MM-DD")] = None,
+    licence: Annotated[str | None, typer.Option(help="licence (default: the config's)")] = None,
+    attr_map: Annotated[list[str] | None, typer.Option(help="ATTRIBUTE=COLUMN, repeatable")] = None,
+    source_layer: Annotated[str | None, typer.Option(help="layer in a multi-layer file")] = None,
+) -> None:
+    """Load a file as a new version of a layer (nothing is written if it is unchanged)."""
+    mapping = {}
+    for item in attr_map or []:
+        name, sep, column = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"'{item}' is not ATTRIBUTE=COLUMN", param_hint="--attr-map")
+        mapping[name.strip()] = column.strip()
+    try:
+        parsed_date = date.fromisoformat(source_date) if source_date else None
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{source_date}' is not YYYY-MM-DD", param_hint="--source-date"
+        ) from None
+    options = LoadOptions(
+        source=source,
+        source_date=parsed_date,
+        licence=licence,
+        attr_map=mapping,
+        source_layer=source_layer,
+    )
+    try:
+        with get_sessionmaker()() as session:
+            result = load_layer(session, layer, file, options, _progress, get_settings().raster_dir)
+    except ArealsjekkError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    _report(result)
+
+
+@app.command("demo-data")
+def demo_data(
+    skip_if_real: bool = typer.Option(
+        False, "--skip-if-real", help="do nothing when any layer holds real (non-demo) data"
+    ),
+) -> None:
+    """Build the synthetic demo layers over Buskerud and load them (idempotent)."""
+    with get_sessionmaker()() as session:
+        real = session.execute(
+            select(func.count()).where(LayerVersionOrm.licence != DEMO_LICENCE)
+        ).scalar_one()
+        if skip_if_real and real:
+            typer.echo(f"real layer data present ({real} versions); demo data not loaded")
+            return
+        with tempfile.TemporaryDirectory(prefix="arealsjekk-demo-") as work:
+            results = load_demo_data(
+                session, Path(work), _progress, raster_dir=get_settings().raster_dir
+            )
+    for result in results:
+        _report(result)
 
 
 @app.command()

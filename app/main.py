@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from app import __version__
 from app.db import get_engine
 from app.errors import add_exception_handlers
-from app.routers import docs, health, municipalities, proposals
+from app.routers import docs, health, layers, municipalities, proposals
 
 DESCRIPTION = """
 Arealsjekk checks municipal land-use plan proposals in Buskerud against the regional
@@ -47,6 +47,7 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(municipalities.router)
     app.include_router(proposals.router)
+    app.include_router(layers.router)
     return app
 
 

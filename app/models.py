@@ -1,12 +1,13 @@
 """ORM models: the tables Alembic migrates and the service reads and writes."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -147,3 +148,51 @@ class PlanFeatureOrm(Base):
         ),
         Index("ix_plan_feature_geom", "geom", postgresql_using="gist"),
     )
+
+
+class LayerVersionOrm(Base):
+    """One load of a guideline layer; versions are never changed once written."""
+
+    __tablename__ = "layer_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    layer_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    checksum: Mapped[str] = mapped_column(String(64))
+    feature_count: Mapped[int] = mapped_column(Integer)
+    extent: Mapped[Any] = mapped_column(
+        Geometry("POLYGON", srid=CANONICAL_SRID, spatial_index=False)
+    )
+    source: Mapped[str] = mapped_column(Text)
+    source_date: Mapped[date | None] = mapped_column(Date)
+    licence: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str] = mapped_column(Text)
+    # Raster layers live as Cloud Optimized GeoTIFFs in the raster directory (see
+    # layers/README.md for why not PostGIS raster); this is the file's name there.
+    raster_file: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        UniqueConstraint("layer_id", "version", name="uq_layer_version_number"),
+        CheckConstraint("version >= 1", name="ck_layer_version_positive"),
+        Index("ix_layer_version_extent", "extent", postgresql_using="gist"),
+    )
+
+
+class LayerFeatureOrm(Base):
+    """A feature of a vector layer version, with the attributes the layer config keeps."""
+
+    __tablename__ = "layer_feature"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    layer_version_id: Mapped[int] = mapped_column(
+        ForeignKey("layer_version.id", ondelete="CASCADE"), index=True
+    )
+    source_fid: Mapped[str | None] = mapped_column(Text)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    geom: Mapped[Any] = mapped_column(
+        Geometry("GEOMETRY", srid=CANONICAL_SRID, spatial_index=False)
+    )
+
+    __table_args__ = (Index("ix_layer_feature_geom", "geom", postgresql_using="gist"),)

@@ -1,6 +1,6 @@
 """API response models (separate from the ORM models in app.models)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -94,3 +94,43 @@ class HealthStatus(BaseModel):
 
     status: str
     checks: dict[str, Any] = {}
+
+
+class LayerVersionPublic(BaseModel):
+    """One version of a guideline layer, with its provenance."""
+
+    layer_id: str
+    version: int
+    checksum: str = Field(description="sha256 of the loaded content")
+    feature_count: int
+    source: str
+    source_date: date | None
+    licence: str
+    file_name: str
+    loaded_at: datetime
+    raster: dict[str, Any] | None = Field(None, description="grid of a raster layer")
+    links: list[Link]
+
+
+class LayerAttributePublic(BaseModel):
+    """An attribute a layer keeps."""
+
+    description: str
+    type: str
+    allowed: list[str] | None
+
+
+class LayerPublic(BaseModel):
+    """A guideline layer from the registry with its current version."""
+
+    id: str
+    title: str
+    description: str
+    kind: str
+    geometry_type: str | None
+    guidelines: list[str]
+    optional: bool
+    attributes: dict[str, LayerAttributePublic]
+    source: dict[str, Any]
+    current_version: LayerVersionPublic | None
+    links: list[Link]

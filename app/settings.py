@@ -1,6 +1,7 @@
 """Service configuration, read from environment variables (and an optional .env file)."""
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, PositiveInt, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,6 +17,8 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the PostGIS database",
     )
     db_pool_size: PositiveInt = 5
+    # Raster layers are stored here as Cloud Optimized GeoTIFFs, one file per version.
+    raster_dir: Path = Path(".local/rasters")
 
     # Upload limits (SPEC §Non-functional, security): refuse before parsing where we can.
     max_upload_bytes: PositiveInt = 20 * 1024 * 1024

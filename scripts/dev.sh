@@ -141,8 +141,10 @@ cmd_run() {
   ensure_cluster
   ensure_database arealsjekk
   export AREALSJEKK_DATABASE_URL="${AREALSJEKK_DATABASE_URL:-$(database_url arealsjekk)}"
+  export AREALSJEKK_RASTER_DIR="${AREALSJEKK_RASTER_DIR:-$LOCAL_DIR/rasters}"
   "$VENV/bin/arealsjekk" migrate
   "$VENV/bin/arealsjekk" load-municipalities
+  "$VENV/bin/arealsjekk" demo-data --skip-if-real
   log "serving on http://$HOST:$PORT (Ctrl-C stops the service; 'make stop' stops PostgreSQL)"
   exec "$VENV/bin/arealsjekk" serve --host "$HOST" --port "$PORT"
 }
@@ -156,9 +158,11 @@ cmd_test() {
   drop_database arealsjekk_test
   ensure_database arealsjekk_test
   export AREALSJEKK_DATABASE_URL="$(database_url arealsjekk_test)"
+  export AREALSJEKK_RASTER_DIR="$LOCAL_DIR/test-rasters"
+  rm -rf "$AREALSJEKK_RASTER_DIR"
   log "lint: ruff check and ruff format --check"
-  "$VENV/bin/ruff" check --quiet app spatial layers migrations tests
-  "$VENV/bin/ruff" format --check --quiet app spatial layers migrations tests
+  "$VENV/bin/ruff" check --quiet app spatial layers migrations tests bench
+  "$VENV/bin/ruff" format --check --quiet app spatial layers migrations tests bench
   "$VENV/bin/python" -m pytest "$@"
 }
 

@@ -14,6 +14,7 @@ from app.settings import Settings, get_settings
 from layers.municipalities import load_administrative_units
 
 PROPOSAL_TABLES = ("plan_proposal", "proposal_version", "plan_feature")
+LAYER_TABLES = ("layer_version", "layer_feature")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -33,7 +34,7 @@ def clean_proposals() -> Iterator[None]:
     """Give every test empty proposal tables."""
     yield
     with get_engine().begin() as connection:
-        connection.execute(text("TRUNCATE plan_proposal RESTART IDENTITY CASCADE"))
+        connection.execute(text("TRUNCATE plan_proposal, layer_version RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture
@@ -63,10 +64,10 @@ def override_settings(app):
     return apply
 
 
-def row_counts() -> dict[str, int]:
-    """Count the rows of every proposal table."""
+def row_counts(tables: tuple[str, ...] = PROPOSAL_TABLES) -> dict[str, int]:
+    """Count the rows of the given tables (default: the proposal tables)."""
     with get_engine().connect() as connection:
         return {
             table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-            for table in PROPOSAL_TABLES
+            for table in tables
         }

@@ -15,7 +15,7 @@ def test_readyz_reports_database_and_migration_head(client):
     body = response.json()
     assert body["status"] == "ready"
     assert body["checks"]["database"] == "reachable"
-    assert body["checks"]["migrations_current"] == head_revision() == "0001_initial"
+    assert body["checks"]["migrations_current"] == head_revision() is not None
 
 
 def test_readyz_is_503_when_the_database_is_unreachable(app, client, monkeypatch):

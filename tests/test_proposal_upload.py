@@ -1,4 +1,5 @@
 import math
+from pathlib import Path
 
 import pytest
 from pyproj import Transformer
@@ -194,14 +195,22 @@ def test_area_outside_its_municipality_is_a_warning(client):
     ]
 
 
-def test_the_readme_sample_uploads_cleanly(client):
-    """samples/hemsedal-kpa-demo.geojson (the README's quick tour) is accepted without notes."""
-    from pathlib import Path
+SAMPLES = sorted((Path(__file__).parent.parent / "samples").glob("*.geojson"))
 
-    sample = Path(__file__).parent.parent / "samples" / "hemsedal-kpa-demo.geojson"
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=[s.stem for s in SAMPLES])
+def test_the_shipped_samples_upload_cleanly(client, sample):
+    """Every sample proposal in samples/ is accepted with nothing repaired, ignored or unknown."""
     response = post(client, sample.read_bytes())
     assert response.status_code == 201, response.text
     body = response.json()
+    assert body["area_counts"]["arealformal"] >= 1
+    assert all(not entries for entries in body["report"].values()), body["report"]
+
+
+def test_the_readme_quick_tour_sample(client):
+    """samples/hemsedal-kpa-demo.geojson is stored as proposal 3326_DEMO2026."""
+    sample = Path(__file__).parent.parent / "samples" / "hemsedal-kpa-demo.geojson"
+    body = post(client, sample.read_bytes()).json()
     assert body["proposal_id"] == "3326_DEMO2026"
     assert body["area_counts"] == {"planomrade": 1, "arealformal": 4, "hensynssone": 1}
-    assert all(not entries for entries in body["report"].values())

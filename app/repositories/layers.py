@@ -1,0 +1,95 @@
+"""Reading guideline layer versions and features."""
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import LayerFeatureOrm, LayerVersionOrm
+from app.repositories.geojson import geometry_json
+from spatial.crs import CANONICAL_SRID
+from spatial.errors import NotFoundError
+
+
+def latest_versions(session: Session) -> dict[str, LayerVersionOrm]:
+    """Return the current (newest) version of every loaded layer, keyed by layer id."""
+    newest = (
+        select(LayerVersionOrm.layer_id, func.max(LayerVersionOrm.version).label("version"))
+        .group_by(LayerVersionOrm.layer_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(LayerVersionOrm).join(
+            newest,
+            (LayerVersionOrm.layer_id == newest.c.layer_id)
+            & (LayerVersionOrm.version == newest.c.version),
+        )
+    ).scalars()
+    return {row.layer_id: row for row in rows}
+
+
+def list_versions(session: Session, layer_id: str) -> list[LayerVersionOrm]:
+    """Return all versions of a layer, newest first."""
+    return list(
+        session.execute(
+            select(LayerVersionOrm)
+            .where(LayerVersionOrm.layer_id == layer_id)
+            .order_by(LayerVersionOrm.version.desc())
+        ).scalars()
+    )
+
+
+def get_version(session: Session, layer_id: str, version: int | None) -> LayerVersionOrm:
+    """Return a given version of a layer (the newest when None), or raise NotFoundError."""
+    query = select(LayerVersionOrm).where(LayerVersionOrm.layer_id == layer_id)
+    if version is None:
+        query = query.order_by(LayerVersionOrm.version.desc()).limit(1)
+    else:
+        query = query.where(LayerVersionOrm.version == version)
+    found = session.execute(query).scalar_one_or_none()
+    if found is None:
+        what = "has never been loaded" if version is None else f"has no version {version}"
+        raise NotFoundError(f"layer '{layer_id}' {what}")
+    return found
+
+
+def feature_page(
+    session: Session,
+    version: LayerVersionOrm,
+    bbox: tuple[float, float, float, float] | None,
+    bbox_srid: int,
+    srid: int,
+    limit: int,
+    offset: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """Return a page of a version's features as GeoJSON, and how many match in total."""
+    conditions = [LayerFeatureOrm.layer_version_id == version.id]
+    if bbox is not None:
+        # Transform the envelope, not the column, so the GiST index on geom is used.
+        envelope = func.ST_Transform(func.ST_MakeEnvelope(*bbox, bbox_srid), CANONICAL_SRID)
+        conditions.append(func.ST_Intersects(LayerFeatureOrm.geom, envelope))
+    total = session.execute(
+        select(func.count()).select_from(LayerFeatureOrm).where(*conditions)
+    ).scalar_one()
+    rows = session.execute(
+        select(
+            LayerFeatureOrm.id,
+            LayerFeatureOrm.source_fid,
+            LayerFeatureOrm.attributes,
+            geometry_json(LayerFeatureOrm.geom, srid).label("geometry"),
+        )
+        .where(*conditions)
+        .order_by(LayerFeatureOrm.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    features = [
+        {
+            "type": "Feature",
+            "id": row.id,
+            "properties": {**row.attributes, "source_fid": row.source_fid},
+            "geometry": row.geometry,
+        }
+        for row in rows
+    ]
+    return features, total

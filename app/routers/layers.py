@@ -1,0 +1,157 @@
+"""Guideline layers: registry metadata, versions and features."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from app.db import SessionDep
+from app.dependencies import OutputCrsDep, PageDep
+from app.models import LayerVersionOrm
+from app.repositories import layers as repo
+from app.repositories.geojson import content_crs_header, feature_collection
+from app.responses import GeoJSONResponse
+from app.schemas import LayerAttributePublic, LayerPublic, LayerVersionPublic, Link
+from layers.registry import LayerConfig, get_layer_config, get_registry
+from spatial.crs import parse_crs
+from spatial.errors import InvalidInputError, Problem
+
+router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
+PREFIX = router.prefix
+
+LayerIdPath = Annotated[str, Path(description="layer id from the registry", examples=["tree_line"])]
+
+
+def _version_public(version: LayerVersionOrm) -> LayerVersionPublic:
+    base = f"{PREFIX}/{version.layer_id}"
+    links = [Link(href=f"{base}/versions", rel="version-history")]
+    if version.raster_file is None:
+        links.append(
+            Link(
+                href=f"{base}/items?version={version.version}",
+                rel="items",
+                type="application/geo+json",
+            )
+        )
+    return LayerVersionPublic(
+        layer_id=version.layer_id,
+        version=version.version,
+        checksum=version.checksum,
+        feature_count=version.feature_count,
+        source=version.source,
+        source_date=version.source_date,
+        licence=version.licence,
+        file_name=version.file_name,
+        loaded_at=version.loaded_at,
+        raster=version.details if version.raster_file else None,
+        links=links,
+    )
+
+
+def _layer_public(config: LayerConfig, current: LayerVersionOrm | None) -> LayerPublic:
+    links = [Link(href=f"{PREFIX}/{config.id}/versions", rel="version-history")]
+    if config.kind == "vector":
+        links.append(
+            Link(href=f"{PREFIX}/{config.id}/items", rel="items", type="application/geo+json")
+        )
+    return LayerPublic(
+        id=config.id,
+        title=config.title,
+        description=config.description.strip(),
+        kind=config.kind,
+        geometry_type=config.geometry_type,
+        guidelines=config.guidelines,
+        optional=config.optional,
+        attributes={
+            name: LayerAttributePublic(description=a.description, type=a.type, allowed=a.allowed)
+            for name, a in config.attributes.items()
+        },
+        source=config.source.model_dump(),
+        current_version=_version_public(current) if current else None,
+        links=links,
+    )
+
+
+@router.get("", response_model=list[LayerPublic])
+def list_layers(session: SessionDep) -> list[LayerPublic]:
+    """List every registered guideline layer with its current version (null if not loaded)."""
+    current = repo.latest_versions(session)
+    return [_layer_public(config, current.get(config.id)) for config in get_registry().values()]
+
+
+@router.get("/{layer_id}", response_model=LayerPublic)
+def get_layer(layer_id: LayerIdPath, session: SessionDep) -> LayerPublic:
+    """Show one layer with its current version."""
+    config = get_layer_config(layer_id)
+    return _layer_public(config, repo.latest_versions(session).get(layer_id))
+
+
+@router.get("/{layer_id}/versions", response_model=list[LayerVersionPublic])
+def list_layer_versions(layer_id: LayerIdPath, session: SessionDep) -> list[LayerVersionPublic]:
+    """List all versions of a layer, newest first; old versions stay queryable."""
+    get_layer_config(layer_id)
+    return [_version_public(v) for v in repo.list_versions(session, layer_id)]
+
+
+def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if text is None:
+        return None
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
+        raise InvalidInputError(
+            f"bbox '{text}' must be four numbers minx,miny,maxx,maxy with min <= max",
+            [Problem("malformed bbox", field="bbox")],
+        )
+    return values[0], values[1], values[2], values[3]
+
+
+@router.get("/{layer_id}/items", response_class=GeoJSONResponse)
+def list_layer_items(
+    layer_id: LayerIdPath,
+    session: SessionDep,
+    page: PageDep,
+    crs: OutputCrsDep,
+    bbox: Annotated[
+        str | None,
+        Query(description="minx,miny,maxx,maxy in bbox-crs", examples=["8.2,60.8,8.6,61.0"]),
+    ] = None,
+    bbox_crs: Annotated[
+        str | None, Query(alias="bbox-crs", description="CRS of bbox (default CRS84)")
+    ] = None,
+    version: Annotated[
+        int | None, Query(ge=1, description="layer version (default newest)")
+    ] = None,
+) -> Any:
+    """Return a page of a vector layer's features as GeoJSON, optionally within a bbox."""
+    config = get_layer_config(layer_id)
+    if config.kind != "vector":
+        raise InvalidInputError(
+            f"layer '{layer_id}' is a raster layer and has no items; see its versions instead"
+        )
+    found = repo.get_version(session, layer_id, version)
+    box = _parse_bbox(bbox)
+    bbox_ref = parse_crs(bbox_crs or "CRS84", what="bbox-crs")
+    features, total = repo.feature_page(
+        session, found, box, bbox_ref.epsg or 4326, crs.srid, page.limit, page.offset
+    )
+    links = []
+    if page.offset + page.limit < total:
+        query = f"limit={page.limit}&offset={page.offset + page.limit}&version={found.version}"
+        output_crs = None if crs.label == "CRS84" else crs.label
+        for name, value in (("bbox", bbox), ("bbox-crs", bbox_crs), ("crs", output_crs)):
+            if value:
+                query += f"&{name}={value}"
+        links.append({"href": f"{PREFIX}/{layer_id}/items?{query}", "rel": "next"})
+    body = feature_collection(
+        features,
+        crs.label,
+        layer_id=layer_id,
+        version=found.version,
+        licence=found.licence,
+        numberMatched=total,
+        numberReturned=len(features),
+        links=links,
+    )
+    return GeoJSONResponse(body, headers=content_crs_header(crs.label))

@@ -1,0 +1,410 @@
+"""Loading guideline layers from files into new, immutable layer versions.
+
+Vectors (GeoJSON, GeoPackage, zipped Shapefile, GML) are read with pyogrio, reprojected to
+EPSG:25832, validated and stored in PostGIS. Rasters (GeoTIFF) are written as Cloud
+Optimized GeoTIFFs into the raster directory. A load either writes a complete new version
+or nothing; loading data identical to the current version writes nothing.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import rasterio
+import rasterio.shutil
+import shapely
+from geoalchemy2.shape import from_shape
+from pyogrio.errors import DataLayerError, DataSourceError
+from rasterio.errors import RasterioError
+from rasterio.vrt import WarpedVRT
+from rasterio.warp import Resampling
+from shapely.geometry import box
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from app.models import LayerFeatureOrm, LayerVersionOrm
+from layers.registry import AttributeConfig, LayerConfig, get_layer_config
+from spatial.crs import CANONICAL_SRID
+from spatial.errors import ArealsjekkError
+
+Progress = Callable[[str, int, int], None]
+VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".zip", ".gml", ".shp"}
+RASTER_SUFFIXES = {".tif", ".tiff"}
+INSERT_BATCH = 2000
+GDAL_CACHE_MB = 256
+GEOMETRY_FAMILIES = {
+    "Polygon": ("Polygon", "MultiPolygon"),
+    "LineString": ("LineString", "MultiLineString"),
+    "Point": ("Point", "MultiPoint"),
+}
+
+
+class LayerLoadError(ArealsjekkError):
+    """A layer file cannot be loaded; the message names the file and the feature."""
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """Provenance and attribute mapping given by the operator."""
+
+    source: str | None = None
+    source_date: date | None = None
+    licence: str | None = None
+    attr_map: dict[str, str] = field(default_factory=dict)
+    source_layer: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What a load did: the version now current and whether it was created."""
+
+    layer_id: str
+    version: int
+    created: bool
+    feature_count: int
+    checksum: str
+
+
+def load_layer(
+    session: Session,
+    layer_id: str,
+    path: Path,
+    options: LoadOptions | None = None,
+    progress: Progress | None = None,
+    raster_dir: Path | None = None,
+) -> LoadResult:
+    """Load a file as a new version of a layer, unless it equals the current version."""
+    config = get_layer_config(layer_id)
+    options = options or LoadOptions()
+    path = Path(path)
+    if not path.is_file():
+        raise LayerLoadError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if config.kind == "raster":
+        if suffix not in RASTER_SUFFIXES:
+            raise LayerLoadError(f"{path.name}: raster layer '{layer_id}' needs a GeoTIFF (.tif)")
+        if raster_dir is None:
+            raise LayerLoadError("no raster directory configured (AREALSJEKK_RASTER_DIR)")
+        return _load_raster(session, config, path, options, progress, raster_dir)
+    if suffix not in VECTOR_SUFFIXES:
+        known = ", ".join(sorted(VECTOR_SUFFIXES))
+        raise LayerLoadError(f"{path.name}: vector layer '{layer_id}' needs one of {known}")
+    return _load_vector(session, config, path, options, progress)
+
+
+def current_version(session: Session, layer_id: str) -> LayerVersionOrm | None:
+    """Return the newest version of a layer, or None if it was never loaded."""
+    return session.execute(
+        select(LayerVersionOrm)
+        .where(LayerVersionOrm.layer_id == layer_id)
+        .order_by(LayerVersionOrm.version.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _next_version(session: Session, layer_id: str) -> int:
+    # Serialise concurrent loads of one layer so version numbers stay consecutive.
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(layer_id))))
+    latest = session.execute(
+        select(func.max(LayerVersionOrm.version)).where(LayerVersionOrm.layer_id == layer_id)
+    ).scalar_one()
+    return (latest or 0) + 1
+
+
+# --- vectors -------------------------------------------------------------------------
+
+
+def _read_vector(path: Path, options: LoadOptions) -> gpd.GeoDataFrame:
+    source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+    try:
+        layers = pyogrio.list_layers(source)
+        if options.source_layer is None and len(layers) > 1:
+            names = ", ".join(str(name) for name in layers[:, 0])
+            raise LayerLoadError(f"{path.name}: holds several layers ({names}); pick one")
+        return pyogrio.read_dataframe(source, layer=options.source_layer)
+    except (DataSourceError, DataLayerError) as exc:
+        raise LayerLoadError(f"{path.name}: cannot be read as vector data: {exc}") from None
+
+
+def _load_vector(
+    session: Session,
+    config: LayerConfig,
+    path: Path,
+    options: LoadOptions,
+    progress: Progress | None,
+) -> LoadResult:
+    frame = _read_vector(path, options)
+    if frame.empty:
+        raise LayerLoadError(f"{path.name}: has no features")
+    if frame.crs is None:
+        raise LayerLoadError(f"{path.name}: declares no CRS; give the data an EPSG code")
+    frame = frame.to_crs(epsg=CANONICAL_SRID)
+    columns = _attribute_columns(config, frame, path, options)
+    features = [
+        _vector_feature(config, path, position, row, columns)
+        for position, row in enumerate(frame.itertuples(index=False))
+    ]
+
+    digest = hashlib.sha256(config.id.encode())
+    for feature in features:
+        # Millimetre coordinates, so the same data from another format or CRS hash alike.
+        rounded = shapely.transform(feature["geometry"], lambda xy: np.round(xy, 3))
+        digest.update(shapely.to_wkb(rounded, output_dimension=2))
+        digest.update(json.dumps(feature["attributes"], sort_keys=True, default=str).encode())
+    checksum = digest.hexdigest()
+    current = current_version(session, config.id)
+    if current is not None and current.checksum == checksum:
+        return LoadResult(config.id, current.version, False, current.feature_count, checksum)
+
+    number = _next_version(session, config.id)
+    version = LayerVersionOrm(
+        layer_id=config.id,
+        version=number,
+        checksum=checksum,
+        feature_count=len(features),
+        extent=from_shape(box(*frame.total_bounds), srid=CANONICAL_SRID),
+        source=options.source or config.source.name,
+        source_date=options.source_date,
+        licence=options.licence or config.source.licence,
+        file_name=path.name,
+        raster_file=None,
+        details={"attribute_columns": columns, "source_crs": str(frame.crs)},
+    )
+    session.add(version)
+    session.flush()
+    for start in range(0, len(features), INSERT_BATCH):
+        batch = features[start : start + INSERT_BATCH]
+        session.execute(
+            insert(LayerFeatureOrm),
+            [
+                {
+                    "layer_version_id": version.id,
+                    "source_fid": f["source_fid"],
+                    "attributes": f["attributes"],
+                    "geom": from_shape(f["geometry"], srid=CANONICAL_SRID),
+                }
+                for f in batch
+            ],
+        )
+        if progress:
+            progress(config.id, start + len(batch), len(features))
+    session.commit()
+    return LoadResult(config.id, number, True, len(features), checksum)
+
+
+def _attribute_columns(
+    config: LayerConfig, frame: gpd.GeoDataFrame, path: Path, options: LoadOptions
+) -> dict[str, str]:
+    """Find the source column of each configured attribute (--attr-map wins)."""
+    unknown = set(options.attr_map) - set(config.attributes)
+    if unknown:
+        raise LayerLoadError(
+            f"--attr-map names {sorted(unknown)}, which layer '{config.id}' does not keep; "
+            f"its attributes are {sorted(config.attributes)}"
+        )
+    available = {str(c).lower(): str(c) for c in frame.columns if c != "geometry"}
+    columns: dict[str, str] = {}
+    for name, attribute in config.attributes.items():
+        candidates = (
+            [options.attr_map[name]]
+            if name in options.attr_map
+            else [
+                name,
+                *attribute.source_names,
+            ]
+        )
+        found = next((available[c.lower()] for c in candidates if c.lower() in available), None)
+        if found is not None:
+            columns[name] = found
+        elif attribute.required:
+            raise LayerLoadError(
+                f"{path.name}: layer '{config.id}' needs attribute '{name}' "
+                f"({attribute.description}); looked for {candidates}, the file has "
+                f"{sorted(available.values())}; map it with --attr-map {name}=COLUMN"
+            )
+    return columns
+
+
+def _vector_feature(
+    config: LayerConfig, path: Path, position: int, row: Any, columns: dict[str, str]
+) -> dict[str, Any]:
+    where = f"{path.name}: feature {position}"
+    geometry = row.geometry
+    if geometry is None or geometry.is_empty:
+        raise LayerLoadError(f"{where}: has no geometry")
+    family = GEOMETRY_FAMILIES[config.geometry_type or "Polygon"]
+    if geometry.geom_type not in family:
+        raise LayerLoadError(
+            f"{where}: geometry is a {geometry.geom_type}; layer '{config.id}' holds "
+            f"{config.geometry_type} features"
+        )
+    geometry = shapely.force_2d(geometry)
+    if not geometry.is_valid:
+        repaired = shapely.make_valid(geometry)
+        parts = [p for p in shapely.get_parts(repaired) if p.geom_type in family]
+        if not parts:
+            raise LayerLoadError(f"{where}: invalid geometry ({shapely.is_valid_reason(geometry)})")
+        geometry = parts[0] if len(parts) == 1 else shapely.union_all(parts)
+    attributes = {
+        name: _attribute_value(config.attributes[name], getattr(row, column), where, name)
+        for name, column in columns.items()
+    }
+    for name, attribute in config.attributes.items():
+        if attribute.required and attributes.get(name) is None:
+            raise LayerLoadError(f"{where}: required attribute '{name}' is empty")
+    fid = getattr(row, "id", None) if "id" not in columns.values() else None
+    return {
+        "geometry": geometry,
+        "attributes": attributes,
+        "source_fid": None if fid is None else str(fid),
+    }
+
+
+def _attribute_value(attribute: AttributeConfig, value: Any, where: str, name: str) -> Any:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if attribute.type == "integer":
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise LayerLoadError(f"{where}: '{name}' = {value!r} is not an integer") from None
+    if attribute.type == "number":
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise LayerLoadError(f"{where}: '{name}' = {value!r} is not a number") from None
+    text = str(value).strip()
+    if attribute.allowed is not None:
+        match = next((a for a in attribute.allowed if a.lower() == text.lower()), None)
+        if match is None:
+            raise LayerLoadError(f"{where}: '{name}' = '{text}' is not one of {attribute.allowed}")
+        return match
+    return text
+
+
+# --- rasters -------------------------------------------------------------------------
+
+
+def _file_checksum(path: Path, layer_id: str, progress: Progress | None) -> str:
+    digest = hashlib.sha256(layer_id.encode())
+    size = path.stat().st_size
+    done = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(8 * 1024 * 1024):
+            digest.update(chunk)
+            done += len(chunk)
+            if progress:
+                progress(f"{layer_id} (checksum)", done, size)
+    return digest.hexdigest()
+
+
+def _load_raster(
+    session: Session,
+    config: LayerConfig,
+    path: Path,
+    options: LoadOptions,
+    progress: Progress | None,
+    raster_dir: Path,
+) -> LoadResult:
+    try:
+        with rasterio.open(path) as dataset:
+            if dataset.crs is None:
+                raise LayerLoadError(f"{path.name}: declares no CRS; give the raster an EPSG code")
+            if dataset.count < 1:
+                raise LayerLoadError(f"{path.name}: has no bands")
+    except RasterioError as exc:
+        raise LayerLoadError(f"{path.name}: cannot be read as a GeoTIFF: {exc}") from None
+
+    checksum = _file_checksum(path, config.id, progress)
+    current = current_version(session, config.id)
+    if current is not None and current.checksum == checksum:
+        return LoadResult(config.id, current.version, False, 0, checksum)
+
+    raster_dir.mkdir(parents=True, exist_ok=True)
+    target = raster_dir / f"{config.id}-{checksum[:16]}.tif"
+    details = _write_cog(path, target, config)
+    try:
+        number = _next_version(session, config.id)
+        session.add(
+            LayerVersionOrm(
+                layer_id=config.id,
+                version=number,
+                checksum=checksum,
+                feature_count=0,
+                extent=from_shape(box(*details["bounds"]), srid=CANONICAL_SRID),
+                source=options.source or config.source.name,
+                source_date=options.source_date,
+                licence=options.licence or config.source.licence,
+                file_name=path.name,
+                raster_file=target.name,
+                details=details,
+            )
+        )
+        session.commit()
+    except Exception:
+        session.rollback()
+        target.unlink(missing_ok=True)
+        raise
+    if progress:
+        progress(config.id, 1, 1)
+    return LoadResult(config.id, number, True, 0, checksum)
+
+
+def _write_cog(source: Path, target: Path, config: LayerConfig) -> dict[str, Any]:
+    """Write band 1 of `source` as a COG in EPSG:25832, streaming block by block."""
+    nodata = config.raster.nodata if config.raster else None
+    handle, partial = tempfile.mkstemp(suffix=".tif", dir=target.parent)
+    os.close(handle)
+    try:
+        cog_options = {
+            "driver": "COG",
+            "compress": "DEFLATE",
+            "blocksize": 512,
+            "overview_resampling": "average",
+            "num_threads": "ALL_CPUS",
+        }
+        # GDAL's block cache defaults to 5 % of RAM; cap it so a county-scale DEM is
+        # streamed through a bounded amount of memory.
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), rasterio.open(source) as dataset:
+            source_crs = str(dataset.crs)
+            cog_options["predictor"] = 3 if dataset.dtypes[0].startswith("float") else 2
+            if dataset.crs.to_epsg() == CANONICAL_SRID:
+                rasterio.shutil.copy(dataset, partial, **cog_options)
+            else:
+                src_nodata = dataset.nodata if dataset.nodata is not None else nodata
+                with WarpedVRT(
+                    dataset,
+                    crs=f"EPSG:{CANONICAL_SRID}",
+                    resampling=Resampling.bilinear,
+                    src_nodata=src_nodata,
+                    nodata=src_nodata,
+                ) as vrt:
+                    rasterio.shutil.copy(vrt, partial, **cog_options)
+        with rasterio.open(partial) as written:
+            details = {
+                "width": written.width,
+                "height": written.height,
+                "resolution": list(written.res),
+                "dtype": written.dtypes[0],
+                "nodata": written.nodata,
+                "bounds": list(written.bounds),
+                "source_crs": source_crs,
+            }
+        os.replace(partial, target)
+    except RasterioError as exc:
+        raise LayerLoadError(f"{source.name}: cannot be converted to a COG: {exc}") from None
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+    return details

@@ -1,0 +1,273 @@
+"""The synthetic demo data generator and the sample plans; no database needed."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+import shapely
+from affine import Affine
+from rasterio.features import geometry_mask
+from shapely.geometry import shape
+from shapely.prepared import prep
+
+from layers import demo
+from layers.registry import get_registry
+from spatial.geojson_input import read_geojson
+from spatial.geometry import CoverageArea
+from spatial.plan_input import Boundaries, InputLimits, MunicipalityBoundary, prepare_plan
+from spatial.plan_model import PreparedPlan
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLE_FILES = sorted(SAMPLES.glob("*.geojson"))
+VECTOR_FAMILIES = {
+    "Polygon": {"Polygon", "MultiPolygon"},
+    "LineString": {"LineString", "MultiLineString"},
+    "Point": {"Point"},
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict[str, Path]:
+    return demo.build_demo_data(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="module")
+def rasters(built) -> tuple[np.ndarray, np.ndarray]:
+    with rasterio.open(built["elevation"]) as dataset:
+        dem = dataset.read(1)
+    with rasterio.open(built["tree_line"]) as dataset:
+        tree_line = dataset.read(1)
+    return dem, tree_line
+
+
+@pytest.fixture(scope="module")
+def county() -> shapely.Geometry:
+    frame = gpd.read_file(demo.COUNTY_FILE).to_crs(epsg=25832)
+    return shapely.union_all(frame.geometry.values)
+
+
+@pytest.fixture(scope="module")
+def boundaries(county) -> Boundaries:
+    frame = gpd.read_file(demo.MUNICIPALITIES_FILE).to_crs(epsg=25832)
+    municipalities = {
+        row.kommunenummer: MunicipalityBoundary.build(
+            row.kommunenummer, row.kommunenavn, row.geometry
+        )
+        for row in frame.itertuples()
+    }
+    return Boundaries(county=CoverageArea.build(county, 200), municipalities=municipalities)
+
+
+@pytest.fixture(scope="module")
+def plans(boundaries) -> dict[str, PreparedPlan]:
+    limits = InputLimits(max_vertices=500_000, repair_max_area_change=0.01)
+    return {
+        path.name: prepare_plan(read_geojson(path.read_bytes(), 20_000), boundaries, limits)
+        for path in SAMPLE_FILES
+    }
+
+
+def _features(path: Path) -> list[dict]:
+    return json.loads(path.read_text("utf-8"))["features"]
+
+
+def _layer(built, layer_id: str) -> list[tuple[shapely.Geometry, dict]]:
+    return [(shape(f["geometry"]), f["properties"]) for f in _features(built[layer_id])]
+
+
+def _area(plan: PreparedPlan, source_id: str) -> shapely.Geometry:
+    return next(a.geometry for a in plan.areas if a.source_id == source_id)
+
+
+def _cells(rasters, polygon, all_touched: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Elevation and tree line of the 50 m cells whose centre is inside (or that touch)."""
+    dem, tree_line = rasters
+    west, south, east, north = polygon.bounds
+    col0, col1 = int((west - demo.GRID_WEST) // 50) - 1, int((east - demo.GRID_WEST) // 50) + 2
+    row0, row1 = int((demo.GRID_NORTH - north) // 50) - 1, int((demo.GRID_NORTH - south) // 50) + 2
+    transform = Affine(
+        50.0, 0.0, demo.GRID_WEST + col0 * 50, 0.0, -50.0, demo.GRID_NORTH - row0 * 50
+    )
+    shape_ = (row1 - row0, col1 - col0)
+    inside = ~geometry_mask([polygon], shape_, transform, all_touched=all_touched)
+    rows, cols = np.nonzero(inside)
+    rows, cols = rows + row0, cols + col0
+    # A 500 m tree-line cell holds 10 x 10 DEM cells; the grids share their origin.
+    return dem[rows, cols].astype(float), tree_line[rows // 10, cols // 10].astype(float)
+
+
+# --- the generator ----------------------------------------------------------------------
+
+
+def test_every_registry_layer_gets_a_file(built):
+    registry = get_registry()
+    assert set(built) == set(registry)
+    for layer_id, path in built.items():
+        assert path.is_file() and path.stat().st_size > 0
+        expected = ".tif" if registry[layer_id].kind == "raster" else ".geojson"
+        assert path.suffix == expected
+
+
+def test_the_same_bytes_come_out_every_run(built, tmp_path):
+    again = demo.build_demo_data(tmp_path)
+    for layer_id, path in built.items():
+        first = hashlib.sha256(path.read_bytes()).hexdigest()
+        second = hashlib.sha256(again[layer_id].read_bytes()).hexdigest()
+        assert first == second, layer_id
+
+
+def test_elevation_is_a_plausible_dem(built):
+    with rasterio.open(built["elevation"]) as dataset:
+        assert dataset.crs.to_epsg() == 25832
+        assert dataset.res == (50.0, 50.0)
+        assert dataset.dtypes[0] == "float32"
+        assert dataset.nodata == -9999
+        assert dataset.block_shapes[0] == (512, 512)
+        assert dataset.compression.name.lower() == "deflate"
+        assert "SYNTHETIC" in dataset.tags()["TIFFTAG_IMAGEDESCRIPTION"]
+        dem = dataset.read(1)
+    assert 0.0 <= dem.min() and dem.max() <= 2000.0
+    assert dem.max() > 1700  # Hallingskarvet
+    third = dem.shape[1] // 3
+    assert dem[:, :third].mean() > dem[:, -third:].mean() + 400
+
+
+def test_tree_line_rises_from_east_to_west(built):
+    with rasterio.open(built["tree_line"]) as dataset:
+        assert dataset.crs.to_epsg() == 25832
+        assert dataset.res == (500.0, 500.0)
+        tree_line = dataset.read(1)
+    assert 850.0 <= tree_line.min() and tree_line.max() <= 1150.0
+    assert tree_line[:, :20].mean() > tree_line[:, -20:].mean() + 150
+
+
+def test_vector_attributes_follow_the_layer_config(built):
+    for layer_id, config in get_registry().items():
+        if config.kind != "vector":
+            continue
+        collection = json.loads(built[layer_id].read_text("utf-8"))
+        assert collection["crs"]["properties"]["name"] == "urn:ogc:def:crs:EPSG::25832"
+        assert "SYNTHETIC" in collection["description"]
+        assert collection["features"], layer_id
+        for feature in collection["features"]:
+            properties = feature["properties"]
+            assert set(properties) <= set(config.attributes), layer_id
+            for name, attribute in config.attributes.items():
+                value = properties.get(name)
+                if attribute.required:
+                    assert value is not None, (layer_id, name)
+                if value is not None and attribute.allowed is not None:
+                    assert value in attribute.allowed, (layer_id, name, value)
+                if value is not None and attribute.type == "integer":
+                    assert isinstance(value, int), (layer_id, name, value)
+
+
+def test_vector_geometries_are_valid_and_inside_the_county(built, county):
+    inside = prep(county.buffer(1.0))
+    for layer_id, config in get_registry().items():
+        if config.kind != "vector":
+            continue
+        for geometry, _ in _layer(built, layer_id):
+            assert geometry.geom_type in VECTOR_FAMILIES[config.geometry_type], layer_id
+            assert geometry.is_valid and not geometry.is_empty, layer_id
+            assert inside.covers(geometry), layer_id
+
+
+def test_layer_sizes_match_the_demo_design(built):
+    counts = {
+        layer_id: len(_features(path))
+        for layer_id, path in built.items()
+        if path.suffix == ".geojson"
+    }
+    assert counts["mineral_deposits"] == 40
+    assert counts["heritage_protected"] >= 290  # ~150 sites, their safety zones, one kulturmiljø
+    assert counts["recreation_areas"] == 60
+    assert 8 <= counts["state_recreation_areas"] <= 12
+    assert {props["name"] for _, props in _layer(built, "villrein_areas")} >= {
+        "Hardangervidda",
+        "Nordfjella",
+    }
+
+
+# --- the sample plans ---------------------------------------------------------------------
+
+
+def test_sample_plans_are_accepted_and_inside_their_municipality(plans, boundaries):
+    ids = [plan.metadata.planidentifikasjon for plan in plans.values()]
+    assert len(ids) == len(set(ids))
+    for name, plan in plans.items():
+        assert not plan.report.warnings, (name, plan.report.warnings)
+        assert not plan.report.unknown_codes, name
+        municipality = boundaries.municipalities[plan.metadata.kommunenummer].geometry
+        for area in plan.areas:
+            assert area.geometry.is_valid, (name, area.source_id)
+            assert municipality.contains(area.geometry), (name, area.source_id)
+
+
+def test_hemsedal_cabin_areas_meet_the_tree_line_as_promised(rasters, plans):
+    plan = plans["hemsedal-kpa-2026.geojson"]
+    # BFR10 reaches above the tree line on part of it.
+    elevation, tree_line = _cells(rasters, _area(plan, "BFR10"), all_touched=False)
+    assert 0.15 < (elevation > tree_line).mean() < 0.6
+    # BFR11 lies wholly in the 100 m transition zone, with margin for any raster method.
+    elevation, tree_line = _cells(rasters, _area(plan, "BFR11"), all_touched=True)
+    assert (elevation < tree_line - 5).all() and (elevation > tree_line - 95).all()
+    # BFR12 and LSF1 are clearly below it.
+    for source_id in ("BFR12", "LSF1"):
+        elevation, tree_line = _cells(rasters, _area(plan, source_id), all_touched=True)
+        assert (elevation < tree_line - 150).all(), source_id
+
+
+def test_hemsedal_expansion_is_above_the_line_only_where_already_adopted(built, rasters, plans):
+    plan = plans["hemsedal-kpa-2026.geojson"]
+    adopted = [
+        geometry
+        for geometry, props in _layer(built, "existing_kommuneplan")
+        if props["kommunenummer"] == "3326" and props["arealformal"] == 1120
+    ]
+    for source_id in ("BFR1", "BFR2"):
+        area = _area(plan, source_id)
+        assert any(area.symmetric_difference(g).area < 1.0 for g in adopted), source_id
+    expansion = _area(plan, "BFR13")
+    elevation, tree_line = _cells(rasters, expansion, all_touched=False)
+    assert (elevation > tree_line).sum() >= 10
+    new_part = expansion.difference(shapely.union_all(adopted))
+    assert 0.3 < new_part.area / expansion.area < 0.7
+    elevation, tree_line = _cells(rasters, new_part, all_touched=True)
+    assert (elevation < tree_line - 5).all() and (elevation > tree_line - 95).all()
+
+
+def test_kongsberg_housing_overlaps_the_regional_gravel_deposit(built, plans):
+    plan = plans["kongsberg-kpa-boliger.geojson"]
+    deposit = next(
+        geometry
+        for geometry, props in _layer(built, "mineral_deposits")
+        if props["importance"] == "regional" and props["name"] == "Skollenborg"
+    )
+    assert _area(plan, "B12").intersection(deposit).area > 50_000
+    assert 0 < _area(plan, "N3").distance(deposit) < 100
+
+
+def test_hole_plan_reaches_into_steinsletta(built, plans):
+    plan = plans["hole-steinsletta-regulering.geojson"]
+    steinsletta = next(
+        geometry
+        for geometry, props in _layer(built, "cultural_environments")
+        if props["name"] == "Steinsletta" and props["category"] == "utvalgt kulturlandskap"
+    )
+    housing = _area(plan, "BFS1")
+    assert 0 < housing.intersection(steinsletta).area < housing.area
+
+
+def test_drammen_plan_is_near_the_station(built, plans):
+    plan = plans["drammen-stasjon-regulering.geojson"]
+    station = next(
+        geometry
+        for geometry, props in _layer(built, "transport_hubs")
+        if props["name"] == "Drammen stasjon"
+    )
+    assert _area(plan, "BB1").distance(station) < 500

@@ -1,0 +1,29 @@
+"""`arealsjekk demo-data` end to end: every layer loads as labelled synthetic data, once."""
+
+from app.db import get_sessionmaker
+from layers.demo import DEMO_LICENCE, load_demo_data
+from layers.registry import get_registry
+
+
+def test_demo_data_loads_every_layer_and_reloading_changes_nothing(tmp_path, client):
+    """All registry layers get version 1 marked 'synthetic demo data'; a rerun adds none."""
+    with get_sessionmaker()() as session:
+        first = load_demo_data(session, tmp_path / "build1", raster_dir=tmp_path / "rasters")
+        second = load_demo_data(session, tmp_path / "build2", raster_dir=tmp_path / "rasters")
+    assert {r.layer_id for r in first} == set(get_registry())
+    assert all(r.created and r.version == 1 for r in first)
+    assert not any(r.created for r in second)
+
+    layers = {layer["id"]: layer for layer in client.get("/api/v1/layers").json()}
+    for layer_id, layer in layers.items():
+        current = layer["current_version"]
+        assert current is not None, layer_id
+        assert current["licence"] == DEMO_LICENCE
+        assert "synthetic" in current["source"].lower()
+    assert layers["elevation"]["current_version"]["raster"]["resolution"] == [50.0, 50.0]
+    assert layers["villrein_areas"]["current_version"]["feature_count"] >= 3
+    steinsletta = client.get(
+        "/api/v1/layers/cultural_environments/items", params={"bbox": "10.2,60.1,10.3,60.15"}
+    ).json()
+    assert "Steinsletta" in {f["properties"]["name"] for f in steinsletta["features"]}
+    assert len(list((tmp_path / "rasters").glob("*.tif"))) == 2
