@@ -3,6 +3,7 @@
 # Idempotent: every step checks what is already there before doing anything.
 #   run   - venv + deps, PostGIS, local cluster, migrations, municipalities, serve on :8000
 #   test  - the same set-up against a fresh test database, then the whole pytest suite
+#   start - start the project-local PostgreSQL cluster (and install what it needs)
 #   stop  - stop the project-local PostgreSQL cluster
 set -euo pipefail
 
@@ -155,14 +156,18 @@ cmd_test() {
   ensure_cluster
   # Leave PostgreSQL as we found it: a cluster this run started is stopped at the end.
   if [ "$STARTED_CLUSTER" = 1 ]; then trap cmd_stop EXIT; fi
-  drop_database arealsjekk_test
-  ensure_database arealsjekk_test
-  export AREALSJEKK_DATABASE_URL="$(database_url arealsjekk_test)"
-  export AREALSJEKK_RASTER_DIR="$LOCAL_DIR/test-rasters"
+  # AREALSJEKK_TEST_DB lets parallel runs on one machine use separate databases.
+  local test_db="${AREALSJEKK_TEST_DB:-arealsjekk_test}"
+  drop_database "$test_db"
+  ensure_database "$test_db"
+  export AREALSJEKK_DATABASE_URL="$(database_url "$test_db")"
+  export AREALSJEKK_RASTER_DIR="$LOCAL_DIR/rasters-$test_db"
   rm -rf "$AREALSJEKK_RASTER_DIR"
-  log "lint: ruff check and ruff format --check"
-  "$VENV/bin/ruff" check --quiet app spatial layers migrations tests bench
-  "$VENV/bin/ruff" format --check --quiet app spatial layers migrations tests bench
+  if [ "${AREALSJEKK_SKIP_LINT:-0}" != 1 ]; then
+    log "lint: ruff check and ruff format --check"
+    "$VENV/bin/ruff" check --quiet app spatial layers migrations tests bench
+    "$VENV/bin/ruff" format --check --quiet app spatial layers migrations tests bench
+  fi
   "$VENV/bin/python" -m pytest "$@"
 }
 
@@ -177,5 +182,6 @@ case "${1:-}" in
   run) shift; cmd_run "$@" ;;
   test) shift; cmd_test "$@" ;;
   stop) shift; cmd_stop ;;
-  *) echo "usage: scripts/dev.sh run|test|stop [pytest args]" >&2; exit 2 ;;
+  start) shift; ensure_system_packages; ensure_cluster ;;
+  *) echo "usage: scripts/dev.sh run|test|start|stop [pytest args]" >&2; exit 2 ;;
 esac

@@ -1,0 +1,1 @@
+"""Buskerudplanen's guidelines as rules: the rule model, registry, rule set and engine."""

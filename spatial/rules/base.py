@@ -1,0 +1,157 @@
+"""The rule base class, the registry of rule classes, and helpers shared by rules."""
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, ClassVar
+
+import shapely
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from shapely.geometry.base import BaseGeometry
+
+from spatial.rules.model import CheckFeature, CheckPlan, Finding, LayerRef, LayerSource, Severity
+
+RULE_CLASSES: dict[str, type["Rule"]] = {}
+
+
+def register(name: str) -> Callable[[type["Rule"]], type["Rule"]]:
+    """Register a rule class under the name rule set files use in `class:`."""
+
+    def decorate(cls: type[Rule]) -> type[Rule]:
+        if name in RULE_CLASSES:
+            raise ValueError(f"rule class '{name}' is registered twice")
+        RULE_CLASSES[name] = cls
+        return cls
+
+    return decorate
+
+
+def _expand_codes(value: Any) -> frozenset[int]:
+    """Read a code set given as [1120, "1121-1123", ...]."""
+    if isinstance(value, (int, str)):
+        value = [value]
+    codes: set[int] = set()
+    for item in value:
+        if isinstance(item, int):
+            codes.add(item)
+            continue
+        match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", str(item))
+        if match:
+            low, high = int(match.group(1)), int(match.group(2))
+            if low > high:
+                raise ValueError(f"code range '{item}' runs backwards")
+            codes.update(range(low, high + 1))
+        elif str(item).strip().isdigit():
+            codes.add(int(str(item).strip()))
+        else:
+            raise ValueError(f"'{item}' is not a code or a range like '1110-1119'")
+    return frozenset(codes)
+
+
+CodeSet = Annotated[frozenset[int], BeforeValidator(_expand_codes)]
+
+
+class Rule(BaseModel):
+    """A guideline rule: metadata and validated parameters, and one method that evaluates it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    paragraph: str
+    title: str
+    text: str
+    layers: ClassVar[tuple[str, ...]] = ()
+
+    def evaluate(self, plan: CheckPlan, layers: LayerSource) -> list[Finding]:
+        """Return the findings of this rule for a plan."""
+        raise NotImplementedError(f"{type(self).__name__} must implement evaluate()")
+
+    def finding(
+        self,
+        check: str,
+        severity: Severity,
+        features: Iterable[CheckFeature],
+        message: str,
+        action: str,
+        measures: dict[str, Any] | None = None,
+        layer_refs: Iterable[LayerRef] = (),
+        geometry: BaseGeometry | None = None,
+    ) -> Finding:
+        """Build a finding of this rule."""
+        features = list(features)
+        if geometry is not None and geometry.is_empty:
+            geometry = None
+        return Finding(
+            rule_id=self.id,
+            check=check,
+            paragraph=self.paragraph,
+            severity=severity,
+            plan_feature_ids=tuple(f.id for f in features),
+            plan_feature_keys=tuple(f.key for f in features),
+            layer_refs=tuple(layer_refs),
+            measures=_rounded(measures or {}),
+            message=message,
+            suggested_action=action,
+            geometry=geometry,
+        )
+
+    def unknown(
+        self, check: str, features: Iterable[CheckFeature], reason: str, layer_id: str
+    ) -> Finding:
+        """A finding saying the check could not be made; never to be read as ok."""
+        return self.finding(
+            check,
+            "unknown",
+            features,
+            f"Ikke kontrollert: {reason}",
+            f"Last inn eller oppdater kartlaget «{layer_id}» og kjør kontrollen på nytt.",
+            {"reason": reason},
+            [LayerRef(layer_id, None)],
+        )
+
+
+def _rounded(measures: dict[str, Any]) -> dict[str, Any]:
+    # Areas to 0.1 m², distances and elevations to 0.1 m, shares to 0.01 %:
+    # finer digits are noise, and stable figures make re-runs byte-identical.
+    out: dict[str, Any] = {}
+    for name, value in measures.items():
+        if isinstance(value, float):
+            out[name] = round(value, 2 if name.endswith("_pct") else 1)
+        else:
+            out[name] = value
+    return out
+
+
+def feature_label(feature: CheckFeature) -> str:
+    """Name a plan area in a message: its feltnavn/id, purpose code in brackets."""
+    code = feature.arealformal or feature.hensynssone
+    return f"{feature.key} ({code})" if code else feature.key
+
+
+def overlap(geometry: BaseGeometry, candidates: list[Any]) -> tuple[BaseGeometry, list[Any]]:
+    """Return the part of `geometry` inside any candidate and the candidates it meets."""
+    hits = [c for c in candidates if shapely.intersects(geometry, c.geometry)]
+    if not hits:
+        return shapely.Polygon(), []
+    inside = shapely.intersection(geometry, shapely.union_all([c.geometry for c in hits]))
+    return inside, hits
+
+
+def layer_ref(layer_id: str, version: int | None, hits: Iterable[Any]) -> LayerRef:
+    """Reference the given layer features."""
+    hits = list(hits)
+    return LayerRef(
+        layer_id,
+        version,
+        tuple(h.id for h in hits),
+        tuple(h.key for h in hits),
+    )
+
+
+def share_pct(part: float, whole: float) -> float:
+    """Return part/whole in percent (0 when whole is 0)."""
+    return 100.0 * part / whole if whole > 0 else 0.0
+
+
+def fmt_m2(value: float) -> str:
+    """Format an area the Norwegian way: '12 345 m²'."""
+    return f"{value:,.0f}".replace(",", " ") + " m²"

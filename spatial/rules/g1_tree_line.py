@@ -1,0 +1,175 @@
+"""G1: no new or expanded cabin areas above the tree line (Buskerudplanen §6.2.4, guideline 1)."""
+
+import shapely
+
+from spatial.raster import tree_line_exposure
+from spatial.rules.base import (
+    CodeSet,
+    Rule,
+    feature_label,
+    fmt_m2,
+    layer_ref,
+    register,
+    share_pct,
+)
+from spatial.rules.model import CheckPlan, Finding, LayerRef, LayerSource
+from spatial.rules.selection import new_areas
+
+
+@register("tree_line")
+class TreeLineRule(Rule):
+    """Measures each new cabin area against the tree-line surface and the terrain model."""
+
+    layers = ("elevation", "tree_line", "existing_kommuneplan")
+
+    kommuneplan_purposes: CodeSet
+    reguleringsplan_purposes: CodeSet
+    tourism_purposes: CodeSet
+    include_tourism_purposes: bool
+    new_status: CodeSet
+    existing_cabin_purposes: CodeSet
+    conflict_min_area_m2: float
+    conflict_min_share_pct: float
+    transition_zone_m: float
+    min_data_coverage_pct: float
+
+    def evaluate(self, plan: CheckPlan, layers: LayerSource) -> list[Finding]:
+        """Return a finding per new cabin area: conflict, warning, ok or unknown."""
+        extra = self.tourism_purposes if self.include_tourism_purposes else frozenset()
+        cabins = new_areas(
+            plan,
+            self.kommuneplan_purposes | extra,
+            self.reguleringsplan_purposes | extra,
+            self.new_status,
+        )
+        if not cabins:
+            return [
+                self.finding(
+                    "no_new_cabin_areas",
+                    "info",
+                    [],
+                    "Planen har ingen nye eller utvidede områder for fritidsbebyggelse.",
+                    "Ingen.",
+                )
+            ]
+        dem, tree_line = layers.raster_path("elevation"), layers.raster_path("tree_line")
+        for layer_id, path in (("elevation", dem), ("tree_line", tree_line)):
+            if path is None:
+                return [
+                    self.unknown(
+                        "above_tree_line", cabins, f"kartlaget {layer_id} mangler", layer_id
+                    )
+                ]
+        refs = [
+            LayerRef("elevation", layers.version("elevation")),
+            LayerRef("tree_line", layers.version("tree_line")),
+        ]
+        existing_version = layers.version("existing_kommuneplan")
+        existing = [
+            e
+            for e in layers.features(
+                "existing_kommuneplan", shapely.union_all([c.geometry for c in cabins])
+            )
+            if e.attributes.get("arealformal") in self.existing_cabin_purposes
+        ]
+        findings = []
+        for cabin in cabins:
+            hits = [e for e in existing if shapely.intersects(cabin.geometry, e.geometry)]
+            new_part = cabin.geometry
+            if hits:
+                new_part = shapely.difference(
+                    cabin.geometry, shapely.union_all([e.geometry for e in hits])
+                )
+            cabin_refs = [*refs]
+            if existing_version is not None:
+                cabin_refs.append(layer_ref("existing_kommuneplan", existing_version, hits))
+            findings.append(
+                self._assess(
+                    cabin, new_part, existing_version is not None, cabin_refs, dem, tree_line
+                )
+            )
+        return findings
+
+    def _assess(self, cabin, new_part, existing_loaded, refs, dem, tree_line) -> Finding:
+        label = feature_label(cabin)
+        measures = {
+            "area_m2": cabin.geometry.area,
+            "new_area_m2": new_part.area,
+            "existing_plan_loaded": existing_loaded,
+        }
+        if new_part.area < 1.0:
+            return self.finding(
+                "above_tree_line",
+                "ok",
+                [cabin],
+                f"{label} ligger i fritidsbebyggelse i gjeldende kommuneplan og er ikke nytt.",
+                "Ingen.",
+                measures,
+                refs,
+            )
+        exposure = tree_line_exposure(new_part, dem, tree_line, self.transition_zone_m)
+        measures |= {
+            "data_coverage_pct": exposure.covered_pct,
+            "above_tree_line_m2": exposure.above_m2,
+            "above_tree_line_pct": share_pct(exposure.above_m2, new_part.area),
+            "transition_zone_m2": exposure.transition_m2,
+            "transition_zone_pct": share_pct(exposure.transition_m2, new_part.area),
+            "max_elevation_m": exposure.max_elevation_m,
+            "tree_line_m": exposure.tree_line_at_max_m,
+            "max_height_above_tree_line_m": exposure.max_margin_m,
+            "transition_zone_width_m": self.transition_zone_m,
+        }
+        if exposure.covered_pct < self.min_data_coverage_pct:
+            return self.finding(
+                "above_tree_line",
+                "unknown",
+                [cabin],
+                f"Ikke kontrollert: terrengmodell og tregrense dekker bare "
+                f"{exposure.covered_pct:.0f} % av {label}.",
+                "Last inn terrengmodell og tregrense som dekker området og kjør kontrollen igjen.",
+                measures,
+                refs,
+            )
+        heights = (
+            f"høyeste punkt {exposure.max_elevation_m:.0f} moh., "
+            f"skoggrensen der {exposure.tree_line_at_max_m:.0f} moh."
+        )
+        threshold = max(
+            self.conflict_min_area_m2, self.conflict_min_share_pct / 100 * new_part.area
+        )
+        if exposure.above_m2 > threshold:
+            return self.finding(
+                "above_tree_line",
+                "conflict",
+                [cabin],
+                f"{label}: {fmt_m2(exposure.above_m2)} "
+                f"({measures['above_tree_line_pct']:.1f} %) av det nye området ligger over "
+                f"skoggrensen ({heights}).",
+                "Trekk grensen for fritidsbebyggelsen ned under skoggrensen eller ta området ut "
+                "av planen; ellers kan det gi grunnlag for innsigelse.",
+                measures,
+                refs,
+                exposure.above,
+            )
+        if exposure.above_m2 > 0 or exposure.transition_m2 > 0:
+            return self.finding(
+                "above_tree_line",
+                "warning",
+                [cabin],
+                f"{label}: {fmt_m2(exposure.transition_m2)} ligger i overgangssonen inntil "
+                f"{self.transition_zone_m:.0f} m under skoggrensen ({heights}).",
+                "Vurder å trekke området lenger ned, og sikre i bestemmelsene at bebyggelse "
+                "ikke kommer over skoggrensen.",
+                measures,
+                refs,
+                shapely.union_all([exposure.above, exposure.transition]),
+            )
+        return self.finding(
+            "above_tree_line",
+            "ok",
+            [cabin],
+            f"{label} ligger mer enn {self.transition_zone_m:.0f} m under skoggrensen ({heights}).",
+            "Ingen.",
+            measures,
+            refs,
+        )

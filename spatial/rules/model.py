@@ -1,0 +1,145 @@
+"""What rules see (the plan, the layers) and what they produce (findings)."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from shapely import union_all
+from shapely.geometry.base import BaseGeometry
+
+from spatial.codelists import plan_level
+from spatial.plan_model import PlanMetadata
+
+Severity = Literal["conflict", "warning", "unknown", "info", "ok"]
+# Most serious first; summaries and reports list severities in this order.
+SEVERITIES: tuple[Severity, ...] = ("conflict", "warning", "unknown", "info", "ok")
+
+CENTRALITY_STORBY = "storbyområde"
+CENTRALITY_OMLAND = "omland/forstedsområde"
+CENTRALITY_YTRE = "ytre del av regionen"
+
+
+@dataclass(frozen=True)
+class CheckFeature:
+    """A plan area as rules see it; `id` is the stored feature id (or position if not stored)."""
+
+    id: int
+    key: str
+    kind: str
+    geometry: BaseGeometry
+    arealformal: int | None = None
+    arealbruksstatus: int | None = None
+    hensynssone: int | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MunicipalityInfo:
+    """The plan's municipality: name, SSB centrality class and boundary."""
+
+    kommunenummer: str
+    name: str
+    centrality_class: int
+    geometry: BaseGeometry
+
+
+@dataclass(frozen=True)
+class CheckPlan:
+    """A plan version to check: plan attributes, areas, municipality."""
+
+    metadata: PlanMetadata
+    features: tuple[CheckFeature, ...]
+    municipality: MunicipalityInfo
+
+    @property
+    def is_kommuneplan(self) -> bool:
+        """True for kommuneplan-level plans (plantype 10-22)."""
+        return plan_level(self.metadata.plantype) == "kommuneplan"
+
+    def areas(self) -> list[CheckFeature]:
+        """Return the arealformål areas."""
+        return [f for f in self.features if f.kind == "arealformal"]
+
+    def zones(self, codes: frozenset[int]) -> list[CheckFeature]:
+        """Return the hensynssoner with one of the given codes."""
+        return [f for f in self.features if f.kind == "hensynssone" and f.hensynssone in codes]
+
+    def boundary(self) -> BaseGeometry:
+        """Return the plan boundary: the planområde features, else the union of all areas."""
+        boundary = [f.geometry for f in self.features if f.kind == "planomrade"]
+        return union_all(boundary or [f.geometry for f in self.features])
+
+
+@dataclass(frozen=True)
+class LayerFeature:
+    """A feature of a guideline layer version."""
+
+    id: int
+    source_fid: str | None
+    attributes: dict[str, Any]
+    geometry: BaseGeometry
+
+    @property
+    def key(self) -> str:
+        """Return a key stable across layer versions: the source id, else the stored id."""
+        return self.source_fid or str(self.id)
+
+
+class LayerSource(Protocol):
+    """Access to the guideline layers a check uses; records which versions were read."""
+
+    def version(self, layer_id: str) -> int | None:
+        """Return the version a check uses (None if the layer is not loaded)."""
+        ...
+
+    def features(self, layer_id: str, area: BaseGeometry) -> list[LayerFeature]:
+        """Return the layer's features whose bounding boxes meet `area`'s bounding box."""
+        ...
+
+    def raster_path(self, layer_id: str) -> Path | None:
+        """Return the COG file of a raster layer's version (None if not loaded)."""
+        ...
+
+
+@dataclass(frozen=True)
+class LayerRef:
+    """Which features of which layer version a finding concerns."""
+
+    layer_id: str
+    version: int | None
+    feature_ids: tuple[int, ...] = ()
+    feature_keys: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "layer_id": self.layer_id,
+            "version": self.version,
+            "feature_ids": list(self.feature_ids),
+            "feature_keys": list(self.feature_keys),
+        }
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of one rule for one or more plan areas."""
+
+    rule_id: str
+    check: str
+    paragraph: str
+    severity: Severity
+    plan_feature_ids: tuple[int, ...]
+    plan_feature_keys: tuple[str, ...]
+    layer_refs: tuple[LayerRef, ...]
+    measures: dict[str, Any]
+    message: str
+    suggested_action: str
+    geometry: BaseGeometry | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """Identify the finding across plan versions: rule, check, plan keys, layer keys."""
+        layers = ";".join(
+            f"{ref.layer_id}:{','.join(sorted(ref.feature_keys))}" for ref in self.layer_refs
+        )
+        return f"{self.rule_id}|{self.check}|{','.join(sorted(self.plan_feature_keys))}|{layers}"
