@@ -1,5 +1,6 @@
 """Operator commands: `arealsjekk migrate | load-municipalities | setup | serve`."""
 
+import json
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -9,11 +10,13 @@ import typer
 import uvicorn
 from sqlalchemy import func, select
 
+from app import check_runner
 from app.db import get_sessionmaker
 from app.migrate import upgrade
 from app.models import LayerVersionOrm
 from app.repositories.layers import latest_versions
 from app.settings import get_settings
+from app.uploads import prepare_geojson_upload
 from layers.demo import DEMO_LICENCE, load_demo_data
 from layers.loader import LoadOptions, LoadResult, load_layer
 from layers.municipalities import load_administrative_units
@@ -134,6 +137,62 @@ def demo_data(
             )
     for result in results:
         _report(result)
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="plan proposal as GeoJSON")],
+    as_json: Annotated[bool, typer.Option("--json", help="print findings as JSON")] = False,
+    kommunenummer: Annotated[str | None, typer.Option(help="overrides the file")] = None,
+    planidentifikasjon: Annotated[str | None, typer.Option(help="overrides the file")] = None,
+    plantype: Annotated[int | None, typer.Option(help="overrides the file")] = None,
+    show_ok: Annotated[bool, typer.Option("--ok", help="also list ok findings")] = False,
+) -> None:
+    """Check a plan file against the rule set and print the findings (nothing is stored)."""
+    settings = get_settings()
+    overrides = {
+        "kommunenummer": kommunenummer,
+        "planidentifikasjon": planidentifikasjon,
+        "plantype": plantype,
+    }
+    try:
+        with get_sessionmaker()() as session:
+            prepared = prepare_geojson_upload(session, settings, file.read_bytes(), overrides)
+            plan = check_runner.plan_from_prepared(session, prepared)
+            result = check_runner.evaluate(session, plan, settings)
+    except ArealsjekkError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        for problem in exc.problems[:20]:
+            typer.echo(f"  - {problem.describe()}", err=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        features = [check_runner.finding_feature(f, 4326) for f in result.findings]
+        document = {
+            "rule_set": {"id": result.rule_set_id, "version": result.rule_set_version},
+            "layer_versions": result.layer_versions,
+            "summary": result.summary(),
+            "findings": {"type": "FeatureCollection", "features": features},
+        }
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+        return
+    meta = plan.metadata
+    typer.echo(f"{meta.kommunenummer}_{meta.planidentifikasjon} {meta.plannavn or ''}".strip())
+    typer.echo(
+        f"rule set {result.rule_set_id} {result.rule_set_version}; layers: "
+        + ", ".join(
+            f"{layer} v{version}" if version else f"{layer} (not loaded)"
+            for layer, version in result.layer_versions.items()
+        )
+    )
+    typer.echo("")
+    for finding in result.findings:
+        if finding.severity == "ok" and not show_ok:
+            continue
+        typer.echo(f"{finding.severity.upper():8} {finding.rule_id:3} {finding.message}")
+        typer.echo(f"{'':13}→ {finding.suggested_action}")
+    counts = result.summary()["by_severity"]
+    typer.echo("")
+    typer.echo("  ".join(f"{name}: {count}" for name, count in counts.items()))
 
 
 @app.command()

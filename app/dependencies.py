@@ -85,3 +85,38 @@ async def geojson_body(request: Request, settings: SettingsDep) -> bytes:
 
 
 GeoJSONBodyDep = Annotated[bytes, Depends(geojson_body)]
+
+
+@dataclass(frozen=True)
+class PlanOverrides:
+    """Plan attributes given as query parameters; they win over those in the file."""
+
+    kommunenummer: str | None
+    planidentifikasjon: str | None
+    plantype: int | None
+    planstatus: int | None
+    plannavn: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the overrides as a dict for the plan reader."""
+        return {
+            "kommunenummer": self.kommunenummer,
+            "planidentifikasjon": self.planidentifikasjon,
+            "plantype": self.plantype,
+            "planstatus": self.planstatus,
+            "plannavn": self.plannavn,
+        }
+
+
+def plan_overrides(
+    kommunenummer: Annotated[str | None, Query(description="overrides the file")] = None,
+    planidentifikasjon: Annotated[str | None, Query(description="overrides the file")] = None,
+    plantype: Annotated[int | None, Query(description="plantype code, e.g. 20 or 35")] = None,
+    planstatus: Annotated[int | None, Query(description="planstatus code, e.g. 2")] = None,
+    plannavn: Annotated[str | None, Query(description="plan name")] = None,
+) -> PlanOverrides:
+    """Read the plan attribute query parameters."""
+    return PlanOverrides(kommunenummer, planidentifikasjon, plantype, planstatus, plannavn)
+
+
+PlanOverridesDep = Annotated[PlanOverrides, Depends(plan_overrides)]

@@ -1,16 +1,22 @@
 """The FastAPI application."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__
+from app.check_runner import CheckJobs
 from app.db import get_engine
 from app.errors import add_exception_handlers
-from app.routers import docs, health, layers, municipalities, proposals
+from app.routers import checks, docs, health, layers, municipalities, proposals, rules
+from app.settings import get_settings
+
+logger = logging.getLogger(__name__)
 
 DESCRIPTION = """
 Arealsjekk checks municipal land-use plan proposals in Buskerud against the regional
@@ -25,8 +31,17 @@ Municipality boundaries © Kartverket, CC BY 4.0.
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Release the connection pool on shutdown."""
+    """Start the check job queue (resuming interrupted checks); release resources on exit."""
+    app.state.check_jobs = CheckJobs(get_settings())
+    try:
+        resumed = app.state.check_jobs.resume_unfinished()
+        if resumed:
+            logger.info("resumed %d interrupted checks", resumed)
+    except SQLAlchemyError:
+        # The database may come up after the service; /readyz reports it meanwhile.
+        logger.warning("could not look for interrupted checks: database unreachable")
     yield
+    app.state.check_jobs.shutdown()
     get_engine().dispose()
 
 
@@ -48,6 +63,8 @@ def create_app() -> FastAPI:
     app.include_router(municipalities.router)
     app.include_router(proposals.router)
     app.include_router(layers.router)
+    app.include_router(checks.router)
+    app.include_router(rules.router)
     return app
 
 

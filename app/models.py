@@ -196,3 +196,70 @@ class LayerFeatureOrm(Base):
     )
 
     __table_args__ = (Index("ix_layer_feature_geom", "geom", postgresql_using="gist"),)
+
+
+class PlanCheckOrm(Base):
+    """A run of a rule set over a proposal version, with what it needs to be reproduced."""
+
+    __tablename__ = "plan_check"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_version_id: Mapped[int] = mapped_column(
+        ForeignKey("proposal_version.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    rule_set_id: Mapped[str] = mapped_column(Text)
+    rule_set_version: Mapped[str] = mapped_column(Text)
+    rule_set_checksum: Mapped[str] = mapped_column(String(64))
+    # Versions asked for by a re-run (null: current ones), and the versions actually used.
+    requested_layer_versions: Mapped[dict[str, int] | None] = mapped_column(JSONB)
+    layer_versions: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    timings_ms: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    version: Mapped[ProposalVersionOrm] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('queued', 'running', 'done', 'failed')", name="ck_plan_check_status"
+        ),
+    )
+
+
+class CheckFindingOrm(Base):
+    """One finding of a check, with its intersection geometry."""
+
+    __tablename__ = "check_finding"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    check_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_check.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    rule_id: Mapped[str] = mapped_column(String(16))
+    check: Mapped[str] = mapped_column(String(64))
+    paragraph: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(8))
+    plan_feature_ids: Mapped[list[int]] = mapped_column(JSONB)
+    plan_feature_keys: Mapped[list[str]] = mapped_column(JSONB)
+    layer_refs: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    measures: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    message: Mapped[str] = mapped_column(Text)
+    suggested_action: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(Text)
+    geom: Mapped[Any | None] = mapped_column(
+        Geometry("GEOMETRY", srid=CANONICAL_SRID, spatial_index=False)
+    )
+
+    __table_args__ = (
+        CheckConstraint(
+            "severity IN ('conflict', 'warning', 'unknown', 'info', 'ok')",
+            name="ck_check_finding_severity",
+        ),
+        UniqueConstraint("check_id", "position", name="uq_check_finding_position"),
+        Index("ix_check_finding_geom", "geom", postgresql_using="gist"),
+    )

@@ -134,3 +134,82 @@ class LayerPublic(BaseModel):
     source: dict[str, Any]
     current_version: LayerVersionPublic | None
     links: list[Link]
+
+
+class FindingPublic(BaseModel):
+    """A finding, without its geometry (see the findings GeoJSON for that)."""
+
+    id: int | None = None
+    rule_id: str
+    check: str
+    paragraph: str
+    severity: str = Field(description="conflict | warning | unknown | info | ok")
+    plan_feature_ids: list[int]
+    plan_feature_keys: list[str]
+    layer_refs: list[dict[str, Any]]
+    measures: dict[str, Any]
+    message: str
+    suggested_action: str
+    fingerprint: str
+
+
+class RuleSetRef(BaseModel):
+    """Which rule set a check used."""
+
+    id: str
+    version: str
+    checksum: str
+
+
+class CheckPublic(BaseModel):
+    """A check of a proposal version: status, what it used, summary and findings."""
+
+    id: int
+    status: str = Field(description="queued | running | done | failed")
+    proposal_id: str
+    version: int
+    rule_set: RuleSetRef
+    requested_layer_versions: dict[str, int] | None
+    layer_versions: dict[str, int | None] | None
+    timings_ms: dict[str, float] | None
+    summary: dict[str, Any]
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    findings: list[FindingPublic]
+    links: list[Link]
+
+
+class CheckRequest(BaseModel):
+    """Options for a check; by default the current version of every layer is used."""
+
+    layer_versions: dict[str, int] | None = Field(
+        None,
+        description="pin layer versions to reproduce an earlier check, e.g. {'tree_line': 1}",
+    )
+
+
+class QuickCheckPublic(BaseModel):
+    """The result of a check that stores nothing."""
+
+    rule_set: RuleSetRef
+    layer_versions: dict[str, int | None]
+    timings_ms: dict[str, float]
+    summary: dict[str, Any]
+    upload_report: UploadReportPublic
+    findings: dict[str, Any] = Field(description="GeoJSON FeatureCollection (CRS84)")
+
+
+class ComparePublic(BaseModel):
+    """How the findings changed between the checks of two versions."""
+
+    proposal_id: str
+    from_version: int
+    to_version: int
+    from_check: int
+    to_check: int
+    appeared: list[dict[str, Any]]
+    disappeared: list[dict[str, Any]]
+    changed: list[dict[str, Any]]
+    unchanged_count: int

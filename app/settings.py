@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     # this relative difference; otherwise the intent of the drawing is unclear.
     repair_max_area_change: float = Field(0.01, ge=0, le=1)
 
+    # Rule set file; empty means the shipped layers/rules/buskerudplanen-2026.yaml.
+    rule_set_file: Path | None = None
+    # Versions with more areas than this are checked as a background job (202 + status URL).
+    sync_check_max_features: PositiveInt = 300
+    check_workers: PositiveInt = 2
+
     default_page_limit: PositiveInt = 50
     max_page_limit: PositiveInt = 1000
 

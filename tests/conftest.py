@@ -30,11 +30,14 @@ def database() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def clean_proposals() -> Iterator[None]:
-    """Give every test empty proposal tables."""
+def clean_proposals(request) -> Iterator[None]:
+    """Give every test empty proposal and layer tables (layers kept under keep_layers)."""
     yield
+    tables = "plan_proposal"
+    if request.node.get_closest_marker("keep_layers") is None:
+        tables += ", layer_version"
     with get_engine().begin() as connection:
-        connection.execute(text("TRUNCATE plan_proposal, layer_version RESTART IDENTITY CASCADE"))
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture

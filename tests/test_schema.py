@@ -32,6 +32,7 @@ def test_every_geometry_column_has_a_spatial_index():
     with get_engine().connect() as connection:
         columns = connection.execute(query).all()
     tables = {"municipality", "county", "plan_feature", "layer_version", "layer_feature"}
+    tables.add("check_finding")
     assert {c.f_table_name for c in columns} == tables
     assert all(c.srid == 25832 for c in columns)
     assert [c.f_table_name for c in columns if not c.indexed] == []

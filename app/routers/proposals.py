@@ -5,12 +5,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from app.db import SessionDep
-from app.dependencies import GeoJSONBodyDep, OutputCrsDep, PageDep, SettingsDep
-from app.errors import ServiceNotReadyError
+from app.dependencies import (
+    GeoJSONBodyDep,
+    OutputCrsDep,
+    PageDep,
+    PlanOverridesDep,
+    SettingsDep,
+)
 from app.models import PlanProposalOrm, ProposalVersionOrm
 from app.repositories import proposals as repo
 from app.repositories.geojson import content_crs_header, feature_collection
-from app.repositories.municipalities import load_boundaries
 from app.responses import GeoJSONResponse
 from app.schemas import (
     Link,
@@ -21,8 +25,7 @@ from app.schemas import (
     VersionPublic,
     VersionSummary,
 )
-from spatial.geojson_input import read_geojson
-from spatial.plan_input import InputLimits, prepare_plan
+from app.uploads import prepare_geojson_upload
 
 router = APIRouter(prefix="/api/v1/proposals", tags=["proposals"])
 
@@ -143,36 +146,12 @@ def upload_proposal(
     body: GeoJSONBodyDep,
     session: SessionDep,
     settings: SettingsDep,
+    overrides: PlanOverridesDep,
     response: Response,
-    kommunenummer: Annotated[str | None, Query(description="overrides the file")] = None,
-    planidentifikasjon: Annotated[str | None, Query(description="overrides the file")] = None,
-    plantype: Annotated[int | None, Query(description="plantype code, e.g. 20 or 35")] = None,
-    planstatus: Annotated[int | None, Query(description="planstatus code, e.g. 2")] = None,
-    plannavn: Annotated[str | None, Query(description="plan name")] = None,
     filename: Annotated[str | None, Query(description="original file name, kept")] = None,
 ) -> VersionPublic:
     """Upload a plan proposal as GeoJSON; each upload becomes a new version."""
-    source = read_geojson(body, settings.max_upload_features)
-    boundaries = load_boundaries(session, settings.outside_county_tolerance_m)
-    if boundaries is None:
-        raise ServiceNotReadyError(
-            "municipality boundaries are not loaded; run 'arealsjekk load-municipalities'"
-        )
-    plan = prepare_plan(
-        source,
-        boundaries,
-        InputLimits(
-            max_vertices=settings.max_upload_vertices,
-            repair_max_area_change=settings.repair_max_area_change,
-        ),
-        plan_overrides={
-            "kommunenummer": kommunenummer,
-            "planidentifikasjon": planidentifikasjon,
-            "plantype": plantype,
-            "planstatus": planstatus,
-            "plannavn": plannavn,
-        },
-    )
+    plan = prepare_geojson_upload(session, settings, body, overrides.as_dict())
     version = repo.store_version(session, plan, body, filename)
     public = _version_public(session, version)
     response.headers["Location"] = public.links[0].href

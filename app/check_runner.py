@@ -1,0 +1,205 @@
+"""Running checks: the plan to check, the rule set, storing results, and background jobs."""
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from geoalchemy2.shape import to_shape
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.db import get_sessionmaker
+from app.models import MunicipalityOrm, PlanCheckOrm, PlanFeatureOrm, ProposalVersionOrm
+from app.repositories import checks as repo
+from app.settings import Settings
+from layers.source import PostgisLayerSource
+from spatial.crs import from_canonical
+from spatial.errors import ArealsjekkError, NotFoundError
+from spatial.plan_model import PlanMetadata, PreparedPlan
+from spatial.rules.engine import CheckResult, run_rules
+from spatial.rules.model import CheckFeature, CheckPlan, Finding, MunicipalityInfo
+from spatial.rules.ruleset import RuleSet, default_rule_set, load_rule_set
+
+logger = logging.getLogger(__name__)
+
+
+def get_rule_set(settings: Settings) -> RuleSet:
+    """Return the configured rule set (the shipped Buskerudplanen 2026 set by default)."""
+    if settings.rule_set_file is None:
+        return default_rule_set()
+    return load_rule_set(settings.rule_set_file)
+
+
+def _feature_key(feltnavn: str | None, source_id: str | None, position: int) -> str:
+    # Planners keep feltnavn between versions, so findings can be compared across them.
+    return feltnavn or source_id or f"#{position}"
+
+
+def municipality_info(session: Session, kommunenummer: str) -> MunicipalityInfo:
+    """Return a municipality's name, centrality class and boundary."""
+    row = session.get(MunicipalityOrm, kommunenummer)
+    if row is None:
+        raise NotFoundError(f"no Buskerud municipality '{kommunenummer}'")
+    return MunicipalityInfo(row.kommunenummer, row.name, row.centrality_class, to_shape(row.geom))
+
+
+def plan_from_version(session: Session, version: ProposalVersionOrm) -> CheckPlan:
+    """Build the plan to check from a stored proposal version."""
+    proposal = version.proposal
+    rows = session.execute(
+        select(PlanFeatureOrm)
+        .where(PlanFeatureOrm.version_id == version.id)
+        .order_by(PlanFeatureOrm.position)
+    ).scalars()
+    features = tuple(
+        CheckFeature(
+            id=row.id,
+            key=_feature_key(row.feltnavn, row.source_id, row.position),
+            kind=row.kind,
+            geometry=to_shape(row.geom),
+            arealformal=row.arealformal,
+            arealbruksstatus=row.arealbruksstatus,
+            hensynssone=row.hensynssone,
+            properties=row.properties,
+        )
+        for row in rows
+    )
+    metadata = PlanMetadata(
+        proposal.kommunenummer,
+        proposal.planidentifikasjon,
+        version.plantype,
+        version.planstatus,
+        version.plannavn,
+    )
+    return CheckPlan(metadata, features, municipality_info(session, proposal.kommunenummer))
+
+
+def plan_from_prepared(session: Session, plan: PreparedPlan) -> CheckPlan:
+    """Build the plan to check from an upload that is not stored (ids are positions)."""
+    features = tuple(
+        CheckFeature(
+            id=area.position,
+            key=_feature_key(area.feltnavn, area.source_id, area.position),
+            kind=area.kind,
+            geometry=area.geometry,
+            arealformal=area.arealformal,
+            arealbruksstatus=area.arealbruksstatus,
+            hensynssone=area.hensynssone,
+            properties=area.properties,
+        )
+        for area in plan.areas
+    )
+    municipality = municipality_info(session, plan.metadata.kommunenummer)
+    return CheckPlan(plan.metadata, features, municipality)
+
+
+def evaluate(
+    session: Session,
+    plan: CheckPlan,
+    settings: Settings,
+    pinned_layer_versions: dict[str, int] | None = None,
+) -> CheckResult:
+    """Run the rule set over a plan against the current (or pinned) layer versions."""
+    source = PostgisLayerSource(session, settings.raster_dir, pinned_layer_versions)
+    return run_rules(get_rule_set(settings), plan, source)
+
+
+def create_check(
+    session: Session,
+    version: ProposalVersionOrm,
+    settings: Settings,
+    pinned_layer_versions: dict[str, int] | None = None,
+) -> PlanCheckOrm:
+    """Record a queued check of a version (committed, so a job can pick it up)."""
+    rule_set = get_rule_set(settings)
+    check = PlanCheckOrm(
+        proposal_version_id=version.id,
+        status="queued",
+        rule_set_id=rule_set.id,
+        rule_set_version=rule_set.version,
+        rule_set_checksum=rule_set.checksum,
+        requested_layer_versions=pinned_layer_versions,
+    )
+    session.add(check)
+    session.commit()
+    return check
+
+
+def execute_check(check_id: int, settings: Settings) -> None:
+    """Run a queued check in its own session; findings are stored all at once or not at all."""
+    with get_sessionmaker()() as session:
+        check = repo.get_check(session, check_id)
+        if check.status == "done":
+            return
+        check.status = "running"
+        check.started_at = func.now()
+        session.commit()
+        try:
+            plan = plan_from_version(session, check.version)
+            result = evaluate(session, plan, settings, check.requested_layer_versions)
+            repo.store_result(session, check, result)
+            session.commit()
+        except Exception as exc:
+            session.rollback()
+            logger.exception("check %s failed", check_id)
+            check = repo.get_check(session, check_id)
+            check.status = "failed"
+            check.error = exc.detail if isinstance(exc, ArealsjekkError) else "internal error"
+            check.finished_at = func.now()
+            session.commit()
+
+
+class CheckJobs:
+    """A small in-process job queue for checks of large plans."""
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+        self._executor = ThreadPoolExecutor(
+            max_workers=settings.check_workers, thread_name_prefix="check"
+        )
+        self._lock = threading.Lock()
+
+    def submit(self, check_id: int, settings: Settings | None = None) -> None:
+        """Run a check in the background (with the settings of the request that asked)."""
+        with self._lock:
+            self._executor.submit(execute_check, check_id, settings or self._settings)
+
+    def resume_unfinished(self) -> int:
+        """Queue again the checks a stopped process left queued or running."""
+        with get_sessionmaker()() as session:
+            check_ids = repo.unfinished_check_ids(session)
+            for check_id in check_ids:
+                repo.requeue(session, check_id)
+            session.commit()
+        for check_id in check_ids:
+            self.submit(check_id)
+        return len(check_ids)
+
+    def shutdown(self) -> None:
+        """Stop taking jobs and wait for the running ones."""
+        self._executor.shutdown(wait=True, cancel_futures=False)
+
+
+def finding_feature(finding: Finding, srid: int) -> dict[str, Any]:
+    """Return an unstored finding as a GeoJSON feature in the given SRID."""
+    geometry = None
+    if finding.geometry is not None:
+        geometry = from_canonical(finding.geometry, srid).__geo_interface__
+    return {
+        "type": "Feature",
+        "properties": {
+            "rule_id": finding.rule_id,
+            "check": finding.check,
+            "paragraph": finding.paragraph,
+            "severity": finding.severity,
+            "plan_feature_ids": list(finding.plan_feature_ids),
+            "plan_feature_keys": list(finding.plan_feature_keys),
+            "layer_refs": [ref.as_dict() for ref in finding.layer_refs],
+            "measures": finding.measures,
+            "message": finding.message,
+            "suggested_action": finding.suggested_action,
+            "fingerprint": finding.fingerprint,
+        },
+        "geometry": geometry,
+    }

@@ -1,0 +1,17 @@
+"""The rule set: every rule with its paragraph, text, parameters and their reasons."""
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from app.check_runner import get_rule_set
+from app.dependencies import SettingsDep
+
+router = APIRouter(prefix="/api/v1/rules", tags=["rules"])
+
+
+@router.get("")
+def get_rules(settings: SettingsDep) -> dict[str, Any]:
+    """Return the rule set in use: id, version, checksum and each rule's parameters."""
+    rule_set = get_rule_set(settings)
+    return {**rule_set.document, "checksum": rule_set.checksum}

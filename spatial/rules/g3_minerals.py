@@ -1,0 +1,314 @@
+"""G3: safeguard mineral resources (Buskerudplanen §6.2.5).
+
+(a) Plan areas whose purpose would sterilise extraction (building, cabins, transport, green
+structure, spread development) are measured against NGU deposits of protected importance:
+an overlap larger than `min_overlap_m2` is a conflict, anything else within `buffer_m` a
+warning (noise and dust complaints restrict extraction), otherwise ok. There is one finding
+per plan area: every deposit the area overlaps goes into that one conflict (all their ids in
+the layer reference, each deposit's own loss in the message), so an area is never reported
+twice and the per-area ok reads the same way. An overlap no larger than `min_overlap_m2` is
+a digitising sliver: the area then touches the deposit and gets the buffer warning at 0 m.
+
+(b) Kommuneplan only: each deposit of protected importance inside the plan boundary should
+be covered by arealformål råstoffutvinning or hensynssone H590; one finding per deposit,
+measured only inside the boundary, with the uncovered part as geometry.
+"""
+
+from collections.abc import Iterable
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from spatial.rules.base import (
+    CodeSet,
+    Rule,
+    feature_label,
+    fmt_m2,
+    layer_ref,
+    register,
+    share_pct,
+)
+from spatial.rules.model import CheckFeature, CheckPlan, Finding, LayerFeature, LayerSource
+from spatial.rules.selection import areas_except_status
+
+LAYER = "mineral_deposits"
+
+
+@register("minerals")
+class MineralsRule(Rule):
+    """Checks sterilising plan areas against mineral deposits, and their safeguarding."""
+
+    layers = (LAYER,)
+
+    sterilising_purposes: CodeSet
+    protected_importance: list[str]
+    existing_status: CodeSet
+    buffer_m: float
+    safeguard_purposes: CodeSet
+    safeguard_zones: CodeSet
+    omission_min_uncovered_pct: float
+    min_overlap_m2: float
+
+    def evaluate(self, plan: CheckPlan, layers: LayerSource) -> list[Finding]:
+        """Return a finding per sterilising area and, in a kommuneplan, per deposit."""
+        areas = sorted(
+            areas_except_status(plan, self.sterilising_purposes, self.existing_status),
+            key=lambda f: f.id,
+        )
+        if not areas and not plan.is_kommuneplan:
+            return [
+                self.finding(
+                    "no_sterilising_areas",
+                    "info",
+                    [],
+                    "Retningslinjen gjelder ikke: planen har ingen områder for bebyggelse, "
+                    "samferdsel, grønnstruktur eller fritidsbebyggelse som kan båndlegge "
+                    "mineralressurser.",
+                    "Ingen.",
+                )
+            ]
+        version = layers.version(LAYER)
+        if version is None:
+            return [
+                self.unknown(
+                    "deposit_overlap",
+                    areas,
+                    f"kartlaget {LAYER} (mineralressurser fra NGU) mangler, så verken "
+                    "overlapp med forekomster eller sikring av dem er kontrollert",
+                    LAYER,
+                )
+            ]
+        findings = []
+        if areas:
+            reach = shapely.box(*shapely.union_all([a.geometry for a in areas]).bounds)
+            deposits = self._protected(layers.features(LAYER, reach.buffer(self.buffer_m)))
+            tree = shapely.STRtree([d.geometry for d in deposits])
+            for area in areas:
+                near = sorted(
+                    int(i)
+                    for i in tree.query(area.geometry, predicate="dwithin", distance=self.buffer_m)
+                )
+                findings.append(self._sterilising(area, [deposits[i] for i in near], version))
+        if plan.is_kommuneplan:
+            findings.extend(self._safeguarding(plan, layers, version))
+        return findings
+
+    def _protected(self, features: Iterable[LayerFeature]) -> list[LayerFeature]:
+        wanted = {i.lower() for i in self.protected_importance}
+        return sorted(
+            (f for f in features if str(f.attributes.get("importance", "")).lower() in wanted),
+            key=lambda f: f.id,
+        )
+
+    def _importance_text(self) -> str:
+        return _join(self.protected_importance, "eller") + " betydning"
+
+    def _sterilising(
+        self, area: CheckFeature, deposits: list[LayerFeature], version: int
+    ) -> Finding:
+        """(a) One finding for one sterilising area and the deposits within the buffer."""
+        label = feature_label(area)
+        overlapping: list[tuple[LayerFeature, BaseGeometry]] = []
+        nearby: list[tuple[LayerFeature, float]] = []
+        for deposit in deposits:
+            inside = shapely.intersection(area.geometry, deposit.geometry)
+            if inside.area > self.min_overlap_m2:
+                overlapping.append((deposit, inside))
+            else:
+                nearby.append((deposit, float(shapely.distance(area.geometry, deposit.geometry))))
+        nearby.sort(key=lambda pair: (pair[1], pair[0].id))  # nearest first
+        area_m2 = area.geometry.area
+        if overlapping:
+            hits = [d for d, _ in overlapping]
+            lost = shapely.union_all([inside for _, inside in overlapping])
+            deposit_m2 = shapely.union_all([d.geometry for d in hits]).area
+            measures = {
+                "area_m2": area_m2,
+                "overlap_m2": lost.area,
+                "overlap_pct": share_pct(lost.area, area_m2),
+                "deposit_area_m2": deposit_m2,
+                "deposit_lost_pct": share_pct(lost.area, deposit_m2),
+                "deposit_names": [_name(d) for d in hits],
+                "deposit_importance": [d.attributes.get("importance") for d in hits],
+            }
+            parts = [
+                f"{_describe(d)} med {fmt_m2(inside.area)} "
+                f"({share_pct(inside.area, d.geometry.area):.1f} % av forekomstens "
+                f"{fmt_m2(d.geometry.area)})"
+                for d, inside in overlapping
+            ]
+            noun = "mineralforekomsten" if len(hits) == 1 else "mineralforekomstene"
+            message = (
+                f"{label} overlapper {noun} {_join(parts, 'og')}. "
+                f"{fmt_m2(lost.area)} ({measures['overlap_pct']:.1f} % av området) blir "
+                "bygd ned eller båndlagt og kan ikke tas ut senere."
+            )
+            if nearby:
+                message += f" I tillegg ligger {_distances(nearby)} innenfor {self.buffer_m:.0f} m."
+            return self.finding(
+                "deposit_overlap",
+                "conflict",
+                [area],
+                message,
+                "Ta forekomsten ut av området, eller legg den inn som arealformål "
+                f"råstoffutvinning ({min(self.safeguard_purposes)}) eller hensynssone "
+                f"{_zone_codes(self.safeguard_zones)}; nedbygging av forekomsten kan gi "
+                "grunnlag for innsigelse.",
+                measures,
+                [layer_ref(LAYER, version, hits)],
+                lost,
+            )
+        if nearby:
+            hits = [d for d, _ in nearby]
+            distance = nearby[0][1]
+            near_zone = shapely.union_all([d.geometry for d in hits]).buffer(self.buffer_m)
+            measures = {
+                "area_m2": area_m2,
+                "distance_m": distance,
+                "buffer_m": self.buffer_m,
+                "deposit_names": [_name(d) for d in hits],
+                "deposit_importance": [d.attributes.get("importance") for d in hits],
+                "deposit_distances_m": [round(m, 1) for _, m in nearby],
+            }
+            buffer = f"{self.buffer_m:.0f} m"
+            if len(hits) == 1:
+                where = (
+                    f"{distance:.0f} m fra mineralforekomsten {_describe(hits[0])}, "
+                    f"innenfor {buffer}"
+                )
+            else:
+                where = f"innenfor {buffer} fra mineralforekomstene {_distances(nearby)}"
+            return self.finding(
+                "deposit_buffer",
+                "warning",
+                [area],
+                f"{label} ligger {where}. Støy og støv fra uttak kan gi konflikter som "
+                "begrenser uttaket.",
+                f"Trekk området minst {self.buffer_m:.0f} m unna forekomsten, eller velg en "
+                "arealbruk som tåler støy og støv fra framtidig uttak.",
+                measures,
+                [layer_ref(LAYER, version, hits)],
+                shapely.intersection(area.geometry, near_zone),
+            )
+        return self.finding(
+            "deposit_overlap",
+            "ok",
+            [area],
+            f"{label} ligger mer enn {self.buffer_m:.0f} m fra mineralforekomster av "
+            f"{self._importance_text()}.",
+            "Ingen.",
+            {"area_m2": area_m2, "buffer_m": self.buffer_m},
+            [layer_ref(LAYER, version, [])],
+        )
+
+    def _safeguarding(self, plan: CheckPlan, layers: LayerSource, version: int) -> list[Finding]:
+        """(b) Whether each protected deposit inside the plan boundary is safeguarded."""
+        boundary = plan.boundary()
+        covering = sorted(
+            [a for a in plan.areas() if a.arealformal in self.safeguard_purposes]
+            + plan.zones(self.safeguard_zones),
+            key=lambda f: f.id,
+        )
+        safeguard = (
+            f"arealformål råstoffutvinning ({min(self.safeguard_purposes)}) eller "
+            f"hensynssone {_zone_codes(self.safeguard_zones)}"
+        )
+        findings = []
+        for deposit in self._protected(layers.features(LAYER, boundary)):
+            inside = shapely.intersection(deposit.geometry, boundary)
+            if inside.area <= self.min_overlap_m2:
+                continue  # outside, or a sliver along the boundary
+            cover = [c for c in covering if shapely.intersection(inside, c.geometry).area > 0]
+            uncovered = inside
+            if cover:
+                uncovered = shapely.difference(
+                    inside, shapely.union_all([c.geometry for c in cover])
+                )
+            measures = {
+                "deposit_area_m2": inside.area,
+                "covered_m2": inside.area - uncovered.area,
+                "uncovered_m2": uncovered.area,
+                "uncovered_pct": share_pct(uncovered.area, inside.area),
+                "deposit_name": _name(deposit),
+                "deposit_importance": deposit.attributes.get("importance"),
+            }
+            refs = [layer_ref(LAYER, version, [deposit])]
+            if measures["uncovered_pct"] > self.omission_min_uncovered_pct:
+                findings.append(
+                    self.finding(
+                        "not_safeguarded",
+                        "warning",
+                        cover,
+                        f"Mineralforekomsten {_describe(deposit)} er ikke sikret: "
+                        f"{fmt_m2(uncovered.area)} ({measures['uncovered_pct']:.1f} %) av "
+                        f"forekomsten innenfor planområdet er ikke dekket av {safeguard}.",
+                        f"Legg forekomsten inn som {safeguard} (sikring av mineralressurser), "
+                        "slik at den ikke bygges ned.",
+                        measures,
+                        refs,
+                        uncovered,
+                    )
+                )
+            else:
+                findings.append(
+                    self.finding(
+                        "not_safeguarded",
+                        "ok",
+                        cover,
+                        f"Mineralforekomsten {_describe(deposit)} er sikret med {safeguard} "
+                        f"innenfor planområdet ({fmt_m2(inside.area)}).",
+                        "Ingen.",
+                        measures,
+                        refs,
+                    )
+                )
+        if not findings:
+            findings.append(
+                self.finding(
+                    "not_safeguarded",
+                    "ok",
+                    [],
+                    f"Ingen mineralforekomster av {self._importance_text()} ligger innenfor "
+                    "planområdet.",
+                    "Ingen.",
+                    {},
+                    [layer_ref(LAYER, version, [])],
+                )
+            )
+        return findings
+
+
+def _name(deposit: LayerFeature) -> str:
+    return str(
+        deposit.attributes.get("name") or deposit.attributes.get("deposit_id") or deposit.key
+    )
+
+
+def _describe(deposit: LayerFeature, *extra: str) -> str:
+    """Name a deposit in a message: «Skollenborg» (grus, regional betydning)."""
+    details = [
+        str(value)
+        for value in (deposit.attributes.get("resource_type"), deposit.attributes.get("importance"))
+        if value
+    ]
+    if deposit.attributes.get("importance"):
+        details[-1] += " betydning"
+    details.extend(extra)
+    return f"«{_name(deposit)}» ({', '.join(details)})" if details else f"«{_name(deposit)}»"
+
+
+def _distances(nearby: list[tuple[LayerFeature, float]]) -> str:
+    """Name deposits with their distances: «A» (grus, regional betydning, 70 m unna) og ..."""
+    return _join([_describe(d, f"{m:.0f} m unna") for d, m in nearby], "og")
+
+
+def _zone_codes(codes: Iterable[int]) -> str:
+    return _join([f"H{code}" for code in sorted(codes)], "eller")
+
+
+def _join(items: Iterable[str], word: str) -> str:
+    """Join the Norwegian way: 'a, b og c'."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {word} {items[-1]}"
