@@ -5,6 +5,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
+import shapely
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -185,7 +187,10 @@ def finding_feature(finding: Finding, srid: int) -> dict[str, Any]:
     """Return an unstored finding as a GeoJSON feature in the given SRID."""
     geometry = None
     if finding.geometry is not None:
-        geometry = from_canonical(finding.geometry, srid).__geo_interface__
+        # ~1 cm either way, as the stored findings' GeoJSON (app.repositories.geojson).
+        digits = 7 if srid == 4326 else 2
+        projected = from_canonical(finding.geometry, srid)
+        geometry = shapely.transform(projected, lambda xy: np.round(xy, digits)).__geo_interface__
     return {
         "type": "Feature",
         "properties": {

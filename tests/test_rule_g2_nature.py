@@ -84,7 +84,7 @@ def test_half_over_a_value_a_recreation_area_is_a_conflict_of_10000_m2(tmp_path)
     (ref,) = finding.layer_refs
     assert ref.layer_id == "recreation_areas" and ref.version == 1
     assert len(ref.feature_ids) == 1
-    assert "10 000 m²" in finding.message and "50.0 %" in finding.message
+    assert "10 000 m²" in finding.message and "50,0 %" in finding.message
     assert "«Skogshorn»" in finding.message and "verdi A" in finding.message
     assert "holdes utenfor" in finding.suggested_action
     assert "innsigelse" in finding.suggested_action

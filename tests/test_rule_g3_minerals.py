@@ -192,7 +192,7 @@ def test_deposit_half_covered_by_extraction_is_not_safeguarded_50_pct(tmp_path):
     assert finding.geometry.area == pytest.approx(10_000)
     assert finding.plan_feature_ids == (2,)
     assert finding.layer_refs[0].feature_ids == (1,)
-    assert "10 000 m² (50.0 %)" in finding.message
+    assert "10 000 m² (50,0 %)" in finding.message
     assert "1200" in finding.suggested_action and "H590" in finding.suggested_action
 
 
@@ -207,7 +207,7 @@ def test_deposit_covered_by_h590_is_ok(tmp_path):
 
 
 def test_uncovered_share_under_the_threshold_is_ok(tmp_path):
-    """H590 leaves a 1 m strip: 100 m² = 0.5 % uncovered, under the 1 % threshold."""
+    """H590 leaves a 1 m strip: 100 m² = 0,5 % uncovered, under the 1 % threshold."""
     load_vector_layer("mineral_deposits", [deposit(box(X0, Y0, X0 + 200, Y0 + 100))], tmp_path)
     h590 = zone("H590_1", box(X0 - 10, Y0 - 10, X0 + 199, Y0 + 110), 3, 590)
     finding = only(evaluate(rule("G3"), make_plan(boundary(PLAN_BOUNDARY), h590), tmp_path))

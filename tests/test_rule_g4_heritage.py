@@ -172,7 +172,7 @@ def test_ukl_partly_under_h570_reports_the_uncovered_part(tmp_path):
     assert finding.measures["uncovered_pct"] == pytest.approx(75.0)
     assert finding.measures["covered_m2"] == pytest.approx(5_000)
     assert finding.plan_feature_ids == (5,)
-    assert "15 000 m² (75.0 %)" in finding.message
+    assert "15 000 m² (75,0 %)" in finding.message
 
 
 def test_ukl_covered_by_h570_is_ok(tmp_path):

@@ -220,7 +220,7 @@ def test_measures_and_message_of_an_unmet_cell(tmp_path):
     assert "i tettstedet Storby med 12 000 innbyggere" in finding.message
     assert "Avstand til nærmeste kollektivknutepunkt (Stasjonen): 1 200 m" in finding.message
     assert "krav høyst 1 000 m): ikke oppfylt" in finding.message
-    assert "Andel innenfor tettsted: 100.0 % (krav minst 50 %): oppfylt" in finding.message
+    assert "Andel innenfor tettsted: 100,0 % (krav minst 50 %): oppfylt" in finding.message
     assert "ikke angitt i planen (krav minst 100 %-BRA): ikke vurdert" in finding.message
     assert "1 av 2 vurderte krav er ikke oppfylt" in finding.message
     action = finding.suggested_action

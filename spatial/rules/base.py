@@ -150,8 +150,3 @@ def layer_ref(layer_id: str, version: int | None, hits: Iterable[Any]) -> LayerR
 def share_pct(part: float, whole: float) -> float:
     """Return part/whole in percent (0 when whole is 0)."""
     return 100.0 * part / whole if whole > 0 else 0.0
-
-
-def fmt_m2(value: float) -> str:
-    """Format an area the Norwegian way: '12 345 m²'."""
-    return f"{value:,.0f}".replace(",", " ") + " m²"

@@ -7,13 +7,13 @@ from spatial.rules.base import (
     CodeSet,
     Rule,
     feature_label,
-    fmt_m2,
     layer_ref,
     register,
     share_pct,
 )
 from spatial.rules.model import CheckPlan, Finding, LayerRef, LayerSource
 from spatial.rules.selection import new_areas
+from spatial.rules.text import fmt_m2, fmt_pct
 
 
 @register("tree_line")
@@ -125,7 +125,7 @@ class TreeLineRule(Rule):
                 "unknown",
                 [cabin],
                 f"Ikke kontrollert: terrengmodell og tregrense dekker bare "
-                f"{exposure.covered_pct:.0f} % av {label}.",
+                f"{fmt_pct(exposure.covered_pct, 0)} av {label}.",
                 "Last inn terrengmodell og tregrense som dekker området og kjør kontrollen igjen.",
                 measures,
                 refs,
@@ -143,7 +143,7 @@ class TreeLineRule(Rule):
                 "conflict",
                 [cabin],
                 f"{label}: {fmt_m2(exposure.above_m2)} "
-                f"({measures['above_tree_line_pct']:.1f} %) av det nye området ligger over "
+                f"({fmt_pct(measures['above_tree_line_pct'])}) av det nye området ligger over "
                 f"skoggrensen ({heights}).",
                 "Trekk grensen for fritidsbebyggelsen ned under skoggrensen eller ta området ut "
                 "av planen; ellers kan det gi grunnlag for innsigelse.",

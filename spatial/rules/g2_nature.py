@@ -6,7 +6,7 @@ wild reindeer areas, wild reindeer corridors (lines) and intact nature (INON). A
 is not loaded yields one `unknown` finding; the other layers are still checked.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 import shapely
@@ -17,7 +17,6 @@ from spatial.rules.base import (
     CodeSet,
     Rule,
     feature_label,
-    fmt_m2,
     layer_ref,
     register,
     share_pct,
@@ -31,6 +30,7 @@ from spatial.rules.model import (
     LayerSource,
 )
 from spatial.rules.selection import new_areas
+from spatial.rules.text import fmt_m, fmt_m2, fmt_pct, join_words
 
 ParamSeverity = Literal["conflict", "warning", "info"]
 
@@ -198,7 +198,7 @@ class NatureRecreationRule(Rule):
             group = by_value[value]
             severity = "conflict" if value in self.recreation_conflict_values else "warning"
             inside, measures = _overlap_measures(cabin, group)
-            names = _join(_name(hit) for hit, _ in group)
+            names = join_words(_name(hit) for hit, _ in group)
             word = _RECREATION_VALUE_WORDS.get(value)
             value_text = f"verdi {value} ({word})" if word else f"verdi {value}"
             noun = "friluftslivsområdet" if len(group) == 1 else "friluftslivsområdene"
@@ -236,7 +236,7 @@ class NatureRecreationRule(Rule):
     ) -> Finding:
         severity = self.state_recreation_severity
         inside, measures = _overlap_measures(cabin, overlaps)
-        names = _join(_name(hit) for hit, _ in overlaps)
+        names = join_words(_name(hit) for hit, _ in overlaps)
         noun = "friluftslivsområdet" if len(overlaps) == 1 else "friluftslivsområdene"
         return self.finding(
             "state_recreation",
@@ -262,7 +262,7 @@ class NatureRecreationRule(Rule):
     ) -> Finding:
         severity = self.villrein_severity
         inside, measures = _overlap_measures(cabin, overlaps)
-        areas = _join(_villrein_label(hit) for hit, _ in overlaps)
+        areas = join_words(_villrein_label(hit) for hit, _ in overlaps)
         categories = {str(hit.attributes.get("category") or "").lower() for hit, _ in overlaps}
         what = (
             "villreinens leveområde"
@@ -275,7 +275,7 @@ class NatureRecreationRule(Rule):
             [cabin],
             f"{feature_label(cabin)}: {_overlap_text(measures)} ligger i villreinområde: {areas}.",
             _action(
-                f"Ta ut området fra {what} {_join(_name(hit) for hit, _ in overlaps)}, eller "
+                f"Ta ut området fra {what} {join_words(_name(hit) for hit, _ in overlaps)}, eller "
                 "avgrens det slik at villreinområdet holdes utenfor; villreinområdene er av "
                 "nasjonal interesse.",
                 severity,
@@ -329,7 +329,7 @@ class NatureRecreationRule(Rule):
         severity = self.corridor_severity
         inside = shapely.union_all([part for _, part in cuts])
         length = inside.length
-        names = _join(_corridor_label(hit) for hit, _ in cuts)
+        names = join_words(_corridor_label(hit) for hit, _ in cuts)
         route, the_route = (
             ("trekkvei", "trekkveien") if len(cuts) == 1 else ("trekkveier", "trekkveiene")
         )
@@ -339,7 +339,7 @@ class NatureRecreationRule(Rule):
                 severity,
                 [cabin],
                 f"{feature_label(cabin)} krysser villreinens {route} {names}: "
-                f"{_fmt_m(length)} av {the_route} ligger inne i området.",
+                f"{fmt_m(length)} av {the_route} ligger inne i området.",
                 _action(
                     f"Avgrens området slik at {the_route} {names} holdes fri for bebyggelse, "
                     "veier og løyper med god avstand på begge sider, eller ta området ut av "
@@ -365,16 +365,16 @@ class NatureRecreationRule(Rule):
     ) -> Finding:
         values = sorted(self.recreation_conflict_values | self.recreation_warning_values)
         words = [
-            f"{_LAYER_WORDS[layer_id]} med verdi {_join(values, 'eller')}"
+            f"{_LAYER_WORDS[layer_id]} med verdi {join_words(values, 'eller')}"
             if layer_id == RECREATION and values
             else _LAYER_WORDS[layer_id]
             for layer_id in loaded
         ]
-        message = f"{feature_label(cabin)} berører ikke {_join(words, 'eller')}."
+        message = f"{feature_label(cabin)} berører ikke {join_words(words, 'eller')}."
         action = "Ingen."
         if missing:
             message += (
-                f" Ikke kontrollert mot {_join(_LAYER_WORDS[m] for m in missing)}: "
+                f" Ikke kontrollert mot {join_words(_LAYER_WORDS[m] for m in missing)}: "
                 f"{'kartlaget mangler' if len(missing) == 1 else 'kartlagene mangler'}."
             )
             action = "Last inn de manglende kartlagene og kjør kontrollen på nytt."
@@ -456,7 +456,7 @@ def _overlap_measures(
 
 
 def _overlap_text(measures: dict[str, Any]) -> str:
-    return f"{fmt_m2(measures['overlap_m2'])} ({measures['overlap_pct']:.1f} %) av området"
+    return f"{fmt_m2(measures['overlap_m2'])} ({fmt_pct(measures['overlap_pct'])}) av området"
 
 
 def _action(text: str, severity: str) -> str:
@@ -483,18 +483,5 @@ def _corridor_label(feature: LayerFeature) -> str:
     return f"{_name(feature)} ({area})" if area else _name(feature)
 
 
-def _join(items: Iterable[str], last: str = "og") -> str:
-    """Join words the Norwegian way: 'a, b og c' (duplicates removed, order kept)."""
-    words = list(dict.fromkeys(items))
-    if len(words) <= 1:
-        return "".join(words)
-    return f"{', '.join(words[:-1])} {last} {words[-1]}"
-
-
 def _count_areas(count: int) -> str:
     return "1 nytt fritidsboligområde" if count == 1 else f"{count} nye fritidsboligområder"
-
-
-def _fmt_m(value: float) -> str:
-    """Format a length the Norwegian way: '1 234 m'."""
-    return f"{value:,.0f}".replace(",", " ") + " m"

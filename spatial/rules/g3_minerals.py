@@ -23,13 +23,13 @@ from spatial.rules.base import (
     CodeSet,
     Rule,
     feature_label,
-    fmt_m2,
     layer_ref,
     register,
     share_pct,
 )
 from spatial.rules.model import CheckFeature, CheckPlan, Finding, LayerFeature, LayerSource
 from spatial.rules.selection import areas_except_status
+from spatial.rules.text import fmt_m2, fmt_pct, join_words
 
 LAYER = "mineral_deposits"
 
@@ -101,7 +101,7 @@ class MineralsRule(Rule):
         )
 
     def _importance_text(self) -> str:
-        return _join(self.protected_importance, "eller") + " betydning"
+        return join_words(self.protected_importance, "eller") + " betydning"
 
     def _sterilising(
         self, area: CheckFeature, deposits: list[LayerFeature], version: int
@@ -133,14 +133,14 @@ class MineralsRule(Rule):
             }
             parts = [
                 f"{_describe(d)} med {fmt_m2(inside.area)} "
-                f"({share_pct(inside.area, d.geometry.area):.1f} % av forekomstens "
+                f"({fmt_pct(share_pct(inside.area, d.geometry.area))} av forekomstens "
                 f"{fmt_m2(d.geometry.area)})"
                 for d, inside in overlapping
             ]
             noun = "mineralforekomsten" if len(hits) == 1 else "mineralforekomstene"
             message = (
-                f"{label} overlapper {noun} {_join(parts, 'og')}. "
-                f"{fmt_m2(lost.area)} ({measures['overlap_pct']:.1f} % av området) blir "
+                f"{label} overlapper {noun} {join_words(parts, 'og')}. "
+                f"{fmt_m2(lost.area)} ({fmt_pct(measures['overlap_pct'])} av området) blir "
                 "bygd ned eller båndlagt og kan ikke tas ut senere."
             )
             if nearby:
@@ -240,7 +240,7 @@ class MineralsRule(Rule):
                         "warning",
                         cover,
                         f"Mineralforekomsten {_describe(deposit)} er ikke sikret: "
-                        f"{fmt_m2(uncovered.area)} ({measures['uncovered_pct']:.1f} %) av "
+                        f"{fmt_m2(uncovered.area)} ({fmt_pct(measures['uncovered_pct'])}) av "
                         f"forekomsten innenfor planområdet er ikke dekket av {safeguard}.",
                         f"Legg forekomsten inn som {safeguard} (sikring av mineralressurser), "
                         "slik at den ikke bygges ned.",
@@ -299,16 +299,8 @@ def _describe(deposit: LayerFeature, *extra: str) -> str:
 
 def _distances(nearby: list[tuple[LayerFeature, float]]) -> str:
     """Name deposits with their distances: «A» (grus, regional betydning, 70 m unna) og ..."""
-    return _join([_describe(d, f"{m:.0f} m unna") for d, m in nearby], "og")
+    return join_words([_describe(d, f"{m:.0f} m unna") for d, m in nearby], "og")
 
 
 def _zone_codes(codes: Iterable[int]) -> str:
-    return _join([f"H{code}" for code in sorted(codes)], "eller")
-
-
-def _join(items: Iterable[str], word: str) -> str:
-    """Join the Norwegian way: 'a, b og c'."""
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} {word} {items[-1]}"
+    return join_words([f"H{code}" for code in sorted(codes)], "eller")

@@ -19,7 +19,6 @@ interest or a selected cultural landscape (UKL) gets an info finding with the ov
 (b) only applies to kommuneplaner.
 """
 
-from collections.abc import Iterable
 from typing import Any
 
 import shapely
@@ -29,7 +28,6 @@ from spatial.rules.base import (
     CodeSet,
     Rule,
     feature_label,
-    fmt_m2,
     layer_ref,
     register,
     share_pct,
@@ -43,14 +41,12 @@ from spatial.rules.model import (
     LayerSource,
 )
 from spatial.rules.selection import areas_except_status
+from spatial.rules.text import fmt_m2, fmt_pct, join_words
 
 HERITAGE = "heritage_protected"
 ENVIRONMENTS = "cultural_environments"
 HERITAGE_PLANS = "municipal_heritage_plans"
 PROTECTED_ENVIRONMENT = "fredet kulturmiljø"
-# cultural_environments categories whose overlap with a reguleringsplan area is an info
-# finding (SPEC: national interest and UKL). Not in the rule set file yet.
-NOTABLE_CATEGORIES = frozenset({"nasjonal interesse", "utvalgt kulturlandskap"})
 VERNETYPER = {
     "AUT": "automatisk fredet",
     "VED": "vedtaksfredet",
@@ -72,6 +68,7 @@ class HeritageRule(Rule):
     protected_environment_zones: CodeSet
     omission_min_uncovered_pct: float
     min_overlap_m2: float
+    overlap_info_categories: frozenset[str]
 
     def evaluate(self, plan: CheckPlan, layers: LayerSource) -> list[Finding]:
         """Return a finding per development area and, in a kommuneplan, per environment."""
@@ -146,8 +143,8 @@ class HeritageRule(Rule):
                 "heritage_categories": [s.attributes.get("category") for s in hits],
             }
             message = (
-                f"{label} overlapper {_join([_describe_site(s) for s in hits], 'og')} med "
-                f"{fmt_m2(inside.area)} ({measures['overlap_pct']:.1f} % av området). Inngrep i "
+                f"{label} overlapper {join_words([_describe_site(s) for s in hits], 'og')} med "
+                f"{fmt_m2(inside.area)} ({fmt_pct(measures['overlap_pct'])} av området). Inngrep i "
                 "fredete kulturminner, sikringssoner og fredete kulturmiljøer er forbudt uten "
                 "dispensasjon etter kulturminneloven."
             )
@@ -224,7 +221,7 @@ class HeritageRule(Rule):
         environments = [
             e
             for e in _candidates(layers, ENVIRONMENTS, areas, 0.0)
-            if str(e.attributes.get("category", "")).lower() in NOTABLE_CATEGORIES
+            if str(e.attributes.get("category", "")).lower() in self.overlap_info_categories
         ]
         findings = []
         for area in areas:
@@ -250,9 +247,9 @@ class HeritageRule(Rule):
                     "environment_overlap",
                     "info",
                     [area],
-                    f"{fmt_m2(inside.area)} ({measures['overlap_pct']:.1f} %) av "
+                    f"{fmt_m2(inside.area)} ({fmt_pct(measures['overlap_pct'])}) av "
                     f"{feature_label(area)} ligger i "
-                    f"{_join([_describe_environment(ENVIRONMENTS, e) for e in hits], 'og')}.",
+                    f"{join_words([_describe_environment(ENVIRONMENTS, e) for e in hits], 'og')}.",
                     "Vis i planbeskrivelsen hvordan utbyggingen tilpasses kulturmiljøet og "
                     "landskapet, og ta kontakt med fylkeskommunen (kulturarv) tidlig.",
                     measures,
@@ -335,7 +332,7 @@ class HeritageRule(Rule):
             "required_zones": [f"H{c}" for c in sorted(codes)],
         }
         described = _describe_environment(layer_id, feature)
-        zone_text = _join([f"H{c}" for c in sorted(codes)], "eller")
+        zone_text = join_words([f"H{c}" for c in sorted(codes)], "eller")
         refs = [layer_ref(layer_id, version, [feature])]
         if measures["uncovered_pct"] > self.omission_min_uncovered_pct:
             if layer_id == HERITAGE:
@@ -353,7 +350,7 @@ class HeritageRule(Rule):
                 "warning",
                 cover,
                 f"{_capitalise(described)}: {fmt_m2(uncovered.area)} "
-                f"({measures['uncovered_pct']:.1f} %) innenfor planområdet er ikke dekket av "
+                f"({fmt_pct(measures['uncovered_pct'])}) innenfor planområdet er ikke dekket av "
                 f"hensynssone {zone_text}.",
                 action,
                 measures,
@@ -401,7 +398,7 @@ def _describe_site(site: LayerFeature, *extra: str) -> str:
 
 def _distances(nearby: list[tuple[LayerFeature, float]]) -> str:
     """Name features with their distances: «A» (lokalitet, automatisk fredet, 33 m unna) og ..."""
-    return _join([_describe_site(s, f"{m:.0f} m unna") for s, m in nearby], "og")
+    return join_words([_describe_site(s, f"{m:.0f} m unna") for s, m in nearby], "og")
 
 
 def _describe_environment(layer_id: str, feature: LayerFeature) -> str:
@@ -421,11 +418,3 @@ def _describe_environment(layer_id: str, feature: LayerFeature) -> str:
 
 def _capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _join(items: Iterable[str], word: str) -> str:
-    """Join the Norwegian way: 'a, b og c'."""
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} {word} {items[-1]}"

@@ -41,6 +41,7 @@ from spatial.rules.model import (
     LayerSource,
 )
 from spatial.rules.selection import new_areas
+from spatial.rules.text import fmt_m, fmt_pct, thousands
 
 PRESSURE_LARGE = "større tettsted"
 PRESSURE_SMALL = "mindre tettsted"
@@ -53,7 +54,6 @@ CENTRALITIES: tuple[str, ...] = (CENTRALITY_STORBY, CENTRALITY_OMLAND, CENTRALIT
 PRESSURES: tuple[str, ...] = (PRESSURE_LARGE, PRESSURE_SMALL, PRESSURE_SPREAD)
 SSB_CENTRALITY_CLASSES = frozenset(range(1, 7))
 
-INSIDE_TETTSTED_MIN_PCT = 50.0
 # Hubs are searched in growing squares around the areas; the last one covers all of Buskerud.
 HUB_SEARCH_RADII_M = (2_000.0, 10_000.0, 50_000.0, 250_000.0)
 # SOSI Utnyttingstype 18: prosent bruksareal (%-BRA).
@@ -103,6 +103,7 @@ class MobilityMatrixRule(Rule):
     centrality_by_class: dict[int, Centrality]
     centrality_overrides: dict[str, Centrality]
     larger_tettsted_population: int = Field(gt=0)
+    inside_tettsted_min_pct: float = Field(gt=0, le=100)
     new_status: CodeSet
     uses: dict[str, CodeSet]
     matrix: dict[Centrality, dict[Pressure, MatrixCell]]
@@ -263,7 +264,9 @@ class MobilityMatrixRule(Rule):
         utilisation = stated_utilisation_pct_bra(area.properties)
         inside_pct = round(placed.inside_pct, 2)
         hub_distance = None if distance is None else round(distance, 1)
-        checks = _requirement_checks(wanted, hub_distance, inside_pct, utilisation)
+        checks = _requirement_checks(
+            wanted, hub_distance, inside_pct, self.inside_tettsted_min_pct, utilisation
+        )
         unmet = [c for c in checks if c["met"] is False]
         severity = cell.severity_if_unmet if unmet else "ok"
         cell_name = _cell_name(centrality, placed.pressure)
@@ -289,7 +292,7 @@ class MobilityMatrixRule(Rule):
         if placed.name is None:
             place = "utenfor tettsted"
         else:
-            place = f"i tettstedet {placed.name} med {_thousands(placed.population)} innbyggere"
+            place = f"i tettstedet {placed.name} med {thousands(placed.population)} innbyggere"
         lines = [
             f"{feature_label(area)}, {noun}, ligger i ruten «{cell_name}» (sentralitet etter "
             f"{centrality_source}; {place})."
@@ -457,6 +460,7 @@ def _requirement_checks(
     wanted: Requirements,
     hub_distance: float | None,
     inside_pct: float,
+    inside_min_pct: float,
     utilisation: float | None,
 ) -> list[dict[str, Any]]:
     """Measure each requirement; values are rounded before comparing, as they are reported."""
@@ -467,8 +471,8 @@ def _requirement_checks(
             _check("max_hub_distance_m", wanted.max_hub_distance_m, hub_distance, "m", met)
         )
     if wanted.inside_tettsted:
-        met = inside_pct >= INSIDE_TETTSTED_MIN_PCT
-        checks.append(_check("inside_tettsted", INSIDE_TETTSTED_MIN_PCT, inside_pct, "%", met))
+        met = inside_pct >= inside_min_pct
+        checks.append(_check("inside_tettsted", inside_min_pct, inside_pct, "%", met))
     if wanted.min_utilisation_pct_bra is not None:
         limit = wanted.min_utilisation_pct_bra
         met = None if utilisation is None else utilisation >= limit
@@ -497,18 +501,19 @@ def _verdict(met: bool | None) -> str:
 def _requirement_text(check: dict[str, Any], hub_name: str | None) -> str:
     limit, measured, verdict = check["limit"], check["measured"], _verdict(check["met"])
     if check["requirement"] == "max_hub_distance_m":
-        wanted = f"krav høyst {_metres(limit)}"
+        wanted = f"krav høyst {fmt_m(limit)}"
         if measured is None:
             return (
-                f"Ingen kollektivknutepunkt innen {_metres(HUB_SEARCH_RADII_M[-1])} "
+                f"Ingen kollektivknutepunkt innen {fmt_m(HUB_SEARCH_RADII_M[-1])} "
                 f"({wanted}): {verdict}."
             )
         return (
-            f"Avstand til nærmeste kollektivknutepunkt ({hub_name}): {_metres(measured)} "
+            f"Avstand til nærmeste kollektivknutepunkt ({hub_name}): {fmt_m(measured)} "
             f"({wanted}): {verdict}."
         )
     if check["requirement"] == "inside_tettsted":
-        return f"Andel innenfor tettsted: {measured:.1f} % (krav minst {limit:.0f} %): {verdict}."
+        wanted = f"krav minst {fmt_pct(limit, 0)}"
+        return f"Andel innenfor tettsted: {fmt_pct(measured)} ({wanted}): {verdict}."
     wanted = f"krav minst {_number(limit)} %-BRA"
     if measured is None:
         return f"Utnytting i %-BRA er ikke angitt i planen ({wanted}): {verdict}."
@@ -522,7 +527,7 @@ def _action(
     actions = []
     where = []
     if "max_hub_distance_m" in unmet:
-        limit = _metres(unmet["max_hub_distance_m"]["limit"])
+        limit = fmt_m(unmet["max_hub_distance_m"]["limit"])
         where.append(f"nærmere kollektivknutepunktet (høyst {limit})")
     if "inside_tettsted" in unmet:
         where.append(f"innenfor tettstedet {tettsted}" if tettsted else "innenfor et tettsted")
@@ -546,14 +551,6 @@ def _action(
 
 def _cell_name(centrality: str, pressure: str) -> str:
     return f"{centrality} × {pressure}"
-
-
-def _thousands(value: float | None) -> str:
-    return f"{value or 0:,.0f}".replace(",", " ")
-
-
-def _metres(value: float) -> str:
-    return f"{_thousands(value)} m"
 
 
 def _number(value: float) -> str:
