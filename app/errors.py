@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from layers.registry import LayerConfigError
 from spatial.errors import (
     ArealsjekkError,
     InvalidInputError,
@@ -17,6 +18,7 @@ from spatial.errors import (
     Problem,
     UnsupportedCRSError,
 )
+from spatial.rules.ruleset import RuleSetError
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,9 @@ STATUS_BY_ERROR: list[tuple[type[ArealsjekkError], int, str]] = [
     (PayloadTooLargeError, 413, "payload-too-large"),
     (UnsupportedMediaTypeError, 415, "unsupported-media-type"),
     (ServiceNotReadyError, 503, "service-not-ready"),
+    # A broken rule set or layer config is the operator's to fix, not the client's.
+    (RuleSetError, 503, "configuration-error"),
+    (LayerConfigError, 503, "configuration-error"),
     (ArealsjekkError, 400, "bad-request"),
 ]
 
