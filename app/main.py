@@ -13,7 +13,17 @@ from app import __version__
 from app.check_runner import CheckJobs
 from app.db import get_engine
 from app.errors import add_exception_handlers
-from app.routers import checks, docs, health, layers, municipalities, proposals, rules
+from app.routers import (
+    checks,
+    docs,
+    health,
+    layers,
+    municipalities,
+    ogcapi,
+    proposals,
+    rules,
+    wms,
+)
 from app.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -65,6 +75,8 @@ def create_app() -> FastAPI:
     app.include_router(layers.router)
     app.include_router(checks.router)
     app.include_router(rules.router)
+    app.include_router(ogcapi.router)
+    app.include_router(wms.router)
     return app
 
 

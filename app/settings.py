@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     sync_check_max_features: PositiveInt = 300
     check_workers: PositiveInt = 2
 
+    # Largest WIDTH/HEIGHT a WMS GetMap may ask for.
+    wms_max_size: PositiveInt = 4096
+
     default_page_limit: PositiveInt = 50
     max_page_limit: PositiveInt = 1000
 

@@ -1,0 +1,205 @@
+"""The layers the WMS offers and where Mapnik reads each from (SQL on PostGIS, or a COG)."""
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+from xml.etree import ElementTree
+
+from sqlalchemy.orm import Session
+
+from app.repositories.layers import latest_versions
+from app.settings import Settings
+from layers.registry import LayerConfig, get_registry
+from spatial.rules.model import CENTRALITY_OMLAND, CENTRALITY_STORBY, CENTRALITY_YTRE
+from spatial.rules.ruleset import RuleSet
+
+SEVERITY_TITLES = {
+    "conflict": "Funn: konflikt",
+    "warning": "Funn: advarsel",
+    "unknown": "Funn: ikke kontrollert (ukjent)",
+    "info": "Funn: info",
+    "ok": "Funn: ok",
+}
+FINDINGS_GROUP = "findings"
+
+
+@dataclass(frozen=True)
+class WmsLayer:
+    """A layer of the WMS: how to title it, style it and read it."""
+
+    name: str
+    title: str
+    abstract: str
+    kind: Literal["vector", "raster"]
+    style_file: str
+    sql: str | None = None
+    raster_file: Path | None = None
+    attribution: str | None = None
+    queryable: bool = True
+    group: str | None = None
+    extra_styles: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def styles(self) -> tuple[str, ...]:
+        """Return the style names offered, the default first."""
+        return (self.style_file, *self.extra_styles)
+
+
+def style_xml(style_file: str) -> str:
+    """Return the Mapnik <Style> elements kept in layers/styles/{name}.xml."""
+    return resources.files("layers").joinpath("styles", f"{style_file}.xml").read_text("utf-8")
+
+
+def style_rules(style_file: str, style_name: str) -> list[ElementTree.Element]:
+    """Return the <Rule> elements of one style in a layer's style file, for legends."""
+    root = ElementTree.fromstring(f"<Styles>{style_xml(style_file)}</Styles>")
+    for style in root.iter("Style"):
+        if style.get("name") == style_name:
+            return list(style.iter("Rule"))
+    return []
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _guideline_sql(config: LayerConfig, version_id: int) -> str:
+    columns = []
+    for name, attribute in config.attributes.items():
+        cast = "::numeric" if attribute.type in ("integer", "number") else ""
+        columns.append(f'(f.attributes->>{_quote(name)}){cast} AS "{name}"')
+    selected = ", ".join(["f.id", "f.geom", *columns])
+    return (
+        f"(SELECT {selected} FROM layer_feature f "
+        f"WHERE f.layer_version_id = {int(version_id)}) AS t"
+    )
+
+
+LATEST_VERSIONS_SQL = (
+    "SELECT v.id FROM proposal_version v WHERE v.version = "
+    "(SELECT max(v2.version) FROM proposal_version v2 WHERE v2.proposal_id = v.proposal_id)"
+)
+PROPOSALS_SQL = (
+    "(SELECT f.id, f.geom, f.kind, f.arealformal, f.arealbruksstatus, f.hensynssone, "
+    "f.feltnavn, v.version, p.kommunenummer || '_' || p.planidentifikasjon AS proposal_id "
+    "FROM plan_feature f JOIN proposal_version v ON v.id = f.version_id "
+    "JOIN plan_proposal p ON p.id = v.proposal_id "
+    f"WHERE f.version_id IN ({LATEST_VERSIONS_SQL})) AS t"
+)
+LATEST_CHECKS_SQL = (
+    "SELECT max(c.id) FROM plan_check c WHERE c.status = 'done' "
+    f"AND c.proposal_version_id IN ({LATEST_VERSIONS_SQL}) GROUP BY c.proposal_version_id"
+)
+
+
+def _findings_sql(severity: str) -> str:
+    return (
+        "(SELECT cf.id, cf.geom, cf.severity, cf.rule_id, cf.message, cf.check_id "
+        f"FROM check_finding cf WHERE cf.geom IS NOT NULL AND cf.severity = {_quote(severity)} "
+        f"AND cf.check_id IN ({LATEST_CHECKS_SQL})) AS t"
+    )
+
+
+def _matrix_sql(tettsted_version: int, rule_set: RuleSet) -> str:
+    """Cut each municipality into its G5 matrix cells: tettsteder by size, the rest spredtbygd."""
+    g5 = rule_set.rule("G5")
+    by_class = " ".join(
+        f"WHEN {int(k)} THEN {_quote(v)}" for k, v in g5.centrality_by_class.items()
+    )
+    overrides = " ".join(
+        f"WHEN {_quote(k)} THEN {_quote(v)}" for k, v in g5.centrality_overrides.items()
+    )
+    centrality = f"CASE m.centrality_class {by_class} END"
+    if overrides:
+        centrality = f"CASE m.kommunenummer {overrides} ELSE {centrality} END"
+    threshold = int(g5.larger_tettsted_population)
+    return (
+        "(WITH t AS (SELECT geom, (attributes->>'population')::int AS population "
+        f"FROM layer_feature WHERE layer_version_id = {int(tettsted_version)}), "
+        "m AS (SELECT kommunenummer, centrality_class, geom FROM municipality) "
+        "SELECT row_number() OVER () AS id, cell, geom FROM ("
+        f"SELECT {centrality} || ' × ' || CASE WHEN t.population >= {threshold} "
+        "THEN 'større tettsted' ELSE 'mindre tettsted' END AS cell, "
+        "ST_Intersection(m.geom, t.geom) AS geom FROM m JOIN t ON ST_Intersects(m.geom, t.geom) "
+        f"UNION ALL SELECT {centrality} || ' × spredtbygd' AS cell, "
+        "COALESCE(ST_Difference(m.geom, (SELECT ST_Union(t.geom) FROM t "
+        "WHERE ST_Intersects(t.geom, m.geom))), m.geom) AS geom FROM m) cells) AS z"
+    )
+
+
+def wms_layers(session: Session, settings: Settings, rule_set: RuleSet) -> dict[str, WmsLayer]:
+    """Return every WMS layer, reading the current version of each guideline layer."""
+    current = latest_versions(session)
+    out: dict[str, WmsLayer] = {}
+    out["municipalities"] = WmsLayer(
+        name="municipalities",
+        title="Kommuner i Buskerud (2024)",
+        abstract="Kommunegrenser 2024. Kilde: Kartverket, CC BY 4.0.",
+        kind="vector",
+        style_file="municipalities",
+        sql="(SELECT kommunenummer::int AS id, kommunenummer, name, geom FROM municipality) AS t",
+        attribution="© Kartverket, CC BY 4.0",
+        extra_styles=("municipalities_labels",),
+    )
+    for config in get_registry().values():
+        version = current.get(config.id)
+        licence = version.licence if version else config.source.licence
+        source = version.source if version else config.source.name
+        abstract = (
+            f"{config.description.strip()} Kilde: {source}. Lisens: {licence}. "
+            f"Versjon: {version.version if version else 'ikke lastet'}. "
+            f"Brukes av {', '.join(config.guidelines)}."
+        )
+        common = {
+            "name": config.id,
+            "title": config.title,
+            "abstract": abstract,
+            "style_file": config.id,
+            "attribution": config.source.attribution,
+        }
+        if config.kind == "raster":
+            path = settings.raster_dir / version.raster_file if version else None
+            out[config.id] = WmsLayer(kind="raster", raster_file=path, **common)
+        else:
+            version_id = version.id if version else -1
+            out[config.id] = WmsLayer(
+                kind="vector", sql=_guideline_sql(config, version_id), **common
+            )
+    tettsteder = current.get("tettsteder")
+    out["matrix_zones"] = WmsLayer(
+        name="matrix_zones",
+        title="Sentralitet × utbyggingspress (G5-matrisen)",
+        abstract=(
+            "Buskerudplanen §6.1: hver kommune delt i rutene sentralitet "
+            f"({CENTRALITY_STORBY} / {CENTRALITY_OMLAND} / {CENTRALITY_YTRE}, fra SSBs "
+            "sentralitetsklasse) × utbyggingspress (større tettsted / mindre tettsted / "
+            "spredtbygd, fra SSBs tettsteder), som regelsettet definerer."
+        ),
+        kind="vector",
+        style_file="matrix_zones",
+        sql=_matrix_sql(tettsteder.id if tettsteder else -1, rule_set),
+    )
+    out["proposals"] = WmsLayer(
+        name="proposals",
+        title="Planforslag (siste versjon)",
+        abstract="Arealformål, hensynssoner og planområder i siste versjon av hvert planforslag.",
+        kind="vector",
+        style_file="proposals",
+        sql=PROPOSALS_SQL,
+    )
+    for severity, title in SEVERITY_TITLES.items():
+        name = f"findings_{severity}"
+        out[name] = WmsLayer(
+            name=name,
+            title=title,
+            abstract=(
+                f"Funn med alvorlighet «{severity}» fra siste kontroll av siste versjon av "
+                "hvert planforslag, med snittgeometrien."
+            ),
+            kind="vector",
+            style_file="findings",
+            sql=_findings_sql(severity),
+            group=FINDINGS_GROUP,
+        )
+    return out

@@ -1,0 +1,178 @@
+"""Rendering WMS maps and legends with Mapnik (PostGIS and GDAL input plugins)."""
+
+import json
+from xml.etree import ElementTree
+from xml.sax.saxutils import escape, quoteattr
+
+import mapnik
+from sqlalchemy.engine import make_url
+
+from app.wms.catalog import WmsLayer, style_rules, style_xml
+from spatial.crs import CANONICAL_SRID
+
+# Buskerud's extent in EPSG:25832 with a margin; given to Mapnik so it does not ask
+# PostGIS for each layer's extent on every request.
+BUSKERUD_EXTENT_25832 = (420_000.0, 6_570_000.0, 620_000.0, 6_800_000.0)
+LEGEND_ROW_PX = 22
+LEGEND_WIDTH_PX = 320
+
+
+def postgis_parameters(database_url: str) -> dict[str, str]:
+    """Translate the SQLAlchemy URL into Mapnik's PostGIS datasource parameters."""
+    url = make_url(database_url)
+    host = url.query.get("host") or url.host or ""
+    params = {
+        "host": host if isinstance(host, str) else host[0],
+        "port": str(url.query.get("port") or url.port or 5432),
+        "dbname": url.database or "",
+        "user": url.username or "",
+    }
+    if url.password:
+        params["password"] = str(url.password)
+    return params
+
+
+def _parameters(values: dict[str, str]) -> str:
+    return "".join(
+        f"<Parameter name={quoteattr(k)}>{escape(v)}</Parameter>" for k, v in values.items()
+    )
+
+
+def _datasource(layer: WmsLayer, connection: dict[str, str]) -> str | None:
+    if layer.kind == "raster":
+        if layer.raster_file is None or not layer.raster_file.exists():
+            return None
+        return _parameters({"type": "gdal", "file": str(layer.raster_file), "band": "1"})
+    return _parameters(
+        {
+            "type": "postgis",
+            **connection,
+            "table": layer.sql or "",
+            "geometry_field": "geom",
+            "srid": str(CANONICAL_SRID),
+            "key_field": "id",
+            "extent": ",".join(str(v) for v in BUSKERUD_EXTENT_25832),
+            "persist_connection": "true",
+            "max_size": "4",
+        }
+    )
+
+
+def map_xml(
+    layers: list[tuple[WmsLayer, tuple[str, ...]]],
+    srs: str,
+    connection: dict[str, str],
+    background: str | None,
+) -> str:
+    """Build the Mapnik map definition: styles from layers/styles, one Layer per WMS layer."""
+    styles = {layer.style_file: style_xml(layer.style_file) for layer, _ in layers}
+    blocks = []
+    for layer, style_names in layers:
+        datasource = _datasource(layer, connection)
+        if datasource is None:
+            continue
+        names = "".join(f"<StyleName>{escape(s)}</StyleName>" for s in style_names)
+        blocks.append(
+            f'<Layer name={quoteattr(layer.name)} srs="epsg:{CANONICAL_SRID}">'
+            f"{names}<Datasource>{datasource}</Datasource></Layer>"
+        )
+    background_attr = f" background-color={quoteattr(background)}" if background else ""
+    return (
+        f"<Map srs={quoteattr(srs)}{background_attr}>"
+        + "".join(styles.values())
+        + "".join(blocks)
+        + "</Map>"
+    )
+
+
+def render_map(
+    layers: list[tuple[WmsLayer, tuple[str, ...]]],
+    srs: str,
+    bbox: tuple[float, float, float, float],
+    width: int,
+    height: int,
+    database_url: str,
+    background: str | None,
+) -> bytes:
+    """Render the layers (bottom first) into a PNG of the given size and map extent."""
+    the_map = mapnik.Map(width, height)
+    mapnik.load_map_from_string(
+        the_map, map_xml(layers, srs, postgis_parameters(database_url), background)
+    )
+    # The WMS BBOX is the exact extent of the image; Mapnik must not widen it.
+    the_map.aspect_fix_mode = mapnik.aspect_fix_mode.RESPECT
+    the_map.zoom_to_box(mapnik.Box2d(*bbox))
+    image = mapnik.Image(width, height, mapnik.ImageType.rgba8)
+    mapnik.render(the_map, image)
+    return image.to_string("png32")
+
+
+def _swatch_feature(index: int, label: str) -> list[dict]:
+    top = -index * LEGEND_ROW_PX
+    box = [[4, top - 4], [26, top - 4], [26, top - 18], [4, top - 18], [4, top - 4]]
+    return [
+        {
+            "type": "Feature",
+            "properties": {"row": index},
+            "geometry": {"type": "Polygon", "coordinates": [box]},
+        },
+        {
+            "type": "Feature",
+            "properties": {"row": index, "label": label},
+            "geometry": {"type": "Point", "coordinates": [34, top - 11]},
+        },
+    ]
+
+
+def legend_rows(layer: WmsLayer, style_name: str) -> list[tuple[str, str]]:
+    """Return (label, symbolizer XML) per legend row: a style's rules, or a raster's stops."""
+    rows: list[tuple[str, str]] = []
+    for rule in style_rules(layer.style_file, style_name):
+        label = rule.get("name") or layer.title
+        raster = rule.find("RasterSymbolizer")
+        if raster is not None:
+            # A raster legend shows its colour stops: "800 moh." etc.
+            unit = label.split("(")[-1].rstrip(")") if "(" in label else ""
+            for stop in raster.iter("stop"):
+                fill = quoteattr(stop.get("color", "#000000"))
+                row_label = f"{stop.get('value')} {unit}".strip()
+                rows.append((row_label, f"<PolygonSymbolizer fill={fill}/>"))
+            continue
+        symbolizers = "".join(
+            ElementTree.tostring(child, encoding="unicode")
+            for child in rule
+            if child.tag.endswith("Symbolizer")
+        )
+        rows.append((label, symbolizers))
+    return rows
+
+
+def legend_png(layer: WmsLayer, style_name: str) -> bytes:
+    """Render a legend: one row per style rule (or colour stop), drawn by Mapnik."""
+    rows = legend_rows(layer, style_name)
+    features = [f for i, (label, _) in enumerate(rows) for f in _swatch_feature(i, label)]
+    swatch_rules = "".join(
+        f"<Rule><Filter>[row] = {i} and not ([label] != null)</Filter>{symbolizers}</Rule>"
+        for i, (_, symbolizers) in enumerate(rows)
+    )
+    height = max(LEGEND_ROW_PX * len(rows), LEGEND_ROW_PX)
+    inline = json.dumps({"type": "FeatureCollection", "features": features})
+    xml = (
+        '<Map srs="epsg:3857" background-color="white">'
+        f'<Style name="swatches">{swatch_rules}</Style>'
+        '<Style name="labels"><Rule><Filter>[label] != null</Filter>'
+        '<TextSymbolizer face-name="DejaVu Sans Book" size="11" fill="#222222" '
+        'horizontal-alignment="right" placement="point" allow-overlap="true">[label]'
+        "</TextSymbolizer></Rule></Style>"
+        '<Layer name="legend" srs="epsg:3857"><StyleName>swatches</StyleName>'
+        "<StyleName>labels</StyleName><Datasource>"
+        + _parameters({"type": "geojson", "inline": inline})
+        + "</Datasource></Layer></Map>"
+    )
+    the_map = mapnik.Map(LEGEND_WIDTH_PX, height)
+    mapnik.load_map_from_string(the_map, xml)
+    the_map.aspect_fix_mode = mapnik.aspect_fix_mode.RESPECT
+    the_map.zoom_to_box(mapnik.Box2d(0, -height, LEGEND_WIDTH_PX, 0))
+    image = mapnik.Image(LEGEND_WIDTH_PX, height, mapnik.ImageType.rgba8)
+    mapnik.render(the_map, image)
+    return image.to_string("png32")
