@@ -17,6 +17,10 @@ COPY migrations ./migrations
 RUN /opt/venv/bin/pip install .
 
 FROM python:3.11-slim-bookworm AS runtime
+# WeasyPrint (PDF reports) needs Pango and a font.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 arealsjekk \
  && useradd --system --uid 10001 --gid arealsjekk --no-create-home arealsjekk
 COPY --from=build /opt/venv /opt/venv

@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 from app import check_runner
 from app.db import get_sessionmaker
 from app.migrate import upgrade
-from app.models import LayerVersionOrm
+from app.models import ApiKeyOrm, LayerVersionOrm
 from app.repositories.layers import latest_versions
+from app.security import create_api_key, revoke_api_key
 from app.settings import get_settings
-from app.uploads import prepare_geojson_upload
+from app.uploads import prepare_upload
 from layers.demo import DEMO_LICENCE, load_demo_data
 from layers.loader import LoadOptions, LoadResult, load_layer
 from layers.municipalities import load_administrative_units
@@ -26,6 +27,8 @@ from spatial.errors import ArealsjekkError
 app = typer.Typer(help="Arealsjekk operator commands.", no_args_is_help=True)
 layers_app = typer.Typer(help="Guideline layers: list and load.", no_args_is_help=True)
 app.add_typer(layers_app, name="layers")
+keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 
 
 def _progress(label: str, done: int, total: int) -> None:
@@ -141,7 +144,9 @@ def demo_data(
 
 @app.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="plan proposal as GeoJSON")],
+    file: Annotated[
+        Path, typer.Argument(help="plan file: GeoJSON, Plan-GML, SOSI, GeoPackage or zipped SHP")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="print findings as JSON")] = False,
     kommunenummer: Annotated[str | None, typer.Option(help="overrides the file")] = None,
     planidentifikasjon: Annotated[str | None, typer.Option(help="overrides the file")] = None,
@@ -157,7 +162,7 @@ def check(
     }
     try:
         with get_sessionmaker()() as session:
-            prepared = prepare_geojson_upload(session, settings, file.read_bytes(), overrides)
+            prepared = prepare_upload(session, settings, file.read_bytes(), overrides, file.name)
             plan = check_runner.plan_from_prepared(session, prepared)
             result = check_runner.evaluate(session, plan, settings)
     except ArealsjekkError as exc:
@@ -193,6 +198,45 @@ def check(
     counts = result.summary()["by_severity"]
     typer.echo("")
     typer.echo("  ".join(f"{name}: {count}" for name, count in counts.items()))
+
+
+@keys_app.command("create")
+def create_key(
+    name: Annotated[str, typer.Option(help="who the key is for, e.g. 'Hemsedal kommune, plan'")],
+    role: Annotated[str, typer.Option(help="planner, case_system, forum or admin")],
+    kommunenummer: Annotated[
+        str | None, typer.Option(help="the municipality a planner/case_system key is for")
+    ] = None,
+) -> None:
+    """Create an API key; the key is printed once and only its hash is stored."""
+    try:
+        with get_sessionmaker()() as session:
+            key, token = create_api_key(session, name, role, kommunenummer)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    scope = f" for {kommunenummer}" if kommunenummer else ""
+    typer.echo(f"created key {key.id} ({role}{scope}); store it now, it is not shown again:")
+    typer.echo(token)
+
+
+@keys_app.command("list")
+def list_keys() -> None:
+    """List API keys (never the keys themselves)."""
+    with get_sessionmaker()() as session:
+        for key in session.execute(select(ApiKeyOrm).order_by(ApiKeyOrm.id)).scalars():
+            state = "revoked" if key.revoked_at else "active"
+            typer.echo(
+                f"{key.id:4} ask_{key.prefix}_…  {key.role:12} {key.kommunenummer or '-':5} "
+                f"{state:8} {key.name}"
+            )
+
+
+@keys_app.command("revoke")
+def revoke_key(key_id: Annotated[int, typer.Argument(help="key id from `keys list`")]) -> None:
+    """Revoke an API key."""
+    with get_sessionmaker()() as session:
+        revoke_api_key(session, key_id)
+    typer.echo(f"key {key_id} revoked")
 
 
 @app.command()

@@ -8,11 +8,23 @@ from fastapi import Depends, Query, Request
 from app.errors import UnsupportedMediaTypeError
 from app.settings import Settings, get_settings
 from spatial.crs import OUTPUT_SRIDS, parse_output_crs
-from spatial.errors import PayloadTooLargeError
+from spatial.errors import InvalidInputError, PayloadTooLargeError, Problem
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
-GEOJSON_MEDIA_TYPES = {"application/json", "application/geo+json", "text/plain", ""}
+UPLOAD_MEDIA_TYPES = {
+    "",
+    "application/json",
+    "application/geo+json",
+    "application/gml+xml",
+    "application/xml",
+    "text/xml",
+    "text/plain",
+    "application/zip",
+    "application/x-zip-compressed",
+    "application/geopackage+sqlite3",
+    "application/octet-stream",
+}
 
 
 @dataclass(frozen=True)
@@ -62,29 +74,62 @@ def output_crs(
 OutputCrsDep = Annotated[OutputCrs, Depends(output_crs)]
 
 
-async def geojson_body(request: Request, settings: SettingsDep) -> bytes:
-    """Read the raw upload body, refusing it as soon as it exceeds the size limit."""
+@dataclass(frozen=True)
+class UploadedFile:
+    """An uploaded plan file: its bytes, its name (if known) and declared media type."""
+
+    body: bytes
+    filename: str | None
+    content_type: str
+
+
+async def _read_limited(chunks, limit: int) -> bytes:
+    parts = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLargeError(f"body is over {limit} bytes; the limit is {limit} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def uploaded_file(
+    request: Request,
+    settings: SettingsDep,
+    filename: Annotated[str | None, Query(description="original file name, kept")] = None,
+) -> UploadedFile:
+    """Read the plan file: a raw body, or the `file` field of a multipart form, size-limited."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in GEOJSON_MEDIA_TYPES:
-        raise UnsupportedMediaTypeError(
-            f"content type '{media_type}' is not supported here; send GeoJSON as "
-            "application/geo+json or application/json"
-        )
     limit = settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLargeError(f"body is {int(declared)} bytes; the limit is {limit} bytes")
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLargeError(f"body is over {limit} bytes; the limit is {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    if media_type == "multipart/form-data":
+        async with request.form(max_files=1, max_fields=10, max_part_size=limit) as form:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise InvalidInputError(
+                    "the multipart form has no file field named 'file'",
+                    [Problem("missing", field="file")],
+                )
+            body = await _read_limited(_chunks(upload), limit)
+            return UploadedFile(body, upload.filename or filename, upload.content_type or "")
+    if media_type not in UPLOAD_MEDIA_TYPES:
+        raise UnsupportedMediaTypeError(
+            f"content type '{media_type}' is not supported; send the plan file as the raw body "
+            "(GeoJSON, Plan-GML, SOSI, GeoPackage or zipped Shapefile) or as the 'file' field "
+            "of a multipart/form-data form"
+        )
+    return UploadedFile(await _read_limited(request.stream(), limit), filename, media_type)
 
 
-GeoJSONBodyDep = Annotated[bytes, Depends(geojson_body)]
+async def _chunks(upload):  # noqa: ANN001, ANN202 - starlette UploadFile
+    while chunk := await upload.read(1024 * 1024):
+        yield chunk
+
+
+UploadDep = Annotated[UploadedFile, Depends(uploaded_file)]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from spatial.errors import (
     Problem,
     UnsupportedCRSError,
 )
+from spatial.formats import UnsupportedFormatError
 from spatial.rules.ruleset import RuleSetError
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ STATUS_BY_ERROR: list[tuple[type[ArealsjekkError], int, str]] = [
     (UnsupportedCRSError, 422, "unsupported-crs"),
     (PayloadTooLargeError, 413, "payload-too-large"),
     (UnsupportedMediaTypeError, 415, "unsupported-media-type"),
+    (UnsupportedFormatError, 415, "unsupported-format"),
     (ServiceNotReadyError, 503, "service-not-ready"),
     # A broken rule set or layer config is the operator's to fix, not the client's.
     (RuleSetError, 503, "configuration-error"),

@@ -16,11 +16,14 @@ from app.errors import add_exception_handlers
 from app.routers import (
     checks,
     docs,
+    forum,
     health,
     layers,
     municipalities,
     ogcapi,
+    pages,
     proposals,
+    reports,
     rules,
     wms,
 )
@@ -77,6 +80,10 @@ def create_app() -> FastAPI:
     app.include_router(rules.router)
     app.include_router(ogcapi.router)
     app.include_router(wms.router)
+    app.include_router(reports.router)
+    app.include_router(forum.router)
+    app.mount(pages.STATIC_PATH, StaticFiles(directory=pages.STATIC_DIR), name="static")
+    app.include_router(pages.router)
     return app
 
 

@@ -6,12 +6,14 @@ from typing import Any
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -82,6 +84,8 @@ class PlanProposalOrm(Base):
     plannavn: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # A proposal is a draft, visible only to its municipality and the county, until published.
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     versions: Mapped[list["ProposalVersionOrm"]] = relationship(
         back_populates="proposal", order_by="ProposalVersionOrm.version"
@@ -262,4 +266,131 @@ class CheckFindingOrm(Base):
         ),
         UniqueConstraint("check_id", "position", name="uq_check_finding_position"),
         Index("ix_check_finding_geom", "geom", postgresql_using="gist"),
+    )
+
+
+REVIEW_STATUS_CHECK = "('open', 'discussed', 'accepted', 'change_required', 'objection')"
+
+
+class FindingReviewOrm(Base):
+    """The regional plan forum's current review of a finding (no row: still open)."""
+
+    __tablename__ = "finding_review"
+
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("check_finding.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint(f"status IN {REVIEW_STATUS_CHECK}", name="ck_finding_review_status"),
+    )
+
+
+class FindingReviewEventOrm(Base):
+    """One change of a finding's review: who, when, from which status to which."""
+
+    __tablename__ = "finding_review_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("check_finding.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint(
+            f"from_status IN {REVIEW_STATUS_CHECK} AND to_status IN {REVIEW_STATUS_CHECK}",
+            name="ck_finding_review_event_status",
+        ),
+    )
+
+
+class ApiKeyOrm(Base):
+    """An API key: only its hash is stored; the role decides what it may do."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    kommunenummer: Mapped[str | None] = mapped_column(ForeignKey("municipality.kommunenummer"))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('planner', 'case_system', 'forum', 'admin')", name="ck_api_key_role"
+        ),
+    )
+
+
+class IdempotencyRecordOrm(Base):
+    """The stored answer to a POST made with an Idempotency-Key, to replay on retries."""
+
+    __tablename__ = "idempotency_record"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(Text)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_headers: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_idempotency_scope_key"),)
+
+
+class WebhookOrm(Base):
+    """A case system's callback URL for events such as check.completed."""
+
+    __tablename__ = "webhook"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(
+        ForeignKey("api_key.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    # The shared secret signs deliveries (HMAC-SHA256), so it is kept as given.
+    secret: Mapped[str] = mapped_column(Text)
+    events: Mapped[list[str]] = mapped_column(JSONB)
+    active: Mapped[bool] = mapped_column(Boolean, server_default="true")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class WebhookDeliveryOrm(Base):
+    """One event sent (or to be sent) to a webhook, with its attempts."""
+
+    __tablename__ = "webhook_delivery"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'delivered', 'failed')", name="ck_webhook_delivery_status"
+        ),
     )

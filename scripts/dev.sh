@@ -33,6 +33,12 @@ ensure_system_packages() {
   local missing=()
   [ -x "$PG_BIN/initdb" ] || missing+=("postgresql-${PG_MAJOR}")
   [ -f "/usr/share/postgresql/${PG_MAJOR}/extension/postgis.control" ] || missing+=("postgresql-${PG_MAJOR}-postgis-3")
+  # WeasyPrint (PDF reports) renders text with Pango.
+  ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0" || missing+=("libpango-1.0-0" "libpangoft2-1.0-0")
+  # The browser tests drive Debian's Chromium (a test tool's own browser download fails here).
+  if [ "${1:-}" = "with-browser" ] && ! command -v chromium >/dev/null 2>&1; then
+    missing+=("chromium")
+  fi
   if [ "${#missing[@]}" -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
@@ -151,7 +157,7 @@ cmd_run() {
 }
 
 cmd_test() {
-  ensure_system_packages
+  ensure_system_packages with-browser
   ensure_venv
   ensure_cluster
   # Leave PostgreSQL as we found it: a cluster this run started is stopped at the end.

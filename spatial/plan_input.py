@@ -64,7 +64,7 @@ KIND_LABEL = {
     "arealformal": "an arealformål area",
     "hensynssone": "a hensynssone",
 }
-_CODE = re.compile(r"^H?(\d{3,4})(?:_\w*)?$", re.IGNORECASE)
+_CODE = re.compile(r"^H?(\d{1,4})(?:_\w*)?$", re.IGNORECASE)
 _PLANID = re.compile(r"^[0-9A-Za-zÆØÅæøå._-]{1,16}$")
 
 

@@ -226,12 +226,16 @@ def test_too_many_features(client, override_settings):
 
 
 def test_unsupported_content_type(client):
-    """A body declared as XML is a 415."""
-    assert_problem(
-        post(client, b"<FeatureCollection/>", content_type="application/xml"),
-        415,
-        "application/xml",
+    """A body declared as an image is a 415 naming the type."""
+    assert_problem(post(client, b"\x89PNG....", content_type="image/png"), 415, "image/png")
+
+
+def test_unrecognised_file_format(client):
+    """Bytes that are no plan format we read are a 415 naming the formats we do read."""
+    problem = assert_problem(
+        post(client, b"just some words", content_type="application/octet-stream"), 415
     )
+    assert "GeoJSON" in problem["detail"]
 
 
 def test_missing_plan_identification(client):

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from app import check_runner
 from app.db import SessionDep
-from app.dependencies import GeoJSONBodyDep, OutputCrsDep, PlanOverridesDep, SettingsDep
+from app.dependencies import OutputCrsDep, PlanOverridesDep, SettingsDep, UploadDep
 from app.models import PlanCheckOrm
 from app.repositories import checks as repo
 from app.repositories import proposals as proposals_repo
@@ -23,7 +23,7 @@ from app.schemas import (
     RuleSetRef,
     UploadReportPublic,
 )
-from app.uploads import prepare_geojson_upload
+from app.uploads import prepare_upload
 from spatial.errors import InvalidInputError, Problem
 from spatial.rules.compare import compare_findings
 from spatial.rules.model import SEVERITIES
@@ -136,13 +136,15 @@ def get_check_findings(
 
 @router.post("/check", response_model=QuickCheckPublic)
 def quick_check(
-    body: GeoJSONBodyDep,
+    upload: UploadDep,
     session: SessionDep,
     settings: SettingsDep,
     overrides: PlanOverridesDep,
 ) -> QuickCheckPublic:
-    """Check a posted GeoJSON plan without storing anything (quick looks, case systems)."""
-    prepared = prepare_geojson_upload(session, settings, body, overrides.as_dict())
+    """Check a posted plan file without storing anything (quick looks, case systems)."""
+    prepared = prepare_upload(
+        session, settings, upload.body, overrides.as_dict(), upload.filename, upload.content_type
+    )
     plan = check_runner.plan_from_prepared(session, prepared)
     result = check_runner.evaluate(session, plan, settings)
     session.rollback()

@@ -6,11 +6,11 @@ from fastapi import APIRouter, Path, Query, Response
 
 from app.db import SessionDep
 from app.dependencies import (
-    GeoJSONBodyDep,
     OutputCrsDep,
     PageDep,
     PlanOverridesDep,
     SettingsDep,
+    UploadDep,
 )
 from app.models import PlanProposalOrm, ProposalVersionOrm
 from app.repositories import proposals as repo
@@ -25,7 +25,7 @@ from app.schemas import (
     VersionPublic,
     VersionSummary,
 )
-from app.uploads import prepare_geojson_upload
+from app.uploads import prepare_upload
 
 router = APIRouter(prefix="/api/v1/proposals", tags=["proposals"])
 
@@ -138,21 +138,22 @@ def _version_public(session: SessionDep, version: ProposalVersionOrm) -> Version
     responses={
         400: {"description": "Body is not valid JSON"},
         413: {"description": "Body, feature count or vertex count over the limit"},
-        415: {"description": "Unsupported content type"},
+        415: {"description": "Unsupported content type or file format"},
         422: {"description": "Content breaks a rule; `problems` names each feature"},
     },
 )
 def upload_proposal(
-    body: GeoJSONBodyDep,
+    upload: UploadDep,
     session: SessionDep,
     settings: SettingsDep,
     overrides: PlanOverridesDep,
     response: Response,
-    filename: Annotated[str | None, Query(description="original file name, kept")] = None,
 ) -> VersionPublic:
-    """Upload a plan proposal as GeoJSON; each upload becomes a new version."""
-    plan = prepare_geojson_upload(session, settings, body, overrides.as_dict())
-    version = repo.store_version(session, plan, body, filename)
+    """Upload a plan proposal (GeoJSON, Plan-GML, SOSI, GeoPackage, zipped Shapefile)."""
+    plan = prepare_upload(
+        session, settings, upload.body, overrides.as_dict(), upload.filename, upload.content_type
+    )
+    version = repo.store_version(session, plan, upload.body, upload.filename)
     public = _version_public(session, version)
     response.headers["Location"] = public.links[0].href
     return public

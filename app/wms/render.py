@@ -1,6 +1,7 @@
 """Rendering WMS maps and legends with Mapnik (PostGIS and GDAL input plugins)."""
 
 import json
+import threading
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
@@ -14,6 +15,8 @@ from spatial.crs import CANONICAL_SRID
 # PostGIS for each layer's extent on every request.
 BUSKERUD_EXTENT_25832 = (420_000.0, 6_570_000.0, 620_000.0, 6_800_000.0)
 LEGEND_ROW_PX = 22
+POOL_SIZE = 4
+_RENDER_SLOTS = threading.BoundedSemaphore(POOL_SIZE)
 LEGEND_WIDTH_PX = 320
 
 
@@ -53,7 +56,7 @@ def _datasource(layer: WmsLayer, connection: dict[str, str]) -> str | None:
             "key_field": "id",
             "extent": ",".join(str(v) for v in BUSKERUD_EXTENT_25832),
             "persist_connection": "true",
-            "max_size": "4",
+            "max_size": str(POOL_SIZE),
         }
     )
 
@@ -95,16 +98,19 @@ def render_map(
     background: str | None,
 ) -> bytes:
     """Render the layers (bottom first) into a PNG of the given size and map extent."""
-    the_map = mapnik.Map(width, height)
-    mapnik.load_map_from_string(
-        the_map, map_xml(layers, srs, postgis_parameters(database_url), background)
-    )
-    # The WMS BBOX is the exact extent of the image; Mapnik must not widen it.
-    the_map.aspect_fix_mode = mapnik.aspect_fix_mode.RESPECT
-    the_map.zoom_to_box(mapnik.Box2d(*bbox))
-    image = mapnik.Image(width, height, mapnik.ImageType.rgba8)
-    mapnik.render(the_map, image)
-    return image.to_string("png32")
+    # Mapnik's PostGIS plugin keeps a small connection pool per process; more maps at once
+    # than it has connections fail with "Null connection" (browsers fetch 6 tiles at once).
+    with _RENDER_SLOTS:
+        the_map = mapnik.Map(width, height)
+        mapnik.load_map_from_string(
+            the_map, map_xml(layers, srs, postgis_parameters(database_url), background)
+        )
+        # The WMS BBOX is the exact extent of the image; Mapnik must not widen it.
+        the_map.aspect_fix_mode = mapnik.aspect_fix_mode.RESPECT
+        the_map.zoom_to_box(mapnik.Box2d(*bbox))
+        image = mapnik.Image(width, height, mapnik.ImageType.rgba8)
+        mapnik.render(the_map, image)
+        return image.to_string("png32")
 
 
 def _swatch_feature(index: int, label: str) -> list[dict]:

@@ -1,0 +1,153 @@
+"""The regional plan forum's meeting agenda: proposals checked in a period, and their findings."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.check_runner import get_rule_set
+from app.repositories import forum as repo
+from app.repositories.proposals import proposal_key
+from app.settings import Settings
+from spatial.codelists import get_codelists
+from spatial.rules.model import SEVERITIES
+
+AGENDA_SEVERITIES = ("conflict", "warning")
+# Statuses the forum has not settled yet; these findings are what the meeting discusses.
+TO_DISCUSS = ("open", "discussed")
+
+
+@dataclass
+class AgendaFinding:
+    """A conflict or warning as the agenda lists it."""
+
+    id: int
+    severity: str
+    rule_id: str
+    rule_title: str
+    paragraph: str
+    plan_feature_keys: list[str]
+    message: str
+    suggested_action: str
+    review: dict[str, Any]
+
+
+@dataclass
+class AgendaProposal:
+    """A proposal on the agenda: its latest checked version and what the check found."""
+
+    proposal_id: str
+    planidentifikasjon: str
+    plannavn: str | None
+    plantype: int
+    plantype_name: str | None
+    version: int
+    check_id: int
+    finished_at: datetime | None
+    counts: dict[str, int]
+    to_discuss: list[AgendaFinding] = field(default_factory=list)
+    settled: list[AgendaFinding] = field(default_factory=list)
+
+    @property
+    def report_html(self) -> str:
+        """Link to the check's conflict report."""
+        return f"/api/v1/checks/{self.check_id}/report.html"
+
+    @property
+    def report_pdf(self) -> str:
+        """Link to the check's conflict report as PDF."""
+        return f"/api/v1/checks/{self.check_id}/report.pdf"
+
+
+@dataclass
+class AgendaMunicipality:
+    """A municipality's proposals on the agenda."""
+
+    kommunenummer: str
+    name: str
+    proposals: list[AgendaProposal] = field(default_factory=list)
+
+
+@dataclass
+class Agenda:
+    """The agenda of a forum meeting for the checks finished in a period."""
+
+    first: date | None
+    last: date | None
+    municipalities: list[AgendaMunicipality]
+    generated_at: datetime
+    query: str
+    base_url: str = ""
+
+    @property
+    def proposals(self) -> list[AgendaProposal]:
+        """Every proposal on the agenda."""
+        return [p for m in self.municipalities for p in m.proposals]
+
+    def total(self, severity: str) -> int:
+        """Findings of one severity across the agenda."""
+        return sum(p.counts.get(severity, 0) for p in self.proposals)
+
+    @property
+    def to_discuss(self) -> int:
+        """Conflicts and warnings the forum has not settled."""
+        return sum(len(p.to_discuss) for p in self.proposals)
+
+
+def build_agenda(
+    session: Session,
+    settings: Settings,
+    first: date | None,
+    last: date | None,
+    kommunenummer: tuple[str, ...] = (),
+    query: str = "",
+    base_url: str = "",
+) -> Agenda:
+    """Gather the proposals whose latest check finished between two dates (inclusive)."""
+    checks = repo.agenda_checks(session, first, last, kommunenummer)
+    findings = repo.agenda_findings(session, [c.check.id for c in checks], AGENDA_SEVERITIES)
+    rule_titles = {rule.id: rule.title for rule in get_rule_set(settings).rules}
+    plantypes = get_codelists().plantype
+    municipalities: dict[str, AgendaMunicipality] = {}
+    for item in checks:
+        proposal, version, check = item.proposal, item.version, item.check
+        by_severity = (check.summary or {}).get("by_severity", {})
+        entry = AgendaProposal(
+            proposal_id=proposal_key(proposal.kommunenummer, proposal.planidentifikasjon),
+            planidentifikasjon=proposal.planidentifikasjon,
+            plannavn=version.plannavn or proposal.plannavn,
+            plantype=version.plantype,
+            plantype_name=plantypes.get(version.plantype),
+            version=version.version,
+            check_id=check.id,
+            finished_at=check.finished_at,
+            counts={s: int(by_severity.get(s, 0)) for s in SEVERITIES},
+        )
+        for found in findings.get(check.id, []):
+            row, review = found["finding"], found["review"]
+            listed = AgendaFinding(
+                id=row.id,
+                severity=row.severity,
+                rule_id=row.rule_id,
+                rule_title=rule_titles.get(row.rule_id, row.rule_id),
+                paragraph=row.paragraph,
+                plan_feature_keys=list(row.plan_feature_keys),
+                message=row.message,
+                suggested_action=row.suggested_action,
+                review=review,
+            )
+            target = entry.to_discuss if review["status"] in TO_DISCUSS else entry.settled
+            target.append(listed)
+        group = municipalities.setdefault(
+            proposal.kommunenummer, AgendaMunicipality(proposal.kommunenummer, item.municipality)
+        )
+        group.proposals.append(entry)
+    return Agenda(
+        first=first,
+        last=last,
+        municipalities=list(municipalities.values()),
+        generated_at=datetime.now().astimezone(),
+        query=query,
+        base_url=base_url.rstrip("/"),
+    )

@@ -1,0 +1,379 @@
+"""Gathering what a check's conflict report shows."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from fastapi import HTTPException
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from app.check_runner import get_rule_set
+from app.models import CheckFindingOrm, LayerVersionOrm, MunicipalityOrm, PlanCheckOrm
+from app.reports import maps
+from app.reports.formatting import LONG_VALUE, SEVERITY_LABELS, measure_rows
+from app.repositories import checks as checks_repo
+from app.repositories import forum as forum_repo
+from app.repositories.proposals import proposal_key
+from app.settings import Settings
+from app.wms.catalog import wms_layers
+from layers.registry import get_registry
+from spatial.codelists import get_codelists
+from spatial.rules.model import SEVERITIES
+
+DEMO_LICENCE = "synthetic demo data"
+KARTVERKET = "Kommunegrenser © Kartverket, CC BY 4.0"
+MAX_LISTED_KEYS = 12
+
+
+@dataclass
+class LayerUse:
+    """A guideline layer as a check used it: its version and provenance, or not loaded."""
+
+    layer_id: str
+    title: str
+    guidelines: list[str]
+    version: int | None
+    source: str | None = None
+    source_date: Any = None
+    licence: str | None = None
+    loaded_at: datetime | None = None
+    checksum: str | None = None
+
+    @property
+    def is_demo(self) -> bool:
+        """True for the synthetic demo layers."""
+        return self.licence == DEMO_LICENCE
+
+
+@dataclass
+class SourceGroup:
+    """Layers that share a source and a licence."""
+
+    source: str | None
+    licence: str | None
+    layers: list[LayerUse]
+
+    @property
+    def is_demo(self) -> bool:
+        """True for the synthetic demo layers."""
+        return self.licence == DEMO_LICENCE
+
+
+@dataclass
+class FindingView:
+    """A finding as the report shows it."""
+
+    id: int
+    rule_id: str
+    rule_title: str
+    check: str
+    paragraph: str
+    severity: str
+    plan_feature_keys: list[str]
+    layers: list[str]
+    measures: list[tuple[str, str]]
+    message: str
+    suggested_action: str
+    reason: str | None
+    review: dict[str, Any] | None
+    map: maps.RenderedMap | None = None
+
+    @property
+    def short_measures(self) -> list[tuple[str, str]]:
+        """Figures that fit two to a row."""
+        return [m for m in self.measures if len(m[1]) <= LONG_VALUE]
+
+    @property
+    def long_measures(self) -> list[tuple[str, str]]:
+        """Figures (mostly text) that need a row of their own."""
+        return [m for m in self.measures if len(m[1]) > LONG_VALUE]
+
+    @property
+    def severity_label(self) -> str:
+        """The severity in Norwegian."""
+        return SEVERITY_LABELS[self.severity]
+
+
+@dataclass
+class SummaryRow:
+    """Counts of one guideline's findings per severity."""
+
+    rule_id: str
+    title: str
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        """All findings of the guideline."""
+        return sum(self.counts.values())
+
+
+@dataclass
+class CheckReport:
+    """Everything a conflict report shows, in the order it shows it."""
+
+    check_id: int
+    kommunenummer: str
+    municipality: str
+    proposal_id: str
+    planidentifikasjon: str
+    plannavn: str | None
+    plantype: int
+    plantype_name: str | None
+    planstatus: int | None
+    planstatus_name: str | None
+    version: int
+    uploaded_at: datetime
+    source_filename: str | None
+    feature_count: int
+    created_at: datetime
+    finished_at: datetime | None
+    rule_set_id: str
+    rule_set_version: str
+    rule_set_checksum: str
+    rule_set_title: str | None
+    rule_set_changed: bool
+    layers: list[LayerUse]
+    summary: list[SummaryRow]
+    totals: dict[str, int]
+    findings: list[FindingView]
+    unknown: list[FindingView]
+    overview: maps.RenderedMap | None
+    maps_left_out: int
+    generated_at: datetime
+    links: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        """The report's title line."""
+        return f"Konfliktrapport: {self.plannavn or self.proposal_id}"
+
+    @property
+    def not_loaded(self) -> list[LayerUse]:
+        """Layers the check needed but found no version of."""
+        return [layer for layer in self.layers if layer.version is None]
+
+    @property
+    def loaded(self) -> list[LayerUse]:
+        """Layers the check read, with their versions."""
+        return [layer for layer in self.layers if layer.version is not None]
+
+    @property
+    def source_groups(self) -> list[SourceGroup]:
+        """The loaded layers grouped by source and licence, so shared provenance shows once."""
+        groups: dict[tuple[str | None, str | None], SourceGroup] = {}
+        for layer in self.loaded:
+            key = (layer.source, layer.licence)
+            groups.setdefault(key, SourceGroup(*key, layers=[])).layers.append(layer)
+        return list(groups.values())
+
+    @property
+    def has_demo_data(self) -> bool:
+        """True when any layer used is synthetic demo data."""
+        return any(layer.is_demo for layer in self.layers)
+
+
+def _check_ready(check: PlanCheckOrm) -> None:
+    if check.status in ("queued", "running"):
+        raise HTTPException(
+            409, f"check {check.id} is {check.status}; the report is ready when it is done"
+        )
+    if check.status != "done":
+        raise HTTPException(409, f"check {check.id} failed ({check.error}); there is no report")
+
+
+def _layer_uses(
+    session: Session, layer_versions: dict[str, int | None]
+) -> tuple[list[LayerUse], dict[tuple[str, int], LayerVersionOrm]]:
+    wanted = [(k, v) for k, v in layer_versions.items() if v is not None]
+    rows: dict[tuple[str, int], LayerVersionOrm] = {}
+    if wanted:
+        found = session.execute(
+            select(LayerVersionOrm).where(
+                tuple_(LayerVersionOrm.layer_id, LayerVersionOrm.version).in_(wanted)
+            )
+        ).scalars()
+        rows = {(row.layer_id, row.version): row for row in found}
+    registry = get_registry()
+    uses = []
+    for layer_id, version in sorted(layer_versions.items()):
+        config = registry.get(layer_id)
+        use = LayerUse(
+            layer_id=layer_id,
+            title=config.title if config else layer_id,
+            guidelines=list(config.guidelines) if config else [],
+            version=version,
+        )
+        row = rows.get((layer_id, version)) if version is not None else None
+        if row is not None:
+            use.source, use.source_date, use.licence = row.source, row.source_date, row.licence
+            use.loaded_at, use.checksum = row.loaded_at, row.checksum
+        uses.append(use)
+    return uses, rows
+
+
+def _listed(keys: list[str]) -> list[str]:
+    if len(keys) <= MAX_LISTED_KEYS:
+        return keys
+    return [*keys[:MAX_LISTED_KEYS], f"og {len(keys) - MAX_LISTED_KEYS} til"]
+
+
+def _layer_lines(refs: list[dict[str, Any]], titles: dict[str, str]) -> list[str]:
+    lines = []
+    for ref in refs:
+        title = titles.get(ref["layer_id"], ref["layer_id"])
+        version = f"versjon {ref['version']}" if ref.get("version") else "ikke lastet"
+        keys = ", ".join(_listed([str(k) for k in ref.get("feature_keys") or []]))
+        lines.append(f"{title} ({version})" + (f": {keys}" if keys else ""))
+    return lines
+
+
+def _finding_view(
+    row: CheckFindingOrm,
+    rule_titles: dict[str, str],
+    layer_titles: dict[str, str],
+    reviews: dict[int, dict[str, Any]],
+) -> FindingView:
+    reason = row.measures.get("reason") if row.severity == "unknown" else None
+    return FindingView(
+        id=row.id,
+        rule_id=row.rule_id,
+        rule_title=rule_titles.get(row.rule_id, row.rule_id),
+        check=row.check,
+        paragraph=row.paragraph,
+        severity=row.severity,
+        plan_feature_keys=_listed(list(row.plan_feature_keys)),
+        layers=_layer_lines(row.layer_refs, layer_titles),
+        measures=measure_rows(row.measures),
+        message=row.message,
+        suggested_action=row.suggested_action,
+        reason=str(reason) if reason else None,
+        review=reviews.get(row.id),
+    )
+
+
+def _summary(
+    check: PlanCheckOrm, rule_titles: dict[str, str]
+) -> tuple[list[SummaryRow], dict[str, int]]:
+    by_rule: dict[str, dict[str, int]] = (check.summary or {}).get("by_rule", {})
+    rule_ids = sorted(set(rule_titles) | set(by_rule))
+    rows = [
+        SummaryRow(
+            rule_id,
+            rule_titles.get(rule_id, rule_id),
+            {s: int(by_rule.get(rule_id, {}).get(s, 0)) for s in SEVERITIES},
+        )
+        for rule_id in rule_ids
+    ]
+    totals = {s: sum(r.counts[s] for r in rows) for s in SEVERITIES}
+    return rows, totals
+
+
+def build_report(
+    session: Session, settings: Settings, check_id: int, with_maps: bool = True
+) -> CheckReport:
+    """Gather a finished check's report: plan, rule set, layers, summary, findings and maps."""
+    check = checks_repo.get_check(session, check_id)
+    _check_ready(check)
+    version = check.version
+    proposal = version.proposal
+    municipality = session.get(MunicipalityOrm, proposal.kommunenummer)
+    rule_set = get_rule_set(settings)
+    rule_titles = {rule.id: rule.title for rule in rule_set.rules}
+    same_rules = rule_set.checksum == check.rule_set_checksum
+    layers, layer_rows = _layer_uses(session, check.layer_versions or {})
+    layer_titles = {use.layer_id: use.title for use in layers}
+    reviews = forum_repo.reviews_of_check(session, check.id)
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    rows = sorted(
+        (r for r in checks_repo.finding_rows(session, check.id) if r.severity != "ok"),
+        key=lambda r: (rank[r.severity], r.rule_id, r.position),
+    )
+    views = [_finding_view(r, rule_titles, layer_titles, reviews) for r in rows]
+    summary, totals = _summary(check, rule_titles)
+    codes = get_codelists()
+
+    overview = None
+    left_out = 0
+    if with_maps:
+        overview, left_out = _draw_maps(session, settings, check, rule_set, layer_rows, rows, views)
+
+    key = proposal_key(proposal.kommunenummer, proposal.planidentifikasjon)
+    base = f"/api/v1/checks/{check.id}"
+    return CheckReport(
+        check_id=check.id,
+        kommunenummer=proposal.kommunenummer,
+        municipality=municipality.name if municipality else proposal.kommunenummer,
+        proposal_id=key,
+        planidentifikasjon=proposal.planidentifikasjon,
+        plannavn=version.plannavn or proposal.plannavn,
+        plantype=version.plantype,
+        plantype_name=codes.plantype.get(version.plantype),
+        planstatus=version.planstatus,
+        planstatus_name=(
+            codes.planstatus.get(version.planstatus) if version.planstatus is not None else None
+        ),
+        version=version.version,
+        uploaded_at=version.uploaded_at,
+        source_filename=version.source_filename,
+        feature_count=version.feature_count,
+        created_at=check.created_at,
+        finished_at=check.finished_at,
+        rule_set_id=check.rule_set_id,
+        rule_set_version=check.rule_set_version,
+        rule_set_checksum=check.rule_set_checksum,
+        rule_set_title=rule_set.title if same_rules else None,
+        rule_set_changed=not same_rules,
+        layers=layers,
+        summary=summary,
+        totals=totals,
+        findings=views,
+        unknown=[v for v in views if v.severity == "unknown"],
+        overview=overview,
+        maps_left_out=left_out,
+        generated_at=datetime.now().astimezone(),
+        links={
+            "html": f"{base}/report.html",
+            "pdf": f"{base}/report.pdf",
+            "check": base,
+            "findings": f"{base}/findings",
+            "version": f"/api/v1/proposals/{key}/versions/{version.version}",
+        },
+    )
+
+
+def _draw_maps(
+    session: Session,
+    settings: Settings,
+    check: PlanCheckOrm,
+    rule_set: Any,
+    layer_rows: dict[tuple[str, int], LayerVersionOrm],
+    rows: list[CheckFindingOrm],
+    views: list[FindingView],
+) -> tuple[maps.RenderedMap | None, int]:
+    """Draw the overview and up to MAX_DETAIL_MAPS detail maps; return how many were left out."""
+    version_id = check.proposal_version_id
+    extent = maps.version_extent(session, version_id)
+    if extent is None:
+        return None, 0
+    drawer = maps.ReportMaps(
+        settings, wms_layers(session, settings, rule_set), version_id, check.id, layer_rows
+    )
+    finding_boxes = maps.finding_extents(session, check.id)
+    extent = maps.union_bbox([extent, *finding_boxes.values()]) or extent
+    overview = drawer.overview(extent)
+    feature_boxes = maps.feature_extents(session, version_id)
+    left_out = 0
+    for row, view in zip(rows, views, strict=True):
+        has_geometry = row.id in finding_boxes
+        if has_geometry:
+            box = finding_boxes[row.id]
+        else:
+            ids = [i for i in row.plan_feature_ids if i in feature_boxes]
+            box = maps.union_bbox([feature_boxes[i] for i in ids]) or extent
+        highlight = tuple(i for i in row.plan_feature_ids if i in feature_boxes)
+        view.map = drawer.detail(row.id, row.severity, box, has_geometry, highlight, row.layer_refs)
+        if view.map is None:
+            left_out += 1
+    return overview, left_out

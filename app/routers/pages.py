@@ -1,0 +1,37 @@
+"""The web pages: the planner's map page (/) and the regional plan forum's overview (/forum).
+
+The pages are plain HTML with vanilla ES modules in app/static/; Leaflet is vendored from
+npm into app/static/vendor/ by frontend/build.sh, so nothing is loaded from a CDN.
+"""
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from app import __version__
+
+APP_DIR = Path(__file__).resolve().parent.parent
+STATIC_DIR = APP_DIR / "static"
+STATIC_PATH = "/static"
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=APP_DIR / "templates" / "pages")
+
+
+def _page(request: Request, template: str, title: str) -> HTMLResponse:
+    context = {"title": title, "version": __version__, "static": STATIC_PATH, "page": template}
+    return templates.TemplateResponse(request, f"{template}.html", context)
+
+
+@router.get("/", response_class=HTMLResponse)
+def map_page(request: Request) -> HTMLResponse:
+    """The planner's page: upload a proposal, see it and its findings on the map."""
+    return _page(request, "map", "Arealsjekk – kontroll av planforslag")
+
+
+@router.get("/forum", response_class=HTMLResponse)
+def forum_page(request: Request) -> HTMLResponse:
+    """The regional plan forum's overview of findings across municipalities, with review."""
+    return _page(request, "forum", "Arealsjekk – regionalt planforum")

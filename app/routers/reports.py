@@ -1,0 +1,52 @@
+"""Conflict reports of checks, as HTML and as PDF with maps."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app.db import SessionDep
+from app.dependencies import SettingsDep
+from app.reports.data import KARTVERKET, build_report
+from app.reports.render import html_to_pdf, render_html
+
+router = APIRouter(prefix="/api/v1", tags=["reports"])
+
+CheckIdPath = Annotated[int, Path(ge=1, description="check id")]
+PDF = "application/pdf"
+NOT_READY = {409: {"description": "The check is queued, running or failed"}}
+
+
+def _report_html(session: SessionDep, settings: SettingsDep, check_id: int) -> str:
+    """Render a finished check's report as a self-contained HTML page."""
+    report = build_report(session, settings, check_id)
+    # The maps are drawn; nothing else in the report needs the database.
+    session.close()
+    return render_html("reports/report.html", r=report, kartverket=KARTVERKET)
+
+
+@router.get(
+    "/checks/{check_id}/report.html",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}}}, **NOT_READY},
+)
+def get_report_html(check_id: CheckIdPath, session: SessionDep, settings: SettingsDep) -> Response:
+    """The conflict report of a check in bokmål: summary, maps, findings, data sources."""
+    return HTMLResponse(_report_html(session, settings, check_id))
+
+
+@router.get(
+    "/checks/{check_id}/report.pdf",
+    response_class=Response,
+    responses={200: {"content": {PDF: {}}}, **NOT_READY},
+)
+def get_report_pdf(
+    check_id: CheckIdPath, session: SessionDep, settings: SettingsDep, request: Request
+) -> Response:
+    """The conflict report of a check as an A4 PDF (for archiving and the plan forum)."""
+    html = _report_html(session, settings, check_id)
+    pdf = html_to_pdf(html, str(request.base_url))
+    filename = f"arealsjekk-kontroll-{check_id}.pdf"
+    return Response(
+        pdf, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{filename}"'}
+    )

@@ -1,0 +1,129 @@
+"""Webhooks for case systems: register callback URLs and see their deliveries."""
+
+import secrets
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Response
+from pydantic import BaseModel, Field, HttpUrl, field_validator
+from sqlalchemy import select
+
+from app.db import SessionDep
+from app.models import WebhookDeliveryOrm, WebhookOrm
+from app.security import Principal, require_roles
+from app.webhooks import EVENTS
+from spatial.errors import NotFoundError
+
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+IntegratorDep = Annotated[Principal, Depends(require_roles("case_system", "admin"))]
+WebhookIdPath = Annotated[int, Path(ge=1, description="webhook id")]
+
+
+class WebhookCreate(BaseModel):
+    """A webhook to register."""
+
+    url: HttpUrl = Field(description="where to POST events", examples=["https://sak.example/hook"])
+    events: list[str] = Field(default_factory=lambda: list(EVENTS), examples=[list(EVENTS)])
+    secret: str | None = Field(
+        None, min_length=16, description="shared secret for signatures; generated if left out"
+    )
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(EVENTS))
+        if unknown or not value:
+            raise ValueError(f"events must be among {list(EVENTS)}; unknown: {unknown}")
+        return value
+
+
+class WebhookPublic(BaseModel):
+    """A registered webhook (the secret is shown only when it is created)."""
+
+    id: int
+    url: str
+    events: list[str]
+    active: bool
+    created_at: datetime
+    secret: str | None = None
+
+
+class DeliveryPublic(BaseModel):
+    """One delivery of an event to a webhook."""
+
+    id: int
+    event: str
+    status: str
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    next_attempt_at: datetime | None
+    created_at: datetime
+    delivered_at: datetime | None
+    payload: dict[str, Any]
+
+
+def _public(hook: WebhookOrm, secret: str | None = None) -> WebhookPublic:
+    return WebhookPublic(
+        id=hook.id,
+        url=hook.url,
+        events=hook.events,
+        active=hook.active,
+        created_at=hook.created_at,
+        secret=secret,
+    )
+
+
+def _own(session: SessionDep, principal: Principal, webhook_id: int) -> WebhookOrm:
+    hook = session.get(WebhookOrm, webhook_id)
+    # Another client's webhook is reported as missing, not as forbidden: ids leak nothing.
+    if hook is None or (hook.api_key_id != principal.key_id and principal.role != "admin"):
+        raise NotFoundError(f"no webhook {webhook_id}")
+    return hook
+
+
+@router.post("", response_model=WebhookPublic, status_code=201)
+def register_webhook(
+    body: WebhookCreate, session: SessionDep, principal: IntegratorDep, response: Response
+) -> WebhookPublic:
+    """Register a URL for check.completed events; the signing secret is returned once."""
+    secret = body.secret or secrets.token_urlsafe(32)
+    hook = WebhookOrm(
+        api_key_id=principal.key_id, url=str(body.url), secret=secret, events=body.events
+    )
+    session.add(hook)
+    session.commit()
+    response.headers["Location"] = f"{router.prefix}/{hook.id}"
+    return _public(hook, secret)
+
+
+@router.get("", response_model=list[WebhookPublic])
+def list_webhooks(session: SessionDep, principal: IntegratorDep) -> list[WebhookPublic]:
+    """List this client's webhooks."""
+    hooks = session.execute(
+        select(WebhookOrm).where(WebhookOrm.api_key_id == principal.key_id).order_by(WebhookOrm.id)
+    ).scalars()
+    return [_public(hook) for hook in hooks]
+
+
+@router.delete("/{webhook_id}", status_code=204)
+def delete_webhook(
+    webhook_id: WebhookIdPath, session: SessionDep, principal: IntegratorDep
+) -> None:
+    """Remove a webhook and its delivery log."""
+    session.delete(_own(session, principal, webhook_id))
+    session.commit()
+
+
+@router.get("/{webhook_id}/deliveries", response_model=list[DeliveryPublic])
+def list_deliveries(
+    webhook_id: WebhookIdPath, session: SessionDep, principal: IntegratorDep
+) -> list[DeliveryPublic]:
+    """List a webhook's deliveries, newest first, with attempts and the last answer."""
+    hook = _own(session, principal, webhook_id)
+    rows = session.execute(
+        select(WebhookDeliveryOrm)
+        .where(WebhookDeliveryOrm.webhook_id == hook.id)
+        .order_by(WebhookDeliveryOrm.id.desc())
+    ).scalars()
+    return [DeliveryPublic.model_validate(row, from_attributes=True) for row in rows]

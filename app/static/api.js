@@ -1,0 +1,152 @@
+// Shared helpers for the Arealsjekk pages: API calls with problem+json errors, DOM building,
+// and the Norwegian words for severities, guidelines and review statuses.
+
+export const SEVERITIES = ["conflict", "warning", "unknown", "info", "ok"];
+
+export const SEVERITY = {
+  conflict: {
+    label: "Konflikt",
+    plural: "Konflikter",
+    colour: "#c62828",
+    help: "I strid med en regional retningslinje – mulig grunnlag for innsigelse.",
+  },
+  warning: {
+    label: "Advarsel",
+    plural: "Advarsler",
+    colour: "#ef6c00",
+    help: "Må vurderes eller tilpasses.",
+  },
+  unknown: {
+    label: "Ikke kontrollert",
+    plural: "Ikke kontrollert",
+    colour: "#757575",
+    help: "Kartgrunnlaget mangler eller dekker ikke området. Dette er ikke det samme som OK.",
+  },
+  info: {
+    label: "Til orientering",
+    plural: "Til orientering",
+    colour: "#1565c0",
+    help: "Opplysninger uten krav til endring.",
+  },
+  ok: { label: "OK", plural: "OK", colour: "#2e7d32", help: "Kontrollert uten funn." },
+};
+
+export const REVIEW_STATUS = {
+  open: "Åpen (ikke behandlet)",
+  discussed: "Drøftet",
+  accepted: "Akseptert",
+  change_required: "Krever endring",
+  objection: "Innsigelse",
+};
+
+/** An HTTP error, with the RFC 7807 problem details when the server sent them. */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem || {};
+  }
+}
+
+// An API key (roles: planner, forum, …) is kept for this browser tab only and sent as a
+// bearer token. Pages work without one where the service allows anonymous use.
+const KEY_STORE = "arealsjekk.apiKey";
+export const apiKey = () => sessionStorage.getItem(KEY_STORE) || "";
+
+/** Fetch JSON from the API; throw ApiError on a non-2xx answer. */
+export async function api(url, options = {}) {
+  const auth = apiKey() ? { Authorization: `Bearer ${apiKey()}` } : {};
+  const response = await fetch(url, {
+    ...options,
+    headers: { Accept: "application/json", ...auth, ...(options.headers || {}) },
+  });
+  const type = response.headers.get("content-type") || "";
+  const body = type.includes("json") ? await response.json() : null;
+  if (!response.ok) throw new ApiError(response.status, body);
+  return { status: response.status, headers: response.headers, body };
+}
+
+/** Build an element: el("a", {href: "/x", class: "y"}, "text", child). Text is never HTML. */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "class") node.className = value;
+    else if (key in node && typeof value !== "string") node[key] = value;
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+/** Show a message in a status box: kind is "info", "busy", "error" or "ok". */
+export function showStatus(box, kind, ...content) {
+  box.className = `status status-${kind}`;
+  box.replaceChildren(...content);
+}
+
+/** Render an error, listing each problem with its feature number (1-based) and id. */
+export function problemView(error, heading, upload = false) {
+  const problem = error instanceof ApiError ? error.problem : {};
+  const items = (problem.problems || []).map((p) => {
+    const where = [];
+    if (p.feature !== undefined && p.feature !== null) where.push(`objekt nr. ${p.feature + 1}`);
+    if (p.feature_id) where.push(`id «${p.feature_id}»`);
+    if (p.field) where.push(`felt ${p.field}`);
+    return el(
+      "li",
+      { "data-testid": "problem" },
+      where.length ? el("strong", {}, `${where.join(", ")}: `) : null,
+      p.message,
+    );
+  });
+  const summary =
+    upload && items.length
+      ? `Filen har ${items.length === 1 ? "én feil" : `${items.length} feil`} (objektene er ` +
+        "nummerert fra 1 i filens rekkefølge). Ingenting er lagret; rett filen og prøv igjen."
+      : error.message;
+  return el(
+    "div",
+    { class: "problem", "data-testid": "problem-box" },
+    el("p", {}, el("strong", {}, heading), " ", summary),
+    items.length ? el("ul", {}, items) : null,
+    error.status === 401 || error.status === 403
+      ? el("p", {}, "Oppgi en API-nøkkel med riktig rolle under «API-nøkkel» øverst til høyre.")
+      : null,
+  );
+}
+
+/** The API key box in the top bar. */
+function keyBox() {
+  const box = document.getElementById("key-box");
+  if (!box) return;
+  const input = box.querySelector("input");
+  const label = box.querySelector("summary");
+  const show = () => {
+    label.textContent = apiKey() ? `API-nøkkel: ${apiKey().slice(0, 12)}…` : "API-nøkkel";
+  };
+  box.querySelector("form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (input.value.trim()) sessionStorage.setItem(KEY_STORE, input.value.trim());
+    else sessionStorage.removeItem(KEY_STORE);
+    input.value = "";
+    box.open = false;
+    location.reload();
+  });
+  show();
+}
+keyBox();
+
+const dateFormat = new Intl.DateTimeFormat("nb-NO", {
+  dateStyle: "short",
+  timeStyle: "short",
+  timeZone: "Europe/Oslo",
+});
+const numberFormat = new Intl.NumberFormat("nb-NO", { maximumFractionDigits: 1 });
+
+export const formatDate = (iso) => (iso ? dateFormat.format(new Date(iso)) : "");
+export const formatNumber = (value) => numberFormat.format(value);

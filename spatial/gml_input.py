@@ -1,0 +1,858 @@
+"""Reading plan proposals from Plan-GML 5.0 (reguleringsplanforslag, GML 3.2)."""
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+import shapely
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from defusedxml.ElementTree import fromstring
+from pyproj import CRS
+from shapely.geometry import LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from spatial.crs import CrsRef, parse_crs
+from spatial.errors import (
+    InvalidInputError,
+    MalformedInputError,
+    PayloadTooLargeError,
+    Problem,
+    UnsupportedCRSError,
+    summarize,
+)
+from spatial.plan_model import SourceFeature, SourcePlan
+
+Coord = tuple[float, float]
+
+# Arcs (gml:Arc, gml:ArcString, gml:Circle, SOSI .BUEP) are stored as polygons: no chord may
+# lie farther than this from the true arc. 5 cm is five times the centimetre resolution plan
+# data are delivered in (SOSI ENHET 0.01) and well below the accuracy plan maps are drawn to;
+# a half circle of radius 25 m then takes 25 chords, one of 100 m about 50.
+ARC_MAX_DEVIATION_M = 0.05
+# Metres per degree of latitude, to express the deviation in a geographic CRS.
+_METRES_PER_DEGREE = 111_320.0
+# An arc needing more chords than this spans tens of kilometres (more than any plan); it is
+# cut at this many chords rather than allowed to explode the vertex count.
+MAX_ARC_SEGMENTS = 1000
+# Curve ends closer than this (in metres; scaled for degrees) are the same node.
+JOIN_TOLERANCE_M = 0.001
+
+GML_NAMESPACES = ("http://www.opengis.net/gml/3.2", "http://www.opengis.net/gml")
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+_GML_IDS = tuple(f"{{{ns}}}id" for ns in GML_NAMESPACES)
+_MAX_REFERENCE_DEPTH = 16
+# The plan object of Plan-GML 5.0: its attributes are the plan's, not an area's.
+_PLAN_OBJECT = "Arealplan"
+
+
+# Plan attributes whose values are integer codes (SOSI type Heltall, Plan-GML code lists of
+# numbers). Their text is handed over as int, as a GeoJSON upload would give it.
+INTEGER_CODES = frozenset(
+    {
+        "plantype",
+        "planstatus",
+        "arealbruksstatus",
+        "arealformal",
+        "angitthensyn",
+        "sikring",
+        "stoy",
+        "fare",
+        "bandlegging",
+        "infrastruktur",
+        "gjennomforing",
+        "detaljering",
+        "lovreferanse",
+        "planbestemmelse",
+        "vertikalniva",
+        "eierform",
+    }
+)
+_FOLD = str.maketrans({"å": "a", "ø": "o", "æ": "ae", "_": "", "-": "", " ": "", ".": ""})
+
+
+def typed_value(name: str, text: str) -> str | int:
+    """Return an integer-coded attribute's text as int (e.g. plantype '35' → 35)."""
+    if name.lower().translate(_FOLD) in INTEGER_CODES and re.fullmatch(r"\d{1,6}", text):
+        return int(text)
+    return text
+
+
+class GeometryReadError(Exception):
+    """A geometry cannot be built; the message says why, for the feature's problem entry."""
+
+
+# --- curves shared with the SOSI reader ------------------------------------------------------
+
+
+def max_deviation_for(geographic: bool) -> float:
+    """Return ARC_MAX_DEVIATION_M in the CRS's units (metres, or degrees of latitude)."""
+    return ARC_MAX_DEVIATION_M / _METRES_PER_DEGREE if geographic else ARC_MAX_DEVIATION_M
+
+
+def join_tolerance_for(geographic: bool) -> float:
+    """Return JOIN_TOLERANCE_M in the CRS's units."""
+    return JOIN_TOLERANCE_M / _METRES_PER_DEGREE if geographic else JOIN_TOLERANCE_M
+
+
+def arc_points(start: Coord, middle: Coord, end: Coord, max_deviation: float) -> list[Coord]:
+    """Linearise the arc from `start` through `middle` to `end` (start and end kept exactly)."""
+    if _close(start, end, 0.0):
+        raise GeometryReadError(
+            f"an arc starts and ends at the same point ({_fmt(start)}); it has no defined "
+            "shape (a full circle must be given as a circle)"
+        )
+    circle = _circle(start, middle, end)
+    if circle is None:
+        return [start, middle, end]
+    cx, cy, radius, a_start, sweep = circle
+    steps = _arc_steps(radius, abs(sweep), max_deviation)
+    inner = [
+        (
+            start[0] + cx + radius * math.cos(a_start + sweep * i / steps),
+            start[1] + cy + radius * math.sin(a_start + sweep * i / steps),
+        )
+        for i in range(1, steps)
+    ]
+    return [start, *inner, end]
+
+
+def circle_points(a: Coord, b: Coord, c: Coord, max_deviation: float) -> list[Coord]:
+    """Linearise the full circle through three points, starting and ending at `a`."""
+    circle = _circle(a, b, c)
+    if circle is None:
+        raise GeometryReadError(f"the three points of a circle lie on a line (from {_fmt(a)})")
+    cx, cy, radius, a_start, sweep = circle
+    full = math.copysign(2 * math.pi, sweep)
+    steps = _arc_steps(radius, 2 * math.pi, max_deviation)
+    inner = [
+        (
+            a[0] + cx + radius * math.cos(a_start + full * i / steps),
+            a[1] + cy + radius * math.sin(a_start + full * i / steps),
+        )
+        for i in range(1, steps)
+    ]
+    return [a, *inner, a]
+
+
+def _circle(p1: Coord, p2: Coord, p3: Coord) -> tuple[float, float, float, float, float] | None:
+    """Centre (relative to p1), radius, start angle and signed sweep p1→p2→p3; None if straight."""
+    # Relative to p1: UTM northings near 6.7e6 would otherwise lose precision in the products.
+    bx, by = p2[0] - p1[0], p2[1] - p1[1]
+    qx, qy = p3[0] - p1[0], p3[1] - p1[1]
+    cross = bx * qy - by * qx
+    chord = math.hypot(qx, qy) or math.hypot(bx, by)
+    if chord == 0 or abs(cross) <= 1e-12 * chord * chord:
+        return None
+    d = 2 * cross
+    b2, q2 = bx * bx + by * by, qx * qx + qy * qy
+    cx = (qy * b2 - by * q2) / d
+    cy = (bx * q2 - qx * b2) / d
+    radius = math.hypot(cx, cy)
+    a_start = math.atan2(-cy, -cx)
+    a_end = math.atan2(qy - cy, qx - cx)
+    if cross > 0:  # counter-clockwise through the middle point
+        sweep = (a_end - a_start) % (2 * math.pi)
+    else:
+        sweep = -((a_start - a_end) % (2 * math.pi))
+    return cx, cy, radius, a_start, sweep
+
+
+def _arc_steps(radius: float, sweep: float, max_deviation: float) -> int:
+    """Chords needed so no chord's sagitta r(1 - cos(θ/2)) exceeds max_deviation."""
+    if max_deviation >= radius:
+        max_angle = math.pi / 2
+    else:
+        max_angle = min(math.pi / 2, 2 * math.acos(1 - max_deviation / radius))
+    return max(2, min(MAX_ARC_SEGMENTS, math.ceil(sweep / max_angle)))
+
+
+def join_parts(parts: Sequence[tuple[str, list[Coord]]], tolerance: float) -> list[Coord]:
+    """Chain curve parts end to start; raise naming the first part that does not connect."""
+    coords: list[Coord] = []
+    previous = ""
+    for label, part in parts:
+        if not part:
+            raise GeometryReadError(f"{label} has no coordinates")
+        if coords:
+            if not _close(coords[-1], part[0], tolerance):
+                gap = math.dist(coords[-1], part[0])
+                raise GeometryReadError(
+                    f"{label} does not connect to {previous}: it starts at {_fmt(part[0])}, "
+                    f"{gap:.3f} from where {previous} ends ({_fmt(coords[-1])})"
+                )
+            coords.extend(part[1:])
+        else:
+            coords.extend(part)
+        previous = label
+    return coords
+
+
+def closed_ring(coords: list[Coord], tolerance: float, what: str) -> list[Coord]:
+    """Check that a ring closes and has an area; snap the closing node within tolerance."""
+    if len(coords) < 3:
+        raise GeometryReadError(f"{what} has {len(coords)} points; a ring needs at least 4")
+    if not _close(coords[0], coords[-1], tolerance):
+        gap = math.dist(coords[0], coords[-1])
+        raise GeometryReadError(
+            f"{what} is not closed: it starts at {_fmt(coords[0])} and ends at "
+            f"{_fmt(coords[-1])}, {gap:.3f} apart"
+        )
+    ring = [*coords[:-1], coords[0]]
+    if len(ring) < 4:
+        raise GeometryReadError(f"{what} has {len(ring)} points; a ring needs at least 4")
+    return ring
+
+
+def _close(a: Coord, b: Coord, tolerance: float) -> bool:
+    return abs(a[0] - b[0]) <= tolerance and abs(a[1] - b[1]) <= tolerance
+
+
+def _fmt(point: Coord) -> str:
+    return f"{point[0]:.3f} {point[1]:.3f}"
+
+
+# --- CRS handling ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CrsInfo:
+    ref: CrsRef
+    dimension: int
+    northing_first: bool
+    geographic: bool
+
+
+_LEGACY_SRS = re.compile(r"^https?://www\.opengis\.net/gml/srs/epsg\.xml#(\d+)$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=32)
+def _crs_info(srs_name: str) -> _CrsInfo:
+    legacy = _LEGACY_SRS.match(srs_name.strip())
+    ref = parse_crs(f"EPSG:{legacy.group(1)}" if legacy else srs_name, what="srsName")
+    if ref.epsg is None:
+        return _CrsInfo(ref, 2, False, True)
+    crs = CRS.from_epsg(ref.epsg)
+    axes = crs.axis_info
+    # GML 3.2 follows the CRS definition's axis order: easting first for ETRS89/UTM
+    # (25832/25833/5972), latitude first for geographic ETRS89 (4258).
+    northing_first = bool(axes) and axes[0].direction.lower() in ("north", "south")
+    geographic = ref.is_geographic
+    return _CrsInfo(ref, max(2, len(axes)), northing_first, geographic)
+
+
+@dataclass(frozen=True)
+class _Context:
+    crs: _CrsInfo | None
+    dimension: int | None
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def read_gml(body: bytes, max_features: int) -> SourcePlan:
+    """Parse a Plan-GML FeatureCollection into source features; raise on unsafe or bad input."""
+    root = _parse_xml(body)
+    members = _feature_elements(root)
+    if not members:
+        raise InvalidInputError(
+            f"the XML document <{_local(root.tag)}> holds no GML features "
+            "(gml:featureMember); expected a Plan-GML 5.0 FeatureCollection"
+        )
+    plans = [m for m in members if _local(m.tag) == _PLAN_OBJECT]
+    features = [m for m in members if _local(m.tag) != _PLAN_OBJECT]
+    if len(features) > max_features:
+        raise PayloadTooLargeError(
+            f"the GML has {len(features)} features; the limit is {max_features}"
+        )
+    if len(plans) > 1:
+        raise InvalidInputError(
+            f"the GML holds {len(plans)} Arealplan objects; upload one plan per file"
+        )
+
+    ids = _id_index(root)
+    default = _default_context(root)
+    reader = _GeometryReader(root, ids, default)
+    plan_attributes = _properties(plans[0], ids)[0] if plans else {}
+
+    source_features: list[SourceFeature] = []
+    crs_by_feature: list[CrsRef | None] = []
+    problems: list[Problem] = []
+    for position, element in enumerate(features):
+        source_id = _gml_id(element)
+        properties, geometry_element = _properties(element, ids)
+        properties = {"objtype": _local(element.tag), **properties}
+        geometry = None
+        geometry_error = None
+        used: set[CrsRef] = set()
+        if geometry_element is not None:
+            try:
+                geometry, used, missing = reader.read(geometry_element)
+            except UnsupportedCRSError as exc:
+                problems.append(Problem(exc.detail, feature=position, feature_id=source_id))
+                missing = False
+            except GeometryReadError as exc:
+                geometry_error = f"geometry cannot be read: {exc}"
+                missing = False
+            if missing:
+                problems.append(
+                    Problem(
+                        "geometry has no srsName and the FeatureCollection names no CRS",
+                        feature=position,
+                        feature_id=source_id,
+                    )
+                )
+        if len(used) > 1:
+            labels = ", ".join(sorted(ref.label for ref in used))
+            problems.append(
+                Problem(
+                    f"geometry mixes coordinate reference systems ({labels}); "
+                    "a plan file must use one CRS",
+                    feature=position,
+                    feature_id=source_id,
+                )
+            )
+        crs_by_feature.append(next(iter(used)) if len(used) == 1 else None)
+        source_features.append(
+            SourceFeature(
+                position=position,
+                source_id=source_id,
+                properties=properties,
+                geometry=geometry,
+                geometry_error=geometry_error,
+            )
+        )
+    crs = _dataset_crs(source_features, crs_by_feature, default, problems)
+    if problems:  # every problem found here is about the CRS; bad geometry is per feature
+        raise UnsupportedCRSError(summarize(problems), problems)
+    return SourcePlan(
+        features=source_features,
+        crs=crs,
+        source_format="gml",
+        plan_attributes=plan_attributes,
+    )
+
+
+def _parse_xml(body: bytes) -> Element:
+    """Parse with defusedxml: no DTD, no entities, nothing external (SPEC: safe XML handling)."""
+    try:
+        return fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DTDForbidden as exc:
+        # Parse again, still defused, only to name what the DTD tried to do.
+        external = f" referring to '{exc.sysid or exc.pubid}'" if exc.sysid or exc.pubid else ""
+        reason = _dtd_reason(body) or f"<!DOCTYPE {exc.name}>{external}"
+        raise MalformedInputError(
+            f"the XML has a document type declaration (DTD) with {reason}; DTDs and entities "
+            "are refused (they allow entity-expansion bombs and reading local or remote files), "
+            "and Plan-GML needs none"
+        ) from None
+    except (EntitiesForbidden, ExternalReferenceForbidden) as exc:
+        raise MalformedInputError(f"the XML is refused: {_describe_refusal(exc)}") from None
+    except ParseError as exc:
+        line, column = getattr(exc, "position", (0, 0))
+        raise MalformedInputError(
+            f"body is not well-formed XML: {_parse_message(exc)} at line {line}, column {column}"
+        ) from None
+
+
+def _dtd_reason(body: bytes) -> str | None:
+    try:
+        fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except (EntitiesForbidden, ExternalReferenceForbidden) as exc:
+        return _describe_refusal(exc)
+    except ParseError:
+        return None
+    return None
+
+
+def _describe_refusal(exc: EntitiesForbidden | ExternalReferenceForbidden) -> str:
+    source = exc.sysid or exc.pubid
+    if isinstance(exc, ExternalReferenceForbidden):
+        return f"a reference to the external resource '{source}'"
+    if source:
+        return f"an external entity ('{exc.name}') pointing to '{source}'"
+    return f"an entity declaration ('{exc.name}')"
+
+
+def _parse_message(exc: ParseError) -> str:
+    return re.sub(r": line \d+, column \d+$", "", str(exc))
+
+
+def _ns(tag: str) -> str:
+    return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _is_gml(element: Element, *names: str) -> bool:
+    return _ns(element.tag) in GML_NAMESPACES and (not names or _local(element.tag) in names)
+
+
+def _gml_id(element: Element) -> str | None:
+    for attribute in _GML_IDS:
+        if attribute in element.attrib:
+            return element.attrib[attribute]
+    return None
+
+
+def _feature_elements(root: Element) -> list[Element]:
+    """The features of a GML FeatureCollection (featureMember, featureMembers or wfs:member)."""
+    members: list[Element] = []
+    for child in root:
+        name = _local(child.tag)
+        if name in ("featureMember", "member"):
+            members.extend(child[:1])
+        elif name == "featureMembers":
+            members.extend(list(child))
+    return members
+
+
+def _id_index(root: Element) -> dict[str, Element]:
+    index: dict[str, Element] = {}
+    for element in root.iter():
+        identifier = _gml_id(element)
+        if identifier is not None:
+            index[identifier] = element
+    return index
+
+
+def _default_context(root: Element) -> _Context:
+    """The CRS named on the collection itself or its gml:boundedBy envelope."""
+    srs = root.get("srsName")
+    dimension = root.get("srsDimension")
+    for bounded in root:
+        if _is_gml(bounded, "boundedBy"):
+            for envelope in bounded:
+                srs = srs or envelope.get("srsName")
+                dimension = dimension or envelope.get("srsDimension")
+    crs = _crs_info(srs) if srs else None
+    try:
+        return _Context(crs, _dimension(dimension))
+    except GeometryReadError as exc:
+        raise InvalidInputError(f"the FeatureCollection's envelope: {exc}") from None
+
+
+def _dimension(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        dimension = int(value)
+    except ValueError:
+        raise GeometryReadError(f"srsDimension '{value}' is not a number") from None
+    if dimension not in (2, 3):
+        raise GeometryReadError(f"srsDimension {dimension} is not 2 or 3")
+    return dimension
+
+
+def _properties(feature: Element, ids: dict[str, Element]) -> tuple[dict[str, Any], Element | None]:
+    """A feature's attributes, flattened to leaf names, and its first geometry element."""
+    leaves: list[tuple[tuple[str, ...], str]] = []
+    geometry: Element | None = None
+    for child in feature:
+        if _ns(child.tag) in GML_NAMESPACES:
+            continue  # gml:boundedBy, gml:name, ...
+        kids = list(child)
+        if kids and _is_gml(kids[0]):
+            geometry = kids[0] if geometry is None else geometry
+            continue
+        if not kids and child.get(XLINK_HREF) is not None:
+            target = _local_target(child.get(XLINK_HREF, ""), ids)
+            if geometry is None and target is not None and _is_gml(target):
+                geometry = target
+            continue  # an association (planområde, formål, ...), not an attribute
+        _collect_leaves(child, (), leaves)
+    return _leaves_to_properties(leaves), geometry
+
+
+def _collect_leaves(
+    element: Element, path: tuple[str, ...], out: list[tuple[tuple[str, ...], str]]
+) -> None:
+    name = _local(element.tag)
+    kids = list(element)
+    if kids:
+        for kid in kids:
+            _collect_leaves(kid, (*path, name), out)
+        return
+    text = (element.text or "").strip()
+    if text:
+        out.append(((*path, name), text))
+
+
+def _leaves_to_properties(leaves: list[tuple[tuple[str, ...], str]]) -> dict[str, Any]:
+    """Key each value by its leaf name (nasjonalArealplanId/…/kommunenummer → kommunenummer)."""
+    by_path: dict[tuple[str, ...], list[str]] = {}
+    for path, text in leaves:
+        by_path.setdefault(path, []).append(text)
+    names = Counter(path[-1] for path in by_path)
+    properties: dict[str, Any] = {}
+    for path, values in by_path.items():
+        key = path[-1] if names[path[-1]] == 1 else ".".join(path)
+        typed = [typed_value(path[-1], value) for value in values]
+        properties[key] = typed[0] if len(typed) == 1 else typed
+    return properties
+
+
+def _local_target(href: str, ids: dict[str, Element]) -> Element | None:
+    return ids.get(href[1:]) if href.startswith("#") else None
+
+
+def _dataset_crs(
+    features: list[SourceFeature],
+    crs_by_feature: list[CrsRef | None],
+    default: _Context,
+    problems: list[Problem],
+) -> CrsRef:
+    """The one CRS of the file; a file mixing CRSs is refused (as DiBK's Plan-GML rules do)."""
+    counts = Counter(ref for ref in crs_by_feature if ref is not None)
+    if len(counts) > 1:
+        main = counts.most_common(1)[0][0]
+        first = next(f for f, ref in zip(features, crs_by_feature, strict=True) if ref == main)
+        for feature, ref in zip(features, crs_by_feature, strict=True):
+            if ref is not None and ref != main:
+                problems.append(
+                    Problem(
+                        f"uses {ref.label} but feature {first.position} and "
+                        f"{counts[main] - 1} more use {main.label}; a plan file must use one "
+                        "coordinate reference system",
+                        feature=feature.position,
+                        feature_id=feature.source_id,
+                    )
+                )
+        return main
+    if counts:
+        return next(iter(counts))
+    if default.crs is not None:
+        return default.crs.ref
+    if not problems:
+        problems.append(Problem("the GML names no coordinate reference system (srsName)"))
+    return CrsRef(None)
+
+
+class _GeometryReader:
+    """Builds shapely geometries from GML 3.2 elements, following local xlink references."""
+
+    def __init__(self, root: Element, ids: dict[str, Element], default: _Context):
+        self._root = root
+        self._ids = ids
+        self._default = default
+        self._parents: dict[Element, Element] | None = None
+        self._depth = 0
+        self._used: set[CrsRef] = set()
+        self._missing = False
+
+    def read(self, element: Element) -> tuple[BaseGeometry, set[CrsRef], bool]:
+        """Return the geometry, the CRSs its parts named, and whether any part had none."""
+        self._used = set()
+        self._missing = False
+        geometry = self._geometry(element, self._context_at(element))
+        return geometry, self._used, self._missing
+
+    # context: srsName and srsDimension are inherited from enclosing geometry elements
+
+    def _enter(self, element: Element, context: _Context) -> _Context:
+        srs = element.get("srsName")
+        dimension = element.get("srsDimension")
+        if srs is not None:
+            context = replace(context, crs=_crs_info(srs))
+        if dimension is not None:
+            context = replace(context, dimension=_dimension(dimension))
+        return context
+
+    def _context_at(self, element: Element) -> _Context:
+        """The context an element inherits from its ancestors (for referenced elements)."""
+        if self._parents is None:
+            self._parents = {child: parent for parent in self._root.iter() for child in parent}
+        chain = [element]
+        while chain[-1] in self._parents:
+            chain.append(self._parents[chain[-1]])
+        context = self._default
+        for ancestor in reversed(chain[1:]):
+            if _is_gml(ancestor):
+                context = self._enter(ancestor, context)
+        return context
+
+    def _deref(self, wrapper: Element, context: _Context) -> tuple[Element, _Context]:
+        """The geometry a property element holds inline or refers to with xlink:href."""
+        href = wrapper.get(XLINK_HREF)
+        if href is None:
+            kids = list(wrapper)
+            if len(kids) != 1:
+                raise GeometryReadError(
+                    f"gml:{_local(wrapper.tag)} must hold exactly one geometry, it holds "
+                    f"{len(kids)}"
+                )
+            return kids[0], context
+        if not href.startswith("#"):
+            raise GeometryReadError(
+                f"gml:{_local(wrapper.tag)} refers to '{href}' outside the file; only "
+                "references within the file ('#id') are read, nothing is fetched"
+            )
+        target = self._ids.get(href[1:])
+        if target is None:
+            raise GeometryReadError(
+                f"gml:{_local(wrapper.tag)} refers to '{href}', which is not in the file"
+            )
+        if not _is_gml(target):  # a boundary feature such as RpFormålGrense
+            geometry = _properties(target, self._ids)[1]
+            if geometry is None:
+                raise GeometryReadError(f"'{href}' is a {_local(target.tag)} without geometry")
+            target = geometry
+        return target, self._context_at(target)
+
+    def _follow(self, wrapper: Element, context: _Context, read: Callable[..., Any]) -> Any:
+        if self._depth >= _MAX_REFERENCE_DEPTH:
+            raise GeometryReadError("xlink references nest too deeply or form a cycle")
+        self._depth += 1
+        try:
+            target, target_context = self._deref(wrapper, context)
+            return read(target, target_context)
+        finally:
+            self._depth -= 1
+
+    # geometry types
+
+    def _geometry(self, element: Element, context: _Context) -> BaseGeometry:
+        name = _local(element.tag)
+        if not _is_gml(element):
+            raise GeometryReadError(f"<{name}> is not a GML geometry")
+        if name in ("Polygon", "Surface", "PolygonPatch", "OrientableSurface", "CompositeSurface"):
+            polygons = self._surface(element, context)
+            return polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
+        if name == "MultiSurface":
+            return MultiPolygon(self._surface(element, context))
+        if name in ("LineString", "Curve", "CompositeCurve", "OrientableCurve", "LinearRing"):
+            return LineString(self._curve(element, context))
+        if name == "MultiCurve":
+            context = self._enter(element, context)
+            return MultiLineString(
+                [
+                    self._follow(member, context, self._curve)
+                    for member in self._members(element, "curveMember", "curveMembers")
+                ]
+            )
+        if name == "Point":
+            context = self._enter(element, context)
+            return Point(self._coords(element, context)[0])
+        if name == "MultiPoint":
+            context = self._enter(element, context)
+            points = [
+                self._follow(m, context, self._point_coord)
+                for m in self._members(element, "pointMember", "pointMembers")
+            ]
+            return MultiPoint(points)
+        raise GeometryReadError(f"gml:{name} geometries are not supported")
+
+    def _point_coord(self, element: Element, context: _Context) -> Coord:
+        if not _is_gml(element, "Point"):
+            raise GeometryReadError(f"expected a gml:Point, got <{_local(element.tag)}>")
+        return self._coords(element, self._enter(element, context))[0]
+
+    def _members(self, element: Element, single: str, plural: str) -> list[Element]:
+        members: list[Element] = []
+        for child in element:
+            if _is_gml(child, single):
+                members.append(child)
+            elif _is_gml(child, plural):
+                # gml:curveMembers holds the curves directly: wrap each as a member
+                for kid in child:
+                    wrapper = Element(child.tag)
+                    wrapper.append(kid)
+                    members.append(wrapper)
+        return members
+
+    def _surface(self, element: Element, context: _Context) -> list[Polygon]:
+        """The polygons of a surface-like element (always at least one)."""
+        context = self._enter(element, context)
+        name = _local(element.tag)
+        if name in ("Polygon", "PolygonPatch"):
+            return [self._polygon(element, context)]
+        if name == "Surface":
+            patches = [
+                self._polygon(patch, self._enter(patch, context))
+                for holder in element
+                if _is_gml(holder, "patches")
+                for patch in holder
+            ]
+            if not patches:
+                raise GeometryReadError("gml:Surface has no gml:patches")
+            if len(patches) == 1:
+                return patches
+            return _polygons(shapely.union_all(patches))
+        if name == "OrientableSurface":
+            base = [child for child in element if _is_gml(child, "baseSurface")]
+            if not base:
+                raise GeometryReadError("gml:OrientableSurface has no gml:baseSurface")
+            return self._follow(base[0], context, self._surface)
+        if name in ("MultiSurface", "CompositeSurface"):
+            members = self._members(element, "surfaceMember", "surfaceMembers")
+            if not members:
+                raise GeometryReadError(f"gml:{name} has no gml:surfaceMember")
+            polygons = [p for m in members for p in self._follow(m, context, self._surface)]
+            if name == "CompositeSurface" and len(polygons) > 1:
+                return _polygons(shapely.union_all(polygons))
+            return polygons
+        raise GeometryReadError(f"expected a surface, got gml:{name}")
+
+    def _polygon(self, element: Element, context: _Context) -> Polygon:
+        exterior: list[Coord] | None = None
+        holes: list[list[Coord]] = []
+        for child in element:
+            if _is_gml(child, "exterior"):
+                if exterior is not None:
+                    raise GeometryReadError("a polygon has two gml:exterior rings")
+                exterior = self._follow(child, context, self._ring)
+            elif _is_gml(child, "interior"):
+                holes.append(self._follow(child, context, self._ring))
+        if exterior is None:
+            raise GeometryReadError(f"gml:{_local(element.tag)} has no gml:exterior ring")
+        return Polygon(exterior, holes)
+
+    def _ring(self, element: Element, context: _Context) -> list[Coord]:
+        context = self._enter(element, context)
+        tolerance = self._tolerance(context)
+        name = _local(element.tag)
+        if _is_gml(element, "LinearRing"):
+            return closed_ring(self._coords(element, context), tolerance, "gml:LinearRing")
+        if _is_gml(element, "Ring"):
+            members = self._members(element, "curveMember", "curveMembers")
+            if not members:
+                raise GeometryReadError("gml:Ring has no gml:curveMember")
+            parts = [
+                (f"curve member {i + 1}", self._follow(m, context, self._curve))
+                for i, m in enumerate(members)
+            ]
+            return closed_ring(join_parts(parts, tolerance), tolerance, "gml:Ring")
+        raise GeometryReadError(f"expected gml:LinearRing or gml:Ring, got <{name}>")
+
+    def _curve(self, element: Element, context: _Context) -> list[Coord]:
+        """The coordinates of a curve-like element, arcs linearised."""
+        context = self._enter(element, context)
+        tolerance = self._tolerance(context)
+        name = _local(element.tag)
+        if not _is_gml(element):
+            raise GeometryReadError(f"<{name}> is not a GML curve")
+        if name in ("LineString", "LinearRing", "LineStringSegment"):
+            coords = self._coords(element, context)
+            if len(coords) < 2:
+                raise GeometryReadError(f"gml:{name} has {len(coords)} point; it needs 2")
+            return coords
+        if name == "Curve":
+            segments = [seg for holder in element if _is_gml(holder, "segments") for seg in holder]
+            if not segments:
+                raise GeometryReadError("gml:Curve has no gml:segments")
+            parts = [
+                (f"segment {i + 1} (gml:{_local(s.tag)})", self._segment(s, context))
+                for i, s in enumerate(segments)
+            ]
+            return join_parts(parts, tolerance)
+        if name == "CompositeCurve":
+            members = self._members(element, "curveMember", "curveMembers")
+            parts = [
+                (f"curve member {i + 1}", self._follow(m, context, self._curve))
+                for i, m in enumerate(members)
+            ]
+            return join_parts(parts, tolerance)
+        if name == "OrientableCurve":
+            base = [child for child in element if _is_gml(child, "baseCurve")]
+            if not base:
+                raise GeometryReadError("gml:OrientableCurve has no gml:baseCurve")
+            coords = self._follow(base[0], context, self._curve)
+            return coords[::-1] if element.get("orientation", "+") == "-" else coords
+        if name == "Ring":
+            return self._ring(element, context)
+        raise GeometryReadError(f"gml:{name} is not a supported curve")
+
+    def _segment(self, element: Element, context: _Context) -> list[Coord]:
+        context = self._enter(element, context)
+        name = _local(element.tag)
+        deviation = max_deviation_for(context.crs is not None and context.crs.geographic)
+        if name == "LineStringSegment":
+            return self._curve(element, context)
+        coords = self._coords(element, context)
+        if name == "Arc":
+            if len(coords) != 3:
+                raise GeometryReadError(f"gml:Arc has {len(coords)} points; it needs 3")
+            return arc_points(*coords, max_deviation=deviation)
+        if name == "ArcString":
+            if len(coords) < 3 or len(coords) % 2 == 0:
+                raise GeometryReadError(
+                    f"gml:ArcString has {len(coords)} points; it needs an odd number, at least 3"
+                )
+            out = [coords[0]]
+            for i in range(0, len(coords) - 2, 2):
+                out.extend(arc_points(*coords[i : i + 3], max_deviation=deviation)[1:])
+            return out
+        if name == "Circle":
+            if len(coords) != 3:
+                raise GeometryReadError(f"gml:Circle has {len(coords)} points; it needs 3")
+            return circle_points(*coords, max_deviation=deviation)
+        raise GeometryReadError(f"curve segments of type gml:{name} are not supported")
+
+    def _coords(self, element: Element, context: _Context) -> list[Coord]:
+        """Read gml:posList, gml:pos or gml:coordinates children as (x=east, y=north) pairs."""
+        if context.crs is None:
+            self._missing = True
+        else:
+            self._used.add(context.crs.ref)
+        dimension = context.dimension or (context.crs.dimension if context.crs else 2)
+        swap = context.crs is not None and context.crs.northing_first
+        values: list[tuple[float, ...]] = []
+        for child in element:
+            if _is_gml(child, "posList"):
+                own = _dimension(child.get("srsDimension")) or dimension
+                numbers = _numbers(child.text)
+                if len(numbers) % own:
+                    raise GeometryReadError(
+                        f"gml:posList has {len(numbers)} numbers, not a multiple of its "
+                        f"dimension {own}"
+                    )
+                values.extend(tuple(numbers[i : i + own]) for i in range(0, len(numbers), own))
+            elif _is_gml(child, "pos"):
+                numbers = _numbers(child.text)
+                if len(numbers) < 2:
+                    raise GeometryReadError(f"gml:pos '{child.text}' has fewer than 2 numbers")
+                values.append(tuple(numbers))
+            elif _is_gml(child, "coordinates"):
+                values.extend(_gml2_coordinates(child))
+            elif _is_gml(child, "pointProperty", "pointRep"):
+                values.append(self._follow(child, context, self._point_coord))
+        if not values:
+            raise GeometryReadError(f"gml:{_local(element.tag)} has no coordinates")
+        if swap:
+            return [(v[1], v[0]) for v in values]
+        return [(v[0], v[1]) for v in values]
+
+    def _tolerance(self, context: _Context) -> float:
+        return join_tolerance_for(context.crs is not None and context.crs.geographic)
+
+
+def _numbers(text: str | None) -> list[float]:
+    try:
+        numbers = [float(value) for value in (text or "").split()]
+    except ValueError:
+        raise GeometryReadError(f"coordinates are not numbers: '{(text or '')[:60]}'") from None
+    if not all(math.isfinite(n) for n in numbers):
+        raise GeometryReadError("coordinates must be finite numbers")
+    return numbers
+
+
+def _gml2_coordinates(element: Element) -> list[tuple[float, ...]]:
+    decimal = element.get("decimal", ".")
+    cs = element.get("cs", ",")
+    ts = element.get("ts", " ")
+    tuples = []
+    for chunk in (element.text or "").strip().split(ts):
+        if not chunk.strip():
+            continue
+        tuples.append(tuple(_numbers(" ".join(chunk.replace(decimal, ".").split(cs)))))
+    return tuples
+
+
+def _polygons(geometry: BaseGeometry) -> list[Polygon]:
+    return [part for part in shapely.get_parts(geometry) if isinstance(part, Polygon)]

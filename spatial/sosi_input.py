@@ -1,0 +1,573 @@
+"""Reading plan proposals from SOSI 4.5 text files (.sos): kommuneplan and reguleringsplan."""
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from shapely.geometry import LineString, MultiPoint, Point, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from spatial.crs import CrsRef, parse_crs
+from spatial.errors import (
+    InvalidInputError,
+    MalformedInputError,
+    PayloadTooLargeError,
+    UnsupportedCRSError,
+)
+from spatial.gml_input import (
+    Coord,
+    GeometryReadError,
+    arc_points,
+    circle_points,
+    closed_ring,
+    join_parts,
+    join_tolerance_for,
+    max_deviation_for,
+    typed_value,
+)
+from spatial.plan_model import SourceFeature, SourcePlan
+
+# SOSI ..KOORDSYS codes (SOSI-standarden del 1, realisering i SOSI-format) and their EPSG
+# codes: NGO1948 Gauss-Krüger axes 1-8 and geographic, EUREF89 UTM zones 31-36 and
+# geographic, ED50 UTM zones 31-36 and geographic. Others (local systems, WGS84 UTM) are
+# refused rather than guessed.
+KOORDSYS_EPSG: dict[int, int] = {
+    **{axis: 27390 + axis for axis in range(1, 9)},
+    9: 4273,
+    **{code: 25810 + code for code in range(21, 27)},
+    **{code: 23000 + code for code in range(31, 37)},
+    50: 4230,
+    84: 4258,
+}
+
+# ..TEGNSETT values and Python codecs. ND7/DECN7 are the 7-bit Norwegian ISO 646 variant,
+# where [ \ ] { | } stand for Æ Ø Å æ ø å.
+_CHARSETS: dict[str, str] = {
+    "UTF-8": "utf-8",
+    "UTF8": "utf-8",
+    "ISO8859-1": "latin-1",
+    "ISO-8859-1": "latin-1",
+    "ISO8859-10": "iso8859_10",
+    "ISO-8859-10": "iso8859_10",
+    "ANSI": "cp1252",
+    "DOSN8": "cp865",
+    "ND7": "iso646-no",
+    "DECN7": "iso646-no",
+}
+_ISO646_NO = str.maketrans("[\\]{|}", "ÆØÅæøå")
+
+# SOSI 4.x abbreviations of attributes whose Plan-GML / national-copy names Arealsjekk maps;
+# renamed so the format-neutral attribute mapping (plan_input.ATTRIBUTE_ALIASES) finds them.
+SOSI_ATTRIBUTE_NAMES: dict[str, str] = {
+    "RPAREALFORMÅL": "AREALFORMÅL",
+    "KPAREALFORMÅL": "AREALFORMÅL",
+    "RPANGITTHENSYN": "ANGITTHENSYN",
+    "KPANGITTHENSYN": "ANGITTHENSYN",
+    "RPBÅNDLEGGING": "BÅNDLEGGING",
+    "KPBÅNDLEGGING": "BÅNDLEGGING",
+    "RPDETALJERING": "DETALJERING",
+    "KPDETALJERING": "DETALJERING",
+    "RPGJENNOMFØRING": "GJENNOMFØRING",
+    "KPGJENNOMFØRING": "GJENNOMFØRING",
+    "RPINFRASTRUKTUR": "INFRASTRUKTUR",
+    "KPINFRASTRUKTUR": "INFRASTRUKTUR",
+    "PLANSTAT": "PLANSTATUS",
+    "KOMM": "KOMMUNENUMMER",
+}
+
+_CURVE_TYPES = ("KURVE", "LINJE", "BUEP", "SIRKELP", "BUE", "SIRKEL", "KLOTOIDE")
+_POINT_TYPES = ("PUNKT", "SYMBOL", "TEKST")
+_SKIPPED_SECTIONS = ("DEF", "OBJDEF")
+_COORDINATE_ELEMENTS = {"NØ": 2, "NØH": 3, "NØD": 3}
+_TOKEN = re.compile(r'"[^"]*"?|\'[^\']*\'?|\S+')
+_ELEMENT = re.compile(r"^(\.+)([A-Za-zÆØÅæøå][^\s!]*)$")
+_PLAIN_VALUES = re.compile(r"^[\s\d.+-]*$")
+_REF_TOKEN = re.compile(r"\(|\)|:?-?\d+|\S")
+
+
+@dataclass
+class _Element:
+    level: int
+    name: str
+    values: list[str] = field(default_factory=list)
+    children: list["_Element"] = field(default_factory=list)
+
+
+@dataclass
+class _Object:
+    kind: str
+    line: int
+    header: list[str] = field(default_factory=list)
+    elements: list[_Element] = field(default_factory=list)
+    # each ..NØ / ..NØH element starts a block: (values per point, numbers)
+    coordinates: list[tuple[int, list[str]]] = field(default_factory=list)
+
+    @property
+    def serial(self) -> str:
+        return self.header[0].rstrip(":") if self.header else ""
+
+    @property
+    def label(self) -> str:
+        return f".{self.kind} {self.serial}"
+
+
+@dataclass(frozen=True)
+class _Transform:
+    origin_north: float
+    origin_east: float
+    unit: float
+
+    def points(self, numbers: list[str], dimension: int) -> list[Coord]:
+        """Scale 'north east [height]' numbers by ...ENHET from ...ORIGO-NØ to (east, north)."""
+        values = np.asarray(numbers, dtype=float).reshape(-1, dimension)
+        if not np.isfinite(values).all():
+            raise ValueError("coordinates must be finite")
+        north = self._scale(values[:, 0]) + self.origin_north
+        east = self._scale(values[:, 1]) + self.origin_east
+        return list(zip(east.tolist(), north.tolist(), strict=True))
+
+    def _scale(self, values: np.ndarray) -> np.ndarray:
+        # ENHET 0.01 → divide by 100 rather than multiply by 0.01: the result is then the
+        # float nearest the decimal coordinate, so nodes shared with other files compare equal.
+        inverse = 1 / self.unit
+        if self.unit < 1 and abs(inverse - round(inverse)) < 1e-9:
+            return values / round(inverse)
+        return values * self.unit
+
+
+def read_sosi(body: bytes, max_features: int) -> SourcePlan:
+    """Parse a SOSI text file into source features; raise on malformed input."""
+    text = _decode(body)
+    head, objects = _parse(text)
+    crs, transform = _header(head)
+    geographic = crs.is_geographic
+
+    objects = [obj for obj in objects if obj.kind not in _SKIPPED_SECTIONS]
+    by_serial: dict[str, _Object] = {}
+    for obj in objects:
+        if obj.serial in by_serial:
+            other = by_serial[obj.serial]
+            raise InvalidInputError(
+                f"serial number {obj.serial} is used twice: {other.label}: (line {other.line}) "
+                f"and {obj.label}: (line {obj.line})"
+            )
+        by_serial[obj.serial] = obj
+
+    referenced = {
+        serial
+        for obj in objects
+        if obj.kind == "FLATE"
+        for group in _ref_groups(obj, strict=False)
+        for serial, _ in group
+    }
+    # Curves that bound areas are the areas' geometry; other objects (labels, lines) are
+    # handed over so the upload report can name them as ignored.
+    features_in = [
+        obj for obj in objects if not (obj.kind in _CURVE_TYPES and obj.serial in referenced)
+    ]
+    if not features_in:
+        raise InvalidInputError("the SOSI file has no objects: a plan needs at least one area")
+    if len(features_in) > max_features:
+        raise PayloadTooLargeError(
+            f"the SOSI file has {len(features_in)} objects; the limit is {max_features}"
+        )
+
+    builder = _GeometryBuilder(by_serial, transform, geographic)
+    features: list[SourceFeature] = []
+    for position, obj in enumerate(features_in):
+        geometry = None
+        geometry_error = None
+        try:
+            geometry = builder.geometry(obj)
+        except GeometryReadError as exc:
+            geometry_error = f"geometry cannot be read: {exc}"
+        features.append(
+            SourceFeature(
+                position=position,
+                source_id=f"{obj.kind} {obj.serial}",
+                properties=_properties(obj),
+                geometry=geometry,
+                geometry_error=geometry_error,
+            )
+        )
+    return SourcePlan(features=features, crs=crs, source_format="sosi", plan_attributes={})
+
+
+# --- decoding --------------------------------------------------------------------------------
+
+
+def _decode(body: bytes) -> str:
+    """Decode by the header's ..TEGNSETT (the only way SOSI states its encoding)."""
+    if body.startswith(b"\xef\xbb\xbf"):
+        body = body[3:]
+    declared = re.search(rb"\.\.TEGNSETT[ \t]+\"?([A-Za-z0-9_-]+)", body[:65536])
+    if declared is None:
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            # No declaration and not UTF-8: the Norwegian 8-bit set is the likely one.
+            return body.decode("iso8859_10")
+    name = declared.group(1).decode("ascii").upper()
+    codec = _CHARSETS.get(name)
+    if codec is None:
+        raise MalformedInputError(
+            f"..TEGNSETT {name} is not a character set Arealsjekk reads; use UTF-8, "
+            "ISO8859-10, ISO8859-1, ANSI, DOSN8 or ND7"
+        )
+    if codec == "iso646-no":
+        try:
+            return body.decode("ascii").translate(_ISO646_NO)
+        except UnicodeDecodeError as exc:
+            raise _decode_error(body, exc, name) from None
+    try:
+        return body.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise _decode_error(body, exc, name) from None
+
+
+def _decode_error(body: bytes, exc: UnicodeDecodeError, name: str) -> MalformedInputError:
+    line = body.count(b"\n", 0, exc.start) + 1
+    return MalformedInputError(
+        f"the file declares ..TEGNSETT {name} but byte 0x{body[exc.start]:02X} on line {line} "
+        f"is not {name} text"
+    )
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def _strip_comment(line: str) -> str:
+    """Drop a '!' comment unless the '!' is inside a quoted string."""
+    if "!" not in line:
+        return line
+    quote = None
+    for i, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "\"'":
+            quote = char
+        elif char == "!":
+            return line[:i]
+    return line
+
+
+def _unquote(token: str) -> str:
+    if len(token) >= 2 and token[0] in "\"'" and token[-1] == token[0]:
+        return token[1:-1]
+    return token.strip("\"'") if token[:1] in "\"'" else token
+
+
+def _parse(text: str) -> tuple[_Object, list[_Object]]:
+    """Split the file into the .HODE and the objects, each with its element tree."""
+    head: _Object | None = None
+    objects: list[_Object] = []
+    current: _Object | None = None
+    stack: list[_Element] = []  # the open element of each level, innermost last
+    target: list[str] | None = None  # where values go
+    fallback: list[str] | None = None  # where values on the next lines go (after ...KP)
+    target_line = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if target is not None and fallback is None and _PLAIN_VALUES.match(raw):
+            target.extend(raw.split())  # most lines are bare coordinates: skip tokenising
+            continue
+        for token in _TOKEN.findall(_strip_comment(raw)):
+            match = _ELEMENT.match(token) if token[0] == "." else None
+            if match is None:
+                if fallback is not None and number != target_line:
+                    target, fallback = fallback, None
+                if target is None:
+                    raise MalformedInputError(
+                        f"line {number}: '{token}' comes before .HODE; a SOSI file starts "
+                        "with .HODE"
+                    )
+                target.append(token)
+                continue
+            level, name = len(match.group(1)), match.group(2).upper()
+            if level == 1:
+                if name == "SLUTT":
+                    return _finish(head, objects)
+                current = _Object(name, number)
+                if name == "HODE":
+                    if head is not None:
+                        raise MalformedInputError(f"line {number}: a second .HODE")
+                    head = current
+                elif head is None:
+                    raise MalformedInputError(
+                        f"line {number}: .{name} comes before .HODE; a SOSI file starts with .HODE"
+                    )
+                else:
+                    objects.append(current)
+                stack, target, fallback = [], current.header, None
+                continue
+            if current is None:
+                raise MalformedInputError(
+                    f"line {number}: {token} comes before .HODE; a SOSI file starts with .HODE"
+                )
+            element = _Element(level, name)
+            if level == 2:
+                current.elements.append(element)
+                stack, fallback = [element], None
+                if name in _COORDINATE_ELEMENTS:
+                    block: list[str] = []
+                    current.coordinates.append((_COORDINATE_ELEMENTS[name], block))
+                    target = block
+                else:
+                    target = element.values
+                continue
+            while stack and stack[-1].level >= level:
+                stack.pop()
+            if not stack:
+                raise MalformedInputError(
+                    f"line {number}: {token} is not inside a two-dot element of {current.label}"
+                )
+            stack[-1].children.append(element)
+            stack.append(element)
+            if stack[0].name in _COORDINATE_ELEMENTS:
+                # A point's own elements (...KP 1 marks a node) take the rest of its line;
+                # the next lines continue the coordinates.
+                fallback = fallback if fallback is not None else target
+                target, target_line = element.values, number
+            else:
+                target, fallback = element.values, None
+    return _finish(head, objects)
+
+
+def _finish(head: _Object | None, objects: list[_Object]) -> tuple[_Object, list[_Object]]:
+    if head is None:
+        raise MalformedInputError("the file has no .HODE: it is not a SOSI file")
+    for obj in objects:
+        if not obj.serial and obj.kind not in _SKIPPED_SECTIONS:
+            raise MalformedInputError(
+                f"line {obj.line}: .{obj.kind} has no serial number (e.g. '.{obj.kind} 12:')"
+            )
+    return head, objects
+
+
+# --- header ----------------------------------------------------------------------------------
+
+
+def _find(elements: list[_Element], name: str) -> _Element | None:
+    for element in elements:
+        if element.name == name:
+            return element
+        found = _find(element.children, name)
+        if found is not None:
+            return found
+    return None
+
+
+def _header(head: _Object) -> tuple[CrsRef, _Transform]:
+    """The CRS (..TRANSPAR ...KOORDSYS) and the coordinate scaling (...ORIGO-NØ, ...ENHET)."""
+    koordsys = _find(head.elements, "KOORDSYS")
+    if koordsys is None or not koordsys.values:
+        raise UnsupportedCRSError(
+            "the SOSI header names no coordinate system: ..TRANSPAR needs ...KOORDSYS "
+            "(e.g. 22 for EUREF89 UTM zone 32)"
+        )
+    try:
+        code = int(koordsys.values[0])
+    except ValueError:
+        raise UnsupportedCRSError(
+            f"...KOORDSYS '{koordsys.values[0]}' is not a SOSI coordinate system number"
+        ) from None
+    if code not in KOORDSYS_EPSG:
+        raise UnsupportedCRSError(
+            f"...KOORDSYS {code} is not a SOSI coordinate system Arealsjekk knows; use 22 "
+            "(EUREF89 UTM 32), 23 (UTM 33), 25 (UTM 35) or 84 (EUREF89 geographic)"
+        )
+    crs = parse_crs(f"EPSG:{KOORDSYS_EPSG[code]}", what=f"...KOORDSYS {code}")
+
+    origin = _find(head.elements, "ORIGO-NØ")
+    unit = _find(head.elements, "ENHET")
+    try:
+        north, east = (float(v) for v in origin.values[:2]) if origin else (0.0, 0.0)
+        scale = float(unit.values[0].replace(",", ".")) if unit and unit.values else 1.0
+    except ValueError:
+        raise MalformedInputError(
+            "...ORIGO-NØ must be two numbers and ...ENHET one number (e.g. 0.01)"
+        ) from None
+    if not (math.isfinite(north) and math.isfinite(east) and math.isfinite(scale) and scale > 0):
+        raise MalformedInputError("...ORIGO-NØ and ...ENHET must be finite; ...ENHET above 0")
+    return crs, _Transform(north, east, scale)
+
+
+# --- geometry --------------------------------------------------------------------------------
+
+
+def _ref_groups(obj: _Object, strict: bool = True) -> list[list[tuple[str, bool]]]:
+    """Parse ..REF: the outer boundary, then each island in parentheses; (serial, reversed)."""
+    tokens = [
+        t for e in obj.elements if e.name == "REF" for v in e.values for t in _REF_TOKEN.findall(v)
+    ]
+    groups: list[list[tuple[str, bool]]] = [[]]
+    inside = False
+    for token in tokens:
+        if token == "(":
+            if inside and strict:
+                raise GeometryReadError("..REF has nested parentheses")
+            inside = True
+            groups.append([])
+        elif token == ")":
+            if not inside and strict:
+                raise GeometryReadError("..REF closes a parenthesis it never opened")
+            inside = False
+        elif re.fullmatch(r":?-?\d+", token):
+            reverse = "-" in token
+            groups[-1].append((token.lstrip(":-"), reverse))
+        elif strict:
+            raise GeometryReadError(
+                f"..REF holds '{token}', which is not a reference like :12 or -12"
+            )
+    if inside and strict:
+        raise GeometryReadError("..REF opens a parenthesis it never closes")
+    return [g for i, g in enumerate(groups) if g or i == 0]
+
+
+class _GeometryBuilder:
+    """Builds shapely geometries of SOSI objects; areas from their referenced curves."""
+
+    def __init__(self, objects: dict[str, _Object], transform: _Transform, geographic: bool):
+        self._objects = objects
+        self._transform = transform
+        self._deviation = max_deviation_for(geographic)
+        self._tolerance = join_tolerance_for(geographic)
+        self._curves: dict[str, list[Coord]] = {}
+
+    def geometry(self, obj: _Object) -> BaseGeometry | None:
+        """The object's geometry in the file's CRS, or None for objects without one."""
+        if obj.kind == "FLATE":
+            return self._surface(obj)
+        if obj.kind in _CURVE_TYPES:
+            return LineString(self._curve(obj.serial, obj))
+        if obj.kind in _POINT_TYPES:
+            points = self._points(obj)
+            return Point(points[0]) if points else None
+        if obj.kind == "SVERM":
+            points = self._points(obj)
+            return MultiPoint(points) if points else None
+        return None
+
+    def _points(self, obj: _Object) -> list[Coord]:
+        points: list[Coord] = []
+        for dimension, numbers in obj.coordinates:
+            if len(numbers) % dimension:
+                raise GeometryReadError(
+                    f"..{'NØH' if dimension == 3 else 'NØ'} has {len(numbers)} numbers, not "
+                    f"{'triples' if dimension == 3 else 'pairs'} of north and east"
+                )
+            try:
+                points.extend(self._transform.points(numbers, dimension))
+            except ValueError:
+                bad = next((n for n in numbers if not _is_number(n)), numbers[0])
+                raise GeometryReadError(f"coordinate value '{bad}' is not a number") from None
+        return points
+
+    def _surface(self, obj: _Object) -> Polygon:
+        groups = _ref_groups(obj)
+        if not groups[0]:
+            raise GeometryReadError("the area has no ..REF to its boundary curves")
+        rings = []
+        for index, group in enumerate(groups):
+            what = "the outer boundary" if index == 0 else f"island {index}"
+            parts = []
+            for serial, reverse in group:
+                coords = self._curve(serial, None)
+                sign = "-" if reverse else ":"
+                parts.append((f"{sign}{serial}", coords[::-1] if reverse else coords))
+            try:
+                rings.append(closed_ring(join_parts(parts, self._tolerance), self._tolerance, what))
+            except GeometryReadError as exc:
+                raise GeometryReadError(f"{what} (..REF {_ref_text(group)}): {exc}") from None
+        return Polygon(rings[0], rings[1:])
+
+    def _curve(self, serial: str, obj: _Object | None) -> list[Coord]:
+        if serial in self._curves:
+            return self._curves[serial]
+        curve = obj or self._objects.get(serial)
+        if curve is None:
+            raise GeometryReadError(f"..REF :{serial} refers to no object in the file")
+        if curve.kind not in _CURVE_TYPES:
+            raise GeometryReadError(
+                f"..REF :{serial} refers to {curve.label}, which is not a curve"
+            )
+        points = self._points(curve)
+        if curve.kind in ("KURVE", "LINJE"):
+            if len(points) < 2:
+                raise GeometryReadError(f"{curve.label} has {len(points)} point; a curve needs 2")
+            coords = points
+        elif curve.kind == "BUEP":
+            if len(points) != 3:
+                raise GeometryReadError(
+                    f"{curve.label} has {len(points)} points; an arc (.BUEP) needs 3"
+                )
+            coords = self._arc(curve, points, arc_points)
+        elif curve.kind == "SIRKELP":
+            if len(points) != 3:
+                raise GeometryReadError(
+                    f"{curve.label} has {len(points)} points; a circle (.SIRKELP) needs 3"
+                )
+            coords = self._arc(curve, points, circle_points)
+        else:
+            raise GeometryReadError(
+                f"{curve.label} is a .{curve.kind}, which Arealsjekk cannot read; export arcs "
+                "as .BUEP (three points) or as .KURVE"
+            )
+        self._curves[serial] = coords
+        return coords
+
+    def _arc(
+        self, curve: _Object, points: list[Coord], linearise: Callable[..., list[Coord]]
+    ) -> list[Coord]:
+        try:
+            return linearise(*points, max_deviation=self._deviation)
+        except GeometryReadError as exc:
+            raise GeometryReadError(f"{curve.label}: {exc}") from None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _ref_text(group: list[tuple[str, bool]]) -> str:
+    return " ".join(f"{'-' if reverse else ':'}{serial}" for serial, reverse in group)
+
+
+# --- attributes ------------------------------------------------------------------------------
+
+_GEOMETRY_ELEMENTS = {"REF", *_COORDINATE_ELEMENTS}
+
+
+def _properties(obj: _Object) -> dict[str, Any]:
+    """The object's attributes; groups (..NASJONALAREALPLANID ...KOMM) flattened to leaves."""
+    leaves: list[tuple[tuple[str, ...], str]] = []
+    for element in obj.elements:
+        if element.name not in _GEOMETRY_ELEMENTS:
+            _collect(element, (), leaves)
+    by_path: dict[tuple[str, ...], list[str]] = {}
+    for path, value in leaves:
+        by_path.setdefault(path, []).append(value)
+    names = Counter(path[-1] for path in by_path)
+    properties: dict[str, Any] = {}
+    for path, values in by_path.items():
+        key = path[-1] if names[path[-1]] == 1 else ".".join(path)
+        typed = [typed_value(path[-1], value) for value in values]
+        properties[key] = typed[0] if len(typed) == 1 else typed
+    return properties
+
+
+def _collect(
+    element: _Element, path: tuple[str, ...], out: list[tuple[tuple[str, ...], str]]
+) -> None:
+    name = SOSI_ATTRIBUTE_NAMES.get(element.name, element.name)
+    if element.values:
+        out.append(((*path, name), " ".join(_unquote(v) for v in element.values)))
+    for child in element.children:
+        _collect(child, (*path, name), out)
