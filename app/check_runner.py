@@ -15,6 +15,7 @@ from app.db import get_sessionmaker
 from app.models import MunicipalityOrm, PlanCheckOrm, PlanFeatureOrm, ProposalVersionOrm
 from app.repositories import checks as repo
 from app.settings import Settings
+from app.webhooks import enqueue_check_completed
 from layers.source import PostgisLayerSource
 from spatial.crs import from_canonical
 from spatial.errors import ArealsjekkError, NotFoundError
@@ -141,6 +142,8 @@ def execute_check(check_id: int, settings: Settings) -> None:
             plan = plan_from_version(session, check.version)
             result = evaluate(session, plan, settings, check.requested_layer_versions)
             repo.store_result(session, check, result)
+            # Queued in the same transaction: a finished check always has its events.
+            enqueue_check_completed(session, check)
             session.commit()
         except Exception as exc:
             session.rollback()

@@ -11,11 +11,11 @@ import uvicorn
 from sqlalchemy import func, select
 
 from app import check_runner
+from app.access import create_api_key, revoke_api_key
 from app.db import get_sessionmaker
 from app.migrate import upgrade
 from app.models import ApiKeyOrm, LayerVersionOrm
 from app.repositories.layers import latest_versions
-from app.security import create_api_key, revoke_api_key
 from app.settings import get_settings
 from app.uploads import prepare_upload
 from layers.demo import DEMO_LICENCE, load_demo_data
@@ -217,6 +217,32 @@ def create_key(
     scope = f" for {kommunenummer}" if kommunenummer else ""
     typer.echo(f"created key {key.id} ({role}{scope}); store it now, it is not shown again:")
     typer.echo(token)
+
+
+@keys_app.command("demo")
+def demo_keys(
+    file: Annotated[Path, typer.Option(help="where to write the keys (mode 600)")] = Path(
+        ".local/demo-keys.txt"
+    ),
+) -> None:
+    """Create demo keys (admin, forum, Hemsedal planner) once, when no key exists yet."""
+    with get_sessionmaker()() as session:
+        if session.execute(select(func.count()).select_from(ApiKeyOrm)).scalar_one():
+            typer.echo(f"API keys exist already; demo keys are in {file} if they were made here")
+            return
+        lines = []
+        for name, role, kommunenummer in (
+            ("Demo: fylkeskommunen (admin)", "admin", None),
+            ("Demo: regionalt planforum", "forum", None),
+            ("Demo: Hemsedal kommune, planavdelingen", "planner", "3326"),
+        ):
+            _, token = create_api_key(session, name, role, kommunenummer)  # type: ignore[arg-type]
+            lines.append(f"{role}={token}")
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.touch(mode=0o600)
+    file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # Only the file name is printed: keys do not belong in logs.
+    typer.echo(f"demo API keys written to {file}")
 
 
 @keys_app.command("list")

@@ -8,6 +8,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.access import AuthenticationError, PermissionDeniedError
+from layers.loader import LayerLoadError
 from layers.registry import LayerConfigError
 from spatial.errors import (
     ArealsjekkError,
@@ -45,9 +47,12 @@ STATUS_BY_ERROR: list[tuple[type[ArealsjekkError], int, str]] = [
     (UnsupportedMediaTypeError, 415, "unsupported-media-type"),
     (UnsupportedFormatError, 415, "unsupported-format"),
     (ServiceNotReadyError, 503, "service-not-ready"),
+    (AuthenticationError, 401, "unauthorized"),
+    (PermissionDeniedError, 403, "forbidden"),
     # A broken rule set or layer config is the operator's to fix, not the client's.
     (RuleSetError, 503, "configuration-error"),
     (LayerConfigError, 503, "configuration-error"),
+    (LayerLoadError, 422, "invalid-layer-file"),
     (ArealsjekkError, 400, "bad-request"),
 ]
 
@@ -83,7 +88,10 @@ def _status_for(exc: ArealsjekkError) -> tuple[int, str]:
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ArealsjekkError)
     status, slug = _status_for(exc)
-    return problem_response(status, exc.detail, slug, request.url.path, exc.problems)
+    response = problem_response(status, exc.detail, slug, request.url.path, exc.problems)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="arealsjekk"'
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

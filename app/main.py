@@ -13,6 +13,7 @@ from app import __version__
 from app.check_runner import CheckJobs
 from app.db import get_engine
 from app.errors import add_exception_handlers
+from app.idempotency import IdempotencyMiddleware
 from app.routers import (
     checks,
     docs,
@@ -22,12 +23,15 @@ from app.routers import (
     municipalities,
     ogcapi,
     pages,
+    plans,
     proposals,
     reports,
     rules,
+    webhooks,
     wms,
 )
 from app.settings import get_settings
+from app.webhooks import WebhookDispatcher
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +50,8 @@ Municipality boundaries © Kartverket, CC BY 4.0.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start the check job queue (resuming interrupted checks); release resources on exit."""
     app.state.check_jobs = CheckJobs(get_settings())
+    app.state.webhooks = WebhookDispatcher(get_settings())
+    app.state.webhooks.start()
     try:
         resumed = app.state.check_jobs.resume_unfinished()
         if resumed:
@@ -55,6 +61,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logger.warning("could not look for interrupted checks: database unreachable")
     yield
     app.state.check_jobs.shutdown()
+    app.state.webhooks.stop()
     get_engine().dispose()
 
 
@@ -70,6 +77,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     add_exception_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
     app.mount(docs.STATIC_PATH, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path))
     app.include_router(docs.router)
     app.include_router(health.router)
@@ -80,6 +88,8 @@ def create_app() -> FastAPI:
     app.include_router(rules.router)
     app.include_router(ogcapi.router)
     app.include_router(wms.router)
+    app.include_router(webhooks.router)
+    app.include_router(plans.router)
     app.include_router(reports.router)
     app.include_router(forum.router)
     app.mount(pages.STATIC_PATH, StaticFiles(directory=pages.STATIC_DIR), name="static")

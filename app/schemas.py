@@ -68,6 +68,7 @@ class ProposalSummary(BaseModel):
     planstatus: int | None
     plannavn: str | None
     latest_version: int | None
+    published_at: datetime | None = Field(None, description="null while the proposal is a draft")
     created_at: datetime
     updated_at: datetime
     links: list[Link]

@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     sync_check_max_features: PositiveInt = 300
     check_workers: PositiveInt = 2
 
+    # Webhook deliveries: per-request timeout, attempts before giving up, the first retry
+    # delay (doubled each time), and how often the dispatcher looks for due deliveries.
+    webhook_timeout_s: float = Field(5.0, gt=0)
+    webhook_max_attempts: PositiveInt = 6
+    webhook_backoff_s: float = Field(2.0, gt=0)
+    webhook_poll_s: float = Field(1.0, gt=0)
+
     # Largest WIDTH/HEIGHT a WMS GetMap may ask for.
     wms_max_size: PositiveInt = 4096
 

@@ -152,6 +152,7 @@ cmd_run() {
   "$VENV/bin/arealsjekk" migrate
   "$VENV/bin/arealsjekk" load-municipalities
   "$VENV/bin/arealsjekk" demo-data --skip-if-real
+  "$VENV/bin/arealsjekk" keys demo --file "$LOCAL_DIR/demo-keys.txt"
   log "serving on http://$HOST:$PORT (Ctrl-C stops the service; 'make stop' stops PostgreSQL)"
   exec "$VENV/bin/arealsjekk" serve --host "$HOST" --port "$PORT"
 }

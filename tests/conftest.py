@@ -11,6 +11,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from app.access import create_api_key
 from app.db import get_engine, get_sessionmaker
 from app.main import create_app
 from app.migrate import upgrade
@@ -37,7 +38,7 @@ def database() -> Iterator[None]:
 def clean_proposals(request) -> Iterator[None]:
     """Give every test empty proposal and layer tables (layers kept under keep_layers)."""
     yield
-    tables = "plan_proposal"
+    tables = "plan_proposal, idempotency_record, webhook"
     if request.node.get_closest_marker("keep_layers") is None:
         tables += ", layer_version"
     with get_engine().begin() as connection:
@@ -52,9 +53,37 @@ def app():
     application.dependency_overrides.clear()
 
 
+@pytest.fixture(scope="session")
+def api_keys(database) -> dict[str, str]:
+    """One API key per role (and scope) the tests use, created once."""
+    specs = {
+        "admin": ("admin", None),
+        "forum": ("forum", None),
+        "planner_3326": ("planner", "3326"),
+        "planner_3303": ("planner", "3303"),
+        "case_3326": ("case_system", "3326"),
+        "case_county": ("case_system", None),
+    }
+    with get_sessionmaker()() as session:
+        session.execute(text("TRUNCATE api_key RESTART IDENTITY CASCADE"))
+        session.commit()
+        return {
+            name: create_api_key(session, f"test {name}", role, kommunenummer)[1]
+            for name, (role, kommunenummer) in specs.items()
+        }
+
+
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:
-    """An HTTP client for the application."""
+def client(app, api_keys) -> Iterator[TestClient]:
+    """An HTTP client for the application, sending the admin API key."""
+    with TestClient(app) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {api_keys['admin']}"
+        yield test_client
+
+
+@pytest.fixture
+def anonymous(app) -> Iterator[TestClient]:
+    """An HTTP client that sends no API key."""
     with TestClient(app) as test_client:
         yield test_client
 

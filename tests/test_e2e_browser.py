@@ -96,10 +96,15 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser):
-    """A fresh page at laptop size that records script errors and failed requests."""
+def page(browser, api_keys):
+    """A fresh page at laptop size, signed in with the admin key, recording errors."""
     context = browser.new_context(viewport=VIEWPORT, locale="nb-NO")
     context.set_default_timeout(15_000)
+    key = api_keys["admin"]
+    # The pages keep the key in sessionStorage (as a user pasting it would); links the
+    # browser follows itself (report, agenda) get it as a header.
+    context.add_init_script(f"sessionStorage.setItem('arealsjekk.apiKey', {key!r});")
+    context.set_extra_http_headers({"Authorization": f"Bearer {key}"})
     new_page = context.new_page()
     new_page.errors = []
     new_page.on("pageerror", lambda error: new_page.errors.append(f"script error: {error}"))

@@ -179,8 +179,11 @@ def cabin(x: float, fid: str) -> dict:
 
 
 def upload(client, *features) -> str:
+    """Upload and publish a proposal (GIS clients see published proposals only)."""
     response = client.post("/api/v1/proposals", content=encode(collection(*features, crs=UTM32)))
     assert response.status_code == 201, response.text
+    published = client.post(f"/api/v1/proposals/{response.json()['proposal_id']}/publish")
+    assert published.status_code == 200, published.text
     return response.json()["links"][0]["href"]
 
 

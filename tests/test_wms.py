@@ -293,6 +293,7 @@ def test_findings_are_coloured_by_severity(client, deposits):
         "/api/v1/proposals", content=encode(collection(housing, plan=plan, crs=UTM32))
     )
     assert upload.status_code == 201, upload.text
+    assert client.post("/api/v1/proposals/3303_WMS1/publish").status_code == 200
     assert client.post(upload.json()["links"][0]["href"] + "/checks").status_code == 201
     params = {
         "SERVICE": "WMS",

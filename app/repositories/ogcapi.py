@@ -92,9 +92,11 @@ def _latest_proposal_versions() -> tuple[ColumnElement[bool], ...]:
         .where(newer.proposal_id == ProposalVersionOrm.proposal_id)
         .scalar_subquery()
     )
+    # GIS clients send no API key: only published proposals are served (drafts stay private).
     return (
         ProposalVersionOrm.proposal_id == PlanProposalOrm.id,
         ProposalVersionOrm.version == newest,
+        PlanProposalOrm.published_at.is_not(None),
     )
 
 

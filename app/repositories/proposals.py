@@ -4,7 +4,7 @@ import hashlib
 from typing import Any
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,8 @@ from spatial.codelists import get_codelists, plan_level
 from spatial.crs import CANONICAL_SRID
 from spatial.errors import NotFoundError
 from spatial.plan_model import PreparedPlan
+
+ALL = true()  # a visibility condition that lets every proposal through
 
 
 def proposal_key(kommunenummer: str, planidentifikasjon: str) -> str:
@@ -103,16 +105,16 @@ def store_version(
     return version
 
 
-def count_proposals(session: Session, kommunenummer: str | None) -> int:
-    """Count proposals, optionally in one municipality."""
-    query = select(func.count()).select_from(PlanProposalOrm)
+def count_proposals(session: Session, kommunenummer: str | None, visible: Any = ALL) -> int:
+    """Count the proposals matching `visible`, optionally in one municipality."""
+    query = select(func.count()).select_from(PlanProposalOrm).where(visible)
     if kommunenummer:
         query = query.where(PlanProposalOrm.kommunenummer == kommunenummer)
     return session.execute(query).scalar_one()
 
 
 def list_proposals(
-    session: Session, kommunenummer: str | None, limit: int, offset: int
+    session: Session, kommunenummer: str | None, limit: int, offset: int, visible: Any = ALL
 ) -> list[tuple[PlanProposalOrm, int]]:
     """Return a page of proposals (newest upload first) with their latest version number."""
     latest = (
@@ -120,8 +122,10 @@ def list_proposals(
         .where(ProposalVersionOrm.proposal_id == PlanProposalOrm.id)
         .scalar_subquery()
     )
-    query = select(PlanProposalOrm, latest).order_by(
-        PlanProposalOrm.updated_at.desc(), PlanProposalOrm.id.desc()
+    query = (
+        select(PlanProposalOrm, latest)
+        .where(visible)
+        .order_by(PlanProposalOrm.updated_at.desc(), PlanProposalOrm.id.desc())
     )
     if kommunenummer:
         query = query.where(PlanProposalOrm.kommunenummer == kommunenummer)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app import check_runner
+from app.access import Principal, ensure_may_submit, ensure_visible
 from app.db import SessionDep
 from app.dependencies import OutputCrsDep, PlanOverridesDep, SettingsDep, UploadDep
 from app.models import PlanCheckOrm
@@ -23,6 +24,7 @@ from app.schemas import (
     RuleSetRef,
     UploadReportPublic,
 )
+from app.security import OptionalPrincipalDep, PrincipalDep
 from app.uploads import prepare_upload
 from spatial.errors import InvalidInputError, Problem
 from spatial.rules.compare import compare_findings
@@ -37,6 +39,13 @@ SeverityQuery = Annotated[
     str | None, Query(pattern="^(" + "|".join(SEVERITIES) + ")$", description="only this severity")
 ]
 RuleQuery = Annotated[str | None, Query(description="only this rule, e.g. G1")]
+
+
+def visible_check(session: SessionDep, check_id: int, principal: Principal | None) -> PlanCheckOrm:
+    """Return a check the caller may see (a draft's checks are as hidden as the draft)."""
+    check = repo.get_check(session, check_id)
+    ensure_visible(check.version.proposal, principal)
+    return check
 
 
 def _check_public(session: SessionDep, check: PlanCheckOrm) -> CheckPublic:
@@ -87,10 +96,13 @@ def run_check(
     settings: SettingsDep,
     request: Request,
     response: Response,
+    principal: PrincipalDep,
     options: Annotated[CheckRequest | None, Body()] = None,
 ) -> Any:
     """Check a stored version against the rule set and the current (or pinned) layers."""
     found = proposals_repo.get_version(session, proposal_id, version)
+    ensure_visible(found.proposal, principal)
+    ensure_may_submit(principal, found.proposal.kommunenummer)
     pinned = options.layer_versions if options else None
     check = check_runner.create_check(session, found, settings, pinned)
     location = f"/api/v1/checks/{check.id}"
@@ -106,17 +118,23 @@ def run_check(
 
 @router.get("/proposals/{proposal_id}/versions/{version}/checks", response_model=list[CheckPublic])
 def list_checks(
-    proposal_id: ProposalIdPath, version: VersionPath, session: SessionDep
+    proposal_id: ProposalIdPath,
+    version: VersionPath,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
 ) -> list[CheckPublic]:
     """List the checks of a version, newest first (findings included for finished ones)."""
     found = proposals_repo.get_version(session, proposal_id, version)
+    ensure_visible(found.proposal, principal)
     return [_check_public(session, c) for c in repo.checks_of_version(session, found.id)]
 
 
 @router.get("/checks/{check_id}", response_model=CheckPublic)
-def get_check(check_id: CheckIdPath, session: SessionDep) -> CheckPublic:
+def get_check(
+    check_id: CheckIdPath, session: SessionDep, principal: OptionalPrincipalDep
+) -> CheckPublic:
     """Show a check: status, rule-set and layer versions, summary per severity and rule."""
-    return _check_public(session, repo.get_check(session, check_id))
+    return _check_public(session, visible_check(session, check_id, principal))
 
 
 @router.get("/checks/{check_id}/findings", response_class=GeoJSONResponse)
@@ -124,11 +142,12 @@ def get_check_findings(
     check_id: CheckIdPath,
     session: SessionDep,
     crs: OutputCrsDep,
+    principal: OptionalPrincipalDep,
     severity: SeverityQuery = None,
     rule: RuleQuery = None,
 ) -> Any:
     """Return a check's findings as GeoJSON with their intersection geometries."""
-    check = repo.get_check(session, check_id)
+    check = visible_check(session, check_id, principal)
     features = repo.finding_features(session, check.id, crs.srid, severity, rule)
     body = feature_collection(features, crs.label, check_id=check.id, status=check.status)
     return GeoJSONResponse(body, headers=content_crs_header(crs.label))
@@ -140,6 +159,7 @@ def quick_check(
     session: SessionDep,
     settings: SettingsDep,
     overrides: PlanOverridesDep,
+    principal: PrincipalDep,
 ) -> QuickCheckPublic:
     """Check a posted plan file without storing anything (quick looks, case systems)."""
     prepared = prepare_upload(
@@ -164,6 +184,7 @@ def quick_check(
 def compare_versions(
     proposal_id: ProposalIdPath,
     session: SessionDep,
+    principal: OptionalPrincipalDep,
     from_version: Annotated[int, Query(alias="from", ge=1, description="older version")],
     to_version: Annotated[int, Query(alias="to", ge=1, description="newer version")],
 ) -> ComparePublic:
@@ -171,6 +192,7 @@ def compare_versions(
     checks = []
     for number in (from_version, to_version):
         found = proposals_repo.get_version(session, proposal_id, number)
+        ensure_visible(found.proposal, principal)
         check = repo.latest_done_check(session, found.id)
         if check is None:
             raise InvalidInputError(

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
@@ -15,11 +15,17 @@ from app.reports.agenda import build_agenda
 from app.reports.render import html_to_pdf, render_html
 from app.repositories import forum as repo
 from app.schemas import Link
+from app.security import require_roles
 from spatial.errors import InvalidInputError, Problem
 from spatial.rules.model import SEVERITIES
 
 PREFIX = "/api/v1/forum"
-router = APIRouter(prefix=PREFIX, tags=["forum"])
+router = APIRouter(
+    # The forum works across municipalities, drafts included: county roles only.
+    dependencies=[Depends(require_roles("forum", "admin"))],
+    prefix=PREFIX,
+    tags=["forum"],
+)
 
 ReviewStatus = Literal["open", "discussed", "accepted", "change_required", "objection"]
 FindingIdPath = Annotated[int, Path(ge=1, description="finding id")]

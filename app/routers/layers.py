@@ -1,16 +1,22 @@
 """Guideline layers: registry metadata, versions and features."""
 
+import tempfile
+from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query, Response
+from fastapi import Path as PathParam
 
 from app.db import SessionDep
-from app.dependencies import OutputCrsDep, PageDep
+from app.dependencies import OutputCrsDep, PageDep, SettingsDep, UploadDep
 from app.models import LayerVersionOrm
 from app.repositories import layers as repo
 from app.repositories.geojson import content_crs_header, feature_collection
 from app.responses import GeoJSONResponse
 from app.schemas import LayerAttributePublic, LayerPublic, LayerVersionPublic, Link
+from app.security import AdminDep
+from layers.loader import LoadOptions, load_layer
 from layers.registry import LayerConfig, get_layer_config, get_registry
 from spatial.crs import parse_crs
 from spatial.errors import InvalidInputError, Problem
@@ -18,7 +24,9 @@ from spatial.errors import InvalidInputError, Problem
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 PREFIX = router.prefix
 
-LayerIdPath = Annotated[str, Path(description="layer id from the registry", examples=["tree_line"])]
+LayerIdPath = Annotated[
+    str, PathParam(description="layer id from the registry", examples=["tree_line"])
+]
 
 
 def _version_public(version: LayerVersionOrm) -> LayerVersionPublic:
@@ -155,3 +163,51 @@ def list_layer_items(
         links=links,
     )
     return GeoJSONResponse(body, headers=content_crs_header(crs.label))
+
+
+@router.post(
+    "/{layer_id}/versions",
+    response_model=LayerVersionPublic,
+    status_code=201,
+    responses={
+        200: {"description": "The file equals the current version; nothing new was stored"},
+        403: {"description": "Only the county admin role loads layers"},
+    },
+)
+def load_layer_version(
+    layer_id: LayerIdPath,
+    upload: UploadDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: AdminDep,
+    response: Response,
+    source: Annotated[str | None, Query(description="source (default: the config's)")] = None,
+    source_date: Annotated[date | None, Query(description="date of the data")] = None,
+    licence: Annotated[str | None, Query(description="licence (default: the config's)")] = None,
+    attr_map: Annotated[list[str] | None, Query(description="ATTRIBUTE=COLUMN, repeatable")] = None,
+) -> LayerVersionPublic:
+    """Load a file as a new version of a guideline layer (admin; same rules as the CLI)."""
+    config = get_layer_config(layer_id)
+    mapping = {}
+    for item in attr_map or []:
+        name, sep, column = item.partition("=")
+        if not sep:
+            raise InvalidInputError(
+                f"attr_map '{item}' must be ATTRIBUTE=COLUMN",
+                [Problem("malformed", field="attr_map")],
+            )
+        mapping[name.strip()] = column.strip()
+    suffix = Path(upload.filename or "").suffix.lower() or (
+        ".tif" if config.kind == "raster" else ".geojson"
+    )
+    with tempfile.TemporaryDirectory(prefix="arealsjekk-layer-") as work:
+        path = Path(work) / f"{Path(upload.filename or layer_id).stem}{suffix}"
+        path.write_bytes(upload.body)
+        options = LoadOptions(
+            source=source, source_date=source_date, licence=licence, attr_map=mapping
+        )
+        result = load_layer(session, layer_id, path, options, raster_dir=settings.raster_dir)
+    if not result.created:
+        response.status_code = 200
+    response.headers["Location"] = f"{PREFIX}/{layer_id}/versions"
+    return _version_public(repo.get_version(session, layer_id, result.version))

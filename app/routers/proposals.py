@@ -3,7 +3,9 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
+from sqlalchemy import func
 
+from app.access import ensure_may_submit, ensure_visible, visible_proposals
 from app.db import SessionDep
 from app.dependencies import (
     OutputCrsDep,
@@ -25,6 +27,7 @@ from app.schemas import (
     VersionPublic,
     VersionSummary,
 )
+from app.security import OptionalPrincipalDep, SubmitterDep
 from app.uploads import prepare_upload
 
 router = APIRouter(prefix="/api/v1/proposals", tags=["proposals"])
@@ -111,6 +114,7 @@ def _proposal_fields(proposal: PlanProposalOrm, latest: int | None) -> dict[str,
         "planstatus": proposal.planstatus,
         "plannavn": proposal.plannavn,
         "latest_version": latest,
+        "published_at": proposal.published_at,
         "created_at": proposal.created_at,
         "updated_at": proposal.updated_at,
         "links": [Link(href=f"{PREFIX}/{key}", rel="self")],
@@ -147,12 +151,14 @@ def upload_proposal(
     session: SessionDep,
     settings: SettingsDep,
     overrides: PlanOverridesDep,
+    principal: SubmitterDep,
     response: Response,
 ) -> VersionPublic:
     """Upload a plan proposal (GeoJSON, Plan-GML, SOSI, GeoPackage, zipped Shapefile)."""
     plan = prepare_upload(
         session, settings, upload.body, overrides.as_dict(), upload.filename, upload.content_type
     )
+    ensure_may_submit(principal, plan.metadata.kommunenummer)
     version = repo.store_version(session, plan, upload.body, upload.filename)
     public = _version_public(session, version)
     response.headers["Location"] = public.links[0].href
@@ -163,13 +169,15 @@ def upload_proposal(
 def list_proposals(
     session: SessionDep,
     page: PageDep,
+    principal: OptionalPrincipalDep,
     kommunenummer: Annotated[
         str | None, Query(pattern=r"^\d{4}$", description="only this municipality")
     ] = None,
 ) -> ProposalPage:
-    """List proposals, most recently uploaded first, with limit/offset paging."""
-    total = repo.count_proposals(session, kommunenummer)
-    rows = repo.list_proposals(session, kommunenummer, page.limit, page.offset)
+    """List the proposals the caller may see (published, and own drafts), newest first."""
+    visible = visible_proposals(principal)
+    total = repo.count_proposals(session, kommunenummer, visible)
+    rows = repo.list_proposals(session, kommunenummer, page.limit, page.offset, visible)
     items = [ProposalSummary(**_proposal_fields(p, latest)) for p, latest in rows]
     links = [Link(href=_page_href(kommunenummer, page.limit, page.offset), rel="self")]
     if page.offset + page.limit < total:
@@ -190,9 +198,12 @@ def _page_href(kommunenummer: str | None, limit: int, offset: int) -> str:
 
 
 @router.get("/{proposal_id}", response_model=ProposalPublic)
-def get_proposal(proposal_id: ProposalIdPath, session: SessionDep) -> ProposalPublic:
+def get_proposal(
+    proposal_id: ProposalIdPath, session: SessionDep, principal: OptionalPrincipalDep
+) -> ProposalPublic:
     """Show a proposal with all its versions."""
     proposal = repo.get_proposal(session, proposal_id)
+    ensure_visible(proposal, principal)
     latest = proposal.versions[-1].version if proposal.versions else None
     return ProposalPublic(
         **_proposal_fields(proposal, latest),
@@ -202,18 +213,43 @@ def get_proposal(proposal_id: ProposalIdPath, session: SessionDep) -> ProposalPu
 
 @router.get("/{proposal_id}/versions/{version}", response_model=VersionPublic)
 def get_version(
-    proposal_id: ProposalIdPath, version: VersionPath, session: SessionDep
+    proposal_id: ProposalIdPath,
+    version: VersionPath,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
 ) -> VersionPublic:
     """Show one version with its upload report."""
-    return _version_public(session, repo.get_version(session, proposal_id, version))
+    found = repo.get_version(session, proposal_id, version)
+    ensure_visible(found.proposal, principal)
+    return _version_public(session, found)
 
 
 @router.get("/{proposal_id}/versions/{version}/features", response_class=GeoJSONResponse)
 def get_version_features(
-    proposal_id: ProposalIdPath, version: VersionPath, session: SessionDep, crs: OutputCrsDep
+    proposal_id: ProposalIdPath,
+    version: VersionPath,
+    session: SessionDep,
+    crs: OutputCrsDep,
+    principal: OptionalPrincipalDep,
 ) -> Any:
     """Return a version's areas as GeoJSON (CRS84 unless `crs` asks for 25832/25833)."""
     found = repo.get_version(session, proposal_id, version)
+    ensure_visible(found.proposal, principal)
     features = repo.version_features(session, found, crs.srid)
     body = feature_collection(features, crs.label, proposal_id=proposal_id, version=found.version)
     return GeoJSONResponse(body, headers=content_crs_header(crs.label))
+
+
+@router.post("/{proposal_id}/publish", response_model=ProposalPublic)
+def publish_proposal(
+    proposal_id: ProposalIdPath, session: SessionDep, principal: SubmitterDep
+) -> ProposalPublic:
+    """Publish a proposal: from now on every role, and the WMS/OGC API, can see it."""
+    proposal = repo.get_proposal(session, proposal_id)
+    ensure_visible(proposal, principal)
+    ensure_may_submit(principal, proposal.kommunenummer)
+    if proposal.published_at is None:
+        proposal.published_at = func.now()
+        session.commit()
+        session.refresh(proposal)
+    return get_proposal(proposal_id, session, principal)

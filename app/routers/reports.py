@@ -5,10 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app.access import Principal
 from app.db import SessionDep
 from app.dependencies import SettingsDep
 from app.reports.data import KARTVERKET, build_report
 from app.reports.render import html_to_pdf, render_html
+from app.routers.checks import visible_check
+from app.security import OptionalPrincipalDep
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -17,8 +20,11 @@ PDF = "application/pdf"
 NOT_READY = {409: {"description": "The check is queued, running or failed"}}
 
 
-def _report_html(session: SessionDep, settings: SettingsDep, check_id: int) -> str:
+def _report_html(
+    session: SessionDep, settings: SettingsDep, check_id: int, principal: Principal | None
+) -> str:
     """Render a finished check's report as a self-contained HTML page."""
+    visible_check(session, check_id, principal)
     report = build_report(session, settings, check_id)
     # The maps are drawn; nothing else in the report needs the database.
     session.close()
@@ -30,9 +36,14 @@ def _report_html(session: SessionDep, settings: SettingsDep, check_id: int) -> s
     response_class=HTMLResponse,
     responses={200: {"content": {"text/html": {}}}, **NOT_READY},
 )
-def get_report_html(check_id: CheckIdPath, session: SessionDep, settings: SettingsDep) -> Response:
+def get_report_html(
+    check_id: CheckIdPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: OptionalPrincipalDep,
+) -> Response:
     """The conflict report of a check in bokmål: summary, maps, findings, data sources."""
-    return HTMLResponse(_report_html(session, settings, check_id))
+    return HTMLResponse(_report_html(session, settings, check_id, principal))
 
 
 @router.get(
@@ -41,10 +52,14 @@ def get_report_html(check_id: CheckIdPath, session: SessionDep, settings: Settin
     responses={200: {"content": {PDF: {}}}, **NOT_READY},
 )
 def get_report_pdf(
-    check_id: CheckIdPath, session: SessionDep, settings: SettingsDep, request: Request
+    check_id: CheckIdPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+    principal: OptionalPrincipalDep,
 ) -> Response:
     """The conflict report of a check as an A4 PDF (for archiving and the plan forum)."""
-    html = _report_html(session, settings, check_id)
+    html = _report_html(session, settings, check_id, principal)
     pdf = html_to_pdf(html, str(request.base_url))
     filename = f"arealsjekk-kontroll-{check_id}.pdf"
     return Response(

@@ -150,3 +150,21 @@ const numberFormat = new Intl.NumberFormat("nb-NO", { maximumFractionDigits: 1 }
 
 export const formatDate = (iso) => (iso ? dateFormat.format(new Date(iso)) : "");
 export const formatNumber = (value) => numberFormat.format(value);
+
+/** Open a document that needs the API key (a draft's report, the agenda) in a new tab. */
+export async function openWithKey(url) {
+  // Open the tab at once, while the click still counts as the user's: pop-up blockers.
+  const tab = window.open("", "_blank");
+  const response = await fetch(url, { headers: { Authorization: `Bearer ${apiKey()}` } });
+  const blob = await response.blob();
+  tab.location.href = URL.createObjectURL(blob);
+}
+
+// A browser following a link sends no Authorization header; links marked data-auth are
+// fetched with the key instead when one is set (without a key the browser follows them).
+document.addEventListener("click", (event) => {
+  const link = event.target.closest?.("a[data-auth]");
+  if (!link || !apiKey()) return;
+  event.preventDefault();
+  openWithKey(link.href);
+});

@@ -370,33 +370,41 @@ function selectFinding(id) {
 function renderResults(check, version) {
   resultsPanel.hidden = false;
   const report = `/api/v1/checks/${check.id}/report`;
-  document
-    .getElementById("result-head")
-    .replaceChildren(
-      el("h2", { "data-testid": "result-title" }, version.plannavn || check.proposal_id),
+  document.getElementById("result-head").replaceChildren(
+    el("h2", { "data-testid": "result-title" }, version.plannavn || check.proposal_id),
+    el(
+      "p",
+      { class: "muted" },
+      `${check.proposal_id}, versjon ${check.version}, kontroll nr. ${check.id} ` +
+        `(${formatDate(check.finished_at)}), regelsett ${check.rule_set.version}`,
+    ),
+    el(
+      "p",
+      { class: "report-links" },
+      "Rapport: ",
       el(
-        "p",
-        { class: "muted" },
-        `${check.proposal_id}, versjon ${check.version}, kontroll nr. ${check.id} ` +
-          `(${formatDate(check.finished_at)}), regelsett ${check.rule_set.version}`,
+        "a",
+        {
+          href: `${report}.html`,
+          target: "_blank",
+          "data-testid": "report-html",
+          "data-auth": true,
+        },
+        "åpne (HTML)",
       ),
+      " · ",
       el(
-        "p",
-        { class: "report-links" },
-        "Rapport: ",
-        el(
-          "a",
-          { href: `${report}.html`, target: "_blank", "data-testid": "report-html" },
-          "åpne (HTML)",
-        ),
-        " · ",
-        el(
-          "a",
-          { href: `${report}.pdf`, target: "_blank", "data-testid": "report-pdf" },
-          "last ned (PDF)",
-        ),
+        "a",
+        {
+          href: `${report}.pdf`,
+          target: "_blank",
+          "data-testid": "report-pdf",
+          "data-auth": true,
+        },
+        "last ned (PDF)",
       ),
-    );
+    ),
+  );
 
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, []]));
   for (const f of check.findings) bySeverity[f.severity]?.push(f);

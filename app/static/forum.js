@@ -4,8 +4,10 @@ import {
   SEVERITIES,
   SEVERITY,
   api,
+  apiKey,
   el,
   formatDate,
+  openWithKey,
   problemView,
   showStatus,
 } from "./api.js";
@@ -116,9 +118,17 @@ function planRow(f) {
       el(
         "span",
         { class: "row-links" },
-        el("a", { href: report, target: "_blank", "data-testid": "forum-report" }, "Rapport"),
+        el(
+          "a",
+          { href: report, target: "_blank", "data-testid": "forum-report", "data-auth": true },
+          "Rapport",
+        ),
         " · ",
-        el("a", { href: report.replace(/\.html$/, ".pdf"), target: "_blank" }, "PDF"),
+        el(
+          "a",
+          { href: report.replace(/\.html$/, ".pdf"), target: "_blank", "data-auth": true },
+          "PDF",
+        ),
         " · ",
         el("a", { href: `/?check=${f.check_id}`, "data-testid": "forum-map" }, "Vis i kart"),
       ),
@@ -311,3 +321,12 @@ document.getElementById("agenda-from").value = isoDate(new Date(today.getTime() 
 
 await fillFilters();
 load();
+
+// The agenda needs a forum key, which a plain form submission cannot send: fetch it instead.
+document.getElementById("agenda-form").addEventListener("submit", (event) => {
+  if (!apiKey()) return;
+  event.preventDefault();
+  const form = event.currentTarget;
+  const action = event.submitter?.getAttribute("formaction") || form.getAttribute("action");
+  openWithKey(`${action}?${new URLSearchParams(new FormData(form))}`);
+});

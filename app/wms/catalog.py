@@ -76,8 +76,10 @@ def _guideline_sql(config: LayerConfig, version_id: int) -> str:
     )
 
 
+# WMS clients send no API key: only published proposals (and their findings) are drawn.
 LATEST_VERSIONS_SQL = (
-    "SELECT v.id FROM proposal_version v WHERE v.version = "
+    "SELECT v.id FROM proposal_version v JOIN plan_proposal pp ON pp.id = v.proposal_id "
+    "WHERE pp.published_at IS NOT NULL AND v.version = "
     "(SELECT max(v2.version) FROM proposal_version v2 WHERE v2.proposal_id = v.proposal_id)"
 )
 PROPOSALS_SQL = (

@@ -1,0 +1,87 @@
+"""Proposals addressed by the national plan id: /api/v1/plans/{kommunenummer}/{planidentifikasjon}.
+
+Case systems know plans by kommunenummer and planidentifikasjon (KS Fiks Plan's
+nasjonalArealplanId); these routes are the same resources as /api/v1/proposals/{id}.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Request, Response
+
+from app.db import SessionDep
+from app.dependencies import PlanOverrides, SettingsDep, UploadDep
+from app.routers import checks, proposals
+from app.schemas import CheckPublic, CheckRequest, ProposalPublic, VersionPublic
+from app.security import OptionalPrincipalDep, PrincipalDep, SubmitterDep
+
+router = APIRouter(prefix="/api/v1/plans", tags=["plans (national plan id)"])
+
+KommunenummerPath = Annotated[str, Path(pattern=r"^\d{4}$", examples=["3326"])]
+PlanIdPath = Annotated[str, Path(pattern=r"^[0-9A-Za-zÆØÅæøå._-]{1,16}$", examples=["2024001"])]
+VersionPath = Annotated[int, Path(ge=1)]
+
+
+def _proposal_id(kommunenummer: str, planidentifikasjon: str) -> str:
+    return f"{kommunenummer}_{planidentifikasjon}"
+
+
+@router.get("/{kommunenummer}/{planidentifikasjon}", response_model=ProposalPublic)
+def get_plan(
+    kommunenummer: KommunenummerPath,
+    planidentifikasjon: PlanIdPath,
+    session: SessionDep,
+    principal: OptionalPrincipalDep,
+) -> ProposalPublic:
+    """Show a proposal, addressed by its national plan id."""
+    return proposals.get_proposal(
+        _proposal_id(kommunenummer, planidentifikasjon), session, principal
+    )
+
+
+@router.post(
+    "/{kommunenummer}/{planidentifikasjon}/versions",
+    response_model=VersionPublic,
+    status_code=201,
+    openapi_extra=proposals.UPLOAD_OPENAPI,
+)
+def upload_plan_version(
+    kommunenummer: KommunenummerPath,
+    planidentifikasjon: PlanIdPath,
+    upload: UploadDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: SubmitterDep,
+    response: Response,
+) -> VersionPublic:
+    """Upload a new version of the plan named in the path (the path wins over the file)."""
+    overrides = PlanOverrides(kommunenummer, planidentifikasjon, None, None, None)
+    return proposals.upload_proposal(upload, session, settings, overrides, principal, response)
+
+
+@router.post(
+    "/{kommunenummer}/{planidentifikasjon}/versions/{version}/checks",
+    response_model=CheckPublic,
+    status_code=201,
+)
+def check_plan_version(
+    kommunenummer: KommunenummerPath,
+    planidentifikasjon: PlanIdPath,
+    version: VersionPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+    options: Annotated[CheckRequest | None, Body()] = None,
+) -> Any:
+    """Check a version of the plan named in the path (202 + Location for large plans)."""
+    return checks.run_check(
+        _proposal_id(kommunenummer, planidentifikasjon),
+        version,
+        session,
+        settings,
+        request,
+        response,
+        principal,
+        options,
+    )
