@@ -1,0 +1,152 @@
+"""Case-system integration: Idempotency-Key, addressing by national plan id, signed webhooks."""
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from app.webhooks import verify_signature
+from tests.conftest import row_counts
+from tests.plans import PLAN, cabin_area, collection, encode
+
+
+def upload(client, key=None, plan=PLAN, lat=60.86):
+    headers = {"Idempotency-Key": key} if key else {}
+    body = encode(collection(cabin_area(lat=lat), plan=plan))
+    return client.post("/api/v1/proposals", content=body, headers=headers)
+
+
+def test_same_idempotency_key_and_body_replays_the_first_answer(client):
+    """A retried upload returns the same version, marked as replayed, and stores nothing new."""
+    first = upload(client, "upload-42")
+    again = upload(client, "upload-42")
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["location"] == first.headers["location"]
+    assert again.headers["idempotent-replayed"] == "true"
+    assert row_counts()["proposal_version"] == 1
+
+
+def test_same_key_different_body_is_409(client):
+    """Reusing a key for another request is refused; nothing is stored by the second."""
+    assert upload(client, "upload-43").status_code == 201
+    response = upload(client, "upload-43", lat=60.87)
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "different request" in response.json()["detail"]
+    assert row_counts()["proposal_version"] == 1
+
+
+def test_keys_are_per_client_and_errors_are_replayed_too(client, api_keys):
+    """Another API key may use the same Idempotency-Key; a 4xx answer is replayed as well."""
+    assert upload(client, "shared").status_code == 201
+    client.headers["Authorization"] = f"Bearer {api_keys['planner_3326']}"
+    assert upload(client, "shared").json()["version"] == 2
+    bad = client.post(
+        "/api/v1/proposals", content=b"{not json", headers={"Idempotency-Key": "bad-1"}
+    )
+    replay = client.post(
+        "/api/v1/proposals", content=b"{not json", headers={"Idempotency-Key": "bad-1"}
+    )
+    assert bad.status_code == replay.status_code == 400
+    assert replay.headers["idempotent-replayed"] == "true"
+
+
+def test_without_a_key_each_post_is_new(client):
+    """Plain POSTs are not deduplicated."""
+    upload(client)
+    upload(client)
+    assert row_counts()["proposal_version"] == 2
+
+
+def test_addressing_by_kommunenummer_and_planidentifikasjon(client):
+    """/api/v1/plans/{kommunenummer}/{planidentifikasjon} reads, uploads and checks a plan."""
+    body = encode(collection(cabin_area(), plan={"plantype": 20, "planstatus": 2}))
+    created = client.post("/api/v1/plans/3326/KPA-2027/versions", content=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["proposal_id"] == "3326_KPA-2027"
+    shown = client.get("/api/v1/plans/3326/KPA-2027")
+    assert shown.status_code == 200 and shown.json()["latest_version"] == 1
+    checked = client.post("/api/v1/plans/3326/KPA-2027/versions/1/checks")
+    assert checked.status_code == 201 and checked.json()["status"] == "done"
+    assert client.get("/api/v1/plans/3326/NOPE").status_code == 404
+
+
+class Receiver(BaseHTTPRequestHandler):
+    """A case system's webhook endpoint: fails the first delivery, then accepts."""
+
+    received: list[tuple[dict[str, str], bytes]] = []
+    fail_first = True
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append((dict(self.headers), body))
+        status = 500 if type(self).fail_first and len(type(self).received) == 1 else 204
+        self.send_response(status)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    """A webhook receiver on a loopback port."""
+    Receiver.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server.shutdown()
+
+
+def test_webhook_is_signed_retried_and_logged(client, api_keys, receiver):
+    """check.completed reaches the case system, signed, after one failed attempt."""
+    client.headers["Authorization"] = f"Bearer {api_keys['case_3326']}"
+    registered = client.post("/api/v1/webhooks", json={"url": receiver})
+    assert registered.status_code == 201, registered.text
+    hook = registered.json()
+    assert hook["events"] == ["check.completed"] and len(hook["secret"]) >= 32
+    assert client.get("/api/v1/webhooks").json()[0]["secret"] is None  # shown only once
+
+    assert upload(client).status_code == 201
+    check = client.post("/api/v1/proposals/3326_2024001/versions/1/checks").json()
+
+    deliveries_url = f"/api/v1/webhooks/{hook['id']}/deliveries"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        deliveries = client.get(deliveries_url).json()
+        if deliveries and deliveries[0]["status"] == "delivered":
+            break
+        time.sleep(0.2)
+    assert deliveries[0]["status"] == "delivered", deliveries
+    assert deliveries[0]["attempts"] == 2 and deliveries[0]["last_status_code"] == 204
+
+    headers, body = Receiver.received[-1]
+    assert headers["X-Arealsjekk-Event"] == "check.completed"
+    assert verify_signature(hook["secret"], headers["X-Arealsjekk-Signature"], body)
+    assert not verify_signature("wrong secret", headers["X-Arealsjekk-Signature"], body)
+    payload = json.loads(body)
+    assert payload["nasjonalArealplanId"] == {
+        "administrativEnhet": {"kommunenummer": "3326"},
+        "planidentifikasjon": "2024001",
+    }
+    assert payload["check"]["id"] == check["id"]
+    assert payload["check"]["summary"]["total"] == check["summary"]["total"]
+
+
+def test_webhooks_belong_to_their_client(client, api_keys, receiver):
+    """Another client cannot see or delete a webhook; planners cannot register one."""
+    client.headers["Authorization"] = f"Bearer {api_keys['case_3326']}"
+    hook = client.post("/api/v1/webhooks", json={"url": receiver}).json()
+    client.headers["Authorization"] = f"Bearer {api_keys['case_county']}"
+    assert client.get("/api/v1/webhooks").json() == []
+    assert client.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 404
+    client.headers["Authorization"] = f"Bearer {api_keys['planner_3326']}"
+    assert client.post("/api/v1/webhooks", json={"url": receiver}).status_code == 403
+    client.headers["Authorization"] = f"Bearer {api_keys['case_3326']}"
+    assert client.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 204
+    bad = client.post("/api/v1/webhooks", json={"url": "ftp://x", "events": ["nope"]})
+    assert bad.status_code == 422
