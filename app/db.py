@@ -1,14 +1,18 @@
 """Database engine and sessions."""
 
+import logging
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import get_settings
+
+logger = logging.getLogger(__name__)
 
 
 @lru_cache
@@ -30,8 +34,17 @@ def get_sessionmaker() -> sessionmaker[Session]:
 
 def get_session() -> Iterator[Session]:
     """Yield a session for one request and close it afterwards."""
-    with get_sessionmaker()() as session:
+    session = get_sessionmaker()()
+    try:
         yield session
+    finally:
+        try:
+            session.close()
+        except (OperationalError, InterfaceError):
+            # The connection died after the answer was decided (a database restart): the
+            # server has already rolled back what was open, and the pool drops the connection.
+            # Raising here would break an answer that is already on its way to the client.
+            logger.warning("database connection lost while closing a session")
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -20,9 +20,12 @@ UPLOAD_MEDIA_TYPES = {
     "application/xml",
     "text/xml",
     "text/plain",
+    "text/vnd.sosi",
+    "application/x-sosi",
     "application/zip",
     "application/x-zip-compressed",
     "application/geopackage+sqlite3",
+    "application/x-sqlite3",
     "application/octet-stream",
 }
 
@@ -37,7 +40,7 @@ class Page:
 
 def page_params(
     settings: SettingsDep,
-    limit: Annotated[int | None, Query(ge=1, description="items per page")] = None,
+    limit: Annotated[int | None, Query(ge=1, description="items per page", examples=[20])] = None,
     offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
 ) -> Page:
     """Read limit/offset, defaulting and capping the limit from the settings."""
@@ -97,7 +100,10 @@ async def _read_limited(chunks, limit: int) -> bytes:
 async def uploaded_file(
     request: Request,
     settings: SettingsDep,
-    filename: Annotated[str | None, Query(description="original file name, kept")] = None,
+    filename: Annotated[
+        str | None,
+        Query(description="original file name, kept", examples=["hemsedal-kpa-2026.geojson"]),
+    ] = None,
 ) -> UploadedFile:
     """Read the plan file: a raw body, or the `file` field of a multipart form, size-limited."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -154,11 +160,25 @@ class PlanOverrides:
 
 
 def plan_overrides(
-    kommunenummer: Annotated[str | None, Query(description="overrides the file")] = None,
-    planidentifikasjon: Annotated[str | None, Query(description="overrides the file")] = None,
-    plantype: Annotated[int | None, Query(description="plantype code, e.g. 20 or 35")] = None,
-    planstatus: Annotated[int | None, Query(description="planstatus code, e.g. 2")] = None,
-    plannavn: Annotated[str | None, Query(description="plan name")] = None,
+    kommunenummer: Annotated[
+        str | None, Query(description="overrides the file", examples=["3326"])
+    ] = None,
+    planidentifikasjon: Annotated[
+        str | None, Query(description="overrides the file", examples=["KPA2026"])
+    ] = None,
+    plantype: Annotated[
+        int | None, Query(description="plantype code, e.g. 20 or 35", examples=[20])
+    ] = None,
+    planstatus: Annotated[
+        int | None, Query(description="planstatus code, e.g. 2", examples=[2])
+    ] = None,
+    plannavn: Annotated[
+        str | None,
+        Query(
+            description="plan name",
+            examples=["Kommuneplanens arealdel 2026-2038, høringsforslag"],
+        ),
+    ] = None,
 ) -> PlanOverrides:
     """Read the plan attribute query parameters."""
     return PlanOverrides(kommunenummer, planidentifikasjon, plantype, planstatus, plannavn)

@@ -6,6 +6,8 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.access import AuthenticationError, PermissionDeniedError
@@ -113,6 +115,43 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    # The database refused a value taken from the request (an id or offset beyond its integer
+    # range, a NUL character in text): the client's to fix. The SQL and the value stay out of
+    # the answer and the log, as for any error; the SQLSTATE says which kind it was.
+    assert isinstance(exc, DataError)
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    logger.info("refused a value the database cannot store (SQLSTATE %s)", sqlstate)
+    return problem_response(
+        422,
+        "a value in the request is out of range or contains characters that cannot be "
+        "stored (such as NUL)",
+        "invalid-value",
+        request.url.path,
+    )
+
+
+# Seconds a client should wait before retrying while the database is unreachable.
+RETRY_AFTER_S = 5
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # The database is down, restarting or refusing connections (OperationalError), a pooled
+    # connection broke (InterfaceError), or no connection was free in time (TimeoutError).
+    # An open transaction rolls back, so nothing half-done is stored. The pool (pre-ping)
+    # reconnects by itself once the database is back.
+    cause = type(getattr(exc, "orig", None) or exc).__name__
+    logger.warning("database unavailable on %s %s (%s)", request.method, request.url.path, cause)
+    response = problem_response(
+        503,
+        "the database is not reachable at the moment; try again shortly",
+        "database-unavailable",
+        request.url.path,
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # Never echo the exception text: it can contain SQL, paths or data of other users.
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -124,4 +163,7 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ArealsjekkError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _data_error)
+    for unavailable in (OperationalError, InterfaceError, SQLAlchemyTimeoutError):
+        app.add_exception_handler(unavailable, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -14,6 +14,7 @@ from app.check_runner import CheckJobs
 from app.db import get_engine
 from app.errors import add_exception_handlers
 from app.idempotency import IdempotencyMiddleware
+from app.openapi import TAGS, install_openapi
 from app.routers import (
     checks,
     docs,
@@ -42,8 +43,39 @@ land-use guidelines of *Buskerudplanen* (chapter 6).
 Errors are RFC 7807 problem details (`application/problem+json`); input errors list
 every problem with the feature it concerns. GeoJSON is CRS84 unless `crs` asks otherwise.
 
+**API keys.** Uploads, checks, the forum, webhooks and layer loading need an API key
+(`Authorization: Bearer ask_…`, or `X-API-Key: ask_…`; use *Authorize* below). Reading
+published proposals and their checks needs none; with a key you also see the drafts you
+may see. Roles: *planner* (one municipality), *case_system* (one municipality or
+county-wide; webhooks), *forum* (the regional plan forum) and *admin* (everything). Each
+operation says whether it needs a key and which roles may call it.
+
+**Retries.** A POST with an `Idempotency-Key` header is done at most once; a retry with
+the same key and request gets the first answer again.
+
+The examples are the Hemsedal kommuneplan `3326_KPA2026` (`samples/hemsedal-kpa-2026.geojson`)
+checked against the demo guideline layers. The map page (`/`) and the forum page
+(`/forum`) are HTML pages for people, outside this API description.
+
 Municipality boundaries © Kartverket, CC BY 4.0.
 """
+
+
+API_ROUTERS = (
+    docs.router,
+    health.router,
+    municipalities.router,
+    proposals.router,
+    layers.router,
+    checks.router,
+    rules.router,
+    ogcapi.router,
+    wms.router,
+    webhooks.router,
+    plans.router,
+    reports.router,
+    forum.router,
+)
 
 
 @asynccontextmanager
@@ -75,25 +107,16 @@ def create_app() -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         docs_url=None,  # served by app.routers.docs from local files
         redoc_url=None,
+        openapi_tags=TAGS,
     )
     add_exception_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
     app.mount(docs.STATIC_PATH, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path))
-    app.include_router(docs.router)
-    app.include_router(health.router)
-    app.include_router(municipalities.router)
-    app.include_router(proposals.router)
-    app.include_router(layers.router)
-    app.include_router(checks.router)
-    app.include_router(rules.router)
-    app.include_router(ogcapi.router)
-    app.include_router(wms.router)
-    app.include_router(webhooks.router)
-    app.include_router(plans.router)
-    app.include_router(reports.router)
-    app.include_router(forum.router)
+    for router in API_ROUTERS:
+        app.include_router(router)
     app.mount(pages.STATIC_PATH, StaticFiles(directory=pages.STATIC_DIR), name="static")
     app.include_router(pages.router)
+    install_openapi(app, API_ROUTERS)
     return app
 
 

@@ -3,7 +3,14 @@
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from app import openapi_examples as ex
+
+
+def _examples(*examples: Any) -> ConfigDict:
+    """Model config giving the model's JSON schema these examples (shown in the API docs)."""
+    return ConfigDict(json_schema_extra={"examples": list(examples)})
 
 
 class Link(BaseModel):
@@ -51,6 +58,8 @@ class VersionSummary(BaseModel):
 class VersionPublic(VersionSummary):
     """A proposal version with its upload report and area counts."""
 
+    model_config = _examples(ex.VERSION)
+
     proposal_id: str
     kommunenummer: str
     planidentifikasjon: str
@@ -77,11 +86,15 @@ class ProposalSummary(BaseModel):
 class ProposalPublic(ProposalSummary):
     """A plan proposal with all its versions."""
 
+    model_config = _examples(ex.PROPOSAL)
+
     versions: list[VersionSummary]
 
 
 class ProposalPage(BaseModel):
     """A page of proposals."""
+
+    model_config = _examples(ex.PROPOSAL_PAGE)
 
     items: list[ProposalSummary]
     total: int
@@ -93,12 +106,16 @@ class ProposalPage(BaseModel):
 class HealthStatus(BaseModel):
     """Result of a health or readiness probe."""
 
+    model_config = _examples(ex.READY, ex.NOT_READY)
+
     status: str
     checks: dict[str, Any] = {}
 
 
 class LayerVersionPublic(BaseModel):
     """One version of a guideline layer, with its provenance."""
+
+    model_config = _examples(ex.LAYER_VERSION_VECTOR, ex.LAYER_VERSION_RASTER)
 
     layer_id: str
     version: int
@@ -124,6 +141,8 @@ class LayerAttributePublic(BaseModel):
 class LayerPublic(BaseModel):
     """A guideline layer from the registry with its current version."""
 
+    model_config = _examples(ex.LAYER, ex.LAYER_RASTER)
+
     id: str
     title: str
     description: str
@@ -139,6 +158,8 @@ class LayerPublic(BaseModel):
 
 class FindingPublic(BaseModel):
     """A finding, without its geometry (see the findings GeoJSON for that)."""
+
+    model_config = _examples(ex.FINDING_G1_CONFLICT)
 
     id: int | None = None
     rule_id: str
@@ -165,6 +186,8 @@ class RuleSetRef(BaseModel):
 class CheckPublic(BaseModel):
     """A check of a proposal version: status, what it used, summary and findings."""
 
+    model_config = _examples(ex.CHECK)
+
     id: int
     status: str = Field(description="queued | running | done | failed")
     proposal_id: str
@@ -185,6 +208,8 @@ class CheckPublic(BaseModel):
 class CheckRequest(BaseModel):
     """Options for a check; by default the current version of every layer is used."""
 
+    model_config = _examples(ex.CHECK_REQUEST)
+
     layer_versions: dict[str, int] | None = Field(
         None,
         description="pin layer versions to reproduce an earlier check, e.g. {'tree_line': 1}",
@@ -193,6 +218,8 @@ class CheckRequest(BaseModel):
 
 class QuickCheckPublic(BaseModel):
     """The result of a check that stores nothing."""
+
+    model_config = _examples(ex.QUICK_CHECK)
 
     rule_set: RuleSetRef
     layer_versions: dict[str, int | None]
@@ -205,6 +232,8 @@ class QuickCheckPublic(BaseModel):
 class ComparePublic(BaseModel):
     """How the findings changed between the checks of two versions."""
 
+    model_config = _examples(ex.COMPARE)
+
     proposal_id: str
     from_version: int
     to_version: int
@@ -214,3 +243,20 @@ class ComparePublic(BaseModel):
     disappeared: list[dict[str, Any]]
     changed: list[dict[str, Any]]
     unchanged_count: int
+
+
+class ProblemDetails(BaseModel):
+    """An error answer: RFC 7807 problem details (`application/problem+json`), see app.errors."""
+
+    model_config = _examples(ex.UPLOAD_INVALID.body)
+
+    type: str = Field(description="URI naming the kind of problem, e.g. …/problems/not-found")
+    title: str = Field(description="the HTTP status phrase")
+    status: int
+    detail: str = Field(description="what is wrong, in one line")
+    instance: str | None = Field(None, description="the path of the request")
+    problems: list[ReportEntry] | None = Field(
+        None,
+        description="every problem of an invalid input, with the feature (0-based position "
+        "`feature`, GeoJSON id `feature_id`) or the `field` it concerns",
+    )

@@ -48,6 +48,7 @@ def require_roles(*roles: Role):
             )
         return principal
 
+    check.roles = roles  # read by app.openapi to document who may call
     return check
 
 

@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 from app.errors import ServiceNotReadyError
 from app.repositories.municipalities import load_boundaries
 from app.settings import Settings
+from spatial.errors import InvalidInputError, Problem
 from spatial.formats import ReadLimits, read_plan
-from spatial.plan_input import InputLimits, prepare_plan
+from spatial.plan_input import InputLimits, prepare_plan, unstorable
 from spatial.plan_model import PreparedPlan
 
 
@@ -22,6 +23,8 @@ def prepare_upload(
     content_type: str | None = None,
 ) -> PreparedPlan:
     """Read a plan file in any supported format and validate it against the boundaries."""
+    if filename is not None and (reason := unstorable(filename)):
+        raise InvalidInputError(f"filename: {reason}", [Problem(reason, field="filename")])
     limits = ReadLimits(
         max_features=settings.max_upload_features,
         max_zip_members=settings.max_zip_members,

@@ -141,10 +141,16 @@ def _apply(transformer: Transformer, xy):  # noqa: ANN001, ANN202 - numpy in, nu
     return xy
 
 
+@lru_cache(maxsize=16)
+def _from_canonical_transformer(target_srid: int) -> Transformer:
+    # Building a Transformer costs ~1 ms; a quick check reprojects every finding.
+    target = CRS.from_user_input("OGC:CRS84") if target_srid == 4326 else CRS.from_epsg(target_srid)
+    return Transformer.from_crs(CRS.from_epsg(CANONICAL_SRID), target, always_xy=True)
+
+
 def from_canonical(geometry: BaseGeometry, target_srid: int) -> BaseGeometry:
     """Reproject a geometry from the canonical CRS to an output SRID (4326 as lon/lat)."""
     if target_srid == CANONICAL_SRID:
         return geometry
-    target = CRS.from_user_input("OGC:CRS84") if target_srid == 4326 else CRS.from_epsg(target_srid)
-    transformer = Transformer.from_crs(CRS.from_epsg(CANONICAL_SRID), target, always_xy=True)
+    transformer = _from_canonical_transformer(target_srid)
     return shapely.transform(geometry, lambda xy: _apply(transformer, xy))

@@ -1,6 +1,7 @@
 """Reading plan proposals from GeoJSON (RFC 7946, or the 2008 dialect with a `crs` member)."""
 
 import json
+import math
 from typing import Any
 
 from shapely.geometry import shape
@@ -17,10 +18,27 @@ from spatial.errors import (
 from spatial.plan_model import SourceFeature, SourcePlan
 
 
+class _NotJsonNumber(ValueError):
+    """A number Python's json module accepts but JSON (RFC 8259) and PostgreSQL do not."""
+
+
+def _refuse_constant(name: str) -> float:
+    raise _NotJsonNumber(f"'{name}' is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJsonNumber(f"the number '{text[:40]}' is out of range")
+    return value
+
+
 def read_geojson(body: bytes, max_features: int) -> SourcePlan:
     """Parse a GeoJSON FeatureCollection into source features; raise on malformed input."""
     try:
-        document = json.loads(body.decode("utf-8"))
+        document = json.loads(
+            body.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float
+        )
     except UnicodeDecodeError as exc:
         raise MalformedInputError(
             f"body is not UTF-8 text (byte {exc.start}); GeoJSON must be UTF-8 (RFC 7946 §11)"
@@ -29,6 +47,11 @@ def read_geojson(body: bytes, max_features: int) -> SourcePlan:
         raise MalformedInputError(
             f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except _NotJsonNumber as exc:
+        raise MalformedInputError(f"body is not valid JSON: {exc}") from None
+    except RecursionError:
+        detail = "body is not usable JSON: arrays or objects nest too deeply"
+        raise MalformedInputError(detail) from None
 
     if not isinstance(document, dict) or "type" not in document:
         raise InvalidInputError("body is not a GeoJSON object: expected a FeatureCollection")

@@ -46,6 +46,9 @@ GML_NAMESPACES = ("http://www.opengis.net/gml/3.2", "http://www.opengis.net/gml"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 _GML_IDS = tuple(f"{{{ns}}}id" for ns in GML_NAMESPACES)
 _MAX_REFERENCE_DEPTH = 16
+# Plan-GML nests about 15 levels (collection, member, feature, property, surface, patch, ring,
+# curve, segment, posList); the readers walk the tree recursively, so depth is bounded first.
+MAX_XML_DEPTH = 100
 # The plan object of Plan-GML 5.0: its attributes are the plan's, not an area's.
 _PLAN_OBJECT = "Arealplan"
 
@@ -257,6 +260,7 @@ class _Context:
 def read_gml(body: bytes, max_features: int) -> SourcePlan:
     """Parse a Plan-GML FeatureCollection into source features; raise on unsafe or bad input."""
     root = _parse_xml(body)
+    _check_depth(root)
     members = _feature_elements(root)
     if not members:
         raise InvalidInputError(
@@ -357,6 +361,21 @@ def _parse_xml(body: bytes) -> Element:
         raise MalformedInputError(
             f"body is not well-formed XML: {_parse_message(exc)} at line {line}, column {column}"
         ) from None
+    except LookupError as exc:  # an encoding in the XML declaration Python does not know
+        raise MalformedInputError(f"body is not readable XML: {exc}") from None
+
+
+def _check_depth(root: Element) -> None:
+    """Refuse absurdly deep element trees before the recursive readers walk them."""
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > MAX_XML_DEPTH:
+            raise MalformedInputError(
+                f"the XML nests elements more than {MAX_XML_DEPTH} levels deep; "
+                "Plan-GML needs far fewer"
+            )
+        stack.extend((child, depth + 1) for child in element)
 
 
 def _dtd_reason(body: bytes) -> str | None:

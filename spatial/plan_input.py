@@ -1,5 +1,6 @@
 """Interpreting source features as a plan: attribute mapping, plan id, geometry checks."""
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -108,7 +109,9 @@ def prepare_plan(
     """Turn source features into a validated plan; raise with every problem found."""
     codelists = get_codelists()
     report = UploadReport()
-    problems: list[Problem] = []
+    problems: list[Problem] = storage_problems(source, plan_overrides or {})
+    if problems:
+        raise InvalidInputError(summarize(problems), problems)
 
     total_vertices = sum(vertex_count(f.geometry) for f in source.features if f.geometry)
     if total_vertices > limits.max_vertices:
@@ -173,6 +176,48 @@ def prepare_plan(
         source_crs=source.crs,
         source_format=source.source_format,
     )
+
+
+def storage_problems(source: SourcePlan, overrides: Mapping[str, Any]) -> list[Problem]:
+    """Values PostgreSQL cannot store (text or JSONB), one problem per feature or field."""
+    problems = []
+    for name, value in overrides.items():
+        if reason := unstorable(value):
+            problems.append(Problem(reason, field=name))
+    if reason := unstorable(source.plan_attributes):
+        problems.append(Problem(reason, field="plan"))
+    for feature in source.features:
+        if reason := unstorable(feature.properties) or unstorable(feature.source_id):
+            problems.append(Problem(reason, feature=feature.position))
+    return problems
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_ATTRIBUTE_DEPTH = 32
+
+
+def unstorable(value: Any) -> str | None:
+    """Why a value cannot be stored as text or JSONB (NUL, lone surrogate, NaN), else None.
+
+    Nested values are walked without recursion, and nesting beyond MAX_ATTRIBUTE_DEPTH
+    is refused too: the JSON encoder that stores attributes is recursive.
+    """
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "contains a NUL character (\\u0000), which text cannot hold"
+            if _SURROGATE.search(item):
+                return "contains an unpaired UTF-16 surrogate, which is not Unicode text"
+        elif isinstance(item, float) and not math.isfinite(item):
+            return "has a number that is not finite (NaN or infinity)"
+        elif isinstance(item, Mapping | list | tuple):
+            if depth >= MAX_ATTRIBUTE_DEPTH:
+                return f"nests attribute values more than {MAX_ATTRIBUTE_DEPTH} levels deep"
+            children = [*item.keys(), *item.values()] if isinstance(item, Mapping) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 def _fold(name: str) -> str:

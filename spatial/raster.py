@@ -1,16 +1,17 @@
 """Raster access: windowed reads and sampling of the stored Cloud Optimized GeoTIFFs."""
 
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import rasterio
 import shapely
 import shapely.geometry
 from affine import Affine
 from exactextract import exact_extract
+from exactextract.feature import JSONFeatureSource
 from exactextract.raster import NumPyRasterSource
 from rasterio import features
 from rasterio.enums import Resampling
@@ -61,55 +62,89 @@ def tree_line_exposure(
 ) -> TreeLineExposure:
     """Measure terrain against the tree line under a polygon, weighting cells by coverage.
 
-    The tree-line surface is resampled onto the DEM's grid for the window under the
-    polygon only, so county-scale rasters are never read whole.
+    Opens both rasters for this one polygon; to measure many polygons, open them once
+    with `TreeLineSurfaces` and call its `exposure`.
     """
-    empty = shapely.Polygon()
-    with rasterio.open(dem_path) as dem:
-        window = _window_for(dem, geometry)
+    with TreeLineSurfaces(dem_path, tree_line_path) as surfaces:
+        return surfaces.exposure(geometry, transition_m)
+
+
+class TreeLineSurfaces:
+    """The terrain model and the tree-line surface, opened once for many polygons.
+
+    The tree-line surface is warped (bilinear) onto the DEM's grid by one virtual raster;
+    reading a window of it resamples only the blocks under that window, so county-scale
+    rasters are never read whole. Keeping the datasets open for a whole check lets GDAL's
+    block cache serve the DEM tiles and warped tree-line blocks that neighbouring areas
+    share, instead of opening, decompressing and warping them again for every area.
+    Not thread-safe: use one instance per thread (one per check).
+    """
+
+    def __init__(self, dem_path: Path, tree_line_path: Path):
+        self._stack = ExitStack()
+        try:
+            self.dem = self._stack.enter_context(rasterio.open(dem_path))
+            tree_line_src = self._stack.enter_context(rasterio.open(tree_line_path))
+            self.tree_line = self._stack.enter_context(
+                WarpedVRT(
+                    tree_line_src,
+                    crs=self.dem.crs,
+                    transform=self.dem.transform,
+                    width=self.dem.width,
+                    height=self.dem.height,
+                    resampling=Resampling.bilinear,
+                )
+            )
+            self._crs_wkt = self.dem.crs.to_wkt()
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def __enter__(self) -> "TreeLineSurfaces":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close both rasters."""
+        self._stack.close()
+
+    def exposure(self, geometry: BaseGeometry, transition_m: float) -> TreeLineExposure:
+        """Measure terrain against the tree line under a polygon, weighting cells by coverage."""
+        empty = shapely.Polygon()
+        window = _window_for(self.dem, geometry)
         if window is None:
             return TreeLineExposure(geometry.area, 0.0, 0.0, 0.0, None, None, None, empty, empty)
-        elevation = _read_float(dem, window)
-        transform = dem.window_transform(window)
+        elevation = _read_float(self.dem, window)
+        transform = self.dem.window_transform(window)
         height, width = elevation.shape
-        with (
-            rasterio.open(tree_line_path) as tree_line_src,
-            WarpedVRT(
-                tree_line_src,
-                crs=dem.crs,
-                transform=transform,
-                width=width,
-                height=height,
-                resampling=Resampling.bilinear,
-            ) as tree_line_vrt,
-        ):
-            tree_line = tree_line_vrt.read(1, masked=True).astype("float64").filled(np.nan)
-            crs_wkt = dem.crs.to_wkt()
+        tree_line = _read_float(self.tree_line, window)
 
-    margin = elevation - tree_line
-    coverage = _coverage_fractions(geometry, transform, width, height, crs_wkt)
-    valid = ~np.isnan(margin)
-    cell_area = abs(transform.a * transform.e)
-    inside = (coverage > 0) & valid
-    above_cells = inside & (margin > 0)
-    transition_cells = inside & (margin <= 0) & (margin > -transition_m)
-    max_elevation = tree_line_at_max = max_margin = None
-    if inside.any():
-        index = np.nanargmax(np.where(inside, elevation, -np.inf))
-        max_elevation = float(elevation.flat[index])
-        tree_line_at_max = float(tree_line.flat[index])
-        max_margin = float(np.max(margin[inside]))
-    return TreeLineExposure(
-        area_m2=float(geometry.area),
-        covered_m2=float(coverage[valid].sum() * cell_area),
-        above_m2=float(coverage[above_cells].sum() * cell_area),
-        transition_m2=float(coverage[transition_cells].sum() * cell_area),
-        max_elevation_m=max_elevation,
-        tree_line_at_max_m=tree_line_at_max,
-        max_margin_m=max_margin,
-        above=_cells_within(above_cells, transform, geometry),
-        transition=_cells_within(transition_cells, transform, geometry),
-    )
+        margin = elevation - tree_line
+        coverage = _coverage_fractions(geometry, transform, width, height, self._crs_wkt)
+        valid = ~np.isnan(margin)
+        cell_area = abs(transform.a * transform.e)
+        inside = (coverage > 0) & valid
+        above_cells = inside & (margin > 0)
+        transition_cells = inside & (margin <= 0) & (margin > -transition_m)
+        max_elevation = tree_line_at_max = max_margin = None
+        if inside.any():
+            index = np.nanargmax(np.where(inside, elevation, -np.inf))
+            max_elevation = float(elevation.flat[index])
+            tree_line_at_max = float(tree_line.flat[index])
+            max_margin = float(np.max(margin[inside]))
+        return TreeLineExposure(
+            area_m2=float(geometry.area),
+            covered_m2=float(coverage[valid].sum() * cell_area),
+            above_m2=float(coverage[above_cells].sum() * cell_area),
+            transition_m2=float(coverage[transition_cells].sum() * cell_area),
+            max_elevation_m=max_elevation,
+            tree_line_at_max_m=tree_line_at_max,
+            max_margin_m=max_margin,
+            above=_cells_within(above_cells, transform, geometry),
+            transition=_cells_within(transition_cells, transform, geometry),
+        )
 
 
 def _window_for(dataset: rasterio.DatasetReader, geometry: BaseGeometry) -> Window | None:
@@ -138,14 +173,20 @@ def _coverage_fractions(
     grid = NumPyRasterSource(
         np.zeros((height, width)), xmin=xmin, ymin=ymin, xmax=xmax, ymax=ymax, srs_wkt=crs_wkt
     )
-    frame = gpd.GeoDataFrame(geometry=[geometry], crs=crs_wkt)
-    result = exact_extract(grid, frame, ["coverage", "center_x", "center_y"], output="pandas")
+    # One GeoJSON-like feature rather than a GeoDataFrame: same result, no pandas overhead.
+    feature = {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(geometry)}
+    result = exact_extract(
+        grid,
+        JSONFeatureSource([feature], srs_wkt=crs_wkt),
+        ["coverage", "center_x", "center_y"],
+        output="geojson",
+    )
     fractions = np.zeros((height, width))
-    if len(result):
-        row = result.iloc[0]
-        cols = ((np.asarray(row["center_x"]) - xmin) / transform.a).astype(int)
-        rows = ((np.asarray(row["center_y"]) - ymax) / transform.e).astype(int)
-        fractions[rows, cols] = np.asarray(row["coverage"])
+    if result:
+        values = result[0]["properties"]
+        cols = ((np.asarray(values["center_x"]) - xmin) / transform.a).astype(int)
+        rows = ((np.asarray(values["center_y"]) - ymax) / transform.e).astype(int)
+        fractions[rows, cols] = np.asarray(values["coverage"])
     return fractions
 
 

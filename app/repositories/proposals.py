@@ -7,6 +7,7 @@ from geoalchemy2.shape import from_shape
 from sqlalchemy import func, insert, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.models import PlanFeatureOrm, PlanProposalOrm, ProposalVersionOrm
 from app.repositories.geojson import geometry_json
@@ -62,6 +63,7 @@ def store_version(
     # The upsert row-locks the proposal until commit, so concurrent uploads of the
     # same plan get consecutive version numbers instead of colliding.
     proposal_id = session.execute(upsert).scalar_one()
+    proposal = session.get_one(PlanProposalOrm, proposal_id, populate_existing=True)
     number = session.execute(
         select(func.coalesce(func.max(ProposalVersionOrm.version), 0) + 1).where(
             ProposalVersionOrm.proposal_id == proposal_id
@@ -82,6 +84,9 @@ def store_version(
     )
     session.add(version)
     session.flush()
+    # Attached before the commit, so building the answer afterwards needs no query: once the
+    # commit is through, the upload must not fail on a database that just went away.
+    set_committed_value(version, "proposal", proposal)
     session.execute(
         insert(PlanFeatureOrm),
         [
@@ -198,6 +203,14 @@ def version_features(
             }
         )
     return features
+
+
+def area_counts(plan: PreparedPlan) -> dict[str, int]:
+    """Count a prepared plan's areas per kind, as version_area_counts counts stored ones."""
+    counts = {"planomrade": 0, "arealformal": 0, "hensynssone": 0}
+    for area in plan.areas:
+        counts[area.kind] += 1
+    return counts
 
 
 def version_area_counts(session: Session, version_id: int) -> dict[str, int]:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app import check_runner
+from app import openapi_examples as ex
 from app.access import Principal, ensure_may_submit, ensure_visible
 from app.db import SessionDep
 from app.dependencies import OutputCrsDep, PlanOverridesDep, SettingsDep, UploadDep
@@ -32,13 +33,38 @@ from spatial.rules.model import SEVERITIES
 
 router = APIRouter(prefix="/api/v1", tags=["checks"])
 
-ProposalIdPath = Annotated[str, Path(description="kommunenummer_planidentifikasjon")]
-VersionPath = Annotated[int, Path(ge=1, description="version number")]
-CheckIdPath = Annotated[int, Path(ge=1, description="check id")]
-SeverityQuery = Annotated[
-    str | None, Query(pattern="^(" + "|".join(SEVERITIES) + ")$", description="only this severity")
+ProposalIdPath = Annotated[
+    str, Path(description="kommunenummer_planidentifikasjon", examples=[ex.PROPOSAL_ID])
 ]
-RuleQuery = Annotated[str | None, Query(description="only this rule, e.g. G1")]
+VersionPath = Annotated[int, Path(ge=1, description="version number", examples=[1])]
+CheckIdPath = Annotated[int, Path(ge=1, description="check id", examples=[1])]
+SeverityQuery = Annotated[
+    str | None,
+    Query(
+        pattern="^(" + "|".join(SEVERITIES) + ")$",
+        description="only this severity",
+        examples=["conflict"],
+    ),
+]
+RuleQuery = Annotated[str | None, Query(description="only this rule, e.g. G1", examples=["G1"])]
+CheckOptionsBody = Annotated[CheckRequest | None, Body(openapi_examples=ex.CHECK_REQUEST_EXAMPLES)]
+
+CHECK_PATH = f"/api/v1/proposals/{ex.PROPOSAL_ID}/versions/1/checks"
+NO_VERSION_3 = ex.at(ex.NO_VERSION, f"/api/v1/proposals/{ex.PROPOSAL_ID}/versions/3/checks")
+RUN_CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    201: ex.example_response(
+        ex.CHECK, "The check is done (plans up to 300 areas)", location="URL of the check"
+    ),
+    202: ex.example_response(
+        ex.CHECK_QUEUED,
+        "Large plan: the check runs in the background; poll Location until status is done",
+        location="URL of the check",
+    ),
+    **ex.problems(
+        NO_VERSION_3,
+        ex.at(ex.NOT_YOUR_MUNICIPALITY, CHECK_PATH),
+    ),
+}
 
 
 def visible_check(session: SessionDep, check_id: int, principal: Principal | None) -> PlanCheckOrm:
@@ -87,7 +113,7 @@ def _check_public(session: SessionDep, check: PlanCheckOrm) -> CheckPublic:
     "/proposals/{proposal_id}/versions/{version}/checks",
     response_model=CheckPublic,
     status_code=201,
-    responses={202: {"description": "Large plan: the check runs in the background; poll Location"}},
+    responses=RUN_CHECK_RESPONSES,
 )
 def run_check(
     proposal_id: ProposalIdPath,
@@ -97,7 +123,7 @@ def run_check(
     request: Request,
     response: Response,
     principal: PrincipalDep,
-    options: Annotated[CheckRequest | None, Body()] = None,
+    options: CheckOptionsBody = None,
 ) -> Any:
     """Check a stored version against the rule set and the current (or pinned) layers."""
     found = proposals_repo.get_version(session, proposal_id, version)
@@ -116,7 +142,14 @@ def run_check(
     return _check_public(session, repo.get_check(session, check.id))
 
 
-@router.get("/proposals/{proposal_id}/versions/{version}/checks", response_model=list[CheckPublic])
+@router.get(
+    "/proposals/{proposal_id}/versions/{version}/checks",
+    response_model=list[CheckPublic],
+    responses={
+        200: ex.example_response([ex.CHECK]),
+        **ex.problems(NO_VERSION_3),
+    },
+)
 def list_checks(
     proposal_id: ProposalIdPath,
     version: VersionPath,
@@ -129,7 +162,11 @@ def list_checks(
     return [_check_public(session, c) for c in repo.checks_of_version(session, found.id)]
 
 
-@router.get("/checks/{check_id}", response_model=CheckPublic)
+@router.get(
+    "/checks/{check_id}",
+    response_model=CheckPublic,
+    responses={200: ex.example_response(ex.CHECK), **ex.problems(ex.NO_CHECK)},
+)
 def get_check(
     check_id: CheckIdPath, session: SessionDep, principal: OptionalPrincipalDep
 ) -> CheckPublic:
@@ -137,7 +174,16 @@ def get_check(
     return _check_public(session, visible_check(session, check_id, principal))
 
 
-@router.get("/checks/{check_id}/findings", response_class=GeoJSONResponse)
+@router.get(
+    "/checks/{check_id}/findings",
+    response_class=GeoJSONResponse,
+    responses={
+        200: ex.geojson_response(
+            ex.FINDINGS_GEOJSON, "The findings with their intersection geometries (null if none)"
+        ),
+        **ex.problems(ex.at(ex.NO_CHECK, "/api/v1/checks/99/findings")),
+    },
+)
 def get_check_findings(
     check_id: CheckIdPath,
     session: SessionDep,
@@ -153,7 +199,15 @@ def get_check_findings(
     return GeoJSONResponse(body, headers=content_crs_header(crs.label))
 
 
-@router.post("/check", response_model=QuickCheckPublic)
+@router.post(
+    "/check",
+    response_model=QuickCheckPublic,
+    openapi_extra=ex.UPLOAD_BODY,
+    responses={
+        200: ex.example_response(ex.QUICK_CHECK, "The findings; nothing was stored"),
+        **ex.problems(*(ex.at(example, "/api/v1/check") for example in ex.UPLOAD_PROBLEMS)),
+    },
+)
 def quick_check(
     upload: UploadDep,
     session: SessionDep,
@@ -180,13 +234,24 @@ def quick_check(
     )
 
 
-@router.get("/proposals/{proposal_id}/compare", response_model=ComparePublic)
+@router.get(
+    "/proposals/{proposal_id}/compare",
+    response_model=ComparePublic,
+    responses={
+        200: ex.example_response(ex.COMPARE),
+        **ex.problems(
+            ex.NOT_CHECKED, ex.at(ex.NO_VERSION, f"/api/v1/proposals/{ex.PROPOSAL_ID}/compare")
+        ),
+    },
+)
 def compare_versions(
     proposal_id: ProposalIdPath,
     session: SessionDep,
     principal: OptionalPrincipalDep,
-    from_version: Annotated[int, Query(alias="from", ge=1, description="older version")],
-    to_version: Annotated[int, Query(alias="to", ge=1, description="newer version")],
+    from_version: Annotated[
+        int, Query(alias="from", ge=1, description="older version", examples=[1])
+    ],
+    to_version: Annotated[int, Query(alias="to", ge=1, description="newer version", examples=[2])],
 ) -> ComparePublic:
     """List findings that appeared, disappeared or changed between two checked versions."""
     checks = []

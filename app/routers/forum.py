@@ -7,8 +7,9 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from app import openapi_examples as ex
 from app.db import SessionDep
 from app.dependencies import PageDep, SettingsDep
 from app.reports.agenda import build_agenda
@@ -28,9 +29,15 @@ router = APIRouter(
 )
 
 ReviewStatus = Literal["open", "discussed", "accepted", "change_required", "objection"]
-FindingIdPath = Annotated[int, Path(ge=1, description="finding id")]
-ListQuery = Annotated[
-    list[str] | None, Query(description="repeat the parameter or separate values with commas")
+FindingIdPath = Annotated[int, Path(ge=1, description="finding id", examples=[1])]
+LIST_HELP = "repeat the parameter or separate values with commas"
+ListQuery = Annotated[list[str] | None, Query(description=LIST_HELP)]
+KommunenummerQuery = Annotated[
+    list[str] | None,
+    Query(description=f"kommunenummer; {LIST_HELP}", examples=[["3326", "3324"]]),
+]
+RuleIdQuery = Annotated[
+    list[str] | None, Query(description=f"rule id; {LIST_HELP}", examples=[["G1", "G2"]])
 ]
 
 
@@ -67,6 +74,8 @@ class ForumFinding(BaseModel):
 class ForumFindingPage(BaseModel):
     """A page of forum findings."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.FORUM_FINDING_PAGE]})
+
     items: list[ForumFinding]
     total: int
     limit: int
@@ -76,6 +85,8 @@ class ForumFindingPage(BaseModel):
 
 class ReviewRequest(BaseModel):
     """A review of a finding: the forum's status, a comment, and who made it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.REVIEW_REQUEST]})
 
     status: ReviewStatus = Field(
         description="open | discussed | accepted (godtatt som den er) | "
@@ -102,6 +113,8 @@ class ReviewEvent(BaseModel):
 
 class ReviewPublic(BaseModel):
     """A finding's review with its history, oldest change first."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.REVIEW]})
 
     finding_id: int
     status: ReviewStatus
@@ -158,18 +171,32 @@ def _item(row: dict[str, Any]) -> ForumFinding:
     )
 
 
-@router.get("/findings", response_model=ForumFindingPage)
+@router.get(
+    "/findings",
+    response_model=ForumFindingPage,
+    responses={
+        200: ex.example_response(ex.FORUM_FINDING_PAGE, "A page of findings (one shown)"),
+        **ex.problems(ex.FORUM_BAD_SEVERITY),
+    },
+)
 def list_findings(
     session: SessionDep,
     page: PageDep,
-    kommunenummer: ListQuery = None,
-    rule_id: ListQuery = None,
+    kommunenummer: KommunenummerQuery = None,
+    rule_id: RuleIdQuery = None,
     severity: Annotated[
         list[str] | None,
-        Query(description="default conflict,warning,unknown; 'all' for every severity"),
+        Query(
+            description="default conflict,warning,unknown; 'all' for every severity",
+            examples=[["conflict", "warning"]],
+        ),
     ] = None,
     status: Annotated[
-        list[str] | None, Query(description="review status; default open; 'all' for every one")
+        list[str] | None,
+        Query(
+            description="review status; default open; 'all' for every one",
+            examples=[["open", "discussed"]],
+        ),
     ] = None,
 ) -> ForumFindingPage:
     """Findings of the latest check of each proposal's latest version, for the forum to review."""
@@ -206,19 +233,34 @@ def list_findings(
     )
 
 
-@router.get("/findings/{finding_id}/review", response_model=ReviewPublic)
+@router.get(
+    "/findings/{finding_id}/review",
+    response_model=ReviewPublic,
+    responses={200: ex.example_response(ex.REVIEW), **ex.problems(ex.NO_FINDING)},
+)
 def get_review(finding_id: FindingIdPath, session: SessionDep) -> Any:
     """A finding's review and its history ('open' with no history if never reviewed)."""
     return repo.get_review(session, finding_id)
 
 
-@router.put("/findings/{finding_id}/review", response_model=ReviewPublic)
+@router.put(
+    "/findings/{finding_id}/review",
+    response_model=ReviewPublic,
+    responses={
+        200: ex.example_response(ex.REVIEW, "The review with its history"),
+        **ex.problems(ex.NO_FINDING, ex.REVIEW_INVALID),
+    },
+)
 def put_review(finding_id: FindingIdPath, body: ReviewRequest, session: SessionDep) -> Any:
     """Set a finding's review; each change is kept in the history with who, when, from and to."""
     return repo.set_review(session, finding_id, body.status, body.comment, body.reviewer)
 
 
 DATE_HELP = "YYYY-MM-DD, inclusive, on the day the check finished (Norwegian time)"
+FromQuery = Annotated[
+    date | None, Query(alias="from", description=DATE_HELP, examples=["2026-11-01"])
+]
+ToQuery = Annotated[date | None, Query(alias="to", description=DATE_HELP, examples=["2026-11-30"])]
 
 
 def _agenda_html(
@@ -249,15 +291,20 @@ def _agenda_html(
 
 
 @router.get(
-    "/agenda.html", response_class=HTMLResponse, responses={200: {"content": {"text/html": {}}}}
+    "/agenda.html",
+    response_class=HTMLResponse,
+    responses={
+        200: ex.example_response(ex.AGENDA_HTML, "The agenda as an HTML page in bokmål", ex.HTML),
+        **ex.problems(ex.at(ex.AGENDA_BAD_RANGE, f"{PREFIX}/agenda.html")),
+    },
 )
 def agenda_html(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    first: Annotated[date | None, Query(alias="from", description=DATE_HELP)] = None,
-    last: Annotated[date | None, Query(alias="to", description=DATE_HELP)] = None,
-    kommunenummer: ListQuery = None,
+    first: FromQuery = None,
+    last: ToQuery = None,
+    kommunenummer: KommunenummerQuery = None,
 ) -> Response:
     """The forum meeting's agenda: proposals checked in the period, open conflicts and warnings."""
     return HTMLResponse(_agenda_html(request, session, settings, first, last, kommunenummer))
@@ -266,15 +313,22 @@ def agenda_html(
 @router.get(
     "/agenda.pdf",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses={
+        200: ex.binary_response(
+            ex.PDF,
+            "An A4 PDF (Content-Disposition: inline; "
+            'filename="planforum-saksliste-2026-11-01-2026-11-30.pdf")',
+        ),
+        **ex.problems(ex.AGENDA_BAD_RANGE),
+    },
 )
 def agenda_pdf(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    first: Annotated[date | None, Query(alias="from", description=DATE_HELP)] = None,
-    last: Annotated[date | None, Query(alias="to", description=DATE_HELP)] = None,
-    kommunenummer: ListQuery = None,
+    first: FromQuery = None,
+    last: ToQuery = None,
+    kommunenummer: KommunenummerQuery = None,
 ) -> Response:
     """The forum meeting's agenda as an A4 PDF."""
     html = _agenda_html(request, session, settings, first, last, kommunenummer)

@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import openapi_examples as ex
 from app.db import get_engine
 from app.migrate import current_revision, head_revision
 from app.schemas import HealthStatus
@@ -12,13 +13,27 @@ from app.schemas import HealthStatus
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", response_model=HealthStatus)
+@router.get(
+    "/healthz", response_model=HealthStatus, responses={200: ex.example_response(ex.HEALTHY)}
+)
 def healthz() -> HealthStatus:
     """Answer as long as the process is up."""
     return HealthStatus(status="ok")
 
 
-@router.get("/readyz", response_model=HealthStatus, responses={503: {"model": HealthStatus}})
+@router.get(
+    "/readyz",
+    response_model=HealthStatus,
+    responses={
+        200: ex.example_response(ex.READY),
+        503: {
+            "model": HealthStatus,
+            **ex.example_response(
+                ex.NOT_READY, "The database is unreachable or not migrated to the code's head"
+            ),
+        },
+    },
+)
 def readyz() -> JSONResponse:
     """Answer 200 only when the database is reachable and migrated to the code's head."""
     head = head_revision()

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from fastapi import Path as PathParam
 
+from app import openapi_examples as ex
 from app.db import SessionDep
 from app.dependencies import OutputCrsDep, PageDep, SettingsDep, UploadDep
 from app.models import LayerVersionOrm
@@ -25,8 +26,9 @@ router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 PREFIX = router.prefix
 
 LayerIdPath = Annotated[
-    str, PathParam(description="layer id from the registry", examples=["tree_line"])
+    str, PathParam(description="layer id from the registry", examples=["mineral_deposits"])
 ]
+LAYER_PATH = f"{PREFIX}/mineral_deposits"
 
 
 def _version_public(version: LayerVersionOrm) -> LayerVersionPublic:
@@ -79,21 +81,39 @@ def _layer_public(config: LayerConfig, current: LayerVersionOrm | None) -> Layer
     )
 
 
-@router.get("", response_model=list[LayerPublic])
+@router.get(
+    "",
+    response_model=list[LayerPublic],
+    responses={200: ex.example_response([ex.LAYER, ex.LAYER_RASTER], "The layers (two shown)")},
+)
 def list_layers(session: SessionDep) -> list[LayerPublic]:
     """List every registered guideline layer with its current version (null if not loaded)."""
     current = repo.latest_versions(session)
     return [_layer_public(config, current.get(config.id)) for config in get_registry().values()]
 
 
-@router.get("/{layer_id}", response_model=LayerPublic)
+@router.get(
+    "/{layer_id}",
+    response_model=LayerPublic,
+    responses={200: ex.example_response(ex.LAYER), **ex.problems(ex.NO_LAYER)},
+)
 def get_layer(layer_id: LayerIdPath, session: SessionDep) -> LayerPublic:
     """Show one layer with its current version."""
     config = get_layer_config(layer_id)
     return _layer_public(config, repo.latest_versions(session).get(layer_id))
 
 
-@router.get("/{layer_id}/versions", response_model=list[LayerVersionPublic])
+@router.get(
+    "/{layer_id}/versions",
+    response_model=list[LayerVersionPublic],
+    responses={
+        200: ex.example_response(
+            ex.LAYER_VERSION_HISTORY,
+            "The versions, newest first",
+        ),
+        **ex.problems(ex.at(ex.NO_LAYER, "/api/v1/layers/skoggrense/versions")),
+    },
+)
 def list_layer_versions(layer_id: LayerIdPath, session: SessionDep) -> list[LayerVersionPublic]:
     """List all versions of a layer, newest first; old versions stay queryable."""
     get_layer_config(layer_id)
@@ -115,7 +135,18 @@ def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return values[0], values[1], values[2], values[3]
 
 
-@router.get("/{layer_id}/items", response_class=GeoJSONResponse)
+@router.get(
+    "/{layer_id}/items",
+    response_class=GeoJSONResponse,
+    responses={
+        200: ex.geojson_response(ex.LAYER_ITEMS, "A page of features (one shown)"),
+        **ex.problems(
+            ex.at(ex.NO_LAYER, "/api/v1/layers/skoggrense/items"),
+            ex.RASTER_HAS_NO_ITEMS,
+            ex.BAD_BBOX,
+        ),
+    },
+)
 def list_layer_items(
     layer_id: LayerIdPath,
     session: SessionDep,
@@ -123,13 +154,14 @@ def list_layer_items(
     crs: OutputCrsDep,
     bbox: Annotated[
         str | None,
-        Query(description="minx,miny,maxx,maxy in bbox-crs", examples=["8.2,60.8,8.6,61.0"]),
+        Query(description="minx,miny,maxx,maxy in bbox-crs", examples=["9.5,59.6,9.8,59.8"]),
     ] = None,
     bbox_crs: Annotated[
-        str | None, Query(alias="bbox-crs", description="CRS of bbox (default CRS84)")
+        str | None,
+        Query(alias="bbox-crs", description="CRS of bbox (default CRS84)", examples=["CRS84"]),
     ] = None,
     version: Annotated[
-        int | None, Query(ge=1, description="layer version (default newest)")
+        int | None, Query(ge=1, description="layer version (default newest)", examples=[2])
     ] = None,
 ) -> Any:
     """Return a page of a vector layer's features as GeoJSON, optionally within a bbox."""
@@ -169,9 +201,24 @@ def list_layer_items(
     "/{layer_id}/versions",
     response_model=LayerVersionPublic,
     status_code=201,
+    openapi_extra=ex.LAYER_UPLOAD_BODY,
     responses={
-        200: {"description": "The file equals the current version; nothing new was stored"},
-        403: {"description": "Only the county admin role loads layers"},
+        201: ex.example_response(
+            ex.LAYER_VERSION_VECTOR, "Loaded as a new version", location="the version history"
+        ),
+        200: ex.example_response(
+            ex.LAYER_VERSION_VECTOR,
+            "The file equals the current version; nothing new was stored",
+            location="the version history",
+        ),
+        **ex.problems(
+            ex.at(ex.NO_LAYER, "/api/v1/layers/skoggrense/versions"),
+            *(
+                ex.at(example, f"{LAYER_PATH}/versions")
+                for example in (ex.UPLOAD_TOO_LARGE, ex.UPLOAD_MEDIA_TYPE)
+            ),
+            ex.LAYER_FILE_INVALID,
+        ),
     },
 )
 def load_layer_version(
@@ -181,10 +228,23 @@ def load_layer_version(
     settings: SettingsDep,
     principal: AdminDep,
     response: Response,
-    source: Annotated[str | None, Query(description="source (default: the config's)")] = None,
-    source_date: Annotated[date | None, Query(description="date of the data")] = None,
-    licence: Annotated[str | None, Query(description="licence (default: the config's)")] = None,
-    attr_map: Annotated[list[str] | None, Query(description="ATTRIBUTE=COLUMN, repeatable")] = None,
+    source: Annotated[
+        str | None,
+        Query(
+            description="source (default: the config's)",
+            examples=["NGU Grus og pukk, nedlastet fra Geonorge"],
+        ),
+    ] = None,
+    source_date: Annotated[
+        date | None, Query(description="date of the data", examples=["2026-03-01"])
+    ] = None,
+    licence: Annotated[
+        str | None, Query(description="licence (default: the config's)", examples=["NLOD 2.0"])
+    ] = None,
+    attr_map: Annotated[
+        list[str] | None,
+        Query(description="ATTRIBUTE=COLUMN, repeatable", examples=[["importance=BETYDNING"]]),
+    ] = None,
 ) -> LayerVersionPublic:
     """Load a file as a new version of a guideline layer (admin; same rules as the CLI)."""
     config = get_layer_config(layer_id)

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
+from app import openapi_examples as ex
 from app.db import SessionDep
 from app.dependencies import OutputCrsDep
 from app.repositories import municipalities as repo
@@ -18,7 +19,14 @@ KommunenummerPath = Annotated[
 ATTRIBUTION = "© Kartverket, CC BY 4.0 (administrative boundaries 2024)"
 
 
-@router.get("", response_class=GeoJSONResponse)
+@router.get(
+    "",
+    response_class=GeoJSONResponse,
+    responses={
+        200: ex.geojson_response(ex.MUNICIPALITIES, "The municipalities (one shown)"),
+        **ex.problems(ex.BAD_CRS),
+    },
+)
 def list_municipalities(session: SessionDep, crs: OutputCrsDep) -> Any:
     """List the 18 municipalities with region and SSB centrality class (GeoJSON)."""
     features = repo.list_municipality_features(session, crs.srid)
@@ -26,7 +34,14 @@ def list_municipalities(session: SessionDep, crs: OutputCrsDep) -> Any:
     return GeoJSONResponse(body, headers=content_crs_header(crs.label))
 
 
-@router.get("/{kommunenummer}", response_class=GeoJSONResponse)
+@router.get(
+    "/{kommunenummer}",
+    response_class=GeoJSONResponse,
+    responses={
+        200: ex.geojson_response(ex.MUNICIPALITY, "The municipality as a GeoJSON Feature"),
+        **ex.problems(ex.NO_MUNICIPALITY, ex.at(ex.BAD_CRS, "/api/v1/municipalities/3326")),
+    },
+)
 def get_municipality(
     kommunenummer: KommunenummerPath, session: SessionDep, crs: OutputCrsDep
 ) -> Any:

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
+from app import openapi_examples as ex
 from app.db import SessionDep
 from app.repositories import ogcapi as repo
 from app.repositories.geojson import crs_uri
@@ -61,6 +62,8 @@ class InvalidParameterError(ArealsjekkError):
 class _OgcRoute(APIRoute):
     """A route answering invalid parameters with 400, as OGC API – Features requires."""
 
+    invalid_parameter_status = 400  # read by app.openapi for the docs
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """Wrap the handler so validation errors become InvalidParameterError."""
         handler = super().get_route_handler()
@@ -89,7 +92,12 @@ CollectionIdPath = Annotated[
         examples=["mineral_deposits"],
     ),
 ]
-FormatQuery = Annotated[str | None, Query(description="response format: json")]
+FormatQuery = Annotated[str | None, Query(description="response format: json", examples=["json"])]
+
+
+def _ogc_responses(example: Any, *problems: ex.ProblemExample, geojson: bool = False) -> dict:
+    ok = ex.geojson_response(example) if geojson else ex.example_response(example)
+    return {200: ok, **ex.problems(*problems)}
 
 
 @dataclass(frozen=True)
@@ -257,7 +265,7 @@ def _collection_json(collection: Collection, base: str) -> dict[str, Any]:
     return body
 
 
-@router.get("", summary="Landing page")
+@router.get("", summary="Landing page", responses=_ogc_responses(ex.OGC_LANDING, ex.OGC_BAD_FORMAT))
 @router.get("/", include_in_schema=False)
 def landing_page(request: Request, f: FormatQuery = None) -> JSONResponse:
     """Describe the OGC API – Features service and link to its parts."""
@@ -282,7 +290,10 @@ def landing_page(request: Request, f: FormatQuery = None) -> JSONResponse:
     )
 
 
-@router.get("/conformance")
+@router.get(
+    "/conformance",
+    responses=_ogc_responses(ex.OGC_CONFORMANCE, ex.at(ex.OGC_BAD_FORMAT, f"{PREFIX}/conformance")),
+)
 def conformance(request: Request, f: FormatQuery = None) -> JSONResponse:
     """List the conformance classes this service implements."""
     _check_params(request, set())
@@ -290,7 +301,10 @@ def conformance(request: Request, f: FormatQuery = None) -> JSONResponse:
     return JSONResponse({"conformsTo": CONFORMANCE})
 
 
-@router.get("/collections")
+@router.get(
+    "/collections",
+    responses=_ogc_responses(ex.OGC_COLLECTIONS, ex.OGC_UNKNOWN_PARAMETER),
+)
 def list_collections(request: Request, session: SessionDep, f: FormatQuery = None) -> JSONResponse:
     """List the collections: vector guideline layers, municipalities, proposals, findings."""
     _check_params(request, set())
@@ -308,7 +322,10 @@ def list_collections(request: Request, session: SessionDep, f: FormatQuery = Non
     )
 
 
-@router.get("/collections/{collection_id}")
+@router.get(
+    "/collections/{collection_id}",
+    responses=_ogc_responses(ex.OGC_COLLECTION, ex.NO_COLLECTION),
+)
 def get_collection(
     collection_id: CollectionIdPath, request: Request, session: SessionDep, f: FormatQuery = None
 ) -> JSONResponse:
@@ -333,16 +350,27 @@ class ItemsQuery:
 def items_query(
     bbox: Annotated[
         str | None,
-        Query(description="minx,miny,maxx,maxy in bbox-crs (axis order of that CRS)"),
+        Query(
+            description="minx,miny,maxx,maxy in bbox-crs (axis order of that CRS)",
+            examples=["9.5,59.6,9.8,59.8"],
+        ),
     ] = None,
     bbox_crs: Annotated[
-        str | None, Query(alias="bbox-crs", description="CRS of bbox (default CRS84)")
+        str | None,
+        Query(
+            alias="bbox-crs",
+            description="CRS of bbox (default CRS84)",
+            examples=[CRS84_URI],
+        ),
     ] = None,
     limit: Annotated[
         int, Query(ge=1, description=f"items per page; at most {MAX_LIMIT:,}, larger is capped")
     ] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
-    crs: Annotated[str | None, Query(description="output CRS URI (default CRS84)")] = None,
+    crs: Annotated[
+        str | None,
+        Query(description="output CRS URI (default CRS84)", examples=[STORAGE_CRS]),
+    ] = None,
     datetime_: Annotated[
         str | None,
         Query(
@@ -363,7 +391,16 @@ def _page_link(request: Request, rel: str, offset: int, limit: int) -> dict:
     return _link(href, rel, GEOJSON, title=f"{rel} page")
 
 
-@router.get("/collections/{collection_id}/items", response_class=GeoJSONResponse)
+@router.get(
+    "/collections/{collection_id}/items",
+    response_class=GeoJSONResponse,
+    responses=_ogc_responses(
+        ex.OGC_ITEMS,
+        ex.OGC_BAD_CRS,
+        ex.at(ex.NO_COLLECTION, "/ogcapi/collections/skoggrense/items"),
+        geojson=True,
+    ),
+)
 def list_items(
     collection_id: CollectionIdPath,
     request: Request,
@@ -404,13 +441,22 @@ def list_items(
     return GeoJSONResponse(body, headers={"Content-Crs": f"<{crs_uri(label)}>"})
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}", response_class=GeoJSONResponse)
+@router.get(
+    "/collections/{collection_id}/items/{feature_id}",
+    response_class=GeoJSONResponse,
+    responses=_ogc_responses(ex.OGC_ITEM, ex.NO_ITEM, geojson=True),
+)
 def get_item(
     collection_id: CollectionIdPath,
-    feature_id: Annotated[str, Path(description="feature id")],
+    feature_id: Annotated[
+        str, Path(description="feature id, e.g. 3326 in municipalities", examples=["406"])
+    ],
     request: Request,
     session: SessionDep,
-    crs: Annotated[str | None, Query(description="output CRS URI (default CRS84)")] = None,
+    crs: Annotated[
+        str | None,
+        Query(description="output CRS URI (default CRS84)", examples=[STORAGE_CRS]),
+    ] = None,
     f: FormatQuery = None,
 ) -> GeoJSONResponse:
     """Return one feature of a collection."""

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Request, Response
 
+from app import openapi_examples as ex
 from app.db import SessionDep
 from app.dependencies import PlanOverrides, SettingsDep, UploadDep
 from app.routers import checks, proposals
@@ -17,15 +18,23 @@ from app.security import OptionalPrincipalDep, PrincipalDep, SubmitterDep
 router = APIRouter(prefix="/api/v1/plans", tags=["plans (national plan id)"])
 
 KommunenummerPath = Annotated[str, Path(pattern=r"^\d{4}$", examples=["3326"])]
-PlanIdPath = Annotated[str, Path(pattern=r"^[0-9A-Za-zÆØÅæøå._-]{1,16}$", examples=["2024001"])]
-VersionPath = Annotated[int, Path(ge=1)]
+PlanIdPath = Annotated[str, Path(pattern=r"^[0-9A-Za-zÆØÅæøå._-]{1,16}$", examples=["KPA2026"])]
+VersionPath = Annotated[int, Path(ge=1, examples=[1])]
+PLAN_PATH = "/api/v1/plans/3326/KPA2026"
 
 
 def _proposal_id(kommunenummer: str, planidentifikasjon: str) -> str:
     return f"{kommunenummer}_{planidentifikasjon}"
 
 
-@router.get("/{kommunenummer}/{planidentifikasjon}", response_model=ProposalPublic)
+@router.get(
+    "/{kommunenummer}/{planidentifikasjon}",
+    response_model=ProposalPublic,
+    responses={
+        200: ex.example_response(ex.PROPOSAL),
+        **ex.problems(ex.at(ex.NO_PROPOSAL, PLAN_PATH)),
+    },
+)
 def get_plan(
     kommunenummer: KommunenummerPath,
     planidentifikasjon: PlanIdPath,
@@ -42,7 +51,14 @@ def get_plan(
     "/{kommunenummer}/{planidentifikasjon}/versions",
     response_model=VersionPublic,
     status_code=201,
-    openapi_extra=proposals.UPLOAD_OPENAPI,
+    openapi_extra=ex.UPLOAD_BODY,
+    responses={
+        201: ex.example_response(ex.VERSION, "Stored as a new version", location="its URL"),
+        **ex.problems(
+            *(ex.at(example, f"{PLAN_PATH}/versions") for example in ex.UPLOAD_PROBLEMS),
+            ex.at(ex.NOT_YOUR_MUNICIPALITY, f"{PLAN_PATH}/versions"),
+        ),
+    },
 )
 def upload_plan_version(
     kommunenummer: KommunenummerPath,
@@ -62,6 +78,7 @@ def upload_plan_version(
     "/{kommunenummer}/{planidentifikasjon}/versions/{version}/checks",
     response_model=CheckPublic,
     status_code=201,
+    responses=checks.RUN_CHECK_RESPONSES,
 )
 def check_plan_version(
     kommunenummer: KommunenummerPath,
@@ -72,7 +89,9 @@ def check_plan_version(
     request: Request,
     response: Response,
     principal: PrincipalDep,
-    options: Annotated[CheckRequest | None, Body()] = None,
+    options: Annotated[
+        CheckRequest | None, Body(openapi_examples=ex.CHECK_REQUEST_EXAMPLES)
+    ] = None,
 ) -> Any:
     """Check a version of the plan named in the path (202 + Location for large plans)."""
     return checks.run_check(

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import func
 
+from app import openapi_examples as ex
 from app.access import ensure_may_submit, ensure_visible, visible_proposals
 from app.db import SessionDep
 from app.dependencies import (
@@ -37,46 +38,10 @@ ProposalIdPath = Annotated[
     str,
     Path(
         description="national plan id: kommunenummer_planidentifikasjon",
-        examples=["3326_2024001"],
+        examples=[ex.PROPOSAL_ID],
     ),
 ]
-VersionPath = Annotated[int, Path(ge=1, description="version number, from 1")]
-
-EXAMPLE_UPLOAD = {
-    "type": "FeatureCollection",
-    "plan": {
-        "kommunenummer": "3326",
-        "planidentifikasjon": "2024001",
-        "plantype": 20,
-        "planstatus": 2,
-        "plannavn": "Kommuneplanens arealdel 2024-2036",
-    },
-    "features": [
-        {
-            "type": "Feature",
-            "id": "BFR1",
-            "properties": {"arealformal": 1120, "arealbruksstatus": 2, "feltnavn": "BFR1"},
-            "geometry": {
-                "type": "Polygon",
-                "coordinates": [
-                    [[8.40, 60.86], [8.41, 60.86], [8.41, 60.865], [8.40, 60.865], [8.40, 60.86]]
-                ],
-            },
-        }
-    ],
-}
-UPLOAD_OPENAPI = {
-    "requestBody": {
-        "required": True,
-        "description": "A GeoJSON FeatureCollection (RFC 7946 in CRS84, or with a legacy "
-        "'crs' member naming an EPSG code). Plan attributes come from the query, an optional "
-        "'plan' member, or the plan boundary feature.",
-        "content": {
-            "application/geo+json": {"schema": {"type": "object"}, "example": EXAMPLE_UPLOAD},
-            "application/json": {"schema": {"type": "object"}},
-        },
-    }
-}
+VersionPath = Annotated[int, Path(ge=1, description="version number, from 1", examples=[1])]
 
 
 def _version_links(proposal_id: str, number: int) -> list[Link]:
@@ -121,7 +86,9 @@ def _proposal_fields(proposal: PlanProposalOrm, latest: int | None) -> dict[str,
     }
 
 
-def _version_public(session: SessionDep, version: ProposalVersionOrm) -> VersionPublic:
+def _version_public(
+    session: SessionDep, version: ProposalVersionOrm, area_counts: dict[str, int] | None = None
+) -> VersionPublic:
     proposal = version.proposal
     key = repo.proposal_key(proposal.kommunenummer, proposal.planidentifikasjon)
     return VersionPublic(
@@ -129,7 +96,7 @@ def _version_public(session: SessionDep, version: ProposalVersionOrm) -> Version
         proposal_id=key,
         kommunenummer=proposal.kommunenummer,
         planidentifikasjon=proposal.planidentifikasjon,
-        area_counts=repo.version_area_counts(session, version.id),
+        area_counts=area_counts or repo.version_area_counts(session, version.id),
         report=UploadReportPublic.model_validate(version.report),
     )
 
@@ -138,12 +105,12 @@ def _version_public(session: SessionDep, version: ProposalVersionOrm) -> Version
     "",
     status_code=201,
     response_model=VersionPublic,
-    openapi_extra=UPLOAD_OPENAPI,
+    openapi_extra=ex.UPLOAD_BODY,
     responses={
-        400: {"description": "Body is not valid JSON"},
-        413: {"description": "Body, feature count or vertex count over the limit"},
-        415: {"description": "Unsupported content type or file format"},
-        422: {"description": "Content breaks a rule; `problems` names each feature"},
+        201: ex.example_response(
+            ex.VERSION, "Stored as a new version", location="URL of the new version"
+        ),
+        **ex.problems(*ex.UPLOAD_PROBLEMS, ex.NOT_YOUR_MUNICIPALITY),
     },
 )
 def upload_proposal(
@@ -160,18 +127,21 @@ def upload_proposal(
     )
     ensure_may_submit(principal, plan.metadata.kommunenummer)
     version = repo.store_version(session, plan, upload.body, upload.filename)
-    public = _version_public(session, version)
+    # Built from memory: after the commit, a failing database must not turn into an error
+    # answer for an upload that is stored (the client would retry and store it twice).
+    public = _version_public(session, version, repo.area_counts(plan))
     response.headers["Location"] = public.links[0].href
     return public
 
 
-@router.get("", response_model=ProposalPage)
+@router.get("", response_model=ProposalPage, responses={200: ex.example_response(ex.PROPOSAL_PAGE)})
 def list_proposals(
     session: SessionDep,
     page: PageDep,
     principal: OptionalPrincipalDep,
     kommunenummer: Annotated[
-        str | None, Query(pattern=r"^\d{4}$", description="only this municipality")
+        str | None,
+        Query(pattern=r"^\d{4}$", description="only this municipality", examples=["3326"]),
     ] = None,
 ) -> ProposalPage:
     """List the proposals the caller may see (published, and own drafts), newest first."""
@@ -197,7 +167,11 @@ def _page_href(kommunenummer: str | None, limit: int, offset: int) -> str:
     return f"{PREFIX}?{query}"
 
 
-@router.get("/{proposal_id}", response_model=ProposalPublic)
+@router.get(
+    "/{proposal_id}",
+    response_model=ProposalPublic,
+    responses={200: ex.example_response(ex.PROPOSAL), **ex.problems(ex.NO_PROPOSAL)},
+)
 def get_proposal(
     proposal_id: ProposalIdPath, session: SessionDep, principal: OptionalPrincipalDep
 ) -> ProposalPublic:
@@ -211,7 +185,14 @@ def get_proposal(
     )
 
 
-@router.get("/{proposal_id}/versions/{version}", response_model=VersionPublic)
+@router.get(
+    "/{proposal_id}/versions/{version}",
+    response_model=VersionPublic,
+    responses={
+        200: ex.example_response(ex.VERSION),
+        **ex.problems(ex.NO_VERSION, ex.NO_PROPOSAL),
+    },
+)
 def get_version(
     proposal_id: ProposalIdPath,
     version: VersionPath,
@@ -224,7 +205,17 @@ def get_version(
     return _version_public(session, found)
 
 
-@router.get("/{proposal_id}/versions/{version}/features", response_class=GeoJSONResponse)
+@router.get(
+    "/{proposal_id}/versions/{version}/features",
+    response_class=GeoJSONResponse,
+    responses={
+        200: ex.geojson_response(ex.PROPOSAL_FEATURES, "The version's areas (two shown)"),
+        **ex.problems(
+            ex.NO_VERSION,
+            ex.at(ex.BAD_CRS, f"{PREFIX}/{ex.PROPOSAL_ID}/versions/1/features"),
+        ),
+    },
+)
 def get_version_features(
     proposal_id: ProposalIdPath,
     version: VersionPath,
@@ -240,7 +231,17 @@ def get_version_features(
     return GeoJSONResponse(body, headers=content_crs_header(crs.label))
 
 
-@router.post("/{proposal_id}/publish", response_model=ProposalPublic)
+@router.post(
+    "/{proposal_id}/publish",
+    response_model=ProposalPublic,
+    responses={
+        200: ex.example_response(ex.PROPOSAL_PUBLISHED),
+        **ex.problems(
+            ex.NO_PROPOSAL,
+            ex.at(ex.NOT_YOUR_MUNICIPALITY, f"{PREFIX}/{ex.PROPOSAL_ID}/publish"),
+        ),
+    },
+)
 def publish_proposal(
     proposal_id: ProposalIdPath, session: SessionDep, principal: SubmitterDep
 ) -> ProposalPublic:

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app import openapi_examples as ex
 from app.access import Principal
 from app.db import SessionDep
 from app.dependencies import SettingsDep
@@ -17,7 +18,7 @@ router = APIRouter(prefix="/api/v1", tags=["reports"])
 
 CheckIdPath = Annotated[int, Path(ge=1, description="check id")]
 PDF = "application/pdf"
-NOT_READY = {409: {"description": "The check is queued, running or failed"}}
+NOT_READY = ex.problems(ex.CHECK_RUNNING, ex.CHECK_FAILED, ex.NO_CHECK)
 
 
 def _report_html(
@@ -34,7 +35,12 @@ def _report_html(
 @router.get(
     "/checks/{check_id}/report.html",
     response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {}}}, **NOT_READY},
+    responses={
+        200: ex.example_response(
+            ex.REPORT_HTML, "A self-contained HTML page in bokmål (maps inline)", ex.HTML
+        ),
+        **NOT_READY,
+    },
 )
 def get_report_html(
     check_id: CheckIdPath,
@@ -49,7 +55,13 @@ def get_report_html(
 @router.get(
     "/checks/{check_id}/report.pdf",
     response_class=Response,
-    responses={200: {"content": {PDF: {}}}, **NOT_READY},
+    responses={
+        200: ex.binary_response(
+            PDF,
+            'An A4 PDF (Content-Disposition: inline; filename="arealsjekk-kontroll-1.pdf")',
+        ),
+        **NOT_READY,
+    },
 )
 def get_report_pdf(
     check_id: CheckIdPath,

@@ -5,9 +5,10 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
-from pydantic import BaseModel, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 from sqlalchemy import select
 
+from app import openapi_examples as ex
 from app.db import SessionDep
 from app.models import WebhookDeliveryOrm, WebhookOrm
 from app.security import Principal, require_roles
@@ -16,11 +17,13 @@ from spatial.errors import NotFoundError
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 IntegratorDep = Annotated[Principal, Depends(require_roles("case_system", "admin"))]
-WebhookIdPath = Annotated[int, Path(ge=1, description="webhook id")]
+WebhookIdPath = Annotated[int, Path(ge=1, description="webhook id", examples=[1])]
 
 
 class WebhookCreate(BaseModel):
     """A webhook to register."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.WEBHOOK_CREATE]})
 
     url: HttpUrl = Field(description="where to POST events", examples=["https://sak.example/hook"])
     events: list[str] = Field(default_factory=lambda: list(EVENTS), examples=[list(EVENTS)])
@@ -40,6 +43,8 @@ class WebhookCreate(BaseModel):
 class WebhookPublic(BaseModel):
     """A registered webhook (the secret is shown only when it is created)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.WEBHOOK_CREATED]})
+
     id: int
     url: str
     events: list[str]
@@ -50,6 +55,8 @@ class WebhookPublic(BaseModel):
 
 class DeliveryPublic(BaseModel):
     """One delivery of an event to a webhook."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.DELIVERY]})
 
     id: int
     event: str
@@ -82,7 +89,17 @@ def _own(session: SessionDep, principal: Principal, webhook_id: int) -> WebhookO
     return hook
 
 
-@router.post("", response_model=WebhookPublic, status_code=201)
+@router.post(
+    "",
+    response_model=WebhookPublic,
+    status_code=201,
+    responses={
+        201: ex.example_response(
+            ex.WEBHOOK_CREATED, "Registered; keep the secret", location="URL of the webhook"
+        ),
+        **ex.problems(ex.WEBHOOK_INVALID),
+    },
+)
 def register_webhook(
     body: WebhookCreate, session: SessionDep, principal: IntegratorDep, response: Response
 ) -> WebhookPublic:
@@ -97,7 +114,9 @@ def register_webhook(
     return _public(hook, secret)
 
 
-@router.get("", response_model=list[WebhookPublic])
+@router.get(
+    "", response_model=list[WebhookPublic], responses={200: ex.example_response([ex.WEBHOOK])}
+)
 def list_webhooks(session: SessionDep, principal: IntegratorDep) -> list[WebhookPublic]:
     """List this client's webhooks."""
     hooks = session.execute(
@@ -106,7 +125,11 @@ def list_webhooks(session: SessionDep, principal: IntegratorDep) -> list[Webhook
     return [_public(hook) for hook in hooks]
 
 
-@router.delete("/{webhook_id}", status_code=204)
+@router.delete(
+    "/{webhook_id}",
+    status_code=204,
+    responses={204: {"description": "Removed"}, **ex.problems(ex.NO_WEBHOOK)},
+)
 def delete_webhook(
     webhook_id: WebhookIdPath, session: SessionDep, principal: IntegratorDep
 ) -> None:
@@ -115,7 +138,14 @@ def delete_webhook(
     session.commit()
 
 
-@router.get("/{webhook_id}/deliveries", response_model=list[DeliveryPublic])
+@router.get(
+    "/{webhook_id}/deliveries",
+    response_model=list[DeliveryPublic],
+    responses={
+        200: ex.example_response([ex.DELIVERY], "The deliveries, newest first"),
+        **ex.problems(ex.at(ex.NO_WEBHOOK, "/api/v1/webhooks/12/deliveries")),
+    },
+)
 def list_deliveries(
     webhook_id: WebhookIdPath, session: SessionDep, principal: IntegratorDep
 ) -> list[DeliveryPublic]:

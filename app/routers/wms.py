@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from app import openapi_examples as ex
 from app.check_runner import get_rule_set
 from app.db import SessionDep
 from app.dependencies import SettingsDep
@@ -60,7 +61,29 @@ def _answer(
         return exception_report(error, version if version in VERSIONS else VERSIONS[0])
 
 
-@router.get("/wms", summary="OGC WMS 1.3.0 / 1.1.1")
+@router.get(
+    "/wms",
+    summary="OGC WMS 1.3.0 / 1.1.1",
+    description=ex.WMS_DESCRIPTION,
+    response_class=Response,
+    openapi_extra=ex.WMS_OPENAPI,
+    responses={
+        200: {
+            "description": "GetMap and GetLegendGraphic: a PNG; GetCapabilities: XML; "
+            "GetFeatureInfo: HTML, JSON or XML (INFO_FORMAT)",
+            "content": {
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+                "text/xml": {"schema": {"type": "string"}, "example": ex.WMS_CAPABILITIES},
+                "application/json": {"example": ex.WMS_FEATURE_INFO},
+                "text/html": {"schema": {"type": "string"}},
+            },
+        },
+        400: {
+            "description": "A ServiceExceptionReport (application/vnd.ogc.se_xml in 1.1.1)",
+            "content": {"text/xml": {"schema": {"type": "string"}, "example": ex.WMS_EXCEPTION}},
+        },
+    },
+)
 async def wms(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """Answer GetCapabilities, GetMap (PNG), GetFeatureInfo and GetLegendGraphic."""
     params = {key.upper(): value for key, value in request.query_params.items()}

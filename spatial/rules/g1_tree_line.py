@@ -2,7 +2,7 @@
 
 import shapely
 
-from spatial.raster import tree_line_exposure
+from spatial.raster import TreeLineSurfaces
 from spatial.rules.base import (
     CodeSet,
     Rule,
@@ -65,32 +65,36 @@ class TreeLineRule(Rule):
             LayerRef("tree_line", layers.version("tree_line")),
         ]
         existing_version = layers.version("existing_kommuneplan")
+        # The layer source selects by bounding box: the cabins' total bounds suffice.
+        search = shapely.box(*shapely.total_bounds([c.geometry for c in cabins]))
         existing = [
             e
-            for e in layers.features(
-                "existing_kommuneplan", shapely.union_all([c.geometry for c in cabins])
-            )
+            for e in layers.features("existing_kommuneplan", search)
             if e.attributes.get("arealformal") in self.existing_cabin_purposes
         ]
+        existing_index = shapely.STRtree([e.geometry for e in existing])
         findings = []
-        for cabin in cabins:
-            hits = [e for e in existing if shapely.intersects(cabin.geometry, e.geometry)]
-            new_part = cabin.geometry
-            if hits:
-                new_part = shapely.difference(
-                    cabin.geometry, shapely.union_all([e.geometry for e in hits])
+        # Both rasters stay open for the whole check, so neighbouring cabins share tiles.
+        with TreeLineSurfaces(dem, tree_line) as surfaces:
+            for cabin in cabins:
+                near = existing_index.query(cabin.geometry, predicate="intersects")
+                hits = [existing[i] for i in sorted(near.tolist())]
+                new_part = cabin.geometry
+                if hits:
+                    new_part = shapely.difference(
+                        cabin.geometry, shapely.union_all([e.geometry for e in hits])
+                    )
+                cabin_refs = [*refs]
+                if existing_version is not None:
+                    cabin_refs.append(layer_ref("existing_kommuneplan", existing_version, hits))
+                findings.append(
+                    self._assess(
+                        cabin, new_part, existing_version is not None, cabin_refs, surfaces
+                    )
                 )
-            cabin_refs = [*refs]
-            if existing_version is not None:
-                cabin_refs.append(layer_ref("existing_kommuneplan", existing_version, hits))
-            findings.append(
-                self._assess(
-                    cabin, new_part, existing_version is not None, cabin_refs, dem, tree_line
-                )
-            )
         return findings
 
-    def _assess(self, cabin, new_part, existing_loaded, refs, dem, tree_line) -> Finding:
+    def _assess(self, cabin, new_part, existing_loaded, refs, surfaces) -> Finding:
         label = feature_label(cabin)
         measures = {
             "area_m2": cabin.geometry.area,
@@ -107,7 +111,7 @@ class TreeLineRule(Rule):
                 measures,
                 refs,
             )
-        exposure = tree_line_exposure(new_part, dem, tree_line, self.transition_zone_m)
+        exposure = surfaces.exposure(new_part, self.transition_zone_m)
         measures |= {
             "data_coverage_pct": exposure.covered_pct,
             "above_tree_line_m2": exposure.above_m2,

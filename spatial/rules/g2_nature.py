@@ -139,7 +139,8 @@ class NatureRecreationRule(Rule):
         ]
         if not loaded:
             return findings
-        search_area = shapely.union_all([c.geometry for c in cabins])
+        # The layer source selects by bounding box: the cabins' total bounds suffice.
+        search_area = shapely.box(*shapely.total_bounds([c.geometry for c in cabins]))
         candidates = {
             layer_id: _Candidates(layers.features(layer_id, search_area)) for layer_id in loaded
         }

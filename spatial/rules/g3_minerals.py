@@ -80,7 +80,7 @@ class MineralsRule(Rule):
             ]
         findings = []
         if areas:
-            reach = shapely.box(*shapely.union_all([a.geometry for a in areas]).bounds)
+            reach = shapely.box(*shapely.total_bounds([a.geometry for a in areas]))
             deposits = self._protected(layers.features(LAYER, reach.buffer(self.buffer_m)))
             tree = shapely.STRtree([d.geometry for d in deposits])
             for area in areas:

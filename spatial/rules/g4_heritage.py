@@ -281,13 +281,14 @@ class HeritageRule(Rule):
                 )
                 continue
             checked.append(layer_ref(layer_id, version, []))
-            features = sorted(layers.features(layer_id, boundary), key=lambda f: f.id)
             if layer_id == HERITAGE:
-                features = [
-                    f for f in features if f.attributes.get("category") == PROTECTED_ENVIRONMENT
-                ]
+                # Only protected environments need a zone; the database leaves out the
+                # (many thousand) single sites and their sikringssoner.
+                where = {"category": [PROTECTED_ENVIRONMENT]}
+                features = sorted(layers.features(layer_id, boundary, where), key=lambda f: f.id)
                 codes = self.protected_environment_zones
             else:
+                features = sorted(layers.features(layer_id, boundary), key=lambda f: f.id)
                 codes = self.environment_zones
             zones = sorted(plan.zones(codes), key=lambda f: f.id)
             for feature in features:
@@ -373,7 +374,7 @@ def _candidates(
     layers: LayerSource, layer_id: str, areas: list[CheckFeature], reach_m: float
 ) -> list[LayerFeature]:
     """Features whose bounding box comes within `reach_m` of the areas' bounding box."""
-    reach = shapely.box(*shapely.union_all([a.geometry for a in areas]).bounds)
+    reach = shapely.box(*shapely.total_bounds([a.geometry for a in areas]))
     return sorted(layers.features(layer_id, reach.buffer(reach_m)), key=lambda f: f.id)
 
 

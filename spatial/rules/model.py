@@ -1,5 +1,6 @@
 """What rules see (the plan, the layers) and what they produce (findings)."""
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -92,8 +93,16 @@ class LayerSource(Protocol):
         """Return the version a check uses (None if the layer is not loaded)."""
         ...
 
-    def features(self, layer_id: str, area: BaseGeometry) -> list[LayerFeature]:
-        """Return the layer's features whose bounding boxes meet `area`'s bounding box."""
+    def features(
+        self,
+        layer_id: str,
+        area: BaseGeometry,
+        where: Mapping[str, Collection[str]] | None = None,
+    ) -> list[LayerFeature]:
+        """Return the layer's features whose bounding boxes meet `area`'s bounding box.
+
+        `where` keeps only features whose text attribute has one of the given values.
+        """
         ...
 
     def raster_path(self, layer_id: str) -> Path | None:

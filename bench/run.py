@@ -1,0 +1,401 @@
+"""Run the county-scale benchmark: checks S/M/L against a GeoPandas baseline, HTTP, WMS.
+
+    .venv/bin/python bench/run.py            # full run, ~10-15 min (data built once)
+    .venv/bin/python bench/run.py --quick    # fewer repetitions, ~5 min with data built
+
+1. Builds the synthetic county-scale data once (bench/generate.py, cached in bench/.data/)
+   and loads it with layers.loader.load_layer into the database `arealsjekk_bench`.
+2. Checks S (30-feature reguleringsplan), M (3,000-feature kommuneplan) and L (30,000
+   features: one kommuneplan per municipality) in-process with the engine
+   (app.uploads.prepare_upload + check_runner.evaluate, bench/engine.py) and with the
+   GeoPandas + rasterstats baseline (bench/baseline.py), each in its own process (peak
+   memory per process), with a cold first run and repeated warm runs; profiles the slowest
+   part (L) with pyinstrument.
+3. Starts `arealsjekk serve --workers 2` on a loopback port and measures quick checks per
+   second (POST /api/v1/check with S) with concurrent clients, and WMS GetMap latency.
+4. Renders the same GetMaps in-process with Mapnik and with MapServer (mapscript and CGI).
+5. Prints a table and writes bench/results/latest.json, latest.md and profile-L.txt.
+Everything stops by itself; the server is stopped at the end (also on errors).
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import common
+import generate
+import http_bench
+import wms_bench
+
+FULL = {
+    "engine_repeat": {"S": 30, "M": 10, "L": 3},
+    "baseline_repeat": {"S": 10, "M": 3, "L": 1},
+    "throughput": [(1, 60), (2, 100), (4, 160)],
+    "wms_repeat": 10,
+}
+QUICK = {
+    "engine_repeat": {"S": 10, "M": 3, "L": 0},
+    "baseline_repeat": {"S": 3, "M": 1, "L": 0},
+    "throughput": [(1, 20), (4, 60)],
+    "wms_repeat": 4,
+}
+TARGETS = {"S": 0.100, "M": 3.0, "L": 30.0}
+MIN_SPEEDUP = 5.0
+
+
+def log(message: str) -> None:
+    """Progress on stderr, so stdout keeps the table."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def load_average() -> float:
+    """The 1-minute load average (other work on the machine disturbs the timings)."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def machine() -> dict[str, Any]:
+    """What the benchmark ran on."""
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory_kb = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    return {
+        "cpu": cpu,
+        "nproc": os.cpu_count(),
+        "memory_gib": round(memory_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
+
+
+def versions() -> dict[str, str]:
+    """Versions of the libraries that do the work."""
+    import geopandas
+    import mapnik
+    import rasterio
+    import rasterstats
+    import shapely
+
+    out = {
+        "gdal": rasterio.__gdal_version__,
+        "geos": shapely.geos_version_string,
+        "shapely": shapely.__version__,
+        "geopandas": geopandas.__version__,
+        "rasterstats": rasterstats.__version__,
+        "mapnik": str(mapnik.version_string()),
+    }
+    out["postgresql"] = common.psql(common.BENCH_DB, "SHOW server_version").strip()
+    out["postgis"] = common.psql(common.BENCH_DB, "SELECT postgis_lib_version()").strip()
+    done = subprocess.run(
+        [wms_bench.MAPSERV, "-v"], capture_output=True, text=True, check=False, timeout=30
+    )
+    out["mapserver"] = done.stdout.split(" OUTPUT")[0].replace("MapServer version ", "")
+    return out
+
+
+def phase(results: dict[str, Any], name: str, run: Any) -> Any:
+    """Run one part, recording its wall time and the load average before and after."""
+    before = load_average()
+    started = time.perf_counter()
+    log(f"{name} ... (load average {before:.2f})")
+    value = run()
+    results["phases"][name] = {
+        "seconds": round(time.perf_counter() - started, 1),
+        "load_before": before,
+        "load_after": load_average(),
+    }
+    return value
+
+
+def agreement(engine: dict[str, int], baseline: dict[str, int]) -> dict[str, Any]:
+    """How close the baseline's finding counts come to the engine's, per rule and severity."""
+    keys = sorted(set(engine) | set(baseline))
+    differing = {
+        k: {"engine": engine.get(k, 0), "baseline": baseline.get(k, 0)}
+        for k in keys
+        if engine.get(k, 0) != baseline.get(k, 0)
+    }
+    total = sum(engine.values())
+    off = sum(abs(engine.get(k, 0) - baseline.get(k, 0)) for k in keys)
+    return {
+        "identical": not differing,
+        "agreement_pct": round(100.0 * (1 - off / total), 2) if total else 100.0,
+        "differing": differing,
+    }
+
+
+def check_sizes(results: dict[str, Any], settings: dict[str, Any]) -> None:
+    """Engine and baseline for S, M and L, each in its own process."""
+    for size in common.PLAN_SIZES:
+        args = ["--size", size, "--repeat", str(settings["engine_repeat"][size])]
+        if size == "L":
+            args += ["--profile", str(common.RESULTS_DIR / "profile-L.txt")]
+        engine = phase(results, f"engine {size}", lambda a=args: common.run_worker("engine.py", *a))
+        args = ["--size", size, "--repeat", str(settings["baseline_repeat"][size])]
+        baseline = phase(
+            results, f"baseline {size}", lambda a=args: common.run_worker("baseline.py", *a)
+        )
+        results["checks"][size] = {
+            "engine": engine,
+            "baseline": baseline,
+            "speedup_p50": baseline["total_s"]["p50"] / engine["total_s"]["p50"],
+            "speedup_cold": baseline["cold_total_s"] / engine["cold_total_s"],
+            "findings_agreement": agreement(engine["findings"], baseline["findings"]),
+        }
+
+
+def http_and_wms(results: dict[str, Any], settings: dict[str, Any]) -> None:
+    """Throughput of quick checks and WMS GetMap through uvicorn with 2 workers."""
+    token = http_bench.create_admin_key()
+    body = common.plan_files("S")[0].read_bytes()
+    out_dir = common.WORK_DIR / "wms"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with http_bench.Server(workers=2) as server:
+        results["http"]["server"] = {
+            "command": "arealsjekk serve --workers 2",
+            "port": server.port,
+            "client": "Python http.client threads on the same machine, keep-alive",
+        }
+        # Warm both workers (imports, connection pools, GDAL) before measuring.
+        http_bench.throughput(server.port, token, body, clients=2, requests=10)
+        runs = []
+        for clients, requests in settings["throughput"]:
+            run = phase(
+                results,
+                f"http quick check x{requests}, {clients} client(s)",
+                lambda c=clients, r=requests: http_bench.throughput(server.port, token, body, c, r),
+            )
+            runs.append(run)
+        results["http"]["quick_check_S"] = runs
+        wms = {}
+        for name, bbox in wms_bench.BBOXES.items():
+            path = "/wms?" + wms_bench.query_string(bbox)
+            wms[name] = phase(
+                results,
+                f"wms http {name}",
+                lambda p=path, n=name: http_bench.get_timings(
+                    server.port, p, settings["wms_repeat"], out_dir / f"arealsjekk-http-{n}.png"
+                ),
+            )
+        results["wms"]["arealsjekk_http"] = wms
+
+
+def mapserver(results: dict[str, Any], settings: dict[str, Any]) -> None:
+    """The same GetMaps: Mapnik in-process, MapServer via mapscript and as a CGI."""
+    out_dir = common.WORK_DIR / "wms"
+    layer = wms_bench.heritage_layer()
+    mapfile = wms_bench.write_mapfile(out_dir / "bench.map", layer.sql)
+    repeat = settings["wms_repeat"]
+    results["wms"]["sql"] = layer.sql
+    results["wms"]["bboxes"] = {k: list(v) for k, v in wms_bench.BBOXES.items()}
+    results["wms"]["mapnik_in_process"] = phase(
+        results,
+        "wms mapnik in-process",
+        lambda: wms_bench.mapnik_in_process(layer, repeat, out_dir),
+    )
+    results["wms"]["mapserver_mapscript"] = phase(
+        results,
+        "wms mapserver mapscript",
+        lambda: wms_bench.mapserver_mapscript(mapfile, repeat, out_dir),
+    )
+    cgi = {}
+    for name, bbox in wms_bench.BBOXES.items():
+        cgi[name] = phase(
+            results,
+            f"wms mapserver cgi {name}",
+            lambda b=bbox, n=name: wms_bench.mapserver_cgi(
+                mapfile, b, repeat, out_dir / f"cgi-{n}.png"
+            ),
+        )
+    results["wms"]["mapserver_cgi"] = cgi
+    results["wms"]["ink_pct"] = {
+        path.stem: round(wms_bench.ink_share(path), 2) for path in sorted(out_dir.glob("*.png"))
+    }
+
+
+# --- the table -------------------------------------------------------------------------------
+
+
+def fmt_s(seconds: float | None) -> str:
+    """Seconds as ms below 1 s, else s."""
+    if seconds is None:
+        return "–"
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
+
+
+def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target of issue 8 with what was reached."""
+    rows = []
+    for size in common.PLAN_SIZES:
+        check = results["checks"].get(size)
+        if not check:
+            continue
+        p50 = check["engine"]["total_s"]["p50"]
+        rows.append(
+            {
+                "target": f"{size} check p50 < {fmt_s(TARGETS[size])}",
+                "reached": fmt_s(p50),
+                "met": p50 < TARGETS[size],
+            }
+        )
+        rows.append(
+            {
+                "target": f"{size} check ≥ {MIN_SPEEDUP:.0f}× faster than the baseline (p50)",
+                "reached": f"{check['speedup_p50']:.1f}×",
+                "met": check["speedup_p50"] >= MIN_SPEEDUP,
+            }
+        )
+    wms = results.get("wms", {})
+    if wms.get("arealsjekk_http") and wms.get("mapserver_mapscript"):
+        for name in wms_bench.BBOXES:
+            ours = wms["arealsjekk_http"][name]["latency_s"]["p50"]
+            theirs = min(
+                wms["mapserver_mapscript"][name]["latency_s"]["p50"],
+                wms["mapserver_cgi"][name]["latency_s"]["p50"],
+            )
+            rows.append(
+                {
+                    "target": f"WMS GetMap 512² {name}: no slower than MapServer (p50)",
+                    "reached": f"{fmt_s(ours)} vs {fmt_s(theirs)} ({theirs / ours:.2f}×)",
+                    "met": ours <= theirs,
+                }
+            )
+    return rows
+
+
+def table(results: dict[str, Any]) -> str:
+    """The results as a Markdown table (what README's Performance section shows)."""
+    lines = [
+        "| Benchmark | Arealsjekk | Baseline | Speed-up | Peak memory (Arealsjekk / baseline) |",
+        "|---|---|---|---|---|",
+    ]
+    names = {
+        "S": "S: reguleringsplan, 30 features",
+        "M": "M: kommuneplan arealdel, 3,000 features",
+        "L": "L: 18 kommuneplaner, 30,000 features",
+    }
+    for size, check in results["checks"].items():
+        engine, baseline = check["engine"], check["baseline"]
+        lines.append(
+            f"| {names[size]}: check p50 / p95 (cold) "
+            f"| {fmt_s(engine['total_s']['p50'])} / {fmt_s(engine['total_s']['p95'])} "
+            f"({fmt_s(engine['cold_total_s'])}) "
+            f"| {fmt_s(baseline['total_s']['p50'])} / {fmt_s(baseline['total_s']['p95'])} "
+            f"({fmt_s(baseline['cold_total_s'])}) "
+            f"| {check['speedup_p50']:.1f}× "
+            f"| {engine['peak_rss_mb']:.0f} MB / {baseline['peak_rss_mb']:.0f} MB |"
+        )
+    for run in results.get("http", {}).get("quick_check_S", []):
+        lines.append(
+            f"| S quick check over HTTP, {run['clients']} client(s), {run['requests']} requests "
+            f"| {run['checks_per_s']:.1f} checks/s, p50 {fmt_s(run['latency_s']['p50'])}, "
+            f"p95 {fmt_s(run['latency_s']['p95'])} | – | – | – |"
+        )
+    wms = results.get("wms", {})
+    if wms.get("arealsjekk_http"):
+        lines += [
+            "",
+            "| WMS GetMap 512 × 512, heritage_protected (~50,000 polygons), p50 "
+            "| Arealsjekk over HTTP | Arealsjekk's Mapnik in-process "
+            "| MapServer mapscript | MapServer CGI | MapServer best / Arealsjekk HTTP |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name in wms_bench.BBOXES:
+            ours = wms["arealsjekk_http"][name]["latency_s"]["p50"]
+            inproc = wms["mapnik_in_process"][name]["latency_s"]["p50"]
+            script = wms["mapserver_mapscript"][name]["latency_s"]["p50"]
+            cgi = wms["mapserver_cgi"][name]["latency_s"]["p50"]
+            label = {"county": "whole county", "hallingdal_20km": "20 km view, Hallingdal"}[name]
+            lines.append(
+                f"| {label} | {fmt_s(ours)} | {fmt_s(inproc)} | {fmt_s(script)} | {fmt_s(cgi)} "
+                f"| {min(script, cgi) / ours:.2f}× |"
+            )
+    rows = verdicts(results)
+    if rows:
+        lines += ["", "| Target (issue 8) | Reached | Met |", "|---|---|---|"]
+        lines += [
+            f"| {r['target']} | {r['reached']} | {'yes' if r['met'] else 'no'} |" for r in rows
+        ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Run everything and write the results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (~5 min)")
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated parts to leave out: checks, http, wms",
+    )
+    args = parser.parse_args()
+    settings = QUICK if args.quick else FULL
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    started = time.perf_counter()
+    common.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mode": "quick" if args.quick else "full",
+        "machine": machine(),
+        "settings": settings,
+        "phases": {},
+        "checks": {},
+        "http": {},
+        "wms": {},
+        "method": {
+            "engine": "in-process: app.uploads.prepare_upload (parse + validate the GeoJSON) + "
+            "check_runner.plan_from_prepared + check_runner.evaluate (G1-G5 on PostGIS and "
+            "the COGs), i.e. POST /api/v1/check without HTTP/JSON; p50/p95 over warm "
+            "repetitions, cold = first run in a fresh process",
+            "baseline": "bench/baseline.py: GeoPandas reads (bbox-filtered GeoPackages), "
+            "overlay/sjoin/buffers, rasterstats zonal_stats + point_query, sjoin_nearest; "
+            "counts findings only (no messages, no finding geometries stored)",
+            "throughput": "uvicorn via `arealsjekk serve --workers 2` on 127.0.0.1, clients "
+            "on the same 2 cores",
+        },
+    }
+    generated = phase(results, "generate data", lambda: generate.generate())
+    loaded = phase(results, "load layers", lambda: generate.load())
+    results["data"] = {"generated": generated, "loaded": loaded}
+    results["versions"] = versions()
+    if "checks" not in skip:
+        check_sizes(results, settings)
+    if "http" not in skip:
+        http_and_wms(results, settings)
+    if "wms" not in skip:
+        mapserver(results, settings)
+    results["verdicts"] = verdicts(results)
+    results["total_s"] = round(time.perf_counter() - started, 1)
+    text = table(results)
+    results["table_markdown"] = text
+    (common.RESULTS_DIR / "latest.json").write_text(
+        json.dumps(results, indent=1, ensure_ascii=False)
+    )
+    (common.RESULTS_DIR / "latest.md").write_text(text + "\n", "utf-8")
+    print(text)
+    profile = results["checks"].get("L", {}).get("engine", {}).get("profile")
+    if profile:
+        print("\nProfile of L (pyinstrument, self time):")
+        for row in profile["top_self_time"][:8]:
+            print(f"  {row['share_pct']:5.1f} %  {row['seconds']:7.2f} s  {row['function']}")
+    log(f"done in {results['total_s']:.0f} s; results in {common.RESULTS_DIR}")
+
+
+if __name__ == "__main__":
+    main()
