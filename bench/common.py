@@ -87,7 +87,14 @@ def ensure_database() -> None:
 
 
 def peak_rss_mb() -> float:
-    """Return this process's peak resident memory in MB (Linux reports KiB)."""
+    """Return this process's peak resident memory in MB (VmHWM).
+
+    Not getrusage's ru_maxrss: Linux carries that over from the parent across fork and
+    exec, so a worker started by run.py would report at least run.py's own peak.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

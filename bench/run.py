@@ -308,7 +308,7 @@ def table(results: dict[str, Any]) -> str:
             f"p95 {fmt_s(run['latency_s']['p95'])} | – | – | – |"
         )
     wms = results.get("wms", {})
-    if wms.get("arealsjekk_http"):
+    if wms.get("arealsjekk_http") and wms.get("mapserver_mapscript"):
         lines += [
             "",
             "| WMS GetMap 512 × 512, heritage_protected (~50,000 polygons), p50 "

@@ -14,7 +14,7 @@ from exactextract import exact_extract
 from exactextract.feature import JSONFeatureSource
 from exactextract.raster import NumPyRasterSource
 from rasterio import features
-from rasterio.enums import Resampling
+from rasterio.enums import MaskFlags, Resampling
 from rasterio.errors import WindowError
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window, from_bounds
@@ -161,6 +161,21 @@ def _window_for(dataset: rasterio.DatasetReader, geometry: BaseGeometry) -> Wind
 
 
 def _read_float(dataset: rasterio.DatasetReader, window: Window) -> np.ndarray:
+    """Read band 1 as float64 with NaN where the band's mask says no data."""
+    flags = dataset.mask_flag_enums[0]
+    nodata = dataset.nodata
+    if flags == [MaskFlags.all_valid]:
+        return dataset.read(1, window=window).astype("float64")
+    if flags == [MaskFlags.nodata] and nodata is not None:
+        # The mask is just "equals the nodata value": compare here instead of letting GDAL
+        # compute a mask band for every window (a second pass over the same blocks).
+        values = dataset.read(1, window=window)
+        same_type = np.array(nodata).astype(values.dtype)
+        if np.isnan(nodata) or float(same_type) == float(nodata):
+            missing = np.isnan(values) if np.isnan(nodata) else values == same_type
+            out = values.astype("float64")
+            out[missing] = np.nan
+            return out
     return dataset.read(1, window=window, masked=True).astype("float64").filled(np.nan)
 
 
