@@ -15,7 +15,7 @@ stations, the real municipality boundaries), at the scale of real county data se
 - `mineral_deposits` 3,000, `recreation_areas` 2,000, `state_recreation_areas` ~200,
   `cultural_environments` ~200, `municipal_heritage_plans` ~150, `tettsteder` ~70,
   `transport_hubs` ~400, the demo's villrein areas, corridors (plus more) and intact nature,
-  and an adopted-kommuneplan layer (`existing_kommuneplan`) with ~3,000 areas.
+  and an adopted-kommuneplan layer (`existing_kommuneplan`) with ~5,500 areas.
 
 Plans (GeoJSON, EPSG:25832) with realistic purposes: S is a 30-feature reguleringsplan for a
 cabin and village area on the slope above Geilo (cabins up to and across the tree line,

@@ -1,7 +1,7 @@
 """Run the county-scale benchmark: checks S/M/L against a GeoPandas baseline, HTTP, WMS.
 
-    .venv/bin/python bench/run.py            # full run, ~10-15 min (data built once)
-    .venv/bin/python bench/run.py --quick    # fewer repetitions, ~5 min with data built
+    .venv/bin/python bench/run.py            # full run, ~6 min (+ ~4 min to build the data once)
+    .venv/bin/python bench/run.py --quick    # fewer repetitions, ~3 min with the data built
 
 1. Builds the synthetic county-scale data once (bench/generate.py, cached in bench/.data/)
    and loads it with layers.loader.load_layer into the database `arealsjekk_bench`.
@@ -14,7 +14,9 @@
 3. Starts `arealsjekk serve --workers 2` on a loopback port and measures quick checks per
    second (POST /api/v1/check with S) with concurrent clients, and WMS GetMap latency.
 4. Renders the same GetMaps in-process with Mapnik and with MapServer (mapscript and CGI).
-5. Prints a table and writes bench/results/latest.json, latest.md and profile-L.txt.
+5. Prints a table and writes bench/results/latest.json, latest.md and profile-L.txt
+   (--quick: latest-quick.json, latest-quick.md, profile-L-quick.txt, so a quick run does
+   not replace the full results).
 Everything stops by itself; the server is stopped at the end (also on errors).
 """
 
@@ -140,12 +142,12 @@ def agreement(engine: dict[str, int], baseline: dict[str, int]) -> dict[str, Any
     }
 
 
-def check_sizes(results: dict[str, Any], settings: dict[str, Any]) -> None:
+def check_sizes(results: dict[str, Any], settings: dict[str, Any], suffix: str) -> None:
     """Engine and baseline for S, M and L, each in its own process."""
     for size in common.PLAN_SIZES:
         args = ["--size", size, "--repeat", str(settings["engine_repeat"][size])]
         if size == "L":
-            args += ["--profile", str(common.RESULTS_DIR / "profile-L.txt")]
+            args += ["--profile", str(common.RESULTS_DIR / f"profile-L{suffix}.txt")]
         engine = phase(results, f"engine {size}", lambda a=args: common.run_worker("engine.py", *a))
         args = ["--size", size, "--repeat", str(settings["baseline_repeat"][size])]
         baseline = phase(
@@ -347,6 +349,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    suffix = "-quick" if args.quick else ""
     started = time.perf_counter()
     common.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {
@@ -375,7 +378,7 @@ def main() -> None:
     results["data"] = {"generated": generated, "loaded": loaded}
     results["versions"] = versions()
     if "checks" not in skip:
-        check_sizes(results, settings)
+        check_sizes(results, settings, suffix)
     if "http" not in skip:
         http_and_wms(results, settings)
     if "wms" not in skip:
@@ -384,10 +387,10 @@ def main() -> None:
     results["total_s"] = round(time.perf_counter() - started, 1)
     text = table(results)
     results["table_markdown"] = text
-    (common.RESULTS_DIR / "latest.json").write_text(
+    (common.RESULTS_DIR / f"latest{suffix}.json").write_text(
         json.dumps(results, indent=1, ensure_ascii=False)
     )
-    (common.RESULTS_DIR / "latest.md").write_text(text + "\n", "utf-8")
+    (common.RESULTS_DIR / f"latest{suffix}.md").write_text(text + "\n", "utf-8")
     print(text)
     profile = results["checks"].get("L", {}).get("engine", {}).get("profile")
     if profile:
