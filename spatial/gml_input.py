@@ -486,7 +486,7 @@ def _properties(feature: Element, ids: dict[str, Element]) -> tuple[dict[str, An
                 geometry = target
             continue  # an association (planområde, formål, ...), not an attribute
         _collect_leaves(child, (), leaves)
-    return _leaves_to_properties(leaves), geometry
+    return leaves_to_properties(leaves), geometry
 
 
 def _collect_leaves(
@@ -503,7 +503,7 @@ def _collect_leaves(
         out.append(((*path, name), text))
 
 
-def _leaves_to_properties(leaves: list[tuple[tuple[str, ...], str]]) -> dict[str, Any]:
+def leaves_to_properties(leaves: list[tuple[tuple[str, ...], str]]) -> dict[str, Any]:
     """Key each value by its leaf name (nasjonalArealplanId/…/kommunenummer → kommunenummer)."""
     by_path: dict[tuple[str, ...], list[str]] = {}
     for path, text in leaves:

@@ -2,7 +2,6 @@
 
 import math
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +25,8 @@ from spatial.gml_input import (
     closed_ring,
     join_parts,
     join_tolerance_for,
+    leaves_to_properties,
     max_deviation_for,
-    typed_value,
 )
 from spatial.plan_model import SourceFeature, SourcePlan
 
@@ -551,16 +550,7 @@ def _properties(obj: _Object) -> dict[str, Any]:
     for element in obj.elements:
         if element.name not in _GEOMETRY_ELEMENTS:
             _collect(element, (), leaves)
-    by_path: dict[tuple[str, ...], list[str]] = {}
-    for path, value in leaves:
-        by_path.setdefault(path, []).append(value)
-    names = Counter(path[-1] for path in by_path)
-    properties: dict[str, Any] = {}
-    for path, values in by_path.items():
-        key = path[-1] if names[path[-1]] == 1 else ".".join(path)
-        typed = [typed_value(path[-1], value) for value in values]
-        properties[key] = typed[0] if len(typed) == 1 else typed
-    return properties
+    return leaves_to_properties(leaves)
 
 
 def _collect(
