@@ -5,6 +5,8 @@
 #   test  - the same set-up against a fresh test database, then the whole pytest suite
 #   start - start the project-local PostgreSQL cluster (and install what it needs)
 #   stop  - stop the project-local PostgreSQL cluster
+#   bench - benchmarks and reliability suite (adds MapServer and the bench extra); args go to
+#           bench/run.py, or `bench reliability [args]` runs bench/reliability.py
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,10 +37,18 @@ ensure_system_packages() {
   [ -f "/usr/share/postgresql/${PG_MAJOR}/extension/postgis.control" ] || missing+=("postgresql-${PG_MAJOR}-postgis-3")
   # WeasyPrint (PDF reports) renders text with Pango.
   ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0" || missing+=("libpango-1.0-0" "libpangoft2-1.0-0")
-  # The browser tests drive Debian's Chromium (a test tool's own browser download fails here).
-  if [ "${1:-}" = "with-browser" ] && ! command -v chromium >/dev/null 2>&1; then
-    missing+=("chromium")
-  fi
+  local option
+  for option in "$@"; do
+    # The browser tests drive Debian's Chromium (a test tool's own browser download fails here).
+    if [ "$option" = "with-browser" ] && ! command -v chromium >/dev/null 2>&1; then
+      missing+=("chromium")
+    fi
+    # The WMS benchmark compares with MapServer (CGI and mapscript under Debian's Python).
+    if [ "$option" = "with-mapserver" ]; then
+      [ -x /usr/bin/mapserv ] || missing+=("mapserver-bin")
+      /usr/bin/python3 -c "import mapscript" 2>/dev/null || missing+=("python3-mapscript")
+    fi
+  done
   if [ "${#missing[@]}" -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
@@ -57,8 +67,8 @@ python_311() {
 }
 
 ensure_venv() {
-  local stamp="$VENV/.installed" want
-  want="$(cat pyproject.toml | sha256sum | cut -d' ' -f1)"
+  local extras="${1:-test}" stamp="$VENV/.installed" want
+  want="$( { cat pyproject.toml; echo "$extras"; } | sha256sum | cut -d' ' -f1)"
   if [ ! -x "$VENV/bin/python" ]; then
     log "creating virtual environment in .venv"
     "$(python_311)" -m venv "$VENV"
@@ -66,7 +76,7 @@ ensure_venv() {
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     log "installing Python dependencies"
     mkdir -p "$LOCAL_DIR"
-    if ! { "$VENV/bin/pip" install --upgrade pip && "$VENV/bin/pip" install -e ".[test]"; } \
+    if ! { "$VENV/bin/pip" install --upgrade pip && "$VENV/bin/pip" install -e ".[$extras]"; } \
         >"$LOCAL_DIR/pip.log" 2>&1; then
       cat "$LOCAL_DIR/pip.log" >&2; log "pip install failed (log above, also in .local/pip.log)"; exit 1
     fi
@@ -178,6 +188,19 @@ cmd_test() {
   "$VENV/bin/python" -m pytest "$@"
 }
 
+cmd_bench() {
+  ensure_system_packages with-mapserver
+  ensure_venv test,bench
+  ensure_cluster
+  if [ "$STARTED_CLUSTER" = 1 ]; then trap cmd_stop EXIT; fi
+  if [ "${1:-}" = "reliability" ]; then
+    shift
+    "$VENV/bin/python" bench/reliability.py "$@"
+  else
+    "$VENV/bin/python" bench/run.py "$@"
+  fi
+}
+
 cmd_stop() {
   if [ -f "$PGDATA/PG_VERSION" ] && as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
     as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast stop >/dev/null
@@ -189,6 +212,7 @@ case "${1:-}" in
   run) shift; cmd_run "$@" ;;
   test) shift; cmd_test "$@" ;;
   stop) shift; cmd_stop ;;
+  bench) shift; cmd_bench "$@" ;;
   start) shift; ensure_system_packages; ensure_cluster ;;
-  *) echo "usage: scripts/dev.sh run|test|start|stop [pytest args]" >&2; exit 2 ;;
+  *) echo "usage: scripts/dev.sh run|test|start|stop|bench [pytest or bench args]" >&2; exit 2 ;;
 esac

@@ -73,35 +73,44 @@ class TreeLineRule(Rule):
             if e.attributes.get("arealformal") in self.existing_cabin_purposes
         ]
         existing_index = shapely.STRtree([e.geometry for e in existing])
-        findings = []
-        # Both rasters stay open for the whole check, so neighbouring cabins share tiles.
-        with TreeLineSurfaces(dem, tree_line) as surfaces:
-            for cabin in cabins:
-                near = existing_index.query(cabin.geometry, predicate="intersects")
-                hits = [existing[i] for i in sorted(near.tolist())]
-                new_part = cabin.geometry
-                if hits:
-                    new_part = shapely.difference(
-                        cabin.geometry, shapely.union_all([e.geometry for e in hits])
-                    )
-                cabin_refs = [*refs]
-                if existing_version is not None:
-                    cabin_refs.append(layer_ref("existing_kommuneplan", existing_version, hits))
-                findings.append(
-                    self._assess(
-                        cabin, new_part, existing_version is not None, cabin_refs, surfaces
-                    )
+        new_parts, cabin_refs = [], []
+        for cabin in cabins:
+            near = existing_index.query(cabin.geometry, predicate="intersects")
+            hits = [existing[i] for i in sorted(near.tolist())]
+            new_part = cabin.geometry
+            if hits:
+                new_part = shapely.difference(
+                    cabin.geometry, shapely.union_all([e.geometry for e in hits])
                 )
-        return findings
+            new_parts.append(new_part)
+            refs_here = [*refs]
+            if existing_version is not None:
+                refs_here.append(layer_ref("existing_kommuneplan", existing_version, hits))
+            cabin_refs.append(refs_here)
+        # Only the parts that are really new are measured, all in one pass over the rasters.
+        measured = [i for i, part in enumerate(new_parts) if part.area >= 1.0]
+        with TreeLineSurfaces(dem, tree_line) as surfaces:
+            exposures = surfaces.exposures([new_parts[i] for i in measured], self.transition_zone_m)
+        exposure_of = dict(zip(measured, exposures, strict=True))
+        return [
+            self._assess(
+                cabin,
+                new_parts[i],
+                existing_version is not None,
+                cabin_refs[i],
+                exposure_of.get(i),
+            )
+            for i, cabin in enumerate(cabins)
+        ]
 
-    def _assess(self, cabin, new_part, existing_loaded, refs, surfaces) -> Finding:
+    def _assess(self, cabin, new_part, existing_loaded, refs, exposure) -> Finding:
         label = feature_label(cabin)
         measures = {
             "area_m2": cabin.geometry.area,
             "new_area_m2": new_part.area,
             "existing_plan_loaded": existing_loaded,
         }
-        if new_part.area < 1.0:
+        if exposure is None:
             return self.finding(
                 "above_tree_line",
                 "ok",
@@ -111,7 +120,6 @@ class TreeLineRule(Rule):
                 measures,
                 refs,
             )
-        exposure = surfaces.exposure(new_part, self.transition_zone_m)
         measures |= {
             "data_coverage_pct": exposure.covered_pct,
             "above_tree_line_m2": exposure.above_m2,
@@ -166,7 +174,7 @@ class TreeLineRule(Rule):
                 "ikke kommer over skoggrensen.",
                 measures,
                 refs,
-                shapely.union_all([exposure.above, exposure.transition]),
+                exposure.above_or_transition,
             )
         return self.finding(
             "above_tree_line",

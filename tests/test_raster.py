@@ -1,0 +1,114 @@
+"""Raster measures of G1: tree-line interpolation, coverage weighting, batching."""
+
+import numpy as np
+import pytest
+import rasterio
+import shapely
+from affine import Affine
+from rasterio.enums import Resampling
+from rasterio.vrt import WarpedVRT
+from rasterio.windows import Window
+
+from spatial.raster import TreeLineSurfaces, _bilinear_at_centres, _read_float
+
+X0, Y0 = 470_000.0, 6_750_000.0
+
+
+def write_raster(path, values, origin, cell, nodata=-9999.0):
+    """Write a float32 GeoTIFF in EPSG:25832 with its top-left corner at origin."""
+    height, width = values.shape
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=width,
+        height=height,
+        count=1,
+        dtype="float32",
+        crs="EPSG:25832",
+        transform=Affine(cell, 0, origin[0], 0, -cell, origin[1]),
+        nodata=nodata,
+    ) as dataset:
+        dataset.write(values.astype("float32"), 1)
+    return path
+
+
+@pytest.fixture
+def surfaces(tmp_path):
+    """A 10 m DEM (300 x 300 cells) and a bumpy 70 m tree line with gaps, offset from it."""
+    rng = np.random.default_rng(8)
+    dem = write_raster(
+        tmp_path / "dem.tif", 900 + rng.normal(0, 40, (300, 300)), (X0, Y0 + 3000), 10.0
+    )
+    tree_line = 950 + 60 * rng.random((50, 50))
+    tree_line[5, 7] = tree_line[20:23, 30] = -9999.0  # gaps in the tree-line surface
+    # Starts 125 m west and 85 m north of the DEM, so cell centres never line up.
+    line = write_raster(tmp_path / "line.tif", tree_line, (X0 - 125, Y0 + 3085), 70.0)
+    return dem, line
+
+
+def test_tree_line_interpolation_matches_gdal_bilinear_warp_with_gaps_and_edges(surfaces):
+    """The numpy bilinear equals GDAL's bilinear warp onto the DEM grid, gaps included."""
+    dem_path, line_path = surfaces
+    with rasterio.open(dem_path) as dem, rasterio.open(line_path) as line:
+        with WarpedVRT(
+            line,
+            crs=dem.crs,
+            transform=dem.transform,
+            width=dem.width,
+            height=dem.height,
+            resampling=Resampling.bilinear,
+        ) as warped:
+            expected = _read_float(warped, Window(0, 0, dem.width, dem.height))
+        got = _bilinear_at_centres(line, dem.transform, Window(0, 0, dem.width, dem.height))
+    assert np.array_equal(np.isnan(got), np.isnan(expected))
+    # Only DEM cells on a gap (4 source cells of 7 x 7 DEM cells) have no value.
+    assert 0 < np.isnan(got).sum() <= 4 * 8 * 8
+    assert np.nanmax(np.abs(got - expected)) < 1e-3
+
+
+def test_cells_outside_the_tree_line_raster_have_no_value(tmp_path):
+    """A DEM reaching past the tree-line raster gets NaN there, values inside it."""
+    line = write_raster(tmp_path / "line.tif", np.full((10, 10), 1000.0), (X0, Y0 + 500), 50.0)
+    grid = Affine(10, 0, X0 - 200, 0, -10, Y0 + 500)  # 200 m of the grid lie west of it
+    with rasterio.open(line) as dataset:
+        values = _bilinear_at_centres(dataset, grid, Window(0, 0, 60, 10))
+    assert np.isnan(values[:, :20]).all()
+    assert (values[:, 20:] == 1000.0).all()
+
+
+def test_coverage_of_a_polygon_inside_the_rasters_adds_up_to_its_area(surfaces):
+    """Cells on the polygon's edge count by the share covered: the sum is the exact area."""
+    polygon = shapely.Point(X0 + 1503.7, Y0 + 1498.2).buffer(333.3)
+    with TreeLineSurfaces(*surfaces) as opened:
+        exposure = opened.exposure(polygon, 100.0)
+    assert exposure.covered_m2 + _gap_share(exposure) == pytest.approx(polygon.area, rel=1e-9)
+
+
+def _gap_share(exposure):
+    """Area under tree-line gaps (not covered); zero where the polygon misses the gaps."""
+    return exposure.area_m2 - exposure.covered_m2 if exposure.covered_pct < 100 else 0.0
+
+
+def test_measuring_polygons_together_gives_what_each_gives_alone(surfaces):
+    """Grouped reads must not change any figure (neighbours, block edges, raster edges)."""
+    rng = np.random.default_rng(3)
+    centres = rng.uniform([X0 - 100, Y0 - 100], [X0 + 3100, Y0 + 3100], (40, 2))
+    polygons = [
+        shapely.Point(x, y).buffer(r)
+        for (x, y), r in zip(centres, rng.uniform(5, 400, 40), strict=True)
+    ]
+    polygons += [
+        shapely.Point(X0 - 1000, Y0).buffer(50),
+        shapely.box(X0 - 50, Y0, X0 + 50, Y0 + 80),
+    ]
+    with TreeLineSurfaces(*surfaces) as opened:
+        together = opened.exposures(polygons, 100.0)
+        alone = [opened.exposure(p, 100.0) for p in polygons]
+    for grouped, single in zip(together, alone, strict=True):
+        assert grouped.covered_m2 == pytest.approx(single.covered_m2, rel=1e-12, abs=1e-9)
+        assert grouped.above_m2 == pytest.approx(single.above_m2, rel=1e-12, abs=1e-9)
+        assert grouped.transition_m2 == pytest.approx(single.transition_m2, rel=1e-12, abs=1e-9)
+        assert grouped.max_margin_m == single.max_margin_m
+        assert grouped.above.equals(single.above)
+    assert any(e.above_m2 > 0 for e in together) and any(e.covered_m2 == 0 for e in together)
