@@ -21,6 +21,7 @@ interest or a selected cultural landscape (UKL) gets an info finding with the ov
 
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -110,26 +111,45 @@ class HeritageRule(Rule):
                 )
             ]
         sites = _candidates(layers, HERITAGE, areas, self.buffer_m)
-        tree = shapely.STRtree([s.geometry for s in sites])
-        findings = []
-        for area in areas:
-            near = sorted(
-                int(i)
-                for i in tree.query(area.geometry, predicate="dwithin", distance=self.buffer_m)
+        site_geometries = np.array([s.geometry for s in sites], dtype=object)
+        area_geometries = np.array([a.geometry for a in areas], dtype=object)
+        # Every (area, site) pair within reach, measured in vectorised GEOS calls.
+        pair_area, pair_site = shapely.STRtree(site_geometries).query(
+            area_geometries, predicate="dwithin", distance=self.buffer_m
+        )
+        order = np.lexsort((pair_site, pair_area))
+        pair_area, pair_site = pair_area[order], pair_site[order]
+        overlaps = shapely.intersection(area_geometries[pair_area], site_geometries[pair_site])
+        overlap_m2 = shapely.area(overlaps)
+        distances = shapely.distance(area_geometries[pair_area], site_geometries[pair_site])
+        pairs_of = np.searchsorted(pair_area, np.arange(len(areas) + 1))
+        return [
+            self._assess_site(
+                area,
+                [
+                    (sites[pair_site[j]], overlaps[j], overlap_m2[j], float(distances[j]))
+                    for j in range(pairs_of[i], pairs_of[i + 1])
+                ],
+                version,
             )
-            findings.append(self._assess_site(area, [sites[i] for i in near], version))
-        return findings
+            for i, area in enumerate(areas)
+        ]
 
-    def _assess_site(self, area: CheckFeature, sites: list[LayerFeature], version: int) -> Finding:
+    def _assess_site(
+        self,
+        area: CheckFeature,
+        sites: list[tuple[LayerFeature, BaseGeometry, float, float]],
+        version: int,
+    ) -> Finding:
+        """Judge one area from its sites within reach: (site, overlap, overlap m², distance)."""
         label = feature_label(area)
         overlapping: list[tuple[LayerFeature, BaseGeometry]] = []
         nearby: list[tuple[LayerFeature, float]] = []
-        for site in sites:
-            inside = shapely.intersection(area.geometry, site.geometry)
-            if inside.area > self.min_overlap_m2:
+        for site, inside, inside_m2, distance in sites:
+            if inside_m2 > self.min_overlap_m2:
                 overlapping.append((site, inside))
             else:
-                nearby.append((site, float(shapely.distance(area.geometry, site.geometry))))
+                nearby.append((site, distance))
         nearby.sort(key=lambda pair: (pair[1], pair[0].id))  # nearest first
         area_m2 = area.geometry.area
         if overlapping:
