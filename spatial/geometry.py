@@ -91,9 +91,14 @@ class CoverageArea:
 
     @classmethod
     def build(cls, boundary: BaseGeometry, tolerance_m: float) -> "CoverageArea":
-        """Widen `boundary` by `tolerance_m` metres (simplified first, within half of it)."""
-        simplified = boundary.simplify(tolerance_m / 2) if tolerance_m > 0 else boundary
-        widened = simplified.buffer(tolerance_m) if tolerance_m > 0 else simplified
+        """Widen `boundary` by at least `tolerance_m` metres (at most 10 % more anywhere)."""
+        if tolerance_m <= 0:
+            return cls(boundary=boundary, tolerance_m=tolerance_m, widened=prep(boundary))
+        # Simplifying keeps covers() fast but may move the outline inwards by up to the
+        # simplification distance; widening by that much more keeps the full tolerance
+        # (Drammen's outline reaches 178 m past the county's, and must be accepted).
+        simplify_m = tolerance_m / 10
+        widened = boundary.simplify(simplify_m).buffer(tolerance_m + simplify_m)
         return cls(boundary=boundary, tolerance_m=tolerance_m, widened=prep(widened))
 
     def covers(self, geometry: BaseGeometry) -> bool:

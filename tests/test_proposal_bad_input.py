@@ -152,6 +152,21 @@ def test_area_just_across_the_county_boundary_is_within_tolerance(client):
     assert response.status_code == 201, response.text
 
 
+def test_area_following_a_municipality_outline_is_inside_the_county(client):
+    """Drammen's outline reaches ~178 m past the county outline; the tolerance covers it."""
+    with get_sessionmaker()() as session:
+        boundaries = load_boundaries(session, 200.0)
+    drammen = boundaries.municipalities["3301"].geometry
+    assert drammen.difference(boundaries.county.boundary).area > 0  # the sources differ
+    body = collection(
+        feature(mapping(drammen), "KPOMR", arealformal=5100, arealbruksstatus=1),
+        plan=dict(PLAN, kommunenummer="3301"),
+        crs=UTM32,
+    )
+    response = post(client, body)
+    assert response.status_code == 201, response.text
+
+
 def test_projected_coordinates_without_crs_member(client):
     """UTM coordinates sent as if they were CRS84 get a hint to declare the CRS."""
     geometry = {
