@@ -153,7 +153,7 @@ def test_area_just_across_the_county_boundary_is_within_tolerance(client):
 
 
 def test_area_following_a_municipality_outline_is_inside_the_county(client):
-    """Drammen's outline reaches ~178 m past the county outline; the tolerance covers it."""
+    """A kommuneplan area drawn exactly on Drammen's outline lies inside the county."""
     with get_sessionmaker()() as session:
         boundaries = load_boundaries(session, 200.0)
     drammen = boundaries.municipalities["3301"].geometry
