@@ -135,21 +135,29 @@ async def _data_error(request: Request, exc: Exception) -> JSONResponse:
 RETRY_AFTER_S = 5
 
 
-async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    # The database is down, restarting or refusing connections (OperationalError), a pooled
-    # connection broke (InterfaceError), or no connection was free in time (TimeoutError).
+# The database is down, restarting or refusing connections (OperationalError), a pooled
+# connection broke (InterfaceError), or no connection was free in time (TimeoutError).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, SQLAlchemyTimeoutError)
+
+
+def database_unavailable_response(method: str, path: str, exc: Exception) -> JSONResponse:
+    """The 503 problem (with Retry-After) for a request the database could not serve."""
     # An open transaction rolls back, so nothing half-done is stored. The pool (pre-ping)
     # reconnects by itself once the database is back.
     cause = type(getattr(exc, "orig", None) or exc).__name__
-    logger.warning("database unavailable on %s %s (%s)", request.method, request.url.path, cause)
+    logger.warning("database unavailable on %s %s (%s)", method, path, cause)
     response = problem_response(
         503,
         "the database is not reachable at the moment; try again shortly",
         "database-unavailable",
-        request.url.path,
+        path,
     )
     response.headers["Retry-After"] = str(RETRY_AFTER_S)
     return response
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    return database_unavailable_response(request.method, request.url.path, exc)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -164,6 +172,6 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)
-    for unavailable in (OperationalError, InterfaceError, SQLAlchemyTimeoutError):
+    for unavailable in DATABASE_UNAVAILABLE:
         app.add_exception_handler(unavailable, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

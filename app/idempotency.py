@@ -7,19 +7,27 @@ that sent them (by a hash of the credential), so clients cannot collide with eac
 
 import hashlib
 import json
+import logging
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import get_sessionmaker
+from app.errors import DATABASE_UNAVAILABLE, database_unavailable_response
 from app.models import IdempotencyRecordOrm
+
+logger = logging.getLogger(__name__)
 
 HEADER = b"idempotency-key"
 MAX_KEY_LENGTH = 255
 # Headers worth replaying; the rest (date, server) belong to the original answer.
 REPLAYED_HEADERS = ("content-type", "location", "content-crs")
+# A claim without an answer after this long belongs to a request whose answer could not be
+# recorded; a retry may take it over. Far longer than any request takes.
+ABANDONED_AFTER = timedelta(minutes=10)
 
 
 def _problem(status: int, detail: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -67,7 +75,12 @@ def _claim(scope: str, key: str, method: str, path: str, digest: str):
                 "for a new request",
             )
         if record.response_status is None:
-            return _problem(409, "a request with this Idempotency-Key is being processed")
+            if record.created_at > datetime.now(UTC) - ABANDONED_AFTER:
+                return _problem(409, "a request with this Idempotency-Key is being processed")
+            # Its answer was never recorded (the database went away mid-request): take over.
+            record.created_at = func.now()
+            session.commit()
+            return None
         headers = [(k.encode(), v.encode()) for k, v in (record.response_headers or {}).items()]
         headers.append((b"idempotent-replayed", b"true"))
         return record.response_status, headers, record.response_body or b""
@@ -129,9 +142,15 @@ class IdempotencyMiddleware:
             scope["method"].encode() + b" " + scope["path"].encode() + b"?" + query + b"\n" + body
         ).hexdigest()
         owner = _scope_of(headers)
-        earlier = await run_in_threadpool(
-            _claim, owner, key, scope["method"], scope["path"], digest
-        )
+        try:
+            earlier = await run_in_threadpool(
+                _claim, owner, key, scope["method"], scope["path"], digest
+            )
+        except DATABASE_UNAVAILABLE as exc:
+            # This middleware runs outside the app's exception handlers: answer like them.
+            response = database_unavailable_response(scope["method"], scope["path"], exc)
+            await response(scope, receive, send)
+            return
         if earlier is not None:
             await _send(send, *earlier)
             return
@@ -161,16 +180,22 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_body, capture)
         finally:
-            # Server errors and refused credentials are not answers worth replaying.
-            if status >= 500 or status in (401, 403):
-                await run_in_threadpool(_release, owner, key)
-            else:
-                kept = {
-                    k.decode(): v.decode()
-                    for k, v in response_headers
-                    if k.decode().lower() in REPLAYED_HEADERS
-                }
-                await run_in_threadpool(_store, owner, key, status, kept, b"".join(response_body))
+            try:
+                # Server errors and refused credentials are not answers worth replaying.
+                if status >= 500 or status in (401, 403):
+                    await run_in_threadpool(_release, owner, key)
+                else:
+                    kept = {
+                        k.decode(): v.decode()
+                        for k, v in response_headers
+                        if k.decode().lower() in REPLAYED_HEADERS
+                    }
+                    answer = b"".join(response_body)
+                    await run_in_threadpool(_store, owner, key, status, kept, answer)
+            except DATABASE_UNAVAILABLE:
+                # The answer is sent but cannot be kept; the claim expires after
+                # ABANDONED_AFTER, so a retry is not refused for ever.
+                logger.warning("could not record the answer to Idempotency-Key %r", key)
 
 
 async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

@@ -3,10 +3,15 @@
 import json
 import threading
 import time
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
 
+from app import idempotency
+from app.db import get_engine
 from app.webhooks import verify_signature
 from tests.conftest import row_counts
 from tests.plans import PLAN, cabin_area, collection, encode
@@ -52,6 +57,32 @@ def test_keys_are_per_client_and_errors_are_replayed_too(client, api_keys):
     )
     assert bad.status_code == replay.status_code == 400
     assert replay.headers["idempotent-replayed"] == "true"
+
+
+def test_idempotent_post_while_the_database_is_down_is_503(client, monkeypatch):
+    """The key is claimed in the database: unreachable, the answer is a 503 to retry."""
+    unreachable = create_engine("postgresql+psycopg://nobody@/none?host=/nonexistent&port=1")
+    monkeypatch.setattr(idempotency, "get_sessionmaker", lambda: sessionmaker(unreachable))
+    response = upload(client, "while-down")
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "5"
+    assert "database" in response.json()["detail"]
+    assert row_counts()["proposal_version"] == 0
+
+
+def test_a_claim_whose_answer_was_never_recorded_is_taken_over_later(client):
+    """A key left without an answer (database lost mid-request) is refused, then expires."""
+    assert upload(client, "lost-answer").status_code == 201
+    forget = "UPDATE idempotency_record SET response_status = NULL, created_at = now() - :age"
+    with get_engine().begin() as connection:
+        connection.execute(text(forget), {"age": timedelta(minutes=1)})
+    assert upload(client, "lost-answer").status_code == 409
+    with get_engine().begin() as connection:
+        connection.execute(text(forget), {"age": idempotency.ABANDONED_AFTER * 2})
+    retried = upload(client, "lost-answer")
+    assert retried.status_code == 201 and retried.json()["version"] == 2
+    assert upload(client, "lost-answer").headers["idempotent-replayed"] == "true"
 
 
 def test_without_a_key_each_post_is_new(client):
