@@ -12,8 +12,10 @@
    memory per process), with a cold first run and repeated warm runs; profiles the slowest
    part (L) with pyinstrument.
 3. Starts `arealsjekk serve --workers 2` on a loopback port and measures quick checks per
-   second (POST /api/v1/check with S) with concurrent clients, and WMS GetMap latency.
-4. Renders the same GetMaps in-process with Mapnik and with MapServer (mapscript and CGI).
+   second (POST /api/v1/check with S) with concurrent clients.
+4. Renders the same WMS GetMaps with Arealsjekk (over HTTP and its Mapnik renderer
+   in-process) and with MapServer (mapscript, mapscript with PostgreSQL's JIT off, CGI),
+   each renderer in turn, repetition by repetition.
 5. Prints a table and writes bench/results/latest.json, latest.md and profile-L.txt
    (--quick: latest-quick.json, latest-quick.md, profile-L-quick.txt, so a quick run does
    not replace the full results).
@@ -21,6 +23,7 @@ Everything stops by itself; the server is stopped at the end (also on errors).
 """
 
 import argparse
+import http.client
 import json
 import os
 import platform
@@ -49,6 +52,8 @@ QUICK = {
     "wms_repeat": 4,
 }
 TARGETS = {"S": 0.100, "M": 3.0, "L": 30.0}
+# The MapServer set-ups of the WMS comparison; a target compares with the fastest.
+MAPSERVERS = ("mapserver_mapscript", "mapserver_mapscript_jit_off", "mapserver_cgi")
 MIN_SPEEDUP = 5.0
 
 
@@ -162,70 +167,69 @@ def check_sizes(results: dict[str, Any], settings: dict[str, Any], suffix: str) 
         }
 
 
-def http_and_wms(results: dict[str, Any], settings: dict[str, Any]) -> None:
-    """Throughput of quick checks and WMS GetMap through uvicorn with 2 workers."""
-    token = http_bench.create_admin_key()
-    body = common.plan_files("S")[0].read_bytes()
-    out_dir = common.WORK_DIR / "wms"
-    out_dir.mkdir(parents=True, exist_ok=True)
+def http_and_wms(results: dict[str, Any], settings: dict[str, Any], skip: set[str]) -> None:
+    """Throughput of quick checks and WMS GetMaps through uvicorn with 2 workers."""
     with http_bench.Server(workers=2) as server:
         results["http"]["server"] = {
             "command": "arealsjekk serve --workers 2",
             "port": server.port,
             "client": "Python http.client threads on the same machine, keep-alive",
         }
-        # Warm both workers (imports, connection pools, GDAL) before measuring.
-        http_bench.throughput(server.port, token, body, clients=2, requests=10)
-        runs = []
-        for clients, requests in settings["throughput"]:
-            run = phase(
-                results,
-                f"http quick check x{requests}, {clients} client(s)",
-                lambda c=clients, r=requests: http_bench.throughput(server.port, token, body, c, r),
-            )
-            runs.append(run)
-        results["http"]["quick_check_S"] = runs
-        wms = {}
-        for name, bbox in wms_bench.BBOXES.items():
-            path = "/wms?" + wms_bench.query_string(bbox)
-            wms[name] = phase(
-                results,
-                f"wms http {name}",
-                lambda p=path, n=name: http_bench.get_timings(
-                    server.port, p, settings["wms_repeat"], out_dir / f"arealsjekk-http-{n}.png"
-                ),
-            )
-        results["wms"]["arealsjekk_http"] = wms
+        if "http" not in skip:
+            throughput(results, settings, server.port)
+        if "wms" not in skip:
+            wms(results, settings, server.port)
 
 
-def mapserver(results: dict[str, Any], settings: dict[str, Any]) -> None:
-    """The same GetMaps: Mapnik in-process, MapServer via mapscript and as a CGI."""
+def throughput(results: dict[str, Any], settings: dict[str, Any], port: int) -> None:
+    """Quick checks per second with 1, 2 and 4 clients."""
+    token = http_bench.create_admin_key()
+    body = common.plan_files("S")[0].read_bytes()
+    # Warm both workers (imports, connection pools, GDAL) before measuring.
+    http_bench.throughput(port, token, body, clients=2, requests=10)
+    runs = []
+    for clients, requests in settings["throughput"]:
+        run = phase(
+            results,
+            f"http quick check x{requests}, {clients} client(s)",
+            lambda c=clients, r=requests: http_bench.throughput(port, token, body, c, r),
+        )
+        runs.append(run)
+    results["http"]["quick_check_S"] = runs
+
+
+def wms(results: dict[str, Any], settings: dict[str, Any], port: int) -> None:
+    """The same GetMaps from Arealsjekk (HTTP, in-process) and MapServer, in turn."""
     out_dir = common.WORK_DIR / "wms"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in out_dir.glob("*.png"):
+        old.unlink()
     layer = wms_bench.heritage_layer()
     mapfile = wms_bench.write_mapfile(out_dir / "bench.map", layer.sql)
-    repeat = settings["wms_repeat"]
+    mapfile_jit_off = wms_bench.write_mapfile(out_dir / "bench-jit-off.map", layer.sql, jit=False)
     results["wms"]["sql"] = layer.sql
     results["wms"]["bboxes"] = {k: list(v) for k, v in wms_bench.BBOXES.items()}
-    results["wms"]["mapnik_in_process"] = phase(
-        results,
-        "wms mapnik in-process",
-        lambda: wms_bench.mapnik_in_process(layer, repeat, out_dir),
-    )
-    results["wms"]["mapserver_mapscript"] = phase(
-        results,
-        "wms mapserver mapscript",
-        lambda: wms_bench.mapserver_mapscript(mapfile, repeat, out_dir),
-    )
-    cgi = {}
-    for name, bbox in wms_bench.BBOXES.items():
-        cgi[name] = phase(
-            results,
-            f"wms mapserver cgi {name}",
-            lambda b=bbox, n=name: wms_bench.mapserver_cgi(
-                mapfile, b, repeat, out_dir / f"cgi-{n}.png"
-            ),
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    with (
+        wms_bench.Mapscript(mapfile) as script,
+        wms_bench.Mapscript(mapfile_jit_off) as script_jit_off,
+    ):
+        renderers = {
+            "arealsjekk_http": lambda b, o: wms_bench.http_render(port, connection, b, o),
+            "mapnik_in_process": lambda b, o: wms_bench.mapnik_render(layer, b, o),
+            "mapserver_mapscript": script.render,
+            "mapserver_mapscript_jit_off": script_jit_off.render,
+            "mapserver_cgi": lambda b, o: wms_bench.cgi_render(mapfile, b, o),
+        }
+        results["wms"]["mapserver_version"] = script.version
+        results["wms"].update(
+            phase(
+                results,
+                "wms: every renderer in turn",
+                lambda: wms_bench.compare(renderers, settings["wms_repeat"], out_dir),
+            )
         )
-    results["wms"]["mapserver_cgi"] = cgi
+    connection.close()
     results["wms"]["ink_pct"] = {
         path.stem: round(wms_bench.ink_share(path), 2) for path in sorted(out_dir.glob("*.png"))
     }
@@ -267,10 +271,7 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
     if wms.get("arealsjekk_http") and wms.get("mapserver_mapscript"):
         for name in wms_bench.BBOXES:
             ours = wms["arealsjekk_http"][name]["latency_s"]["p50"]
-            theirs = min(
-                wms["mapserver_mapscript"][name]["latency_s"]["p50"],
-                wms["mapserver_cgi"][name]["latency_s"]["p50"],
-            )
+            theirs = min(wms[m][name]["latency_s"]["p50"] for m in MAPSERVERS)
             rows.append(
                 {
                     "target": f"WMS GetMap 512² {name}: no slower than MapServer (p50)",
@@ -315,18 +316,19 @@ def table(results: dict[str, Any]) -> str:
             "",
             "| WMS GetMap 512 × 512, heritage_protected (~50,000 polygons), p50 "
             "| Arealsjekk over HTTP | Arealsjekk's Mapnik in-process "
-            "| MapServer mapscript | MapServer CGI | MapServer best / Arealsjekk HTTP |",
-            "|---|---|---|---|---|---|",
+            "| MapServer mapscript | MapServer mapscript, JIT off | MapServer CGI "
+            "| MapServer best / Arealsjekk HTTP |",
+            "|---|---|---|---|---|---|---|",
         ]
         for name in wms_bench.BBOXES:
             ours = wms["arealsjekk_http"][name]["latency_s"]["p50"]
             inproc = wms["mapnik_in_process"][name]["latency_s"]["p50"]
-            script = wms["mapserver_mapscript"][name]["latency_s"]["p50"]
-            cgi = wms["mapserver_cgi"][name]["latency_s"]["p50"]
+            theirs = [wms[m][name]["latency_s"]["p50"] for m in MAPSERVERS]
             label = {"county": "whole county", "hallingdal_20km": "20 km view, Hallingdal"}[name]
             lines.append(
-                f"| {label} | {fmt_s(ours)} | {fmt_s(inproc)} | {fmt_s(script)} | {fmt_s(cgi)} "
-                f"| {min(script, cgi) / ours:.2f}× |"
+                f"| {label} | {fmt_s(ours)} | {fmt_s(inproc)} | "
+                + " | ".join(fmt_s(t) for t in theirs)
+                + f" | {min(theirs) / ours:.2f}× |"
             )
     rows = verdicts(results)
     if rows:
@@ -344,7 +346,7 @@ def main() -> None:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated parts to leave out: checks, http, wms",
+        help="comma-separated parts to leave out: checks, http (quick-check throughput), wms",
     )
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
@@ -379,10 +381,8 @@ def main() -> None:
     results["versions"] = versions()
     if "checks" not in skip:
         check_sizes(results, settings, suffix)
-    if "http" not in skip:
-        http_and_wms(results, settings)
-    if "wms" not in skip:
-        mapserver(results, settings)
+    if not {"http", "wms"} <= skip:
+        http_and_wms(results, settings, skip)
     results["verdicts"] = verdicts(results)
     results["total_s"] = round(time.perf_counter() - started, 1)
     text = table(results)

@@ -2,12 +2,18 @@
 
 The busy layer is `heritage_protected` (~50,000 polygons). Both renderers read the same
 SQL over `layer_feature` (the subquery Arealsjekk's WMS catalogue builds for the layer's
-current version) and draw it with the same three classes as `layers/styles/
-heritage_protected.xml` (fill colour and opacity, 1 px outline). Images are 512 x 512 PNG
-(RGBA, white background) in EPSG:25832 for two extents: the whole county and a 20 km view
-of Hallingdal around Gol. MapServer runs as a CGI (`mapserv`, a new process per request,
-as in a plain CGI set-up) and through mapscript with one loaded map and a kept PostGIS
-connection (as FastCGI would), under Debian's system Python.
+current version; Arealsjekk's renderer wraps it in its box filter and leaves out vertices
+nearer than a hundredth of a pixel, `app.wms.render.thinned_sql`) and draw it with the
+same three classes as `layers/styles/heritage_protected.xml` (fill colour and opacity,
+1 px outline). Images are 512 x 512 PNG (RGBA, white background) in EPSG:25832 for two
+extents: the whole county and a 20 km view of Hallingdal around Gol. MapServer runs as a
+CGI (`mapserv`, a new process per request, as in a plain CGI set-up) and through mapscript
+with one loaded map and a kept PostGIS connection (as FastCGI would), under Debian's system
+Python; mapscript also once more with PostgreSQL's JIT compiler off in its session
+(MapServer's `ST_Intersects` filter is costed high enough that the default settings
+JIT-compile its query, which costs more than it saves). `compare` renders each extent with
+every renderer in turn, repetition by repetition, so that other work on the machine
+disturbs all of them alike.
 """
 
 import io
@@ -15,10 +21,12 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import common
+import http_bench
 from pyproj import Transformer
 
 MAPSERV = "/usr/bin/mapserv"
@@ -118,11 +126,13 @@ def heritage_layer() -> Any:
         return wms_layers(session, settings, get_rule_set(settings))["heritage_protected"]
 
 
-def write_mapfile(path: Path, sql: str) -> Path:
-    """Write the MapServer mapfile for the same SQL and classes."""
+def write_mapfile(path: Path, sql: str, jit: bool = True) -> Path:
+    """Write the MapServer mapfile for the same SQL and classes (jit=False: JIT off)."""
     connection = (
         f"host={common.PGSOCK} port={common.PGPORT} dbname={common.BENCH_DB} user={common.DB_ROLE}"
     )
+    if not jit:
+        connection += " options='-c jit=off'"
     extent = " ".join(f"{v:.0f}" for v in BBOXES["county"])
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
@@ -143,79 +153,106 @@ def write_config(mapfile: Path) -> Path:
     return config
 
 
-def mapserver_cgi(mapfile: Path, bbox: tuple, repeat: int, out: Path) -> dict[str, Any]:
-    """Run `mapserv` as a CGI per request (QUERY_STRING in the environment)."""
+def cgi_render(mapfile: Path, bbox: tuple, out: Path | None = None) -> float:
+    """Run `mapserv` as a CGI (QUERY_STRING in the environment); returns the seconds."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "MAPSERVER_CONFIG_FILE": str(write_config(mapfile)),
         "REQUEST_METHOD": "GET",
         "QUERY_STRING": query_string(bbox),
     }
-    seconds = []
-    for i in range(repeat + 1):  # the first warms up, not timed
-        started = time.perf_counter()
-        done = subprocess.run([MAPSERV], env=env, capture_output=True, timeout=120, check=True)
-        elapsed = time.perf_counter() - started
-        head, _, body = done.stdout.partition(b"\r\n\r\n")
-        if b"image/png" not in head:
-            raise RuntimeError(f"mapserv answered {done.stdout[:400]!r} {done.stderr[:400]!r}")
-        if i == 0:
-            out.write_bytes(body)
-        else:
-            seconds.append(elapsed)
-    return {"latency_s": common.summary(seconds), "bytes": len(body)}
+    started = time.perf_counter()
+    done = subprocess.run([MAPSERV], env=env, capture_output=True, timeout=120, check=True)
+    elapsed = time.perf_counter() - started
+    head, _, body = done.stdout.partition(b"\r\n\r\n")
+    if b"image/png" not in head:
+        raise RuntimeError(f"mapserv answered {done.stdout[:400]!r} {done.stderr[:400]!r}")
+    if out is not None:
+        out.write_bytes(body)
+    return elapsed
 
 
-def mapserver_mapscript(mapfile: Path, repeat: int, out_dir: Path) -> dict[str, Any]:
-    """Render every extent with mapscript in one persistent process (system Python)."""
-    job = {
-        "mapfile": str(mapfile),
-        "repeat": repeat,
-        "requests": [
-            [name, query_string(bbox), str(out_dir / f"mapscript-{name}.png")]
-            for name, bbox in BBOXES.items()
-        ],
-    }
-    done = subprocess.run(
-        [SYSTEM_PYTHON, str(common.BENCH_DIR / "mapserver_render.py")],
-        input=json.dumps(job),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-        env={
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "MAPSERVER_CONFIG_FILE": str(write_config(mapfile)),
-        },
-    )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    return {
-        "version": result["version"].split(" OUTPUT")[0],
-        **{
-            name: {"latency_s": common.summary(seconds)}
-            for name, seconds in result["seconds"].items()
-        },
-    }
+class Mapscript:
+    """MapServer through mapscript in one persistent process (system Python), map by map."""
+
+    def __init__(self, mapfile: Path):
+        self.mapfile = mapfile
+        self.process: subprocess.Popen | None = None
+        self.version = ""
+
+    def __enter__(self) -> "Mapscript":
+        self.process = subprocess.Popen(
+            [SYSTEM_PYTHON, str(common.BENCH_DIR / "mapserver_render.py"), str(self.mapfile)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "MAPSERVER_CONFIG_FILE": str(write_config(self.mapfile)),
+            },
+        )
+        self.version = self._answer()["version"].split(" OUTPUT")[0]
+        return self
+
+    def _answer(self) -> dict[str, Any]:
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"mapscript stopped (exit {self.process.wait(timeout=30)})")
+        return json.loads(line)
+
+    def render(self, bbox: tuple, out: Path | None = None) -> float:
+        """Answer one GetMap; returns the seconds MapServer took."""
+        job = {"query": query_string(bbox), "out": str(out) if out else None}
+        self.process.stdin.write(json.dumps(job) + "\n")
+        self.process.stdin.flush()
+        return self._answer()["seconds"]
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
 
 
-def mapnik_in_process(layer: Any, repeat: int, out_dir: Path) -> dict[str, Any]:
+def mapnik_render(layer: Any, bbox: tuple, out: Path | None = None) -> float:
     """Arealsjekk's own renderer called directly (no HTTP): app.wms.render.render_map."""
     from app.wms.render import render_map
 
-    out: dict[str, Any] = {}
-    styled = [(layer, layer.styles)]
-    for name, bbox in BBOXES.items():
-        seconds = []
-        for i in range(repeat + 1):
-            started = time.perf_counter()
-            png = render_map(styled, "epsg:25832", bbox, SIZE, SIZE, common.DATABASE_URL, "#ffffff")
-            elapsed = time.perf_counter() - started
-            if i == 0:
-                (out_dir / f"mapnik-{name}.png").write_bytes(png)
-            else:
-                seconds.append(elapsed)
-        out[name] = {"latency_s": common.summary(seconds)}
-    return out
+    started = time.perf_counter()
+    png = render_map(
+        [(layer, layer.styles)], "epsg:25832", bbox, SIZE, SIZE, common.DATABASE_URL, "#ffffff"
+    )
+    elapsed = time.perf_counter() - started
+    if out is not None:
+        out.write_bytes(png)
+    return elapsed
+
+
+def http_render(port: int, connection: Any, bbox: tuple, out: Path | None = None) -> float:
+    """One GetMap from Arealsjekk over HTTP (a kept-alive connection)."""
+    path = "/wms?" + query_string(bbox)
+    status, data, elapsed = http_bench.request(port, "GET", path, connection=connection)
+    if status != 200 or not data.startswith(b"\x89PNG"):
+        raise RuntimeError(f"GET {path} answered {status}: {data[:300]!r}")
+    if out is not None:
+        out.write_bytes(data)
+    return elapsed
+
+
+def compare(
+    renderers: dict[str, Callable[[tuple, Path | None], float]], repeat: int, out_dir: Path
+) -> dict[str, dict[str, Any]]:
+    """Render each extent with every renderer in turn, `repeat` times after one warm-up each."""
+    seconds: dict[str, dict[str, list[float]]] = {name: {} for name in renderers}
+    for extent, bbox in BBOXES.items():
+        for name, render in renderers.items():
+            render(bbox, out_dir / f"{name}-{extent}.png")  # warm-up, not timed; image kept
+            seconds[name][extent] = []
+        for _ in range(repeat):
+            for name, render in renderers.items():
+                seconds[name][extent].append(render(bbox, None))
+    return {
+        name: {extent: {"latency_s": common.summary(values)} for extent, values in by.items()}
+        for name, by in seconds.items()
+    }
 
 
 def ink_share(path: Path) -> float:

@@ -1,5 +1,8 @@
 """WMS 1.3.0/1.1.1 tested with real clients: OWSLib and GDAL's WMS driver (through rasterio)."""
 
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
 from xml.etree import ElementTree
 
 import numpy as np
@@ -8,8 +11,11 @@ import rasterio
 from owslib.wms import WebMapService
 from pyproj import Transformer
 from rasterio.io import MemoryFile
-from shapely.geometry import box
+from shapely.geometry import Point, box
 
+from app.settings import get_settings
+from app.wms import render
+from app.wms.catalog import WmsLayer
 from tests.plans import collection, encode, feature
 from tests.rule_fixtures import load_vector_layer
 
@@ -314,3 +320,95 @@ def test_findings_are_coloured_by_severity(client, deposits):
     params["LAYERS"] = "findings"
     red, green, blue, _ = pixels(client.get("/wms", params=params).content)[100, 100]
     assert red > green + 60 and red > blue + 60
+
+
+def getmap_params(layers: str, bbox: tuple[float, ...], size: int = 200) -> dict[str, object]:
+    """GetMap parameters for a square transparent PNG in EPSG:25832."""
+    return {
+        "SERVICE": "WMS",
+        "VERSION": "1.3.0",
+        "REQUEST": "GetMap",
+        "LAYERS": layers,
+        "STYLES": "",
+        "CRS": "EPSG:25832",
+        "BBOX": ",".join(str(v) for v in bbox),
+        "WIDTH": size,
+        "HEIGHT": size,
+        "FORMAT": "image/png",
+        "TRANSPARENT": "TRUE",
+    }
+
+
+def test_getmap_after_a_new_layer_version_draws_the_new_version(client, deposits, tmp_path):
+    """Parsed maps are reused between GetMaps, yet a newly loaded version is drawn at once."""
+    params = getmap_params("mineral_deposits", MAP_BBOX)
+    before = pixels(client.get("/wms", params=params).content)
+    assert before[100, 100, 3] > 0 and before[190, 10, 3] == 0
+    # Version 2 has only a deposit in the south-west corner of the map.
+    moved = {"geometry": box(539_500, 6_609_500, 539_700, 6_609_700), "name": "Nymoen"}
+    load_vector_layer("mineral_deposits", [{**moved, "importance": "regional"}], tmp_path)
+    after = pixels(client.get("/wms", params=params).content)
+    assert after[100, 100, 3] == 0
+    assert tuple(after[190, 10, :3]) == pytest.approx(REGIONAL_RGB, abs=2)
+
+
+def test_concurrent_getmaps_draw_the_same_images_as_one_at_a_time(live_server, deposits):
+    """Requests share parsed maps, but never one map at the same time."""
+    views = [
+        (MAP_BBOX, 200),
+        ((540_000.0, 6_610_000.0, 541_000.0, 6_611_000.0), 256),
+        ((539_000.0, 6_609_000.0, 543_000.0, 6_613_000.0), 300),
+    ]
+    urls = [
+        f"{live_server}/wms?" + urlencode(getmap_params("mineral_deposits", bbox, size))
+        for bbox, size in views
+    ]
+
+    def fetch(url: str) -> np.ndarray:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return pixels(response.read())
+
+    expected = [fetch(url) for url in urls]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        images = list(pool.map(fetch, urls * 10))
+    for index, image in enumerate(images):
+        np.testing.assert_array_equal(image, expected[index % len(urls)])
+
+
+def test_a_parsed_map_is_lent_to_one_render_at_a_time():
+    """The map cache lends each parsed map to one render and takes it back for the next."""
+    municipalities = WmsLayer(
+        name="municipalities",
+        title="Kommuner",
+        abstract="",
+        kind="vector",
+        style_file="municipalities",
+        sql="(SELECT kommunenummer::int AS id, kommunenummer, name, geom FROM municipality) AS t",
+    )
+    xml = render.map_xml(
+        [(municipalities, municipalities.styles)],
+        "epsg:25832",
+        render.postgis_parameters(get_settings().database_url),
+        None,
+    )
+    render.clear_map_cache()
+    first = render._take_map(xml)
+    second = render._take_map(xml)
+    assert first is not second
+    render._give_back_map(xml, first)
+    assert render._take_map(xml) is first
+    assert render._take_map(xml) is not first
+
+
+def test_features_far_smaller_than_a_pixel_are_still_drawn(client, tmp_path):
+    """A 2 m heritage site with 65 vertices still shows on a map with 200 m pixels."""
+    # In the middle of pixel (50, 50); its vertices are 0.1 m apart, a 2,000th of a pixel.
+    site = Point(540_600, 6_610_400).buffer(1.0, quad_segs=16)
+    record = {"geometry": site, "name": "Gravrøys", "category": "lokalitet"}
+    load_vector_layer("heritage_protected", [record], tmp_path)
+    view = (530_500.0, 6_600_500.0, 550_500.0, 6_620_500.0)
+    image = pixels(
+        client.get("/wms", params=getmap_params("heritage_protected", view, 100)).content
+    )
+    assert image[50, 50, 3] > 100
+    assert image[10, 10, 3] == 0
