@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     webhook_max_attempts: PositiveInt = 6
     webhook_backoff_s: float = Field(2.0, gt=0)
     webhook_poll_s: float = Field(1.0, gt=0)
+    # Webhook URLs must reach public addresses: the service would otherwise POST, on a
+    # client's behalf, to loopback, private or link-local hosts (SSRF: the database,
+    # cloud metadata). An on-premises case system on the internal network needs this on.
+    webhook_allow_private_networks: bool = False
 
     # Largest WIDTH/HEIGHT a WMS GetMap may ask for.
     wms_max_size: PositiveInt = 4096

@@ -8,11 +8,14 @@ so a receiver can check both origin and freshness (the timestamp is signed too).
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -108,10 +111,46 @@ def enqueue_check_completed(session: Session, check: PlanCheckOrm) -> int:
     return count
 
 
+def refused_target(url: str, allow_private_networks: bool) -> str | None:
+    """Say why a webhook URL may not be called (not http(s), or not a public address)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "the URL must be http:// or https:// with a host name"
+    if allow_private_networks:
+        return None
+    try:
+        addresses = {
+            info[4][0]
+            for info in socket.getaddrinfo(
+                parts.hostname, parts.port or 443, type=socket.SOCK_STREAM
+            )
+        }
+    except (OSError, UnicodeError):
+        return f"the host name '{parts.hostname}' cannot be resolved"
+    for address in sorted(addresses):
+        if not ipaddress.ip_address(address.split("%")[0]).is_global:
+            return (
+                f"'{parts.hostname}' resolves to {address}, which is not a public address; "
+                "webhooks to internal networks must be allowed by the operator "
+                "(AREALSJEKK_WEBHOOK_ALLOW_PRIVATE_NETWORKS)"
+            )
+    return None
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Report a redirect as the answer instead of following it (it could lead inside)."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def _post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> int:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310
+        with _opener.open(request, timeout=timeout_s) as response:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
@@ -144,14 +183,20 @@ def deliver_due(settings: Settings) -> int:
                 "X-Arealsjekk-Signature": signature(hook.secret, timestamp, body),
             }
             delivery.attempts += 1
-            try:
-                status = _post(hook.url, body, headers, settings.webhook_timeout_s)
-                delivery.last_status_code = status
-                delivery.last_error = None if status < 300 else f"HTTP {status}"
-            except (OSError, ValueError) as exc:
+            # Checked again at every attempt: the host name may point elsewhere by now.
+            refused = refused_target(hook.url, settings.webhook_allow_private_networks)
+            if refused is not None:
                 status = 0
-                # The reason, not the URL or headers: those may carry credentials.
-                delivery.last_error = type(exc).__name__
+                delivery.last_error = f"not sent: {refused}"
+            else:
+                try:
+                    status = _post(hook.url, body, headers, settings.webhook_timeout_s)
+                    delivery.last_status_code = status
+                    delivery.last_error = None if status < 300 else f"HTTP {status}"
+                except (OSError, ValueError) as exc:
+                    status = 0
+                    # The reason, not the URL or headers: those may carry credentials.
+                    delivery.last_error = type(exc).__name__
             if 200 <= status < 300:
                 delivery.status = "delivered"
                 delivery.delivered_at = datetime.now(UTC)

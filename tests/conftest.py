@@ -18,6 +18,10 @@ from app.migrate import upgrade
 from app.settings import Settings, get_settings
 from layers.municipalities import load_administrative_units
 
+# The webhook tests' receivers listen on loopback, which production refuses (SSRF); the
+# refusal itself is tested with this setting overridden.
+os.environ.setdefault("AREALSJEKK_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true")
+
 PROPOSAL_TABLES = ("plan_proposal", "proposal_version", "plan_feature")
 LAYER_TABLES = ("layer_version", "layer_feature")
 

@@ -3,7 +3,7 @@
 import json
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -11,8 +11,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
 from app import idempotency
-from app.db import get_engine
-from app.webhooks import verify_signature
+from app.db import get_engine, get_sessionmaker
+from app.models import WebhookDeliveryOrm, WebhookOrm
+from app.settings import get_settings
+from app.webhooks import CHECK_COMPLETED, deliver_due, refused_target, verify_signature
 from tests.conftest import row_counts
 from tests.plans import PLAN, cabin_area, collection, encode
 
@@ -181,3 +183,107 @@ def test_webhooks_belong_to_their_client(client, api_keys, receiver):
     assert client.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 204
     bad = client.post("/api/v1/webhooks", json={"url": "ftp://x", "events": ["nope"]})
     assert bad.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hook",
+        "http://localhost/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.1.2.3/hook",
+        "http://[::1]/hook",
+    ],
+)
+def test_webhooks_to_internal_addresses_are_refused_by_default(
+    client, api_keys, override_settings, url
+):
+    """SSRF: the service will not POST to loopback, private or link-local hosts."""
+    override_settings(webhook_allow_private_networks=False)
+    client.headers["Authorization"] = f"Bearer {api_keys['case_3326']}"
+    response = client.post("/api/v1/webhooks", json={"url": url})
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert "not a public address" in problem["detail"] and problem["detail"].startswith("url:")
+    assert client.get("/api/v1/webhooks").json() == []
+
+
+def test_webhook_target_rules():
+    """Public addresses pass; the operator may allow internal ones; odd schemes never."""
+    assert refused_target("https://93.184.216.34/hook", False) is None
+    assert "not a public address" in refused_target("http://192.168.1.10/hook", False)
+    assert refused_target("http://192.168.1.10/hook", True) is None
+    assert "http:// or https://" in refused_target("file:///etc/passwd", True)
+    assert "cannot be resolved" in refused_target("https://no-such-host.invalid/hook", False)
+
+
+def _queue_delivery(api_keys, url):
+    """A webhook of the case_3326 key with one due delivery, written straight to the tables."""
+    with get_sessionmaker()() as session:
+        key_id = session.execute(
+            text("SELECT id FROM api_key WHERE name = 'test case_3326'")
+        ).scalar_one()
+        hook = WebhookOrm(api_key_id=key_id, url=url, secret="s" * 32, events=[CHECK_COMPLETED])
+        session.add(hook)
+        session.flush()
+        delivery = WebhookDeliveryOrm(
+            webhook_id=hook.id,
+            event=CHECK_COMPLETED,
+            payload={"event": CHECK_COMPLETED},
+            status="pending",
+            next_attempt_at=datetime.now(UTC),
+        )
+        session.add(delivery)
+        session.commit()
+        return delivery.id
+
+
+def _delivery(delivery_id):
+    with get_sessionmaker()() as session:
+        return session.get(WebhookDeliveryOrm, delivery_id)
+
+
+def test_a_delivery_to_an_internal_address_is_not_sent(api_keys, receiver):
+    """The address is checked again at delivery (the host name may point elsewhere now)."""
+    delivery_id = _queue_delivery(api_keys, receiver)
+    settings = get_settings().model_copy(update={"webhook_allow_private_networks": False})
+    assert deliver_due(settings) == 1
+    delivery = _delivery(delivery_id)
+    assert delivery.last_error.startswith("not sent:") and "not a public address" in (
+        delivery.last_error
+    )
+    assert delivery.status == "pending" and Receiver.received == []
+
+
+class Redirecting(BaseHTTPRequestHandler):
+    """An endpoint that sends every POST on (303, which a client follows with a GET)."""
+
+    followed: list[str] = []
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        self.send_response(303)
+        self.send_header("Location", "/elsewhere")
+        self.end_headers()
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        type(self).followed.append(self.path)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_webhook_redirects_are_not_followed(api_keys):
+    """A redirect could lead to an internal address: it counts as a failed attempt."""
+    Redirecting.followed = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        delivery_id = _queue_delivery(api_keys, f"http://127.0.0.1:{server.server_address[1]}/")
+        assert deliver_due(get_settings()) == 1
+    finally:
+        server.shutdown()
+    delivery = _delivery(delivery_id)
+    assert delivery.last_status_code == 303 and delivery.last_error == "HTTP 303"
+    assert Redirecting.followed == []

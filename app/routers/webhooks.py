@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from app import openapi_examples as ex
 from app.db import SessionDep
+from app.dependencies import SettingsDep
 from app.models import WebhookDeliveryOrm, WebhookOrm
 from app.security import Principal, require_roles
-from app.webhooks import EVENTS
-from spatial.errors import NotFoundError
+from app.webhooks import EVENTS, refused_target
+from spatial.errors import InvalidInputError, NotFoundError, Problem
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 IntegratorDep = Annotated[Principal, Depends(require_roles("case_system", "admin"))]
@@ -101,9 +102,18 @@ def _own(session: SessionDep, principal: Principal, webhook_id: int) -> WebhookO
     },
 )
 def register_webhook(
-    body: WebhookCreate, session: SessionDep, principal: IntegratorDep, response: Response
+    body: WebhookCreate,
+    session: SessionDep,
+    principal: IntegratorDep,
+    settings: SettingsDep,
+    response: Response,
 ) -> WebhookPublic:
     """Register a URL for check.completed events; the signing secret is returned once."""
+    refused = refused_target(str(body.url), settings.webhook_allow_private_networks)
+    if refused is not None:
+        raise InvalidInputError(
+            f"url: {refused}", [Problem("not a reachable public address", field="url")]
+        )
     secret = body.secret or secrets.token_urlsafe(32)
     hook = WebhookOrm(
         api_key_id=principal.key_id, url=str(body.url), secret=secret, events=body.events
