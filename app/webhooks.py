@@ -24,6 +24,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.db import get_sessionmaker
+from app.errors import DATABASE_UNAVAILABLE
 from app.models import ApiKeyOrm, PlanCheckOrm, WebhookDeliveryOrm, WebhookOrm
 from app.settings import Settings
 
@@ -235,10 +236,20 @@ class WebhookDispatcher:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
+        database_down = False
         while not self._stop.is_set():
             try:
                 deliver_due(self._settings)
-            except Exception:  # keep the dispatcher alive through a database restart
+                if database_down:
+                    logger.info("webhook deliveries resumed: the database is reachable again")
+                database_down = False
+            except DATABASE_UNAVAILABLE as exc:
+                # Said once per outage, not every poll: the rounds resume by themselves.
+                if not database_down:
+                    cause = type(getattr(exc, "orig", None) or exc).__name__
+                    logger.warning("webhook deliveries paused: database unavailable (%s)", cause)
+                database_down = True
+            except Exception:  # keep the dispatcher alive whatever one round meets
                 logger.exception("webhook delivery round failed")
             self._wake.wait(self._settings.webhook_poll_s)
             self._wake.clear()

@@ -330,6 +330,7 @@ class Server:
             "asgi_exceptions": log.count("Exception in ASGI application"),
             "database_unavailable_answers": log.count("database unavailable on "),
             "webhook_rounds_failed": log.count("webhook delivery round failed"),
+            "webhook_pauses": log.count("webhook deliveries paused"),
         }
 
 

@@ -67,20 +67,31 @@ python_311() {
 }
 
 ensure_venv() {
-  local extras="${1:-test}" stamp="$VENV/.installed" want
-  want="$( { cat pyproject.toml; echo "$extras"; } | sha256sum | cut -d' ' -f1)"
+  # The stamp holds the hash of pyproject.toml and the extras installed with it, so that
+  # `test` after `bench` (whose extras include test's) installs nothing.
+  local extras="${1:-test}" stamp="$VENV/.installed" hash have_hash="" have_extras="" extra
+  hash="$(sha256sum pyproject.toml | cut -d' ' -f1)"
   if [ ! -x "$VENV/bin/python" ]; then
     log "creating virtual environment in .venv"
     "$(python_311)" -m venv "$VENV"
   fi
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    log "installing Python dependencies"
+  [ -f "$stamp" ] && read -r have_hash have_extras < "$stamp" || true
+  local missing=0
+  for extra in ${extras//,/ }; do
+    [[ ",$have_extras," == *",$extra,"* ]] || missing=1
+  done
+  if [ "$have_hash" != "$hash" ] || [ "$missing" = 1 ]; then
+    if [ "$have_hash" = "$hash" ] && [ -n "$have_extras" ]; then
+      extras="$have_extras,$extras"  # keep what is installed already
+    fi
+    extras="$(tr ',' '\n' <<<"$extras" | sort -u | paste -sd, -)"
+    log "installing Python dependencies (extras: $extras)"
     mkdir -p "$LOCAL_DIR"
     if ! { "$VENV/bin/pip" install --upgrade pip && "$VENV/bin/pip" install -e ".[$extras]"; } \
         >"$LOCAL_DIR/pip.log" 2>&1; then
       cat "$LOCAL_DIR/pip.log" >&2; log "pip install failed (log above, also in .local/pip.log)"; exit 1
     fi
-    echo "$want" > "$stamp"
+    echo "$hash $extras" > "$stamp"
   fi
 }
 

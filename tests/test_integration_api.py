@@ -1,6 +1,7 @@
 """Case-system integration: Idempotency-Key, addressing by national plan id, signed webhooks."""
 
 import json
+import logging
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
-from app import idempotency
+from app import idempotency, webhooks
 from app.db import get_engine, get_sessionmaker
 from app.models import WebhookDeliveryOrm, WebhookOrm
 from app.settings import get_settings
@@ -287,3 +288,24 @@ def test_webhook_redirects_are_not_followed(api_keys):
     delivery = _delivery(delivery_id)
     assert delivery.last_status_code == 303 and delivery.last_error == "HTTP 303"
     assert Redirecting.followed == []
+
+
+def test_dispatcher_reports_a_database_outage_once_and_its_end(monkeypatch, caplog):
+    """While the database is away the dispatcher logs one warning, not a traceback a second."""
+    reachable = idempotency.get_sessionmaker
+    unreachable = create_engine("postgresql+psycopg://nobody@/none?host=/nonexistent&port=1")
+    monkeypatch.setattr(webhooks, "get_sessionmaker", lambda: sessionmaker(unreachable))
+    settings = get_settings().model_copy(update={"webhook_poll_s": 0.02})
+    dispatcher = webhooks.WebhookDispatcher(settings)
+    caplog.set_level(logging.INFO, logger="app.webhooks")
+    dispatcher.start()
+    try:
+        time.sleep(0.5)
+        monkeypatch.setattr(webhooks, "get_sessionmaker", reachable)
+        time.sleep(0.3)
+    finally:
+        dispatcher.stop()
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum("deliveries paused" in m for m in messages) == 1, messages
+    assert sum("deliveries resumed" in m for m in messages) == 1, messages
+    assert not any(record.exc_info for record in caplog.records)
