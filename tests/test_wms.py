@@ -13,9 +13,11 @@ from pyproj import Transformer
 from rasterio.io import MemoryFile
 from shapely.geometry import Point, box
 
+from app.check_runner import get_rule_set
+from app.db import get_sessionmaker
 from app.settings import get_settings
 from app.wms import render
-from app.wms.catalog import WmsLayer
+from app.wms.catalog import wms_layers
 from tests.plans import collection, encode, feature
 from tests.rule_fixtures import load_vector_layer
 
@@ -377,14 +379,9 @@ def test_concurrent_getmaps_draw_the_same_images_as_one_at_a_time(live_server, d
 
 def test_a_parsed_map_is_lent_to_one_render_at_a_time():
     """The map cache lends each parsed map to one render and takes it back for the next."""
-    municipalities = WmsLayer(
-        name="municipalities",
-        title="Kommuner",
-        abstract="",
-        kind="vector",
-        style_file="municipalities",
-        sql="(SELECT kommunenummer::int AS id, kommunenummer, name, geom FROM municipality) AS t",
-    )
+    settings = get_settings()
+    with get_sessionmaker()() as session:
+        municipalities = wms_layers(session, settings, get_rule_set(settings))["municipalities"]
     xml = render.map_xml(
         [(municipalities, municipalities.styles)],
         "epsg:25832",
