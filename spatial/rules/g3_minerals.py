@@ -17,15 +17,16 @@ measured only inside the boundary, with the uncovered part as geometry.
 from collections.abc import Iterable
 
 import shapely
-from shapely.geometry.base import BaseGeometry
 
 from spatial.rules.base import (
     CodeSet,
     Rule,
+    WithinReach,
     feature_label,
     layer_ref,
     register,
     share_pct,
+    within_reach,
 )
 from spatial.rules.model import CheckFeature, CheckPlan, Finding, LayerFeature, LayerSource
 from spatial.rules.selection import areas_except_status
@@ -82,13 +83,11 @@ class MineralsRule(Rule):
         if areas:
             reach = shapely.box(*shapely.total_bounds([a.geometry for a in areas]))
             deposits = self._protected(layers.features(LAYER, reach.buffer(self.buffer_m)))
-            tree = shapely.STRtree([d.geometry for d in deposits])
-            for area in areas:
-                near = sorted(
-                    int(i)
-                    for i in tree.query(area.geometry, predicate="dwithin", distance=self.buffer_m)
-                )
-                findings.append(self._sterilising(area, [deposits[i] for i in near], version))
+            found = within_reach(areas, deposits, self.buffer_m, self.min_overlap_m2)
+            findings.extend(
+                self._sterilising(area, near, version)
+                for area, near in zip(areas, found, strict=True)
+            )
         if plan.is_kommuneplan:
             findings.extend(self._safeguarding(plan, layers, version))
         return findings
@@ -103,20 +102,10 @@ class MineralsRule(Rule):
     def _importance_text(self) -> str:
         return join_words(self.protected_importance, "eller") + " betydning"
 
-    def _sterilising(
-        self, area: CheckFeature, deposits: list[LayerFeature], version: int
-    ) -> Finding:
+    def _sterilising(self, area: CheckFeature, found: WithinReach, version: int) -> Finding:
         """(a) One finding for one sterilising area and the deposits within the buffer."""
         label = feature_label(area)
-        overlapping: list[tuple[LayerFeature, BaseGeometry]] = []
-        nearby: list[tuple[LayerFeature, float]] = []
-        for deposit in deposits:
-            inside = shapely.intersection(area.geometry, deposit.geometry)
-            if inside.area > self.min_overlap_m2:
-                overlapping.append((deposit, inside))
-            else:
-                nearby.append((deposit, float(shapely.distance(area.geometry, deposit.geometry))))
-        nearby.sort(key=lambda pair: (pair[1], pair[0].id))  # nearest first
+        overlapping, nearby = found.overlapping, found.nearby
         area_m2 = area.geometry.area
         if overlapping:
             hits = [d for d, _ in overlapping]
@@ -161,7 +150,6 @@ class MineralsRule(Rule):
         if nearby:
             hits = [d for d, _ in nearby]
             distance = nearby[0][1]
-            near_zone = shapely.union_all([d.geometry for d in hits]).buffer(self.buffer_m)
             measures = {
                 "area_m2": area_m2,
                 "distance_m": distance,
@@ -188,7 +176,7 @@ class MineralsRule(Rule):
                 "arealbruk som tåler støy og støv fra framtidig uttak.",
                 measures,
                 [layer_ref(LAYER, version, hits)],
-                shapely.intersection(area.geometry, near_zone),
+                found.near_zone(area.geometry, self.buffer_m),
             )
         return self.finding(
             "deposit_overlap",

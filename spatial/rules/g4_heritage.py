@@ -21,17 +21,18 @@ interest or a selected cultural landscape (UKL) gets an info finding with the ov
 
 from typing import Any
 
-import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from spatial.rules.base import (
     CodeSet,
     Rule,
+    WithinReach,
     feature_label,
     layer_ref,
     register,
     share_pct,
+    within_reach,
 )
 from spatial.rules.model import (
     CheckFeature,
@@ -111,46 +112,16 @@ class HeritageRule(Rule):
                 )
             ]
         sites = _candidates(layers, HERITAGE, areas, self.buffer_m)
-        site_geometries = np.array([s.geometry for s in sites], dtype=object)
-        area_geometries = np.array([a.geometry for a in areas], dtype=object)
-        # Every (area, site) pair within reach, measured in vectorised GEOS calls.
-        pair_area, pair_site = shapely.STRtree(site_geometries).query(
-            area_geometries, predicate="dwithin", distance=self.buffer_m
-        )
-        order = np.lexsort((pair_site, pair_area))
-        pair_area, pair_site = pair_area[order], pair_site[order]
-        overlaps = shapely.intersection(area_geometries[pair_area], site_geometries[pair_site])
-        overlap_m2 = shapely.area(overlaps)
-        distances = shapely.distance(area_geometries[pair_area], site_geometries[pair_site])
-        pairs_of = np.searchsorted(pair_area, np.arange(len(areas) + 1))
+        reach = within_reach(areas, sites, self.buffer_m, self.min_overlap_m2)
         return [
-            self._assess_site(
-                area,
-                [
-                    (sites[pair_site[j]], overlaps[j], overlap_m2[j], float(distances[j]))
-                    for j in range(pairs_of[i], pairs_of[i + 1])
-                ],
-                version,
-            )
-            for i, area in enumerate(areas)
+            self._assess_site(area, found, version)
+            for area, found in zip(areas, reach, strict=True)
         ]
 
-    def _assess_site(
-        self,
-        area: CheckFeature,
-        sites: list[tuple[LayerFeature, BaseGeometry, float, float]],
-        version: int,
-    ) -> Finding:
-        """Judge one area from its sites within reach: (site, overlap, overlap m², distance)."""
+    def _assess_site(self, area: CheckFeature, found: WithinReach, version: int) -> Finding:
+        """Judge one area by the protected heritage features within reach of it."""
         label = feature_label(area)
-        overlapping: list[tuple[LayerFeature, BaseGeometry]] = []
-        nearby: list[tuple[LayerFeature, float]] = []
-        for site, inside, inside_m2, distance in sites:
-            if inside_m2 > self.min_overlap_m2:
-                overlapping.append((site, inside))
-            else:
-                nearby.append((site, distance))
-        nearby.sort(key=lambda pair: (pair[1], pair[0].id))  # nearest first
+        overlapping, nearby = found.overlapping, found.nearby
         area_m2 = area.geometry.area
         if overlapping:
             hits = [s for s, _ in overlapping]
@@ -185,7 +156,6 @@ class HeritageRule(Rule):
         if nearby:
             hits = [s for s, _ in nearby]
             distance = nearby[0][1]
-            near_zone = shapely.union_all([s.geometry for s in hits]).buffer(self.buffer_m)
             measures = {
                 "area_m2": area_m2,
                 "distance_m": distance,
@@ -209,7 +179,7 @@ class HeritageRule(Rule):
                 "(kulturarv).",
                 measures,
                 [layer_ref(HERITAGE, version, hits)],
-                shapely.intersection(area.geometry, near_zone),
+                found.near_zone(area.geometry, self.buffer_m),
             )
         return self.finding(
             "protected_overlap",
