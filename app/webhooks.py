@@ -157,14 +157,14 @@ def _post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> i
         return exc.code
 
 
-def deliver_due(settings: Settings) -> int:
-    """Attempt every delivery that is due; return how many were attempted."""
+def deliver_due(settings: Settings, now: datetime | None = None) -> int:
+    """Attempt every delivery due by `now` (default: now); return how many were attempted."""
     with get_sessionmaker()() as session:
         due = session.execute(
             select(WebhookDeliveryOrm)
             .where(
                 WebhookDeliveryOrm.status == "pending",
-                WebhookDeliveryOrm.next_attempt_at <= datetime.now(UTC),
+                WebhookDeliveryOrm.next_attempt_at <= (now or datetime.now(UTC)),
             )
             .order_by(WebhookDeliveryOrm.id)
             .limit(50)
