@@ -1,5 +1,6 @@
 """Raster access: windowed reads and sampling of the stored Cloud Optimized GeoTIFFs."""
 
+import threading
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -101,6 +102,29 @@ def tree_line_exposure(
     """
     with TreeLineSurfaces(dem_path, tree_line_path) as surfaces:
         return surfaces.exposures([geometry], transition_m)[0]
+
+
+_this_thread = threading.local()
+
+
+def open_surfaces(dem_path: Path, tree_line_path: Path) -> "TreeLineSurfaces":
+    """Return this thread's open terrain model and tree line, opening them on first use.
+
+    Opening a COG reads its header (~2 ms each), and a service checks plan after plan
+    against the same two files. Open datasets are not thread-safe, so each thread keeps
+    its own pair; it is replaced when either file is another (path, size or mtime).
+    """
+    key = tuple(
+        (str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in (dem_path, tree_line_path)
+    )
+    cached = getattr(_this_thread, "surfaces", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    if cached is not None:
+        cached[1].close()
+    surfaces = TreeLineSurfaces(dem_path, tree_line_path)
+    _this_thread.surfaces = (key, surfaces)
+    return surfaces
 
 
 class TreeLineSurfaces:

@@ -1,5 +1,9 @@
 """Raster measures of G1: tree-line interpolation, coverage weighting, batching."""
 
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 import rasterio
@@ -9,7 +13,7 @@ from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
-from spatial.raster import TreeLineSurfaces, _bilinear_at_centres, _read_float
+from spatial.raster import TreeLineSurfaces, _bilinear_at_centres, _read_float, open_surfaces
 
 X0, Y0 = 470_000.0, 6_750_000.0
 
@@ -112,3 +116,18 @@ def test_measuring_polygons_together_gives_what_each_gives_alone(surfaces):
         assert grouped.max_margin_m == single.max_margin_m
         assert grouped.above.equals(single.above)
     assert any(e.above_m2 > 0 for e in together) and any(e.covered_m2 == 0 for e in together)
+
+
+def test_each_thread_keeps_its_open_rasters_until_a_file_changes(surfaces):
+    """Checks reuse the opened pair; another thread gets its own; a new file is reopened."""
+    dem, line = surfaces
+    first = open_surfaces(dem, line)
+    assert open_surfaces(dem, line) is first
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert pool.submit(open_surfaces, dem, line).result() is not first
+    write_raster(line, np.full((50, 50), 500.0), (X0 - 125, Y0 + 3085), 70.0)
+    os.utime(line, ns=(time.time_ns(), time.time_ns() + 10**9))  # a later mtime, surely
+    reopened = open_surfaces(dem, line)
+    assert reopened is not first and first.dem.closed
+    polygon = shapely.box(X0 + 500, Y0 + 500, X0 + 600, Y0 + 600)
+    assert reopened.exposure(polygon, 100.0).tree_line_at_max_m == pytest.approx(500.0)

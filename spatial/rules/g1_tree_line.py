@@ -2,7 +2,7 @@
 
 import shapely
 
-from spatial.raster import TreeLineSurfaces
+from spatial.raster import open_surfaces
 from spatial.rules.base import (
     CodeSet,
     Rule,
@@ -89,8 +89,8 @@ class TreeLineRule(Rule):
             cabin_refs.append(refs_here)
         # Only the parts that are really new are measured, all in one pass over the rasters.
         measured = [i for i, part in enumerate(new_parts) if part.area >= 1.0]
-        with TreeLineSurfaces(dem, tree_line) as surfaces:
-            exposures = surfaces.exposures([new_parts[i] for i in measured], self.transition_zone_m)
+        surfaces = open_surfaces(dem, tree_line)
+        exposures = surfaces.exposures([new_parts[i] for i in measured], self.transition_zone_m)
         exposure_of = dict(zip(measured, exposures, strict=True))
         return [
             self._assess(
