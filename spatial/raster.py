@@ -66,11 +66,6 @@ class TreeLineExposure:
         return self.cells.within(self.cells.above) if self.cells else shapely.Polygon()
 
     @cached_property
-    def transition(self) -> BaseGeometry:
-        """The part of the area on cells in the transition zone below the tree line."""
-        return self.cells.within(self.cells.transition) if self.cells else shapely.Polygon()
-
-    @cached_property
     def above_or_transition(self) -> BaseGeometry:
         """The part of the area on cells above the tree line or in the transition zone."""
         if not self.cells:
@@ -90,18 +85,6 @@ class _MeasuredCells:
     def within(self, mask: np.ndarray) -> BaseGeometry:
         """Return the union of the masked cells, cut to the area."""
         return _cells_within(mask, self.transform, self.geometry)
-
-
-def tree_line_exposure(
-    geometry: BaseGeometry, dem_path: Path, tree_line_path: Path, transition_m: float
-) -> TreeLineExposure:
-    """Measure terrain against the tree line under a polygon, weighting cells by coverage.
-
-    Opens both rasters for this one polygon; to measure many polygons, open them once
-    with `TreeLineSurfaces` and call its `exposures`.
-    """
-    with TreeLineSurfaces(dem_path, tree_line_path) as surfaces:
-        return surfaces.exposures([geometry], transition_m)[0]
 
 
 _this_thread = threading.local()
@@ -134,7 +117,7 @@ class TreeLineSurfaces:
     measured in groups of neighbours: each group reads one window of the DEM, interpolates
     the tree line onto it and gets the coverage of all its polygons from one exactextract
     pass, instead of a read, a warp and an exactextract call per polygon.
-    Not thread-safe: use one instance per thread (one per check).
+    Not thread-safe: use one instance per thread (`open_surfaces` keeps one per thread).
     """
 
     def __init__(self, dem_path: Path, tree_line_path: Path):
