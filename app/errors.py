@@ -2,6 +2,7 @@
 
 import logging
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -59,15 +60,15 @@ STATUS_BY_ERROR: list[tuple[type[ArealsjekkError], int, str]] = [
 ]
 
 
-def problem_response(
+def problem_body(
     status: int,
     detail: str,
     slug: str,
     instance: str | None = None,
-    problems: list[Problem] | None = None,
-) -> JSONResponse:
-    """Build an RFC 7807 problem+json response."""
-    body: dict[str, object] = {
+    problems: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The RFC 7807 problem object every error answer of the service carries."""
+    body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + slug,
         "title": HTTPStatus(status).phrase,
         "status": status,
@@ -76,7 +77,20 @@ def problem_response(
     if instance:
         body["instance"] = instance
     if problems:
-        body["problems"] = [p.as_dict() for p in problems]
+        body["problems"] = problems
+    return body
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    slug: str,
+    instance: str | None = None,
+    problems: list[Problem] | None = None,
+) -> JSONResponse:
+    """Build an RFC 7807 problem+json response."""
+    as_dicts = [p.as_dict() for p in problems] if problems else None
+    body = problem_body(status, detail, slug, instance, as_dicts)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 

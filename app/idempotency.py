@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.db import get_sessionmaker
-from app.errors import DATABASE_UNAVAILABLE, database_unavailable_response
+from app.errors import DATABASE_UNAVAILABLE, database_unavailable_response, problem_body
 from app.models import IdempotencyRecordOrm
 
 logger = logging.getLogger(__name__)
@@ -31,15 +31,7 @@ ABANDONED_AFTER = timedelta(minutes=10)
 
 
 def _problem(status: int, detail: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    titles = {400: "Bad Request", 409: "Conflict"}
-    body = json.dumps(
-        {
-            "type": "https://arealsjekk.no/problems/idempotency",
-            "title": titles[status],
-            "status": status,
-            "detail": detail,
-        }
-    ).encode()
+    body = json.dumps(problem_body(status, detail, "idempotency")).encode()
     return status, [(b"content-type", b"application/problem+json")], body
 
 

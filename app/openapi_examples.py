@@ -8,10 +8,9 @@ No example here changes what an endpoint does.
 """
 
 from collections.abc import Iterable
-from http import HTTPStatus
 from typing import Any, NamedTuple
 
-from app.errors import PROBLEM_JSON, PROBLEM_TYPE_BASE
+from app.errors import PROBLEM_JSON, problem_body
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -1277,17 +1276,7 @@ def problem(
     summary: str | None = None,
 ) -> ProblemExample:
     """Build a problem example as app.errors.problem_response writes it."""
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + slug,
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-    }
-    if instance:
-        body["instance"] = instance
-    if problems:
-        body["problems"] = problems
-    return ProblemExample(summary or detail, body)
+    return ProblemExample(summary or detail, problem_body(status, detail, slug, instance, problems))
 
 
 def problem_content(examples: list[ProblemExample]) -> dict[str, Any]:
