@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Annotated
 
+import orjson
 from fastapi import Depends
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -23,6 +24,8 @@ def get_engine() -> Engine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         pool_pre_ping=True,  # survive a database restart without restarting the service
+        # Layer feature attributes are jsonb; a check reads thousands of them.
+        json_deserializer=orjson.loads,
     )
 
 

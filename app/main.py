@@ -31,6 +31,7 @@ from app.routers import (
     webhooks,
     wms,
 )
+from app.runtime import tune_garbage_collector
 from app.settings import get_settings
 from app.webhooks import WebhookDispatcher
 
@@ -81,6 +82,7 @@ API_ROUTERS = (
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start the check job queue (resuming interrupted checks); release resources on exit."""
+    tune_garbage_collector()
     app.state.check_jobs = CheckJobs(get_settings())
     app.state.webhooks = WebhookDispatcher(get_settings())
     app.state.webhooks.start()

@@ -4,7 +4,8 @@ What is timed per plan file is what the quick-check endpoint (POST /api/v1/check
 the server, minus HTTP and JSON: `app.uploads.prepare_upload` (parse the GeoJSON bytes,
 validate and reproject every area against the stored boundaries), then
 `check_runner.plan_from_prepared` and `check_runner.evaluate` (rules G1-G5 reading the
-layers from PostGIS and the COGs). `evaluate` alone is reported too. The first repetition
+layers from PostGIS and the COGs). `evaluate` alone is reported too. The garbage collector
+is tuned as the service tunes it at start-up (`app.runtime`). The first repetition
 is the cold run (new process, empty caches) and is reported apart from the warm ones.
 
 Run: .venv/bin/python bench/engine.py --size S --repeat 20 [--profile bench/results/x.txt]
@@ -21,6 +22,7 @@ import common
 
 from app import check_runner
 from app.db import get_sessionmaker
+from app.runtime import tune_garbage_collector
 from app.settings import get_settings
 from app.uploads import prepare_upload
 
@@ -107,6 +109,7 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, default=None, help="write a pyinstrument report")
     args = parser.parse_args()
     bodies = [(path.name, path.read_bytes()) for path in common.plan_files(args.size)]
+    tune_garbage_collector()  # as the service does when it starts (app.main.lifespan)
     rss_before = common.current_rss_mb()
     cold = check_files(bodies)
     warm = [check_files(bodies) for _ in range(args.repeat)]

@@ -4,6 +4,9 @@ import json
 import math
 from typing import Any
 
+import numpy as np
+import orjson
+import shapely
 from shapely.geometry import shape
 
 from spatial.crs import CRS84, CrsRef, parse_crs
@@ -35,24 +38,7 @@ def _finite_float(text: str) -> float:
 
 def read_geojson(body: bytes, max_features: int) -> SourcePlan:
     """Parse a GeoJSON FeatureCollection into source features; raise on malformed input."""
-    try:
-        document = json.loads(
-            body.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float
-        )
-    except UnicodeDecodeError as exc:
-        raise MalformedInputError(
-            f"body is not UTF-8 text (byte {exc.start}); GeoJSON must be UTF-8 (RFC 7946 §11)"
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise MalformedInputError(
-            f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
-    except _NotJsonNumber as exc:
-        raise MalformedInputError(f"body is not valid JSON: {exc}") from None
-    except RecursionError:
-        detail = "body is not usable JSON: arrays or objects nest too deeply"
-        raise MalformedInputError(detail) from None
-
+    document = _parse_json(body)
     if not isinstance(document, dict) or "type" not in document:
         raise InvalidInputError("body is not a GeoJSON object: expected a FeatureCollection")
     if document["type"] != "FeatureCollection":
@@ -82,12 +68,38 @@ def read_geojson(body: bytes, max_features: int) -> SourcePlan:
     source_features = [_read_feature(i, f, problems) for i, f in enumerate(features)]
     if problems:
         raise InvalidInputError(summarize(problems), problems)
+    _read_geometries([f for f in source_features if f is not None], features)
     return SourcePlan(
         features=[f for f in source_features if f is not None],
         crs=crs,
         source_format="geojson",
         plan_attributes=plan_attributes,
     )
+
+
+def _parse_json(body: bytes) -> Any:
+    """Parse the body as strict JSON (RFC 8259): no NaN or Infinity, no number beyond a double."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MalformedInputError(
+            f"body is not UTF-8 text (byte {exc.start}); GeoJSON must be UTF-8 (RFC 7946 §11)"
+        ) from None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass  # parsed again below, to say where and why in the words users already know
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise MalformedInputError(
+            f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    except _NotJsonNumber as exc:
+        raise MalformedInputError(f"body is not valid JSON: {exc}") from None
+    except RecursionError:
+        detail = "body is not usable JSON: arrays or objects nest too deeply"
+        raise MalformedInputError(detail) from None
 
 
 def _read_crs_member(member: Any) -> CrsRef:
@@ -122,18 +134,64 @@ def _read_feature(position: int, feature: Any, problems: list[Problem]) -> Sourc
         return None
     source_id = feature.get("id")
     source_id = None if source_id is None else str(source_id)
-    geometry_json = feature.get("geometry")
-    geometry = None
-    geometry_error = None
-    if geometry_json is not None:
-        try:
-            geometry = shape(geometry_json)
-        except Exception as exc:  # shapely raises several types for broken coordinates
-            geometry_error = f"geometry cannot be read: {exc}"
     return SourceFeature(
-        position=position,
-        source_id=source_id,
-        properties=properties,
-        geometry=geometry,
-        geometry_error=geometry_error,
+        position=position, source_id=source_id, properties=properties, geometry=None
     )
+
+
+# The plan geometries GEOS's GeoJSON reader takes over from `shapely.geometry.shape`.
+_BULK_TYPES = ("Polygon", "MultiPolygon")
+
+
+def _read_geometries(source_features: list[SourceFeature], features: list[Any]) -> None:
+    """Read each feature's geometry member into `geometry`, or say why in `geometry_error`.
+
+    Polygons and multipolygons, nearly every plan area, are read by GEOS in one vectorised
+    call; a result is kept only where it is what `shapely.geometry.shape` gives (finite
+    coordinates, rings of four or more points, no empty parts). Everything else, including
+    every member GEOS refuses, is read by `shape` itself, which closes open rings and
+    words the errors.
+    """
+    members = [features[f.position].get("geometry") for f in source_features]
+    bulk = [
+        i
+        for i, member in enumerate(members)
+        if isinstance(member, dict) and member.get("type") in _BULK_TYPES
+    ]
+    read = shapely.from_geojson([orjson.dumps(members[i]) for i in bulk], on_invalid="ignore")
+    kept = dict(zip(bulk, read, strict=True)) if len(bulk) else {}
+    for i in _unlike_shape(read):
+        kept.pop(bulk[i])
+    for i, (feature, member) in enumerate(zip(source_features, members, strict=True)):
+        if member is None:
+            continue
+        if i in kept:
+            feature.geometry = kept[i]
+            continue
+        try:
+            feature.geometry = shape(member)
+        except Exception as exc:  # shapely raises several types for broken coordinates
+            feature.geometry_error = f"geometry cannot be read: {exc}"
+
+
+def _unlike_shape(geometries: np.ndarray) -> set[int]:
+    """Positions of GEOS-read (multi)polygons that `shape` would read differently or refuse."""
+    if len(geometries) == 0:
+        return set()
+    unlike = set(np.flatnonzero(shapely.is_missing(geometries)).tolist())
+    present = np.flatnonzero(~shapely.is_missing(geometries))
+    parts, part_of = shapely.get_parts(geometries[present], return_index=True)
+    # GEOS reads an empty member of a MultiPolygon as an empty part; `shape` drops it.
+    unlike.update(present[part_of[shapely.is_empty(parts)]].tolist())
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    # `shape` repeats the closing point of a three-point ring; GEOS keeps three points.
+    short = shapely.get_num_coordinates(rings) < 4
+    unlike.update(present[part_of[ring_of[short]]].tolist())
+    coordinates, coordinate_of = shapely.get_coordinates(
+        geometries[present], include_z=True, return_index=True
+    )
+    has_z = shapely.has_z(geometries[present])[coordinate_of]
+    # GEOS fills a missing Z with NaN where `shape` refuses coordinates of mixed dimension.
+    bad = ~np.isfinite(coordinates[:, :2]).all(axis=1) | (has_z & ~np.isfinite(coordinates[:, 2]))
+    unlike.update(present[coordinate_of[bad]].tolist())
+    return unlike

@@ -1,4 +1,7 @@
+import gc
+
 from app.migrate import head_revision
+from app.runtime import GENERATION0_THRESHOLD
 
 
 def test_healthz_answers_while_the_process_is_up(client):
@@ -40,3 +43,9 @@ def test_api_docs_are_served_without_a_cdn(client):
     assert client.get("/api/v1/docs/static/swagger-ui-bundle.js").status_code == 200
     spec = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/proposals" in spec["paths"]
+
+
+def test_startup_tunes_the_garbage_collector(client):
+    """The running service collects generation 0 rarely enough for large uploads."""
+    assert gc.get_threshold()[0] == GENERATION0_THRESHOLD
+    assert gc.get_freeze_count() > 0

@@ -29,9 +29,11 @@ _idle_maps_lock = threading.Lock()
 PNG_VECTOR = "png32:s=rle"
 PNG_RASTER = "png32"
 # PostGIS drops each vertex nearer than this share of a pixel to the one kept before it:
-# outlines move by no more than that, which cannot be seen, while every vertex costs Mapnik
-# a line join. Rings keep at least four points, so features smaller than a pixel stay drawn.
-THIN_PIXELS = 0.01
+# outlines move by less than half a pixel (MapServer's AGG renderer drops vertices within a
+# whole pixel), while every vertex costs Mapnik a line join. Rings keep at least four
+# points, so features smaller than a pixel stay drawn; the styles join lines with round
+# joins, because a mitred join on such a collapsed ring draws a spike several pixels long.
+THIN_PIXELS = 0.5
 
 
 def postgis_parameters(database_url: str) -> dict[str, str]:
