@@ -5,13 +5,13 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Annotated
 
-import orjson
 from fastapi import Depends
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import get_settings
+from spatial.json_text import loads_exact
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def get_engine() -> Engine:
         pool_size=settings.db_pool_size,
         pool_pre_ping=True,  # survive a database restart without restarting the service
         # Layer feature attributes are jsonb; a check reads thousands of them.
-        json_deserializer=orjson.loads,
+        json_deserializer=loads_exact,
     )
 
 

@@ -18,6 +18,7 @@ from spatial.errors import (
     UnsupportedCRSError,
     summarize,
 )
+from spatial.json_text import loads_exact
 from spatial.plan_model import SourceFeature, SourcePlan
 
 
@@ -86,11 +87,7 @@ def _parse_json(body: bytes) -> Any:
             f"body is not UTF-8 text (byte {exc.start}); GeoJSON must be UTF-8 (RFC 7946 §11)"
         ) from None
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        pass  # parsed again below, to say where and why in the words users already know
-    try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return loads_exact(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise MalformedInputError(
             f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
@@ -153,12 +150,15 @@ def _read_geometries(source_features: list[SourceFeature], features: list[Any]) 
     words the errors.
     """
     members = [features[f.position].get("geometry") for f in source_features]
-    bulk = [
-        i
+    texts = {
+        i: text
         for i, member in enumerate(members)
-        if isinstance(member, dict) and member.get("type") in _BULK_TYPES
-    ]
-    read = shapely.from_geojson([orjson.dumps(members[i]) for i in bulk], on_invalid="ignore")
+        if isinstance(member, dict)
+        and member.get("type") in _BULK_TYPES
+        and (text := _geojson_text(member)) is not None
+    }
+    bulk = list(texts)
+    read = shapely.from_geojson(list(texts.values()), on_invalid="ignore")
     kept = dict(zip(bulk, read, strict=True)) if len(bulk) else {}
     for i in _unlike_shape(read):
         kept.pop(bulk[i])
@@ -172,6 +172,18 @@ def _read_geometries(source_features: list[SourceFeature], features: list[Any]) 
             feature.geometry = shape(member)
         except Exception as exc:  # shapely raises several types for broken coordinates
             feature.geometry_error = f"geometry cannot be read: {exc}"
+
+
+def _geojson_text(member: dict) -> bytes | None:
+    """The member as JSON text for GEOS, or None where orjson cannot write it.
+
+    Python's json module, which reads what orjson refuses, gives integers of any size;
+    orjson writes only those of 64 bits.
+    """
+    try:
+        return orjson.dumps(member)
+    except orjson.JSONEncodeError:
+        return None
 
 
 def _unlike_shape(geometries: np.ndarray) -> set[int]:

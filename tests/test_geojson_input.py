@@ -13,6 +13,7 @@ from shapely.geometry import shape
 
 from spatial.errors import MalformedInputError
 from spatial.geojson_input import read_geojson
+from spatial.json_text import loads_exact
 
 SQUARE = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]
 
@@ -163,3 +164,35 @@ def test_escaped_lone_surrogate_in_a_property_is_still_read():
     )
     [feature] = read_geojson(body, 10).features
     assert feature.properties["name"] == "x\ud800"
+
+
+def test_integer_beyond_a_double_is_read_as_shape_reads_it():
+    """A 401-digit integer coordinate (valid JSON) is a feature error, as `shape` words it."""
+    square = json.dumps({"type": "Polygon", "coordinates": [SQUARE]})
+    huge = "1" + "0" * 400
+    member = square.replace("[1, 1]", f"[{huge}, 1]", 1)
+    body = collection([None]).replace(b"null", member.encode())
+    [feature] = read_geojson(body, 10).features
+    assert feature.geometry is None
+    assert ("error", feature.geometry_error) == as_shape_reads_it(json.loads(member))
+
+
+def test_long_integers_in_properties_are_kept_exactly():
+    """Integers of 20 or more digits come through whole (orjson alone would round them)."""
+    long_integer = 12345678901234567890123
+    body = collection([GEOMETRIES["polygon"]]).replace(
+        b'"properties": {}',
+        f'"properties": {{"n": {long_integer}, "m": 18446744073709551615}}'.encode(),
+    )
+    [feature] = read_geojson(body, 10).features
+    assert feature.properties == {"n": long_integer, "m": 2**64 - 1}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": 12345678901234567890123}', '{"a": 1e400}', '{"a": "x\\ud800"}', '[1.5, -2, "æøå"]'],
+)
+def test_loads_exact_reads_what_python_json_reads(text):
+    """Same values as Python's json module, including what orjson refuses or would round."""
+    assert loads_exact(text) == json.loads(text)
+    assert loads_exact(text.encode()) == json.loads(text)

@@ -54,6 +54,18 @@ def test_happy_path_stores_version_1_and_reads_it_back(client):
     assert row_counts() == {"plan_proposal": 1, "proposal_version": 1, "plan_feature": 2}
 
 
+def test_long_integer_attributes_are_stored_and_read_back_whole(client):
+    """Integers beyond 64 bits in the properties survive storage (jsonb) and reading back."""
+    cabin = cabin_area()
+    cabin["properties"] |= {"registernummer": 12345678901234567890123, "teller": 2**64}
+    response = post(client, collection(cabin))
+    assert response.status_code == 201, response.text
+    [stored] = client.get(response.headers["location"] + "/features").json()["features"]
+    original = stored["properties"]["original_properties"]
+    assert original["registernummer"] == 12345678901234567890123
+    assert original["teller"] == 2**64
+
+
 def test_plan_attributes_can_come_from_query_or_plan_boundary(client):
     """Without a `plan` member, the RpOmråde feature and query parameters name the plan."""
     boundary = feature(
