@@ -16,6 +16,7 @@ from app.db import get_sessionmaker
 from app.migrate import upgrade
 from app.models import ApiKeyOrm, LayerVersionOrm
 from app.repositories.layers import latest_versions
+from app.runtime import tune_garbage_collector
 from app.settings import get_settings
 from app.uploads import prepare_upload
 from layers.demo import DEMO_LICENCE, load_demo_data
@@ -154,6 +155,7 @@ def check(
     show_ok: Annotated[bool, typer.Option("--ok", help="also list ok findings")] = False,
 ) -> None:
     """Check a plan file against the rule set and print the findings (nothing is stored)."""
+    tune_garbage_collector()  # as the service does: large plans allocate many objects
     settings = get_settings()
     overrides = {
         "kommunenummer": kommunenummer,
