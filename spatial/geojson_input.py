@@ -69,9 +69,10 @@ def read_geojson(body: bytes, max_features: int) -> SourcePlan:
     source_features = [_read_feature(i, f, problems) for i, f in enumerate(features)]
     if problems:
         raise InvalidInputError(summarize(problems), problems)
-    _read_geometries([f for f in source_features if f is not None], features)
+    readable = [f for f in source_features if f is not None]
+    _read_geometries(readable, features)
     return SourcePlan(
-        features=[f for f in source_features if f is not None],
+        features=readable,
         crs=crs,
         source_format="geojson",
         plan_attributes=plan_attributes,
@@ -159,7 +160,7 @@ def _read_geometries(source_features: list[SourceFeature], features: list[Any]) 
     }
     bulk = list(texts)
     read = shapely.from_geojson(list(texts.values()), on_invalid="ignore")
-    kept = dict(zip(bulk, read, strict=True)) if len(bulk) else {}
+    kept = dict(zip(bulk, read, strict=True))
     for i in _unlike_shape(read):
         kept.pop(bulk[i])
     for i, (feature, member) in enumerate(zip(source_features, members, strict=True)):
