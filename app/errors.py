@@ -1,6 +1,7 @@
 """The one place where domain errors become RFC 7807 problem responses."""
 
 import logging
+import threading
 from http import HTTPStatus
 from typing import Any
 
@@ -154,12 +155,52 @@ RETRY_AFTER_S = 5
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, SQLAlchemyTimeoutError)
 
 
+class OutageLog:
+    """Log the first request the database could not serve, then a count every `every_s`.
+
+    During an outage every request fails alike; one line per request would bury the log
+    (hundreds a second under load). After a logged failure the next `every_s` seconds are
+    only counted, and a timer writes the count when they are over, so none goes unreported.
+    """
+
+    def __init__(self, every_s: float = 10.0):
+        self.every_s = every_s
+        self._lock = threading.Lock()
+        self._counting = False
+        self._left_out = 0
+
+    def failed(self, method: str, path: str, cause: str) -> None:
+        """Record one failed request: log it, or count it if one was logged moments ago."""
+        with self._lock:
+            if self._counting:
+                self._left_out += 1
+                return
+            self._counting = True
+        timer = threading.Timer(self.every_s, self._report_left_out)
+        timer.daemon = True
+        timer.start()
+        logger.warning("database unavailable on %s %s (%s)", method, path, cause)
+
+    def _report_left_out(self) -> None:
+        with self._lock:
+            left_out, self._left_out, self._counting = self._left_out, 0, False
+        if left_out:
+            logger.warning(
+                "database unavailable: %d more requests answered 503 in %g s",
+                left_out,
+                self.every_s,
+            )
+
+
+OUTAGE_LOG = OutageLog()
+
+
 def database_unavailable_response(method: str, path: str, exc: Exception) -> JSONResponse:
     """The 503 problem (with Retry-After) for a request the database could not serve."""
     # An open transaction rolls back, so nothing half-done is stored. The pool (pre-ping)
     # reconnects by itself once the database is back.
     cause = type(getattr(exc, "orig", None) or exc).__name__
-    logger.warning("database unavailable on %s %s (%s)", method, path, cause)
+    OUTAGE_LOG.failed(method, path, cause)
     response = problem_response(
         503,
         "the database is not reachable at the moment; try again shortly",

@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -328,7 +329,10 @@ class Server:
         return {
             "unhandled_errors": log.count("unhandled error on "),
             "asgi_exceptions": log.count("Exception in ASGI application"),
-            "database_unavailable_answers": log.count("database unavailable on "),
+            "database_unavailable_lines": log.count("database unavailable on "),
+            # The service logs the first failed request, then counts the next 10 s.
+            "database_unavailable_answers": log.count("database unavailable on ")
+            + sum(int(n) for n in re.findall(r"unavailable: (\d+) more requests answered", log)),
             "webhook_rounds_failed": log.count("webhook delivery round failed"),
             "webhook_pauses": log.count("webhook deliveries paused"),
         }

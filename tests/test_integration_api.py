@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 from app import idempotency, webhooks
 from app.db import get_engine, get_sessionmaker
+from app.errors import OutageLog
 from app.models import WebhookDeliveryOrm, WebhookOrm
 from app.settings import get_settings
 from app.webhooks import CHECK_COMPLETED, deliver_due, refused_target, verify_signature
@@ -72,6 +73,23 @@ def test_idempotent_post_while_the_database_is_down_is_503(client, monkeypatch):
     assert response.headers["retry-after"] == "5"
     assert "database" in response.json()["detail"]
     assert row_counts()["proposal_version"] == 0
+
+
+def test_an_outage_is_logged_once_then_counted(caplog):
+    """Failed requests during an outage are not logged one by one, and none goes uncounted."""
+    outage = OutageLog(every_s=0.2)
+    with caplog.at_level(logging.WARNING, logger="app.errors"):
+        for _ in range(5):
+            outage.failed("POST", "/api/v1/proposals", "OperationalError")
+        time.sleep(1.0)  # the counting window (0.2 s) is over; its count is written
+        outage.failed("GET", "/api/v1/proposals", "OperationalError")
+        time.sleep(1.0)
+    lines = [r.getMessage() for r in caplog.records if r.name == "app.errors"]
+    assert lines == [
+        "database unavailable on POST /api/v1/proposals (OperationalError)",
+        "database unavailable: 4 more requests answered 503 in 0.2 s",
+        "database unavailable on GET /api/v1/proposals (OperationalError)",
+    ]
 
 
 def test_a_claim_whose_answer_was_never_recorded_is_taken_over_later(client):
