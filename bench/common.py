@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import superuser_sql
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -24,7 +25,7 @@ RASTER_DIR = DATA_DIR / "rasters"
 WORK_DIR = DATA_DIR / "work"
 RESULTS_DIR = BENCH_DIR / "results"
 
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_BIN = superuser_sql.PG_BIN
 PGSOCK = ROOT / ".local" / "pgsock"
 PGPORT = os.environ.get("AREALSJEKK_PGPORT", "5432")
 BENCH_DB = os.environ.get("AREALSJEKK_BENCH_DB", "arealsjekk_bench")
@@ -54,24 +55,7 @@ def plan_files(size: str) -> list[Path]:
 
 def psql(database: str, sql: str) -> str:
     """Run one SQL statement as the cluster superuser over the project's socket."""
-    command = [
-        str(PG_BIN / "psql"),
-        "-h",
-        str(PGSOCK),
-        "-p",
-        PGPORT,
-        "-U",
-        "postgres",
-        "-d",
-        database,
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-qAt",
-        "-c",
-        sql,
-    ]
-    env = {**os.environ, "PGOPTIONS": "-c client_min_messages=warning"}
-    return subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+    return superuser_sql.psql(PGSOCK, PGPORT, database, sql)
 
 
 def ensure_database() -> None:

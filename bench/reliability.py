@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
+import superuser_sql
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
@@ -54,7 +55,7 @@ BENCH = ROOT / "bench"
 DATA = BENCH / ".data" / "reliability"
 RESULTS = BENCH / "results" / "reliability.json"
 VENV_BIN = Path(sys.executable).parent
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_BIN = superuser_sql.PG_BIN
 DB_NAME = "arealsjekk_reliability"
 DB_ROLE = "arealsjekk"
 PLAN_PREFIX = "rel"  # every plan id the load parts upload starts with this
@@ -173,31 +174,7 @@ class Cluster:
 
     def psql(self, database: str, sql: str) -> str:
         """Run SQL as the superuser over the socket."""
-        done = subprocess.run(
-            [
-                str(PG_BIN / "psql"),
-                "-h",
-                str(self.sock),
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-d",
-                database,
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-qAt",
-                "-c",
-                sql,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={**os.environ, "PGOPTIONS": "-c client_min_messages=warning"},
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"psql failed: {done.stderr.strip()}")
-        return done.stdout.strip()
+        return superuser_sql.psql(self.sock, self.port, database, sql)
 
     def url(self, database: str) -> str:
         """The SQLAlchemy URL of a database in this cluster, as the service's role."""
