@@ -199,7 +199,17 @@ class LayerFeatureOrm(Base):
         Geometry("GEOMETRY", srid=CANONICAL_SRID, spatial_index=False)
     )
 
-    __table_args__ = (Index("ix_layer_feature_geom", "geom", postgresql_using="gist"),)
+    # Reads name one version and a box: one GiST over both (btree_gist); reads that keep
+    # some attribute values ask `attributes @> ...` of the GIN index (migration 0006).
+    __table_args__ = (
+        Index("ix_layer_feature_version_geom", "layer_version_id", "geom", postgresql_using="gist"),
+        Index(
+            "ix_layer_feature_attributes",
+            "attributes",
+            postgresql_using="gin",
+            postgresql_ops={"attributes": "jsonb_path_ops"},
+        ),
+    )
 
 
 class PlanCheckOrm(Base):

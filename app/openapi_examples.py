@@ -1073,14 +1073,14 @@ HEALTHY = {"status": "ok", "checks": {}}
 READY = {
     "status": "ready",
     "checks": {
-        "migrations_head": "0005_access_and_integration",
+        "migrations_head": "0006_layer_feature_indexes",
         "database": "reachable",
-        "migrations_current": "0005_access_and_integration",
+        "migrations_current": "0006_layer_feature_indexes",
     },
 }
 NOT_READY = {
     "status": "not ready",
-    "checks": {"migrations_head": "0005_access_and_integration", "database": "unreachable"},
+    "checks": {"migrations_head": "0006_layer_feature_indexes", "database": "unreachable"},
 }
 
 # --- OGC API – Features -----------------------------------------------------------------

@@ -399,15 +399,18 @@ def check_size(size: str) -> dict[str, Any]:
 
 
 def main() -> None:
-    """Check a plan size `--repeat` times after one cold run; print JSON."""
+    """Check a plan size after one cold run, `--repeat` times or paced; print JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=common.PLAN_SIZES, required=True)
     parser.add_argument("--repeat", type=int, default=3, help="warm repetitions")
+    parser.add_argument(
+        "--paced", action="store_true", help="one warm run per 'run' line on stdin (run.py)"
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=RuntimeWarning)
     rss_before = common.current_rss_mb()
     cold = check_size(args.size)
-    warm = [check_size(args.size) for _ in range(args.repeat)]
+    warm = common.warm_runs(lambda: check_size(args.size), args.repeat, args.paced)
     runs = warm or [cold]
     out = {
         "size": args.size,

@@ -10,6 +10,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -119,14 +120,70 @@ class Timer:
         self.seconds = time.perf_counter() - self.started
 
 
-def run_worker(script: str, *args: str, timeout: float = 1800) -> dict[str, Any]:
-    """Run a bench script in its own process (own peak memory) and parse its JSON output."""
-    command = [sys.executable, str(BENCH_DIR / script), *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
-    if done.returncode != 0:
-        sys.stderr.write(done.stderr)
-        raise RuntimeError(f"{script} {' '.join(args)} failed with exit code {done.returncode}")
-    if done.stderr.strip():
-        # Warnings of the libraries; kept out of the table but not hidden.
-        sys.stderr.write(done.stderr[-2000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def warm_runs(run_once: Callable[[], dict[str, Any]], repeat: int, paced: bool) -> list[dict]:
+    """Repeat a warm run `repeat` times, or (paced) once per "run" line on stdin until EOF.
+
+    Paced, the worker says "ready" after its cold run and answers each run with its total,
+    so that `PacedWorker` can alternate two workers run by run.
+    """
+    if not paced:
+        return [run_once() for _ in range(repeat)]
+    print(json.dumps({"ready": True}), flush=True)
+    runs = []
+    for line in sys.stdin:
+        if line.strip() != "run":
+            raise SystemExit(f"paced worker: expected 'run', got {line!r}")
+        runs.append(run_once())
+        print(json.dumps({"total_s": runs[-1]["total_s"]}), flush=True)
+    return runs
+
+
+class PacedWorker:
+    """A bench script in its own process (own peak memory) that runs once per `run()` call.
+
+    The engine and the baseline are measured by two such workers taking turns, run by run,
+    so that slow and fast spells of the machine fall on both sides alike.
+    """
+
+    def __init__(self, script: str, *args: str):
+        self.script = script
+        self.command = [sys.executable, str(BENCH_DIR / script), *args, "--paced"]
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "PacedWorker":
+        self.process = subprocess.Popen(
+            self.command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        self._answer()  # {"ready": true} after the cold run
+        return self
+
+    def _answer(self) -> dict[str, Any]:
+        line = self.process.stdout.readline()
+        if not line:
+            code = self.process.wait(timeout=60)
+            raise RuntimeError(f"{' '.join(self.command[1:])} stopped with exit code {code}")
+        return json.loads(line)
+
+    def run(self) -> float:
+        """One warm run; returns its seconds."""
+        self.process.stdin.write("run\n")
+        self.process.stdin.flush()
+        return self._answer()["total_s"]
+
+    def finish(self, timeout: float = 1800) -> dict[str, Any]:
+        """End the runs; return the worker's summary (its last JSON line)."""
+        self.process.stdin.close()
+        lines = self.process.stdout.read().strip().splitlines()
+        code = self.process.wait(timeout=timeout)
+        if code != 0 or not lines:
+            raise RuntimeError(f"{' '.join(self.command[1:])} failed with exit code {code}")
+        return json.loads(lines[-1])
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=60)

@@ -102,17 +102,20 @@ def profile_run(bodies: list[tuple[str, bytes]], out: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    """Check a plan size `--repeat` times after one cold run; print JSON."""
+    """Check a plan size after one cold run, `--repeat` times or paced; print JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=common.PLAN_SIZES, required=True)
     parser.add_argument("--repeat", type=int, default=5, help="warm repetitions")
+    parser.add_argument(
+        "--paced", action="store_true", help="one warm run per 'run' line on stdin (run.py)"
+    )
     parser.add_argument("--profile", type=Path, default=None, help="write a pyinstrument report")
     args = parser.parse_args()
     bodies = [(path.name, path.read_bytes()) for path in common.plan_files(args.size)]
     tune_garbage_collector()  # as the service does when it starts (app.main.lifespan)
     rss_before = common.current_rss_mb()
     cold = check_files(bodies)
-    warm = [check_files(bodies) for _ in range(args.repeat)]
+    warm = common.warm_runs(lambda: check_files(bodies), args.repeat, args.paced)
     runs = warm or [cold]
     out: dict[str, Any] = {
         "size": args.size,

@@ -9,8 +9,9 @@
    features: one kommuneplan per municipality) in-process with the engine
    (app.uploads.prepare_upload + check_runner.evaluate, bench/engine.py) and with the
    GeoPandas + rasterstats baseline (bench/baseline.py), each in its own process (peak
-   memory per process), with a cold first run and repeated warm runs; profiles the slowest
-   part (L) with pyinstrument.
+   memory per process): a cold first run each, then warm runs taking turns (a few engine
+   runs, one baseline run, and again), so that the machine's slow and fast spells fall on
+   both sides alike; profiles the slowest part (L) with pyinstrument.
 3. Starts `arealsjekk serve --workers 2` on a loopback port and measures quick checks per
    second (POST /api/v1/check with S) with concurrent clients.
 4. Renders the same WMS GetMaps with Arealsjekk (over HTTP and its Mapnik renderer
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +41,14 @@ import generate
 import http_bench
 import wms_bench
 
+# Per size: rounds, then engine and baseline warm runs per round (after a cold run each).
 FULL = {
-    "engine_repeat": {"S": 30, "M": 10, "L": 3},
-    "baseline_repeat": {"S": 10, "M": 3, "L": 1},
+    "rounds": {"S": (10, 3, 1), "M": (5, 2, 1), "L": (2, 1, 1)},
     "throughput": [(1, 60), (2, 100), (4, 160)],
     "wms_repeat": 10,
 }
 QUICK = {
-    "engine_repeat": {"S": 10, "M": 3, "L": 0},
-    "baseline_repeat": {"S": 3, "M": 1, "L": 0},
+    "rounds": {"S": (4, 3, 1), "M": (2, 2, 1), "L": (0, 1, 1)},
     "throughput": [(1, 20), (4, 60)],
     "wms_repeat": 4,
 }
@@ -148,15 +149,17 @@ def agreement(engine: dict[str, int], baseline: dict[str, int]) -> dict[str, Any
 
 
 def check_sizes(results: dict[str, Any], settings: dict[str, Any], suffix: str) -> None:
-    """Engine and baseline for S, M and L, each in its own process."""
+    """Engine and baseline for S, M and L, each in its own process, taking turns run by run."""
     for size in common.PLAN_SIZES:
-        args = ["--size", size, "--repeat", str(settings["engine_repeat"][size])]
+        rounds, engine_runs, baseline_runs = settings["rounds"][size]
+        engine_args = ["--size", size]
         if size == "L":
-            args += ["--profile", str(common.RESULTS_DIR / f"profile-L{suffix}.txt")]
-        engine = phase(results, f"engine {size}", lambda a=args: common.run_worker("engine.py", *a))
-        args = ["--size", size, "--repeat", str(settings["baseline_repeat"][size])]
-        baseline = phase(
-            results, f"baseline {size}", lambda a=args: common.run_worker("baseline.py", *a)
+            engine_args += ["--profile", str(common.RESULTS_DIR / f"profile-L{suffix}.txt")]
+        engine, baseline = phase(
+            results,
+            f"engine and baseline {size}: cold runs, then {rounds} rounds of {engine_runs} + "
+            f"{baseline_runs}",
+            partial(paired_runs, engine_args, ["--size", size], rounds, engine_runs, baseline_runs),
         )
         results["checks"][size] = {
             "engine": engine,
@@ -165,6 +168,30 @@ def check_sizes(results: dict[str, Any], settings: dict[str, Any], suffix: str) 
             "speedup_cold": baseline["cold_total_s"] / engine["cold_total_s"],
             "findings_agreement": agreement(engine["findings"], baseline["findings"]),
         }
+
+
+def paired_runs(
+    engine_args: list[str],
+    baseline_args: list[str],
+    rounds: int,
+    engine_runs: int,
+    baseline_runs: int,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Cold runs, then rounds of warm engine runs and warm baseline runs; both summaries.
+
+    The machine (a VM) has slow and fast spells of minutes; measured in turns, both sides
+    meet them alike, so the speed-up is not decided by which side ran in which spell.
+    """
+    with (
+        common.PacedWorker("engine.py", *engine_args) as engine,
+        common.PacedWorker("baseline.py", *baseline_args) as baseline,
+    ):
+        for _ in range(rounds):
+            for _ in range(engine_runs):
+                engine.run()
+            for _ in range(baseline_runs):
+                baseline.run()
+        return engine.finish(), baseline.finish()
 
 
 def http_and_wms(results: dict[str, Any], settings: dict[str, Any], skip: set[str]) -> None:

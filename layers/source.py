@@ -1,11 +1,12 @@
 """Guideline layers read from PostGIS and the raster directory, for the rule engine."""
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import func, select
+from sqlalchemy import ARRAY, BigInteger, Row, Select, any_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -64,7 +65,7 @@ class PostgisLayerSource:
         area: BaseGeometry,
         where: Mapping[str, Collection[str]] | None = None,
     ) -> list[LayerFeature]:
-        """Return features whose bounding box meets the bounding box of `area`.
+        """Return features whose bounding box meets the bounding box of `area`, in id order.
 
         `where` keeps only features whose text attribute has one of the given values
         (filtered in the database, so unwanted features are never transferred or parsed).
@@ -72,28 +73,46 @@ class PostgisLayerSource:
         row = self._version_row(layer_id)
         if row is None or area.is_empty:
             return []
-        # A bbox literal in the column's SRID keeps the GiST index on geom usable.
-        envelope = func.ST_MakeEnvelope(*area.bounds, CANONICAL_SRID)
-        query = (
-            select(
-                LayerFeatureOrm.id,
-                LayerFeatureOrm.source_fid,
-                LayerFeatureOrm.attributes,
-                # Raw EWKB, parsed below in one vectorised call rather than row by row.
-                func.ST_AsEWKB(LayerFeatureOrm.geom).label("wkb"),
-            )
-            .where(LayerFeatureOrm.layer_version_id == row.id)
-            .where(LayerFeatureOrm.geom.op("&&")(envelope))
-            .order_by(LayerFeatureOrm.id)
+        query = _feature_query(row.id, area.bounds, where)
+        return _parsed(self._session.execute(query).all())
+
+    def features_near(
+        self,
+        layer_id: str,
+        geometries: Sequence[BaseGeometry],
+        reach_m: float,
+        where: Mapping[str, Collection[str]] | None = None,
+    ) -> list[LayerFeature]:
+        """Return features whose bounding box comes within `reach_m` of the bounding box of
+        one of `geometries`, in id order.
+
+        The areas of a kommuneplan spread over the municipality: a box around them all
+        holds about four times the features any area reaches. So the boxes of the features
+        in that box are read first, matched to the areas' boxes here, and only the features
+        that meet one are read whole.
+        """
+        row = self._version_row(layer_id)
+        boxes = shapely.bounds(np.asarray(geometries, dtype=object)).reshape(-1, 4)
+        boxes = boxes[~np.isnan(boxes).any(axis=1)] + (-reach_m, -reach_m, reach_m, reach_m)
+        if row is None or not len(boxes):
+            return []
+        around = (*boxes[:, :2].min(axis=0).tolist(), *boxes[:, 2:].max(axis=0).tolist())
+        candidates = self._session.execute(
+            _feature_query(row.id, around, where, columns=_BOX_COLUMNS)
+        ).all()
+        if not candidates:
+            return []
+        candidate_boxes = shapely.box(*np.array([c[1:] for c in candidates]).T)
+        _, hit = shapely.STRtree(candidate_boxes).query(
+            shapely.box(*boxes.T), predicate="intersects"
         )
-        for name, values in (where or {}).items():
-            query = query.where(LayerFeatureOrm.attributes[name].astext.in_(sorted(values)))
-        rows = self._session.execute(query).all()
-        geometries = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []
-        return [
-            LayerFeature(r.id, r.source_fid, r.attributes, geometry)
-            for r, geometry in zip(rows, geometries, strict=True)
-        ]
+        ids = sorted({candidates[i].id for i in np.unique(hit)})
+        if not ids:
+            return []
+        # One array parameter, not an IN list of thousands of parameters.
+        wanted = bindparam("ids", ids, type_=ARRAY(BigInteger))
+        query = _feature_query(row.id, None, None).where(LayerFeatureOrm.id == any_(wanted))
+        return _parsed(self._session.execute(query).all())
 
     def raster_path(self, layer_id: str) -> Path | None:
         """Return the COG of a raster layer's version, or None if not loaded."""
@@ -101,3 +120,54 @@ class PostgisLayerSource:
         if row is None or row.raster_file is None:
             return None
         return self._raster_dir / row.raster_file
+
+
+_FEATURE_COLUMNS = (
+    LayerFeatureOrm.id,
+    LayerFeatureOrm.source_fid,
+    LayerFeatureOrm.attributes,
+    # Raw EWKB, parsed in one vectorised call (`_parsed`) rather than row by row.
+    func.ST_AsEWKB(LayerFeatureOrm.geom).label("wkb"),
+)
+# The bounding box PostGIS keeps in each geometry's header (read without parsing it).
+_BOX_COLUMNS = (
+    LayerFeatureOrm.id,
+    func.ST_XMin(LayerFeatureOrm.geom),
+    func.ST_YMin(LayerFeatureOrm.geom),
+    func.ST_XMax(LayerFeatureOrm.geom),
+    func.ST_YMax(LayerFeatureOrm.geom),
+)
+
+
+def _feature_query(
+    version_id: int,
+    bounds: tuple[float, float, float, float] | None,
+    where: Mapping[str, Collection[str]] | None,
+    columns: tuple = _FEATURE_COLUMNS,
+) -> Select:
+    """Select the features of a layer version whose box meets `bounds`, filtered by `where`."""
+    query = select(*columns).where(LayerFeatureOrm.layer_version_id == version_id)
+    if bounds is not None:
+        # A bbox literal in the column's SRID keeps the GiST index usable.
+        envelope = func.ST_MakeEnvelope(*bounds, CANONICAL_SRID)
+        query = query.where(LayerFeatureOrm.geom.op("&&")(envelope))
+    for name, values in (where or {}).items():
+        # Containment (not ->>) so that the GIN index on attributes can answer it.
+        query = query.where(
+            or_(*(LayerFeatureOrm.attributes.contains({name: v}) for v in sorted(values)))
+        )
+    return query
+
+
+def _parsed(rows: Sequence[Row]) -> list[LayerFeature]:
+    """Turn selected rows into layer features, in id order.
+
+    Sorted here rather than in SQL: PostgreSQL would sort the wide rows (attributes and
+    geometry), and spill large sorts to disk.
+    """
+    rows = sorted(rows, key=lambda r: r.id)
+    geometries = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []
+    return [
+        LayerFeature(r.id, r.source_fid, r.attributes, geometry)
+        for r, geometry in zip(rows, geometries, strict=True)
+    ]

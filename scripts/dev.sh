@@ -36,7 +36,10 @@ ensure_system_packages() {
   [ -x "$PG_BIN/initdb" ] || missing+=("postgresql-${PG_MAJOR}")
   [ -f "/usr/share/postgresql/${PG_MAJOR}/extension/postgis.control" ] || missing+=("postgresql-${PG_MAJOR}-postgis-3")
   # WeasyPrint (PDF reports) renders text with Pango.
-  ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0" || missing+=("libpango-1.0-0" "libpangoft2-1.0-0")
+  # grep reads to the end (no -q): under pipefail, ldconfig killed by SIGPIPE would count
+  # as "not installed" and run apt-get on every call.
+  ldconfig -p 2>/dev/null | grep "libpangoft2-1.0.so.0" >/dev/null ||
+    missing+=("libpango-1.0-0" "libpangoft2-1.0-0")
   local option
   for option in "$@"; do
     # The browser tests drive Debian's Chromium (a test tool's own browser download fails here).

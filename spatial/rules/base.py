@@ -184,7 +184,8 @@ def within_reach(
     """For each area, the features within `reach_m`: overlapping by more than
     `min_overlap_m2`, or else nearby with their distance (a touch counts as nearby at 0 m).
 
-    Every (area, feature) pair is measured in one vectorised GEOS call per measure.
+    Every (area, feature) pair is measured in one vectorised GEOS call per measure: the
+    shared part only where the two meet, the distance only where they do not (else 0).
     """
     area_geometries = np.array([a.geometry for a in areas], dtype=object)
     feature_geometries = np.array([f.geometry for f in features], dtype=object)
@@ -193,9 +194,14 @@ def within_reach(
     )
     order = np.lexsort((pair_feature, pair_area))
     pair_area, pair_feature = pair_area[order], pair_feature[order]
-    shared = shapely.intersection(area_geometries[pair_area], feature_geometries[pair_feature])
+    paired_areas, paired_features = area_geometries[pair_area], feature_geometries[pair_feature]
+    shapely.prepare(area_geometries)
+    meets = shapely.intersects(paired_areas, paired_features)
+    shared = np.full(len(pair_area), shapely.Polygon(), dtype=object)
+    shared[meets] = shapely.intersection(paired_areas[meets], paired_features[meets])
     shared_m2 = shapely.area(shared)
-    distances = shapely.distance(area_geometries[pair_area], feature_geometries[pair_feature])
+    distances = np.zeros(len(pair_area))
+    distances[~meets] = shapely.distance(paired_areas[~meets], paired_features[~meets])
     first_pair = np.searchsorted(pair_area, np.arange(len(areas) + 1))
     out = []
     for index in range(len(areas)):

@@ -363,9 +363,8 @@ class HeritageRule(Rule):
 def _candidates(
     layers: LayerSource, layer_id: str, areas: list[CheckFeature], reach_m: float
 ) -> list[LayerFeature]:
-    """Features whose bounding box comes within `reach_m` of the areas' bounding box."""
-    reach = shapely.box(*shapely.total_bounds([a.geometry for a in areas]))
-    return sorted(layers.features(layer_id, reach.buffer(reach_m)), key=lambda f: f.id)
+    """Features whose bounding box comes within `reach_m` of an area's bounding box."""
+    return layers.features_near(layer_id, [a.geometry for a in areas], reach_m)
 
 
 def _name(feature: LayerFeature) -> str:

@@ -1,6 +1,6 @@
 """What rules see (the plan, the layers) and what they produce (findings)."""
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -102,6 +102,18 @@ class LayerSource(Protocol):
         """Return the layer's features whose bounding boxes meet `area`'s bounding box.
 
         `where` keeps only features whose text attribute has one of the given values.
+        """
+        ...
+
+    def features_near(
+        self,
+        layer_id: str,
+        geometries: Sequence[BaseGeometry],
+        reach_m: float,
+        where: Mapping[str, Collection[str]] | None = None,
+    ) -> list[LayerFeature]:
+        """Return the layer's features whose bounding boxes come within `reach_m` of the
+        bounding box of one of `geometries`, in id order.
         """
         ...
 
