@@ -1,5 +1,6 @@
 """Geometry checks for plan areas: type, validity repair, vertex counts, county coverage."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,18 @@ def as_multipolygon(geometry: BaseGeometry) -> MultiPolygon:
     return MultiPolygon(polygons)
 
 
+def as_multipolygons(geometries: Sequence[BaseGeometry]) -> list[MultiPolygon]:
+    """Return Polygons and MultiPolygons as MultiPolygons, the Polygons in one vectorised
+    call (building a MultiPolygon one by one costs ~10 µs, a tenth of a large plan's upload).
+    """
+    out = np.empty(len(geometries), dtype=object)
+    out[:] = geometries
+    single = shapely.get_type_id(out) == shapely.GeometryType.POLYGON
+    if single.any():
+        out[single] = shapely.multipolygons(out[single], indices=np.arange(int(single.sum())))
+    return [g if isinstance(g, MultiPolygon) else as_multipolygon(g) for g in out]
+
+
 def repair_polygon(geometry: BaseGeometry, max_area_change: float) -> tuple[MultiPolygon, Repair]:
     """Repair an invalid (multi)polygon with make_valid if its area is kept.
 
@@ -68,9 +81,9 @@ def repair_polygon(geometry: BaseGeometry, max_area_change: float) -> tuple[Mult
     return polygonal, repair
 
 
-def vertex_count(geometry: BaseGeometry) -> int:
-    """Return the number of coordinates in a geometry."""
-    return int(shapely.get_num_coordinates(geometry))
+def vertex_count(geometries: Sequence[BaseGeometry]) -> int:
+    """Return the number of coordinates in all the geometries together."""
+    return int(shapely.get_num_coordinates(list(geometries)).sum()) if geometries else 0
 
 
 def looks_projected(geometry: BaseGeometry) -> bool:

@@ -4,6 +4,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import shapely
@@ -18,7 +19,7 @@ from spatial.geometry import (
     AREA_TYPES,
     CoverageArea,
     RepairRefused,
-    as_multipolygon,
+    as_multipolygons,
     looks_projected,
     repair_polygon,
     vertex_count,
@@ -113,7 +114,7 @@ def prepare_plan(
     if problems:
         raise InvalidInputError(summarize(problems), problems)
 
-    total_vertices = sum(vertex_count(f.geometry) for f in source.features if f.geometry)
+    total_vertices = vertex_count([f.geometry for f in source.features if f.geometry])
     if total_vertices > limits.max_vertices:
         raise PayloadTooLargeError(
             f"the plan has {total_vertices} vertices; the limit is {limits.max_vertices}"
@@ -166,6 +167,8 @@ def prepare_plan(
                 for p in report.ignored
             ],
         )
+    for area, geometry in zip(areas, as_multipolygons([a.geometry for a in areas]), strict=True):
+        area.geometry = geometry
     if z_dropped:
         report.warnings.append(Problem("Z coordinates were dropped; plans are checked in 2D"))
     _note_outside_municipality(areas, boundaries.municipalities[metadata.kommunenummer], report)
@@ -202,6 +205,8 @@ def unstorable(value: Any) -> str | None:
     Nested values are walked without recursion, and nesting beyond MAX_ATTRIBUTE_DEPTH
     is refused too: the JSON encoder that stores attributes is recursive.
     """
+    if _flat_and_clean(value):
+        return None
     stack = [(value, 0)]
     while stack:
         item, depth = stack.pop()
@@ -220,9 +225,32 @@ def unstorable(value: Any) -> str | None:
     return None
 
 
+def _flat_and_clean(value: Any) -> bool:
+    """True for a dict of plain values with nothing `unstorable` refuses: what most
+    features carry, answered without the walk (which says what is wrong otherwise)."""
+    if type(value) is not dict:
+        return False
+    values = value.values()
+    if not all(type(v) in _PLAIN_TYPES for v in values):
+        return False
+    if not all(type(k) is str for k in value):
+        return False
+    text = "".join([*value, *(v for v in values if type(v) is str)])
+    return (
+        "\x00" not in text
+        and not _SURROGATE.search(text)
+        and all(math.isfinite(v) for v in values if type(v) is float)
+    )
+
+
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+_FOLD_TABLE = str.maketrans({"å": "a", "ø": "o", "æ": "ae", "_": "", "-": "", " ": "", ".": ""})
+
+
+@lru_cache(maxsize=4096)
 def _fold(name: str) -> str:
-    table = str.maketrans({"å": "a", "ø": "o", "æ": "ae", "_": "", "-": "", " ": "", ".": ""})
-    return name.lower().translate(table)
+    # Cached: a plan repeats the same few attribute names on every feature.
+    return name.lower().translate(_FOLD_TABLE)
 
 
 _ALIAS_LOOKUP = {
@@ -428,7 +456,10 @@ def _area_geometry(
     report: UploadReport,
     problems: list[Problem],
 ):
-    """Check and reproject one area's geometry; record a problem and return None if unusable."""
+    """Check and reproject one area's geometry; record a problem and return None if unusable.
+
+    The (multi)polygon returned is made a MultiPolygon by the caller, for all areas at once.
+    """
 
     def problem(message: str) -> None:
         problems.append(Problem(message, feature=feature.position, feature_id=feature.source_id))
@@ -482,7 +513,7 @@ def _area_geometry(
             f"(tolerance {boundaries.county.tolerance_m:.0f} m); check the CRS and coordinates"
         )
         return None
-    return as_multipolygon(geometry)
+    return geometry
 
 
 def _map_codes(

@@ -1,12 +1,13 @@
 """Unit tests of the spatial package (no database)."""
 
 import pytest
-from shapely.geometry import Polygon
+import shapely
+from shapely.geometry import MultiPolygon, Polygon, box
 
 from spatial.crs import CRS84, CrsRef, parse_crs, parse_output_crs
 from spatial.errors import UnsupportedCRSError
-from spatial.geometry import RepairRefused, repair_polygon
-from spatial.plan_input import parse_code
+from spatial.geometry import RepairRefused, as_multipolygons, repair_polygon, vertex_count
+from spatial.plan_input import parse_code, unstorable
 
 
 @pytest.mark.parametrize(
@@ -71,3 +72,51 @@ def test_repair_refuses_a_bow_tie():
     with pytest.raises(RepairRefused) as refused:
         repair_polygon(Polygon([(0, 0), (10, 10), (10, 0), (0, 10), (0, 0)]), 0.01)
     assert "Self-intersection" in refused.value.reason
+
+
+NUL = "contains a NUL character (\\u0000), which text cannot hold"
+SURROGATE = "contains an unpaired UTF-16 surrogate, which is not Unicode text"
+NOT_FINITE = "has a number that is not finite (NaN or infinity)"
+
+
+def nested(depth: int) -> dict:
+    value: dict = {"leaf": 1}
+    for _ in range(depth - 1):
+        value = {"next": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ({"feltnavn": "BFR1", "arealformal": 1120, "areal": 10.5, "ok": True, "x": None}, None),
+        ({"feltnavn": "B\x00FR1"}, NUL),
+        ({"felt\x00navn": "BFR1"}, NUL),
+        ({"feltnavn": "B\ud800"}, SURROGATE),
+        ({"\udfff": 1}, SURROGATE),
+        ({"areal": float("nan")}, NOT_FINITE),
+        ({"areal": float("-inf"), "navn": "x\x00"}, NUL),  # the walk's order decides
+        ({"liste": ["a", {"b": "c\x00"}]}, NUL),
+        ({"liste": [1.0, float("inf")]}, NOT_FINITE),
+        (nested(32), None),
+        (nested(33), "nests attribute values more than 32 levels deep"),
+        ("tekst\x00", NUL),
+        (None, None),
+    ],
+)
+def test_unstorable_values_are_named_whatever_their_shape(value, reason):
+    """Flat attribute dicts take a shortcut; what it finds and misses must match the walk."""
+    assert unstorable(value) == reason
+
+
+def test_as_multipolygons_keeps_order_and_equals_one_by_one():
+    square, other = box(0, 0, 1, 1), box(5, 5, 7, 6)
+    inputs = [square, MultiPolygon([other, box(9, 9, 10, 10)]), other, Polygon()]
+    out = as_multipolygons(inputs)
+    assert [g.geom_type for g in out] == ["MultiPolygon"] * 4
+    assert shapely.to_wkb(out[0]) == shapely.to_wkb(MultiPolygon([square]))
+    assert out[1] is inputs[1]
+    assert shapely.to_wkb(out[2]) == shapely.to_wkb(MultiPolygon([other]))
+    assert as_multipolygons([]) == []
+    assert vertex_count(inputs) == 5 + 10 + 5 + 0
+    assert vertex_count([]) == 0
