@@ -167,8 +167,14 @@ class TreeLineSurfaces:
             window = _union_window([windows[i] for i in group])
             elevation = _read_float(self.dem, window)
             transform = self.dem.window_transform(window)
-            tree_line = _bilinear_at_centres(self.tree_line, self.dem.transform, window)
             covered = _covered_cells([geometries[i] for i in group], transform, elevation.shape)
+            rows = np.concatenate([cells[0] for cells in covered])
+            cols = np.concatenate([cells[1] for cells in covered])
+            tree_line = np.full(elevation.shape, np.nan)
+            if len(rows):
+                tree_line[rows, cols] = _bilinear_at_centres(
+                    self.tree_line, self.dem.transform, window, rows, cols
+                )
             for index, (rows, cols, coverage) in zip(group, covered, strict=True):
                 results[index] = _measure(
                     geometries[index],
@@ -184,35 +190,43 @@ class TreeLineSurfaces:
 
 
 def _bilinear_at_centres(
-    dataset: rasterio.DatasetReader, grid: Affine, window: Window
+    dataset: rasterio.DatasetReader,
+    grid: Affine,
+    window: Window,
+    rows: np.ndarray | None = None,
+    cols: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Interpolate band 1 bilinearly at the centres of a window of a north-up grid.
+    """Interpolate band 1 bilinearly at cell centres of a window of a north-up grid: at the
+    window's cells (rows[i], cols[i]) (1D result), or at every cell of it (2D).
 
     What GDAL's bilinear warp computes (NaN outside the raster and where the cell under the
     centre has no data; elsewhere weights renormalised over the neighbours with data), in
-    numpy because the grid and the raster share their CRS and are both axis-aligned, so
-    the weights separate into a row and a column factor. A WarpedVRT did the same but took
-    two thirds of G1's time. Positions are computed from the whole grid's transform, so a
-    cell gets the same value whichever window it is read in.
+    numpy because the grid and the raster share their CRS and are both axis-aligned. A
+    WarpedVRT did the same but took two thirds of G1's time. Positions are computed from the
+    whole grid's transform, so a cell gets the same value whichever window it is read in.
+    Only the cells a check measures are asked for: a group's window is mostly other cells.
     """
-    height, width = int(window.height), int(window.width)
+    if rows is None or cols is None:
+        shape = (int(window.height), int(window.width))
+        every_row, every_col = (a.ravel() for a in np.indices(shape))
+        return _bilinear_at_centres(dataset, grid, window, every_row, every_col).reshape(shape)
     inverse = ~dataset.transform
-    # Fractional source position of each grid cell centre, counted from source cell centres.
-    x = (int(window.col_off) + np.arange(width) + 0.5) * grid.a + grid.c
-    y = (int(window.row_off) + np.arange(height) + 0.5) * grid.e + grid.f
+    # Fractional source position of each cell centre, counted from source cell centres.
+    x = (int(window.col_off) + cols + 0.5) * grid.a + grid.c
+    y = (int(window.row_off) + rows + 0.5) * grid.e + grid.f
     u = x * inverse.a + inverse.c - 0.5
     v = y * inverse.e + inverse.f - 0.5
-    inside_cols = (u >= -0.5) & (u < dataset.width - 0.5)
-    inside_rows = (v >= -0.5) & (v < dataset.height - 0.5)
-    out = np.full((height, width), np.nan)
-    if not inside_cols.any() or not inside_rows.any():
+    inside = (u >= -0.5) & (u < dataset.width - 0.5) & (v >= -0.5) & (v < dataset.height - 0.5)
+    out = np.full(len(rows), np.nan)
+    if not inside.any():
         return out
+    u, v = u[inside], v[inside]
     col0, row0 = np.floor(u).astype(int), np.floor(v).astype(int)
     fu, fv = u - col0, v - row0
-    # The source cells under the window plus one on each side; cells off the raster stay
+    # The source cells under these centres plus one on each side; cells off the raster stay
     # NaN so that they drop out of the weights, as at the raster's edge in GDAL.
-    first_col, first_row = int(col0[inside_cols].min()), int(row0[inside_rows].min())
-    last_col, last_row = int(col0[inside_cols].max()) + 1, int(row0[inside_rows].max()) + 1
+    first_col, first_row = int(col0.min()), int(row0.min())
+    last_col, last_row = int(col0.max()) + 1, int(row0.max()) + 1
     source = np.full((last_row - first_row + 1, last_col - first_col + 1), np.nan)
     read = Window(0, 0, dataset.width, dataset.height).intersection(
         Window(first_col, first_row, last_col - first_col + 1, last_row - first_row + 1)
@@ -221,25 +235,23 @@ def _bilinear_at_centres(
         int(read.row_off) - first_row : int(read.row_off + read.height) - first_row,
         int(read.col_off) - first_col : int(read.col_off + read.width) - first_col,
     ] = _read_float(dataset, read)
-    rows, cols = np.flatnonzero(inside_rows), np.flatnonzero(inside_cols)
-    r0, c0 = row0[rows] - first_row, col0[cols] - first_col
-    wu, wv = fu[cols], fv[rows]
-    # Interpolate along rows, then down columns; a NaN neighbour makes the cell NaN here.
-    across = source[:, c0] * (1.0 - wu) + source[:, c0 + 1] * wu
-    inner = across[r0] * (1.0 - wv)[:, None] + across[r0 + 1] * wv[:, None]
-    gaps = np.isnan(inner)
-    if gaps.any():
-        gap_rows, gap_cols = np.nonzero(gaps)
-        inner[gap_rows, gap_cols] = _bilinear_over_data(
+    r0, c0 = row0 - first_row, col0 - first_col
+    # Interpolate along rows, then between them; a NaN neighbour makes the cell NaN here.
+    upper = source[r0, c0] * (1.0 - fu) + source[r0, c0 + 1] * fu
+    lower = source[r0 + 1, c0] * (1.0 - fu) + source[r0 + 1, c0 + 1] * fu
+    values = upper * (1.0 - fv) + lower * fv
+    gaps = np.flatnonzero(np.isnan(values))
+    if len(gaps):
+        values[gaps] = _bilinear_over_data(
             source,
-            r0[gap_rows],
-            c0[gap_cols],
-            wv[gap_rows],
-            wu[gap_cols],
-            np.floor(v[rows][gap_rows] + 0.5).astype(int) - first_row,
-            np.floor(u[cols][gap_cols] + 0.5).astype(int) - first_col,
+            r0[gaps],
+            c0[gaps],
+            fv[gaps],
+            fu[gaps],
+            np.floor(v[gaps] + 0.5).astype(int) - first_row,
+            np.floor(u[gaps] + 0.5).astype(int) - first_col,
         )
-    out[np.ix_(rows, cols)] = inner
+    out[inside] = values
     return out
 
 

@@ -65,9 +65,11 @@ class TreeLineRule(Rule):
             LayerRef("tree_line", layers.version("tree_line")),
         ]
         existing_version = layers.version("existing_kommuneplan")
+        # The layer source selects by bounding box: the cabins' total bounds suffice.
+        search = shapely.box(*shapely.total_bounds([c.geometry for c in cabins]))
         existing = [
             e
-            for e in layers.features_near("existing_kommuneplan", [c.geometry for c in cabins], 0)
+            for e in layers.features("existing_kommuneplan", search)
             if e.attributes.get("arealformal") in self.existing_cabin_purposes
         ]
         existing_index = shapely.STRtree([e.geometry for e in existing])

@@ -139,10 +139,10 @@ class NatureRecreationRule(Rule):
         ]
         if not loaded:
             return findings
-        cabin_geometries = [c.geometry for c in cabins]
+        # The layer source selects by bounding box: the cabins' total bounds suffice.
+        search_area = shapely.box(*shapely.total_bounds([c.geometry for c in cabins]))
         candidates = {
-            layer_id: _Candidates(layers.features_near(layer_id, cabin_geometries, 0))
-            for layer_id in loaded
+            layer_id: _Candidates(layers.features(layer_id, search_area)) for layer_id in loaded
         }
         for cabin in cabins:
             found: list[Finding] = []

@@ -81,9 +81,8 @@ class MineralsRule(Rule):
             ]
         findings = []
         if areas:
-            deposits = self._protected(
-                layers.features_near(LAYER, [a.geometry for a in areas], self.buffer_m)
-            )
+            reach = shapely.box(*shapely.total_bounds([a.geometry for a in areas]))
+            deposits = self._protected(layers.features(LAYER, reach.buffer(self.buffer_m)))
             found = within_reach(areas, deposits, self.buffer_m, self.min_overlap_m2)
             findings.extend(
                 self._sterilising(area, near, version)

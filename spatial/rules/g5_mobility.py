@@ -19,7 +19,7 @@ tettsted, no tettsted spredtbygd.
 """
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -56,6 +56,8 @@ SSB_CENTRALITY_CLASSES = frozenset(range(1, 7))
 
 # Hubs are searched in growing squares around the areas; the last one covers all of Buskerud.
 HUB_SEARCH_RADII_M = (2_000.0, 10_000.0, 50_000.0, 250_000.0)
+# Distances to the candidate hubs are measured for this many areas at a time (bounded memory).
+DISTANCE_BLOCK_ROWS = 1024
 # SOSI Utnyttingstype 18: prosent bruksareal (%-BRA).
 UTNYTTINGSTYPE_PCT_BRA = 18
 
@@ -215,9 +217,10 @@ class MobilityMatrixRule(Rule):
         bounds = shapely.GeometryCollection([a.geometry for a in areas]).bounds
         tettsteder = layers.features("tettsteder", shapely.box(*bounds))
         hubs = _nearest_hubs([a.geometry for a in areas], layers)
+        meeting = _tettsteder_meeting([a.geometry for a in areas], tettsteder)
         findings = []
-        for area, (hub, distance) in zip(areas, hubs, strict=True):
-            placed = _place(area.geometry, tettsteder, self.larger_tettsted_population)
+        for area, (hub, distance), (covering, touching) in zip(areas, hubs, meeting, strict=True):
+            placed = _place(area.geometry, covering, touching, self.larger_tettsted_population)
             refs = [
                 layer_ref("tettsteder", tettsted_version, placed.tettsted_refs),
                 layer_ref("transport_hubs", hub_version, [hub] if hub else []),
@@ -327,15 +330,35 @@ class _Placement:
     tettsted_refs: tuple[LayerFeature, ...]
 
 
+def _tettsteder_meeting(
+    geometries: Sequence[BaseGeometry], tettsteder: Sequence[LayerFeature]
+) -> list[tuple[list[LayerFeature], list[LayerFeature]]]:
+    """For each geometry: the tettsteder covering its representative point, and those it
+    intersects (both in the order of `tettsteder`), from one spatial-index query each."""
+    out: list[tuple[list[LayerFeature], list[LayerFeature]]] = [([], []) for _ in geometries]
+    if not tettsteder or not geometries:
+        return out
+    tree = shapely.STRtree([t.geometry for t in tettsteder])
+    points = shapely.point_on_surface(np.asarray(geometries, dtype=object))
+    for kind, (which, hit) in enumerate(
+        (
+            tree.query(points, predicate="covered_by"),
+            tree.query(np.asarray(geometries, dtype=object), predicate="intersects"),
+        )
+    ):
+        for i, j in sorted(zip(which.tolist(), hit.tolist(), strict=True)):
+            out[i][kind].append(tettsteder[j])
+    return out
+
+
 def _place(
-    geometry: BaseGeometry, tettsteder: Sequence[LayerFeature], larger_population: int
+    geometry: BaseGeometry,
+    covering: Sequence[LayerFeature],
+    touching: Sequence[LayerFeature],
+    larger_population: int,
 ) -> _Placement:
-    point = geometry.representative_point()
-    containing = sorted(
-        (t for t in tettsteder if t.geometry.covers(point)),
-        key=lambda t: (-_population(t), t.key, t.id),
-    )
-    touching = [t for t in tettsteder if shapely.intersects(geometry, t.geometry)]
+    """Place an area by the tettsteder covering its representative point and touching it."""
+    containing = sorted(covering, key=lambda t: (-_population(t), t.key, t.id))
     inside = 0.0
     if touching:
         union = shapely.union_all([t.geometry for t in touching])
@@ -384,16 +407,25 @@ def _nearest_hubs(
             continue
         points = np.array([c.geometry for c in candidates], dtype=object)
         still = []
-        for i in pending:
-            distances = shapely.distance(geometries[i], points)
-            best = float(distances.min())
+        for i, row in _distance_rows(geometries, pending, points):
+            best = float(row.min())
             if best > radius:
                 still.append(i)
                 continue
-            ties = [c for c, d in zip(candidates, distances, strict=True) if d == best]
+            ties = [candidates[j] for j in np.flatnonzero(row == best)]
             result[i] = (min(ties, key=lambda c: (c.key, c.id)), best)
         pending = still
     return result
+
+
+def _distance_rows(
+    geometries: Sequence[BaseGeometry], indexes: list[int], points: np.ndarray
+) -> Iterator[tuple[int, np.ndarray]]:
+    """(index, distances to every point) per geometry, measured a block of rows at a time."""
+    for start in range(0, len(indexes), DISTANCE_BLOCK_ROWS):
+        block = indexes[start : start + DISTANCE_BLOCK_ROWS]
+        shapes = np.array([geometries[i] for i in block], dtype=object)
+        yield from zip(block, shapely.distance(shapes[:, None], points[None, :]), strict=True)
 
 
 def _as_number(value: Any) -> float | None:
@@ -408,9 +440,11 @@ def _as_number(value: Any) -> float | None:
     return None
 
 
+_FOLD_TABLE = str.maketrans({"å": "a", "ø": "o", "æ": "ae", "_": "", "-": "", " ": "", ".": ""})
+
+
 def _fold_key(name: Any) -> str:
-    table = str.maketrans({"å": "a", "ø": "o", "æ": "ae", "_": "", "-": "", " ": "", ".": ""})
-    return str(name).lower().translate(table)
+    return str(name).lower().translate(_FOLD_TABLE)
 
 
 _PCT_BRA_KEYS = frozenset({"%bra", "bra%", "prosentbra", "pctbra", "utnyttingprosentbra"})
