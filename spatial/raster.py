@@ -24,6 +24,8 @@ from shapely.geometry.base import BaseGeometry
 # Polygons whose windows start in the same square of this many cells share one read;
 # 512 matches the block size of the stored COGs.
 GROUP_BLOCK_CELLS = 512
+# Finding geometries are polygonized this many cell masks at a time (one labelled image).
+DRAW_BATCH_MASKS = 64
 
 
 def sample_values(path: Path, points: Sequence[tuple[float, float]]) -> list[float | None]:
@@ -63,14 +65,12 @@ class TreeLineExposure:
     @cached_property
     def above(self) -> BaseGeometry:
         """The part of the area on cells above the tree line."""
-        return self.cells.within(self.cells.above) if self.cells else shapely.Polygon()
+        return draw_exposures([(self, False)])[0]
 
     @cached_property
     def above_or_transition(self) -> BaseGeometry:
         """The part of the area on cells above the tree line or in the transition zone."""
-        if not self.cells:
-            return shapely.Polygon()
-        return self.cells.within(self.cells.above | self.cells.transition)
+        return draw_exposures([(self, True)])[0]
 
 
 @dataclass(frozen=True)
@@ -82,9 +82,9 @@ class _MeasuredCells:
     above: np.ndarray
     transition: np.ndarray
 
-    def within(self, mask: np.ndarray) -> BaseGeometry:
-        """Return the union of the masked cells, cut to the area."""
-        return _cells_within(mask, self.transform, self.geometry)
+    def mask(self, with_transition: bool) -> np.ndarray:
+        """The cells above the tree line, and with_transition those in the transition zone."""
+        return self.above | self.transition if with_transition else self.above
 
 
 _this_thread = threading.local()
@@ -449,15 +449,49 @@ def _covered_cells(
     return out
 
 
-def _cells_within(mask: np.ndarray, transform: Affine, geometry: BaseGeometry) -> BaseGeometry:
-    """Return the union of the masked cells, cut to the geometry."""
-    if not mask.any():
-        return shapely.Polygon()
-    polygons = [
-        shapely.geometry.shape(shape)
-        for shape, value in features.shapes(
-            mask.astype("uint8"), mask=mask, transform=transform, connectivity=4
-        )
-        if value == 1
+def draw_exposures(requests: Sequence[tuple[TreeLineExposure, bool]]) -> list[BaseGeometry]:
+    """Draw, for each (exposure, with_transition), the part of its area on cells above the
+    tree line (with_transition: or in the transition zone): the union of those cells cut to
+    the area, empty where there are none.
+
+    The masks are stacked, a row apart, into one labelled image per DRAW_BATCH_MASKS and
+    polygonized by GDAL in one call: called per mask, the set-up of `features.shapes` cost
+    more than the polygonizing. Vertices are the cell corners GDAL would give per mask.
+    """
+    drawn: list[BaseGeometry] = [shapely.Polygon() for _ in requests]
+    masked = [
+        (index, exposure.cells, exposure.cells.mask(with_transition))
+        for index, (exposure, with_transition) in enumerate(requests)
+        if exposure.cells is not None
     ]
-    return shapely.intersection(shapely.union_all(polygons), geometry)
+    masked = [item for item in masked if item[2].any()]
+    for start in range(0, len(masked), DRAW_BATCH_MASKS):
+        batch = masked[start : start + DRAW_BATCH_MASKS]
+        labels = np.zeros(
+            (sum(mask.shape[0] + 1 for _, _, mask in batch), max(m.shape[1] for _, _, m in batch)),
+            dtype=np.int32,
+        )
+        first_rows = np.cumsum([0] + [mask.shape[0] + 1 for _, _, mask in batch[:-1]])
+        for label, ((_, _, mask), row) in enumerate(zip(batch, first_rows, strict=True), 1):
+            labels[row : row + mask.shape[0], : mask.shape[1]][mask] = label
+        regions: list[list[BaseGeometry]] = [[] for _ in batch]
+        # Pixel coordinates (no transform): each region is moved onto its own grid below.
+        for region, label in features.shapes(labels, mask=labels > 0, connectivity=4):
+            regions[int(label) - 1].append(shapely.geometry.shape(region))
+        for (index, cells, _), row, parts in zip(batch, first_rows, regions, strict=True):
+            placed = _onto_grid(parts, cells.transform, int(row))
+            drawn[index] = shapely.intersection(shapely.union_all(placed), cells.geometry)
+    return drawn
+
+
+def _onto_grid(parts: list[BaseGeometry], grid: Affine, first_row: int) -> np.ndarray:
+    """Move polygons from the pixel space of a stacked image (their mask's rows start at
+    `first_row`) onto the mask's grid, as GDAL places a corner: x0 + col * dx, y0 + row * dy.
+    """
+
+    def place(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(
+            [grid.c + xy[:, 0] * grid.a, grid.f + (xy[:, 1] - first_row) * grid.e]
+        )
+
+    return shapely.transform(np.asarray(parts, dtype=object), place)

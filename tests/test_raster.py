@@ -13,7 +13,14 @@ from rasterio.enums import Resampling
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
-from spatial.raster import TreeLineSurfaces, _bilinear_at_centres, _read_float, open_surfaces
+from spatial import raster
+from spatial.raster import (
+    TreeLineSurfaces,
+    _bilinear_at_centres,
+    _read_float,
+    draw_exposures,
+    open_surfaces,
+)
 
 X0, Y0 = 470_000.0, 6_750_000.0
 
@@ -116,6 +123,28 @@ def test_measuring_polygons_together_gives_what_each_gives_alone(surfaces):
         assert grouped.max_margin_m == single.max_margin_m
         assert grouped.above.equals(single.above)
     assert any(e.above_m2 > 0 for e in together) and any(e.covered_m2 == 0 for e in together)
+
+
+def test_drawings_made_together_match_one_at_a_time_and_the_measured_areas(surfaces, monkeypatch):
+    """Masks polygonized stacked in batches draw exactly what one mask alone draws, and each
+    drawing has the coverage-weighted area the exposure measured."""
+    monkeypatch.setattr(raster, "DRAW_BATCH_MASKS", 3)
+    rng = np.random.default_rng(5)
+    centres = rng.uniform([X0, Y0], [X0 + 3000, Y0 + 3000], (25, 2))
+    polygons = [
+        shapely.Point(x, y).buffer(r)
+        for (x, y), r in zip(centres, rng.uniform(20, 300, 25), strict=True)
+    ]
+    polygons.append(shapely.Point(X0 - 1000, Y0).buffer(50))  # off both rasters: no cells
+    with TreeLineSurfaces(*surfaces) as opened:
+        exposures = opened.exposures(polygons, 100.0)
+    requests = [(e, i % 2 == 1) for i, e in enumerate(exposures)]
+    together = draw_exposures(requests)
+    for (exposure, with_transition), drawn in zip(requests, together, strict=True):
+        assert shapely.equals_exact(drawn, draw_exposures([(exposure, with_transition)])[0], 0)
+        wanted = exposure.above_m2 + (exposure.transition_m2 if with_transition else 0.0)
+        assert drawn.area == pytest.approx(wanted, rel=1e-7, abs=1e-6)  # a cell is 100 m²
+    assert sum(not d.is_empty for d in together) >= 6 and together[-1].is_empty
 
 
 def test_each_thread_keeps_its_open_rasters_until_a_file_changes(surfaces):

@@ -2,7 +2,7 @@
 
 import shapely
 
-from spatial.raster import open_surfaces
+from spatial.raster import draw_exposures, open_surfaces
 from spatial.rules.base import (
     CodeSet,
     Rule,
@@ -14,6 +14,9 @@ from spatial.rules.base import (
 from spatial.rules.model import CheckPlan, Finding, LayerRef, LayerSource
 from spatial.rules.selection import new_areas
 from spatial.rules.text import fmt_m2, fmt_pct
+
+# The verdicts whose findings carry a drawing of the cells concerned.
+DRAWN = ("conflict", "warning")
 
 
 @register("tree_line")
@@ -92,6 +95,14 @@ class TreeLineRule(Rule):
         surfaces = open_surfaces(dem, tree_line)
         exposures = surfaces.exposures([new_parts[i] for i in measured], self.transition_zone_m)
         exposure_of = dict(zip(measured, exposures, strict=True))
+        verdicts = [self._verdict(new_parts[i], exposure_of.get(i)) for i in range(len(cabins))]
+        # Conflicts show the part above the tree line, warnings also the transition zone;
+        # all are drawn together (a few polygonize calls instead of one per area).
+        drawn = iter(
+            draw_exposures(
+                [(exposure_of[i], v == "warning") for i, v in enumerate(verdicts) if v in DRAWN]
+            )
+        )
         return [
             self._assess(
                 cabin,
@@ -99,18 +110,35 @@ class TreeLineRule(Rule):
                 existing_version is not None,
                 cabin_refs[i],
                 exposure_of.get(i),
+                verdicts[i],
+                next(drawn) if verdicts[i] in DRAWN else None,
             )
             for i, cabin in enumerate(cabins)
         ]
 
-    def _assess(self, cabin, new_part, existing_loaded, refs, exposure) -> Finding:
+    def _verdict(self, new_part, exposure) -> str:
+        """existing (inside adopted cabin areas), unknown, conflict, warning or ok."""
+        if exposure is None:
+            return "existing"
+        if exposure.covered_pct < self.min_data_coverage_pct:
+            return "unknown"
+        threshold = max(
+            self.conflict_min_area_m2, self.conflict_min_share_pct / 100 * new_part.area
+        )
+        if exposure.above_m2 > threshold:
+            return "conflict"
+        if exposure.above_m2 > 0 or exposure.transition_m2 > 0:
+            return "warning"
+        return "ok"
+
+    def _assess(self, cabin, new_part, existing_loaded, refs, exposure, verdict, drawing):
         label = feature_label(cabin)
         measures = {
             "area_m2": cabin.geometry.area,
             "new_area_m2": new_part.area,
             "existing_plan_loaded": existing_loaded,
         }
-        if exposure is None:
+        if verdict == "existing":
             return self.finding(
                 "above_tree_line",
                 "ok",
@@ -131,7 +159,7 @@ class TreeLineRule(Rule):
             "max_height_above_tree_line_m": exposure.max_margin_m,
             "transition_zone_width_m": self.transition_zone_m,
         }
-        if exposure.covered_pct < self.min_data_coverage_pct:
+        if verdict == "unknown":
             return self.finding(
                 "above_tree_line",
                 "unknown",
@@ -146,10 +174,7 @@ class TreeLineRule(Rule):
             f"høyeste punkt {exposure.max_elevation_m:.0f} moh., "
             f"skoggrensen der {exposure.tree_line_at_max_m:.0f} moh."
         )
-        threshold = max(
-            self.conflict_min_area_m2, self.conflict_min_share_pct / 100 * new_part.area
-        )
-        if exposure.above_m2 > threshold:
+        if verdict == "conflict":
             return self.finding(
                 "above_tree_line",
                 "conflict",
@@ -161,9 +186,9 @@ class TreeLineRule(Rule):
                 "av planen; ellers kan det gi grunnlag for innsigelse.",
                 measures,
                 refs,
-                exposure.above,
+                drawing,
             )
-        if exposure.above_m2 > 0 or exposure.transition_m2 > 0:
+        if verdict == "warning":
             return self.finding(
                 "above_tree_line",
                 "warning",
@@ -174,7 +199,7 @@ class TreeLineRule(Rule):
                 "ikke kommer over skoggrensen.",
                 measures,
                 refs,
-                exposure.above_or_transition,
+                drawing,
             )
         return self.finding(
             "above_tree_line",
