@@ -17,8 +17,8 @@ from exactextract.feature import FeatureSource, JSONFeature
 from exactextract.raster import NumPyRasterSource
 from rasterio import features
 from rasterio.enums import MaskFlags
-from rasterio.errors import WindowError
-from rasterio.windows import Window, from_bounds
+from rasterio.transform import rowcol
+from rasterio.windows import Window
 from shapely.geometry.base import BaseGeometry
 
 # Polygons whose windows start in the same square of this many cells share one read;
@@ -158,7 +158,7 @@ class TreeLineSurfaces:
     ) -> list[TreeLineExposure]:
         """Measure terrain against the tree line under each polygon, in the given order."""
         results: list[TreeLineExposure | None] = [None] * len(geometries)
-        windows = [_window_for(self.dem, geometry) for geometry in geometries]
+        windows = _windows_for(self.dem, geometries)
         for index, window in enumerate(windows):
             if window is None:
                 area = geometries[index].area
@@ -354,21 +354,35 @@ def _union_window(windows: Sequence[Window]) -> Window:
     return Window(col0, row0, col1 - col0, row1 - row0)
 
 
-def _window_for(dataset: rasterio.DatasetReader, geometry: BaseGeometry) -> Window | None:
-    """Return the dataset window covering the geometry's bounds, or None if outside.
+def _windows_for(
+    dataset: rasterio.DatasetReader, geometries: Sequence[BaseGeometry]
+) -> list[Window | None]:
+    """Return for each geometry the dataset window covering its bounds, or None if outside.
 
     The window has a margin of one cell on every side: exactextract misses some coverage
-    of the cells on the edge of its grid, so no polygon may reach that edge.
+    of the cells on the edge of its grid, so no polygon may reach that edge. Computed for
+    all geometries at once, with the arithmetic of rasterio's `from_bounds`,
+    `round_offsets` and `round_lengths` (one call each per polygon took 10 % of G1).
     """
-    full = Window(0, 0, dataset.width, dataset.height)
-    window = from_bounds(*geometry.bounds, transform=dataset.transform)
-    window = window.round_offsets(op="floor").round_lengths(op="ceil")
-    window = Window(window.col_off - 1, window.row_off - 1, window.width + 3, window.height + 3)
-    try:
-        clipped = window.intersection(full)
-    except WindowError:
-        return None
-    return clipped if clipped.width > 0 and clipped.height > 0 else None
+    if not len(geometries):
+        return []
+    left, bottom, right, top = shapely.bounds(np.asarray(geometries, dtype=object)).T
+    # The four corners of each box, as from_bounds passes them to rowcol.
+    xs = np.column_stack([left, right, right, left]).ravel()
+    ys = np.column_stack([top, top, bottom, bottom]).ravel()
+    rows, cols = (np.asarray(v).reshape(-1, 4) for v in rowcol(dataset.transform, xs, ys, op=float))
+    col_off = np.floor(cols.min(axis=1) + 0.1) - 1
+    row_off = np.floor(rows.min(axis=1) + 0.1) - 1
+    width = np.floor(np.maximum(cols.max(axis=1) - cols.min(axis=1), 0.0) + 0.5) + 3
+    height = np.floor(np.maximum(rows.max(axis=1) - rows.min(axis=1), 0.0) + 0.5) + 3
+    # Clipped to the dataset; nothing left means the polygon lies outside it.
+    col0, row0 = np.maximum(col_off, 0), np.maximum(row_off, 0)
+    col1 = np.minimum(col_off + width, dataset.width)
+    row1 = np.minimum(row_off + height, dataset.height)
+    return [
+        Window(int(c0), int(r0), int(c1 - c0), int(r1 - r0)) if c1 > c0 and r1 > r0 else None
+        for c0, r0, c1, r1 in zip(col0, row0, col1, row1, strict=True)
+    ]
 
 
 def _read_float(dataset: rasterio.DatasetReader, window: Window) -> np.ndarray:

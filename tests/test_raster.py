@@ -10,8 +10,9 @@ import rasterio
 import shapely
 from affine import Affine
 from rasterio.enums import Resampling
+from rasterio.errors import WindowError
 from rasterio.vrt import WarpedVRT
-from rasterio.windows import Window
+from rasterio.windows import Window, from_bounds
 
 from spatial import raster
 from spatial.raster import (
@@ -145,6 +146,37 @@ def test_drawings_made_together_match_one_at_a_time_and_the_measured_areas(surfa
         wanted = exposure.above_m2 + (exposure.transition_m2 if with_transition else 0.0)
         assert drawn.area == pytest.approx(wanted, rel=1e-7, abs=1e-6)  # a cell is 100 m²
     assert sum(not d.is_empty for d in together) >= 6 and together[-1].is_empty
+
+
+def rasterio_window(dataset, geometry):
+    """The window one polygon gets, by rasterio's own functions (with the one-cell margin)."""
+    window = from_bounds(*geometry.bounds, transform=dataset.transform)
+    window = window.round_offsets().round_lengths()
+    window = Window(window.col_off - 1, window.row_off - 1, window.width + 3, window.height + 3)
+    try:
+        clipped = window.intersection(Window(0, 0, dataset.width, dataset.height))
+    except WindowError:
+        return None
+    return clipped if clipped.width > 0 and clipped.height > 0 else None
+
+
+def test_windows_for_many_polygons_are_rasterios_windows(surfaces):
+    """The vectorised windows equal rasterio's, inside, on the edges and outside the raster."""
+    rng = np.random.default_rng(11)
+    x, y = rng.uniform(X0 - 500, X0 + 3500, 400), rng.uniform(Y0 - 500, Y0 + 3500, 400)
+    polygons = list(
+        shapely.box(x, y, x + rng.uniform(0.01, 800, 400), y + rng.uniform(0.01, 800, 400))
+    )
+    polygons += [
+        shapely.box(X0 - 20, Y0, X0, Y0 + 10),  # touches the west edge from outside
+        shapely.box(X0 + 2990, Y0 + 2990, X0 + 3000, Y0 + 3000),  # the north-east cell
+        shapely.box(X0 + 15, Y0 + 15, X0 + 25, Y0 + 25),  # cell corners exactly
+        shapely.Point(X0 + 1234.5, Y0 + 1234.5).buffer(0.4),
+    ]
+    with rasterio.open(surfaces[0]) as dataset:
+        expected = [rasterio_window(dataset, p) for p in polygons]
+        assert raster._windows_for(dataset, polygons) == expected
+    assert any(w is None for w in expected) and sum(w is not None for w in expected) > 250
 
 
 def test_each_thread_keeps_its_open_rasters_until_a_file_changes(surfaces):
