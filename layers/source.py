@@ -87,9 +87,10 @@ class PostgisLayerSource:
         one of `geometries`, in id order.
 
         The areas of a kommuneplan spread over the municipality: a box around them all
-        holds about four times the features any area reaches. So the boxes of the features
-        in that box are read first, matched to the areas' boxes here, and only the features
-        that meet one are read whole.
+        holds about four times the features any area reaches. So for many areas the boxes
+        of the features in that box are read first, matched to the areas' boxes here, and
+        only the features that meet one are read whole. For a few areas (a
+        reguleringsplan) one read of the box around them costs less than two.
         """
         row = self._version_row(layer_id)
         boxes = shapely.bounds(np.asarray(geometries, dtype=object)).reshape(-1, 4)
@@ -97,16 +98,15 @@ class PostgisLayerSource:
         if row is None or not len(boxes):
             return []
         around = (*boxes[:, :2].min(axis=0).tolist(), *boxes[:, 2:].max(axis=0).tolist())
+        if len(boxes) <= ONE_READ_MAX_AREAS:
+            features = _parsed(self._session.execute(_feature_query(row.id, around, where)).all())
+            bounds = shapely.bounds(np.asarray([f.geometry for f in features], dtype=object))
+            return [f for f, meets in zip(features, _meeting(bounds, boxes), strict=True) if meets]
         candidates = self._session.execute(
             _feature_query(row.id, around, where, columns=_BOX_COLUMNS)
         ).all()
-        if not candidates:
-            return []
-        candidate_boxes = shapely.box(*np.array([c[1:] for c in candidates]).T)
-        _, hit = shapely.STRtree(candidate_boxes).query(
-            shapely.box(*boxes.T), predicate="intersects"
-        )
-        ids = sorted({candidates[i].id for i in np.unique(hit)})
+        meets = _meeting(np.array([c[1:] for c in candidates]).reshape(-1, 4), boxes)
+        ids = [c.id for c, hit in zip(candidates, meets, strict=True) if hit]
         if not ids:
             return []
         # One array parameter, not an IN list of thousands of parameters.
@@ -122,6 +122,8 @@ class PostgisLayerSource:
         return self._raster_dir / row.raster_file
 
 
+# Up to this many areas, features_near reads the box around them all in one query.
+ONE_READ_MAX_AREAS = 100
 _FEATURE_COLUMNS = (
     LayerFeatureOrm.id,
     LayerFeatureOrm.source_fid,
@@ -157,6 +159,17 @@ def _feature_query(
             or_(*(LayerFeatureOrm.attributes.contains({name: v}) for v in sorted(values)))
         )
     return query
+
+
+def _meeting(bounds: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """For each (minx, miny, maxx, maxy) row of `bounds`, whether it meets one of `boxes`."""
+    meets = np.zeros(len(bounds), dtype=bool)
+    if len(bounds):
+        _, hit = shapely.STRtree(shapely.box(*bounds.T)).query(
+            shapely.box(*boxes.T), predicate="intersects"
+        )
+        meets[hit] = True
+    return meets
 
 
 def _parsed(rows: Sequence[Row]) -> list[LayerFeature]:

@@ -47,6 +47,14 @@ def as_multipolygon(geometry: BaseGeometry) -> MultiPolygon:
     return MultiPolygon(polygons)
 
 
+def union(geometries: Sequence[BaseGeometry]) -> BaseGeometry:
+    """Return the union of the geometries; a single one as it is (a union of one geometry
+    costs a full overlay, and most unions in a check are of one feature)."""
+    if len(geometries) == 1:
+        return geometries[0]
+    return shapely.union_all(geometries)
+
+
 def as_multipolygons(geometries: Sequence[BaseGeometry]) -> list[MultiPolygon]:
     """Return Polygons and MultiPolygons as MultiPolygons, the Polygons in one vectorised
     call (building a MultiPolygon one by one costs ~10 µs, a tenth of a large plan's upload).

@@ -21,6 +21,8 @@ from rasterio.transform import rowcol
 from rasterio.windows import Window
 from shapely.geometry.base import BaseGeometry
 
+from spatial.geometry import union
+
 # Polygons whose windows start in the same square of this many cells share one read;
 # 512 matches the block size of the stored COGs.
 GROUP_BLOCK_CELLS = 512
@@ -494,7 +496,7 @@ def draw_exposures(requests: Sequence[tuple[TreeLineExposure, bool]]) -> list[Ba
             regions[int(label) - 1].append(shapely.geometry.shape(region))
         for (index, cells, _), row, parts in zip(batch, first_rows, regions, strict=True):
             placed = _onto_grid(parts, cells.transform, int(row))
-            drawn[index] = shapely.intersection(shapely.union_all(placed), cells.geometry)
+            drawn[index] = shapely.intersection(union(placed), cells.geometry)
     return drawn
 
 

@@ -8,6 +8,7 @@ from shapely.geometry import Point, box
 from sqlalchemy import text
 
 from app.db import get_sessionmaker
+from layers import source as source_module
 from layers.source import PostgisLayerSource
 from tests.rule_fixtures import load_vector_layer
 
@@ -41,8 +42,17 @@ def near_by_hand(records, geometries, reach_m):
     )
 
 
+@pytest.fixture(params=["one read", "boxes first"])
+def read_plan(request, monkeypatch):
+    """Both ways features_near reads: the box around all areas, or feature boxes first."""
+    monkeypatch.setattr(
+        source_module, "ONE_READ_MAX_AREAS", 100 if request.param == "one read" else 0
+    )
+    return request.param
+
+
 def test_features_near_returns_what_comes_within_reach_of_any_area_once_in_id_order(
-    sites, tmp_path
+    sites, tmp_path, read_plan
 ):
     # Two areas 15 km apart: a box around both would hold most of the layer.
     areas = [box(X0 + 1_000, Y0 + 1_000, X0 + 2_500, Y0 + 1_800), Point(X0 + 16_000, Y0 + 16_000)]
@@ -59,7 +69,7 @@ def test_features_near_returns_what_comes_within_reach_of_any_area_once_in_id_or
         assert shapely.equals_exact(feature.geometry, record["geometry"], tolerance=1e-6)
 
 
-def test_features_near_nothing_or_only_empty_geometries_finds_nothing(sites, tmp_path):
+def test_features_near_nothing_or_only_empty_geometries_finds_nothing(sites, tmp_path, read_plan):
     with get_sessionmaker()() as session:
         source = PostgisLayerSource(session, tmp_path)
         assert source.features_near("heritage_protected", [], 100.0) == []
@@ -67,7 +77,7 @@ def test_features_near_nothing_or_only_empty_geometries_finds_nothing(sites, tmp
         assert source.features_near("villrein_corridors_never_loaded", [Point(X0, Y0)], 10) == []
 
 
-def test_where_keeps_the_named_text_values_in_both_reads(sites, tmp_path):
+def test_where_keeps_the_named_text_values_in_both_reads(sites, tmp_path, read_plan):
     everywhere = shapely.box(X0 - 100, Y0 - 100, X0 + 20_100, Y0 + 20_100)
     wanted = {"fredet kulturmiljø", "enkeltminne"}
     expected = sorted(r["name"] for r in sites if r["category"] in wanted)

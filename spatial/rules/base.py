@@ -10,6 +10,7 @@ import shapely
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from shapely.geometry.base import BaseGeometry
 
+from spatial.geometry import union
 from spatial.rules.model import (
     CheckFeature,
     CheckPlan,
@@ -142,7 +143,7 @@ def overlap(geometry: BaseGeometry, candidates: list[Any]) -> tuple[BaseGeometry
     hits = [c for c in candidates if shapely.intersects(geometry, c.geometry)]
     if not hits:
         return shapely.Polygon(), []
-    inside = shapely.intersection(geometry, shapely.union_all([c.geometry for c in hits]))
+    inside = shapely.intersection(geometry, union([c.geometry for c in hits]))
     return inside, hits
 
 
@@ -171,8 +172,9 @@ class WithinReach:
 
     def near_zone(self, area: BaseGeometry, reach_m: float) -> BaseGeometry:
         """The part of the area within `reach_m` of the nearby features."""
-        zone = shapely.union_all([f.geometry for f, _ in self.nearby]).buffer(reach_m)
-        return shapely.intersection(area, zone)
+        return shapely.intersection(
+            area, union([f.geometry for f, _ in self.nearby]).buffer(reach_m)
+        )
 
 
 def within_reach(

@@ -2,6 +2,7 @@
 
 import shapely
 
+from spatial.geometry import union
 from spatial.raster import draw_exposures, open_surfaces
 from spatial.rules.base import (
     CodeSet,
@@ -82,9 +83,7 @@ class TreeLineRule(Rule):
             hits = [existing[i] for i in sorted(near.tolist())]
             new_part = cabin.geometry
             if hits:
-                new_part = shapely.difference(
-                    cabin.geometry, shapely.union_all([e.geometry for e in hits])
-                )
+                new_part = shapely.difference(cabin.geometry, union([e.geometry for e in hits]))
             new_parts.append(new_part)
             refs_here = [*refs]
             if existing_version is not None:

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 import shapely
 
+from spatial.geometry import union
 from spatial.rules.base import (
     CodeSet,
     Rule,
@@ -109,8 +110,8 @@ class MineralsRule(Rule):
         area_m2 = area.geometry.area
         if overlapping:
             hits = [d for d, _ in overlapping]
-            lost = shapely.union_all([inside for _, inside in overlapping])
-            deposit_m2 = shapely.union_all([d.geometry for d in hits]).area
+            lost = union([inside for _, inside in overlapping])
+            deposit_m2 = union([d.geometry for d in hits]).area
             measures = {
                 "area_m2": area_m2,
                 "overlap_m2": lost.area,
@@ -209,9 +210,7 @@ class MineralsRule(Rule):
             cover = [c for c in covering if shapely.intersection(inside, c.geometry).area > 0]
             uncovered = inside
             if cover:
-                uncovered = shapely.difference(
-                    inside, shapely.union_all([c.geometry for c in cover])
-                )
+                uncovered = shapely.difference(inside, union([c.geometry for c in cover]))
             measures = {
                 "deposit_area_m2": inside.area,
                 "covered_m2": inside.area - uncovered.area,

@@ -24,6 +24,7 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from spatial.geometry import union
 from spatial.rules.base import (
     CodeSet,
     Rule,
@@ -125,7 +126,7 @@ class HeritageRule(Rule):
         area_m2 = area.geometry.area
         if overlapping:
             hits = [s for s, _ in overlapping]
-            inside = shapely.union_all([i for _, i in overlapping])
+            inside = union([i for _, i in overlapping])
             measures = {
                 "area_m2": area_m2,
                 "overlap_m2": inside.area,
@@ -224,7 +225,7 @@ class HeritageRule(Rule):
             if not overlapping:
                 continue
             hits = [e for e, _ in overlapping]
-            inside = shapely.union_all([i for _, i in overlapping])
+            inside = union([i for _, i in overlapping])
             measures = {
                 "area_m2": area.geometry.area,
                 "overlap_m2": inside.area,
@@ -313,7 +314,7 @@ class HeritageRule(Rule):
         cover = [z for z in zones if shapely.intersection(inside, z.geometry).area > 0]
         uncovered = inside
         if cover:
-            uncovered = shapely.difference(inside, shapely.union_all([z.geometry for z in cover]))
+            uncovered = shapely.difference(inside, union([z.geometry for z in cover]))
         measures: dict[str, Any] = {
             "environment_area_m2": inside.area,
             "covered_m2": inside.area - uncovered.area,

@@ -28,6 +28,7 @@ import shapely
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from shapely.geometry.base import BaseGeometry
 
+from spatial.geometry import union
 from spatial.rules.base import CodeSet, Rule, feature_label, layer_ref, register, share_pct
 from spatial.rules.model import (
     CENTRALITY_OMLAND,
@@ -361,8 +362,7 @@ def _place(
     containing = sorted(covering, key=lambda t: (-_population(t), t.key, t.id))
     inside = 0.0
     if touching:
-        union = shapely.union_all([t.geometry for t in touching])
-        inside = shapely.intersection(geometry, union).area
+        inside = shapely.intersection(geometry, union([t.geometry for t in touching])).area
     refs = sorted({t.id: t for t in [*containing, *touching]}.values(), key=lambda t: t.id)
     if not containing:
         return _Placement(
