@@ -147,6 +147,19 @@ def overlap(geometry: BaseGeometry, candidates: list[Any]) -> tuple[BaseGeometry
     return inside, hits
 
 
+def overlapping_by_area(geometry: BaseGeometry, features: Sequence[Any]) -> list[Any]:
+    """The features sharing some area with `geometry` (not just an edge), in their order."""
+    if not features:
+        return []
+    # The index finds the features that intersect at all; only those are cut.
+    near = shapely.STRtree([f.geometry for f in features]).query(geometry, predicate="intersects")
+    return [
+        features[i]
+        for i in sorted(near.tolist())
+        if shapely.intersection(geometry, features[i].geometry).area > 0
+    ]
+
+
 def layer_ref(layer_id: str, version: int | None, hits: Iterable[Any]) -> LayerRef:
     """Reference the given layer features."""
     hits = list(hits)

@@ -9,6 +9,7 @@ is not loaded yields one `unknown` finding; the other layers are still checked.
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import shapely
 from pydantic import BeforeValidator, Field, model_validator
 from shapely.geometry.base import BaseGeometry
@@ -141,13 +142,17 @@ class NatureRecreationRule(Rule):
             return findings
         # The layer source selects by bounding box: the cabins' total bounds suffice.
         search_area = shapely.box(*shapely.total_bounds([c.geometry for c in cabins]))
-        candidates = {
-            layer_id: _Candidates(layers.features(layer_id, search_area)) for layer_id in loaded
+        cabin_geometries = [c.geometry for c in cabins]
+        meeting = {
+            layer_id: _Candidates(layers.features(layer_id, search_area)).meeting_each(
+                cabin_geometries
+            )
+            for layer_id in loaded
         }
-        for cabin in cabins:
+        for index, cabin in enumerate(cabins):
             found: list[Finding] = []
             for layer_id in loaded:
-                hits = candidates[layer_id].meeting(cabin.geometry)
+                hits = meeting[layer_id][index]
                 found.extend(self._check_layer(layer_id, versions[layer_id], cabin, hits))
             if not found:
                 found.append(self._ok(cabin, loaded, missing, versions))
@@ -404,12 +409,15 @@ class _Candidates:
         self._features = sorted(features, key=lambda f: f.id)
         self._tree = shapely.STRtree([f.geometry for f in self._features])
 
-    def meeting(self, geometry: BaseGeometry) -> list[LayerFeature]:
-        """Return the features that really intersect `geometry`, by id."""
-        if not self._features:
-            return []
-        indices = self._tree.query(geometry, predicate="intersects")
-        return [self._features[i] for i in sorted(indices.tolist())]
+    def meeting_each(self, geometries: list[BaseGeometry]) -> list[list[LayerFeature]]:
+        """Return for each geometry the features that really intersect it, by id."""
+        out: list[list[LayerFeature]] = [[] for _ in geometries]
+        if not self._features or not geometries:
+            return out
+        which, hit = self._tree.query(np.asarray(geometries, dtype=object), predicate="intersects")
+        for i, j in sorted(zip(which.tolist(), hit.tolist(), strict=True)):
+            out[i].append(self._features[j])
+        return out
 
 
 def _parts(geometry: BaseGeometry) -> list[BaseGeometry]:

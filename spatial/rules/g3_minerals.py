@@ -25,6 +25,7 @@ from spatial.rules.base import (
     WithinReach,
     feature_label,
     layer_ref,
+    overlapping_by_area,
     register,
     share_pct,
     within_reach,
@@ -207,7 +208,7 @@ class MineralsRule(Rule):
             inside = shapely.intersection(deposit.geometry, boundary)
             if inside.area <= self.min_overlap_m2:
                 continue  # outside, or a sliver along the boundary
-            cover = [c for c in covering if shapely.intersection(inside, c.geometry).area > 0]
+            cover = overlapping_by_area(inside, covering)
             uncovered = inside
             if cover:
                 uncovered = shapely.difference(inside, union([c.geometry for c in cover]))

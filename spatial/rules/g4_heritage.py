@@ -31,6 +31,7 @@ from spatial.rules.base import (
     WithinReach,
     feature_label,
     layer_ref,
+    overlapping_by_area,
     register,
     share_pct,
     within_reach,
@@ -311,7 +312,7 @@ class HeritageRule(Rule):
         zones: list[CheckFeature],
         codes: frozenset[int],
     ) -> Finding:
-        cover = [z for z in zones if shapely.intersection(inside, z.geometry).area > 0]
+        cover = overlapping_by_area(inside, zones)
         uncovered = inside
         if cover:
             uncovered = shapely.difference(inside, union([z.geometry for z in cover]))
