@@ -8,6 +8,7 @@ import numpy as np
 import orjson
 import shapely
 from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 
 from spatial.crs import CRS84, CrsRef, parse_crs
 from spatial.errors import (
@@ -144,25 +145,29 @@ _BULK_TYPES = ("Polygon", "MultiPolygon")
 def _read_geometries(source_features: list[SourceFeature], features: list[Any]) -> None:
     """Read each feature's geometry member into `geometry`, or say why in `geometry_error`.
 
-    Polygons and multipolygons, nearly every plan area, are read by GEOS in one vectorised
-    call; a result is kept only where it is what `shapely.geometry.shape` gives (finite
-    coordinates, rings of four or more points, no empty parts). Everything else, including
-    every member GEOS refuses, is read by `shape` itself, which closes open rings and
-    words the errors.
+    Well-formed polygons and multipolygons, nearly every plan area, are built from their
+    coordinate arrays in one call per type (`_from_coordinate_arrays`). Other polygons and
+    multipolygons are read by GEOS's GeoJSON reader in one vectorised call; a result is
+    kept only where it is what `shapely.geometry.shape` gives (finite coordinates, rings of
+    four or more points, no empty parts). Everything else, including every member GEOS
+    refuses, is read by `shape` itself, which closes open rings and words the errors.
     """
     members = [features[f.position].get("geometry") for f in source_features]
+    kept = _from_coordinate_arrays(members)
     texts = {
         i: text
         for i, member in enumerate(members)
-        if isinstance(member, dict)
+        if i not in kept
+        and isinstance(member, dict)
         and member.get("type") in _BULK_TYPES
         and (text := _geojson_text(member)) is not None
     }
     bulk = list(texts)
     read = shapely.from_geojson(list(texts.values()), on_invalid="ignore")
-    kept = dict(zip(bulk, read, strict=True))
+    by_geos = dict(zip(bulk, read, strict=True))
     for i in _unlike_shape(read):
-        kept.pop(bulk[i])
+        by_geos.pop(bulk[i])
+    kept |= by_geos
     for i, (feature, member) in enumerate(zip(source_features, members, strict=True)):
         if member is None:
             continue
@@ -173,6 +178,67 @@ def _read_geometries(source_features: list[SourceFeature], features: list[Any]) 
             feature.geometry = shape(member)
         except Exception as exc:  # shapely raises several types for broken coordinates
             feature.geometry_error = f"geometry cannot be read: {exc}"
+
+
+def _from_coordinate_arrays(members: list[Any]) -> dict[int, BaseGeometry]:
+    """Build the well-formed Polygon and MultiPolygon members from their parsed coordinates.
+
+    Every ring of such a member has four or more positions and is closed, every part has a
+    shell, and all positions of a type convert to one 2D or 3D float array as `shape`
+    converts them (numpy's rules). Those members, nearly all of a plan, become geometries
+    in one `shapely.from_ragged_array` call per type, without writing them as JSON text
+    for GEOS to parse again. The rest are left to GEOS's reader and to `shape`.
+    """
+    kept: dict[int, BaseGeometry] = {}
+    for kind, type_id in (
+        ("Polygon", shapely.GeometryType.POLYGON),
+        ("MultiPolygon", shapely.GeometryType.MULTIPOLYGON),
+    ):
+        positions: list[int] = []
+        coordinates: list[Any] = []
+        ring_ends, part_ends, member_ends = [0], [0], [0]
+        for i, member in enumerate(members):
+            if not isinstance(member, dict) or member.get("type") != kind:
+                continue
+            polygons = _well_formed_polygons(member.get("coordinates"), kind == "MultiPolygon")
+            if polygons is None:
+                continue
+            positions.append(i)
+            for polygon in polygons:
+                for ring in polygon:
+                    coordinates.extend(ring)
+                    ring_ends.append(len(coordinates))
+                part_ends.append(len(ring_ends) - 1)
+            member_ends.append(len(part_ends) - 1)
+        if not positions:
+            continue
+        try:
+            array = np.array(coordinates, dtype=float)
+        except (ValueError, TypeError, OverflowError):
+            continue  # mixed 2D and 3D, or positions that are not numbers
+        if array.ndim != 2 or array.shape[1] not in (2, 3) or not np.isfinite(array).all():
+            continue
+        offsets = [np.array(ring_ends), np.array(part_ends)]
+        if type_id == shapely.GeometryType.MULTIPOLYGON:
+            offsets.append(np.array(member_ends))
+        geometries = shapely.from_ragged_array(type_id, array, tuple(offsets))
+        kept.update(zip(positions, geometries, strict=True))
+    return kept
+
+
+def _well_formed_polygons(coordinates: Any, multi: bool) -> list[list] | None:
+    """The polygons of a member's coordinates if every ring is closed and has four or
+    more positions and no part is empty; otherwise None."""
+    polygons = coordinates if multi else [coordinates]
+    if not isinstance(polygons, list) or not polygons:
+        return None
+    for polygon in polygons:
+        if not isinstance(polygon, list) or not polygon:
+            return None
+        for ring in polygon:
+            if not isinstance(ring, list) or len(ring) < 4 or ring[0] != ring[-1]:
+                return None
+    return polygons
 
 
 def _geojson_text(member: dict) -> bytes | None:

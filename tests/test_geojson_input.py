@@ -1,11 +1,13 @@
 """The GeoJSON reader: strict JSON numbers, and geometries read as `shapely.geometry.shape` would.
 
-Polygons and multipolygons are read in bulk by GEOS; these tests pin that every geometry
-member, well-formed or broken, comes out exactly as `shape` reads it (or with its error).
+Polygons and multipolygons are read in bulk (from their coordinate arrays, else by GEOS);
+these tests pin that every geometry member, well-formed or broken, comes out exactly as
+`shape` reads it (or with its error).
 No database is needed.
 """
 
 import json
+import random
 
 import pytest
 import shapely
@@ -130,6 +132,24 @@ def test_bulk_read_keeps_every_coordinate_exactly():
     member = {"type": "Polygon", "coordinates": [ring]}
     [feature] = read_geojson(collection([member]), 10).features
     assert shapely.get_coordinates(feature.geometry).tolist() == ring
+
+
+def test_many_members_read_together_keep_their_own_rings_and_parts():
+    """Offsets across members: rings, holes and parts land in the member they belong to."""
+    rng = random.Random(4)
+    members = []
+    for n in range(60):
+        x, y = rng.uniform(0, 1000), rng.uniform(0, 1000)
+        shell = [[x, y], [x + 10, y], [x + 10, y + 10], [x, y + 10], [x, y]]
+        hole = [[x + 2, y + 2], [x + 2, y + 4], [x + 4, y + 4], [x + 2, y + 2]]
+        polygon = [shell, hole] if n % 3 else [shell]
+        if n % 2:
+            members.append({"type": "MultiPolygon", "coordinates": [polygon] * (1 + n % 4)})
+        else:
+            members.append({"type": "Polygon", "coordinates": polygon})
+    features = read_geojson(collection(members), 100).features
+    for feature, member in zip(features, members, strict=True):
+        assert shapely.to_wkb(feature.geometry) == shapely.to_wkb(shape(member))
 
 
 @pytest.mark.parametrize(
