@@ -127,7 +127,8 @@ def _transformer(source: CrsRef, target_epsg: int) -> Transformer:
 
 
 def to_canonical(geometry: BaseGeometry, source: CrsRef) -> BaseGeometry:
-    """Reproject a 2D geometry from `source` to the canonical CRS (EPSG:25832)."""
+    """Reproject a 2D geometry (or a numpy array of them) from `source` to the canonical CRS
+    (EPSG:25832)."""
     if source.epsg == CANONICAL_SRID:
         return geometry
     transformer = _transformer(source, CANONICAL_SRID)

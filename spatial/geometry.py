@@ -10,6 +10,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.prepared import PreparedGeometry, prep
 
 AREA_TYPES = ("Polygon", "MultiPolygon")
+AREA_TYPE_IDS = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,10 @@ class CoverageArea:
     def covers(self, geometry: BaseGeometry) -> bool:
         """Return True when the geometry lies inside the widened boundary."""
         return bool(self.widened.covers(geometry))
+
+    def covers_each(self, geometries: np.ndarray) -> np.ndarray:
+        """For each geometry of an array, whether it lies inside the widened boundary."""
+        return shapely.covers(self.widened.context, geometries)
 
     def farthest_outside_m(self, geometry: BaseGeometry) -> float:
         """Return the largest distance (m) of any vertex of `geometry` from the boundary."""

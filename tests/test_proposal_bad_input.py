@@ -152,6 +152,22 @@ def test_area_just_across_the_county_boundary_is_within_tolerance(client):
     assert response.status_code == 201, response.text
 
 
+def test_projected_area_beyond_the_tolerance_is_outside_the_county(client):
+    """In UTM too (no degrees to check first): 250 m across the boundary is refused."""
+    with get_sessionmaker()() as session:
+        county = load_boundaries(session, 200.0).county.boundary
+    x, y = max((c for poly in county.geoms for c in poly.exterior.coords), key=lambda c: c[1])
+    inside = mapping(box(x - 200, y - 400, x + 200, y - 300))
+    across = mapping(box(x - 200, y - 350, x + 200, y + 250))
+    body = collection(
+        feature(inside, "IN", arealformal=5100, arealbruksstatus=1),
+        feature(across, "ACROSS", arealformal=5100, arealbruksstatus=1),
+        plan=dict(PLAN, kommunenummer="3326"),
+        crs=UTM32,
+    )
+    assert_problem(post(client, body), 422, "feature 1 (id 'ACROSS')", "lies outside Buskerud")
+
+
 def test_area_following_a_municipality_outline_is_inside_the_county(client):
     """A kommuneplan area drawn exactly on Drammen's outline lies inside the county."""
     with get_sessionmaker()() as session:
