@@ -490,24 +490,47 @@ def draw_exposures(requests: Sequence[tuple[TreeLineExposure, bool]]) -> list[Ba
         first_rows = np.cumsum([0] + [mask.shape[0] + 1 for _, _, mask in batch[:-1]])
         for label, ((_, _, mask), row) in enumerate(zip(batch, first_rows, strict=True), 1):
             labels[row : row + mask.shape[0], : mask.shape[1]][mask] = label
-        regions: list[list[BaseGeometry]] = [[] for _ in batch]
         # Pixel coordinates (no transform): each region is moved onto its own grid below.
-        for region, label in features.shapes(labels, mask=labels > 0, connectivity=4):
-            regions[int(label) - 1].append(shapely.geometry.shape(region))
-        for (index, cells, _), row, parts in zip(batch, first_rows, regions, strict=True):
-            placed = _onto_grid(parts, cells.transform, int(row))
-            drawn[index] = shapely.intersection(union(placed), cells.geometry)
+        regions = list(features.shapes(labels, mask=labels > 0, connectivity=4))
+        owners = np.array([int(label) - 1 for _, label in regions])
+        polygons = _regions_on_grids(
+            [region["coordinates"] for region, _ in regions],
+            owners,
+            [cells.transform for _, cells, _ in batch],
+            first_rows,
+        )
+        for (index, cells, _), parts in zip(
+            batch, _grouped(polygons, owners, len(batch)), strict=True
+        ):
+            drawn[index] = shapely.intersection(union(parts), cells.geometry)
     return drawn
 
 
-def _onto_grid(parts: list[BaseGeometry], grid: Affine, first_row: int) -> np.ndarray:
-    """Move polygons from the pixel space of a stacked image (their mask's rows start at
-    `first_row`) onto the mask's grid, as GDAL places a corner: x0 + col * dx, y0 + row * dy.
-    """
+def _regions_on_grids(
+    rings_of_regions: list[list], owners: np.ndarray, grids: list[Affine], first_rows: np.ndarray
+) -> np.ndarray:
+    """Build the polygonized regions on their masks' grids in one call: a corner (col, row)
+    of the stacked image, in a mask whose rows start at first_row, lies where GDAL puts it
+    on that mask's grid: x0 + col * dx, y0 + (row - first_row) * dy."""
+    corners: list = []
+    ring_ends, polygon_ends = [0], [0]
+    for rings in rings_of_regions:
+        for ring in rings:
+            corners.extend(ring)
+            ring_ends.append(len(corners))
+        polygon_ends.append(len(ring_ends) - 1)
+    xy = np.array(corners, dtype=float).reshape(-1, 2)
+    # The mask each corner belongs to, to place it on that mask's grid.
+    owner = np.repeat(owners, np.diff(np.array(ring_ends)[polygon_ends]))
+    x0, dx, y0, dy = (np.array([getattr(g, k) for g in grids])[owner] for k in "cafe")
+    placed = np.column_stack([x0 + xy[:, 0] * dx, y0 + (xy[:, 1] - first_rows[owner]) * dy])
+    offsets = (np.array(ring_ends), np.array(polygon_ends))
+    return shapely.from_ragged_array(shapely.GeometryType.POLYGON, placed, offsets)
 
-    def place(xy: np.ndarray) -> np.ndarray:
-        return np.column_stack(
-            [grid.c + xy[:, 0] * grid.a, grid.f + (xy[:, 1] - first_row) * grid.e]
-        )
 
-    return shapely.transform(np.asarray(parts, dtype=object), place)
+def _grouped(items: np.ndarray, owners: np.ndarray, count: int) -> list[list]:
+    """The items of each owner 0..count-1, in their order."""
+    out: list[list] = [[] for _ in range(count)]
+    for item, owner in zip(items, owners.tolist(), strict=True):
+        out[owner].append(item)
+    return out

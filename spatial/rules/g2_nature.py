@@ -75,6 +75,10 @@ def _value_set(value: Any) -> frozenset[str]:
 ValueSet = Annotated[frozenset[str], BeforeValidator(_value_set)]
 
 
+# A layer feature meeting a plan area, with their intersection.
+_Cut = tuple[LayerFeature, BaseGeometry]
+
+
 @register("nature_recreation")
 class NatureRecreationRule(Rule):
     """Overlays each new cabin area with recreation, wild reindeer and intact nature layers."""
@@ -143,17 +147,15 @@ class NatureRecreationRule(Rule):
         # The layer source selects by bounding box: the cabins' total bounds suffice.
         search_area = shapely.box(*shapely.total_bounds([c.geometry for c in cabins]))
         cabin_geometries = [c.geometry for c in cabins]
-        meeting = {
-            layer_id: _Candidates(layers.features(layer_id, search_area)).meeting_each(
-                cabin_geometries
-            )
+        cuts = {
+            layer_id: _Candidates(layers.features(layer_id, search_area)).cut_each(cabin_geometries)
             for layer_id in loaded
         }
         for index, cabin in enumerate(cabins):
             found: list[Finding] = []
             for layer_id in loaded:
-                hits = meeting[layer_id][index]
-                found.extend(self._check_layer(layer_id, versions[layer_id], cabin, hits))
+                here = cuts[layer_id][index]
+                found.extend(self._check_layer(layer_id, versions[layer_id], cabin, here))
             if not found:
                 found.append(self._ok(cabin, loaded, missing, versions))
             findings.extend(found)
@@ -162,11 +164,11 @@ class NatureRecreationRule(Rule):
     # --- per layer -------------------------------------------------------------------
 
     def _check_layer(
-        self, layer_id: str, version: int | None, cabin: CheckFeature, hits: list[LayerFeature]
+        self, layer_id: str, version: int | None, cabin: CheckFeature, cuts: list[_Cut]
     ) -> list[Finding]:
         if layer_id == CORRIDORS:
-            return self._corridors(version, cabin, hits)
-        overlaps = self._area_overlaps(cabin.geometry, hits)
+            return self._corridors(version, cabin, cuts)
+        overlaps = self._area_overlaps(cuts)
         if not overlaps:
             return []
         if layer_id == RECREATION:
@@ -177,13 +179,11 @@ class NatureRecreationRule(Rule):
             return [self._villrein(version, cabin, overlaps)]
         return [self._intact_nature(version, cabin, overlaps)]
 
-    def _area_overlaps(
-        self, geometry: BaseGeometry, hits: list[LayerFeature]
-    ) -> list[tuple[LayerFeature, BaseGeometry]]:
+    def _area_overlaps(self, cuts: list[_Cut]) -> list[tuple[LayerFeature, BaseGeometry]]:
         """Return (feature, overlap) for features overlapping by more than min_overlap_m2."""
         out = []
-        for hit in hits:
-            inside = _polygonal(shapely.intersection(geometry, hit.geometry))
+        for hit, cut in cuts:
+            inside = _polygonal(cut)
             if inside.area > self.min_overlap_m2:
                 out.append((hit, inside))
         return out
@@ -323,11 +323,11 @@ class NatureRecreationRule(Rule):
         )
 
     def _corridors(
-        self, version: int | None, cabin: CheckFeature, hits: list[LayerFeature]
+        self, version: int | None, cabin: CheckFeature, meeting: list[_Cut]
     ) -> list[Finding]:
         cuts = []
-        for hit in hits:
-            inside = _linear(shapely.intersection(cabin.geometry, hit.geometry))
+        for hit, cut in meeting:
+            inside = _linear(cut)
             if inside.length > 0:
                 cuts.append((hit, inside))
         if not cuts:
@@ -409,14 +409,19 @@ class _Candidates:
         self._features = sorted(features, key=lambda f: f.id)
         self._tree = shapely.STRtree([f.geometry for f in self._features])
 
-    def meeting_each(self, geometries: list[BaseGeometry]) -> list[list[LayerFeature]]:
-        """Return for each geometry the features that really intersect it, by id."""
-        out: list[list[LayerFeature]] = [[] for _ in geometries]
+    def cut_each(self, geometries: list[BaseGeometry]) -> list[list[_Cut]]:
+        """Return for each geometry the features that really intersect it, by id, each with
+        the intersection (all pairs cut in one vectorised call)."""
+        out: list[list[_Cut]] = [[] for _ in geometries]
         if not self._features or not geometries:
             return out
-        which, hit = self._tree.query(np.asarray(geometries, dtype=object), predicate="intersects")
-        for i, j in sorted(zip(which.tolist(), hit.tolist(), strict=True)):
-            out[i].append(self._features[j])
+        shapes = np.asarray(geometries, dtype=object)
+        which, hit = self._tree.query(shapes, predicate="intersects")
+        order = np.lexsort((hit, which))
+        which, hit = which[order], hit[order]
+        cuts = shapely.intersection(shapes[which], self._tree.geometries[hit])
+        for i, j, cut in zip(which.tolist(), hit.tolist(), cuts, strict=True):
+            out[i].append((self._features[j], cut))
         return out
 
 
