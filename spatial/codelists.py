@@ -13,6 +13,15 @@ PlanLevel = Literal["kommuneplan", "reguleringsplan"]
 # codes (pbl § 11-7); 30-35 are zoning plans with RpArealformål codes (pbl § 12-5).
 KOMMUNEPLAN_TYPES = frozenset({10, 11, 20, 21, 22})
 REGULERINGSPLAN_TYPES = frozenset({30, 31, 32, 33, 34, 35})
+_FOLD_TABLE = str.maketrans({"å": "a", "ø": "o", "æ": "ae", "_": "", "-": "", " ": "", ".": ""})
+
+
+@lru_cache(maxsize=4096)
+def fold_name(name: str) -> str:
+    """Fold an attribute, object type or layer name for matching: lower case, æ/ø/å spelt
+    out, no separators ("Arealformål", "areal_formal" and "AREALFORMAL" all match)."""
+    # Cached: a plan repeats the same few attribute names on every feature.
+    return name.lower().translate(_FOLD_TABLE)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ import math
 from typing import Any
 
 import numpy as np
-import orjson
 import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -138,36 +137,15 @@ def _read_feature(position: int, feature: Any, problems: list[Problem]) -> Sourc
     )
 
 
-# The plan geometries GEOS's GeoJSON reader takes over from `shapely.geometry.shape`.
-_BULK_TYPES = ("Polygon", "MultiPolygon")
-
-
 def _read_geometries(source_features: list[SourceFeature], features: list[Any]) -> None:
     """Read each feature's geometry member into `geometry`, or say why in `geometry_error`.
 
     Well-formed polygons and multipolygons, nearly every plan area, are built from their
-    coordinate arrays in one call per type (`_from_coordinate_arrays`). Other polygons and
-    multipolygons are read by GEOS's GeoJSON reader in one vectorised call; a result is
-    kept only where it is what `shapely.geometry.shape` gives (finite coordinates, rings of
-    four or more points, no empty parts). Everything else, including every member GEOS
-    refuses, is read by `shape` itself, which closes open rings and words the errors.
+    coordinate arrays in one call per type (`_from_coordinate_arrays`). Everything else is
+    read by `shapely.geometry.shape` itself, which closes open rings and words the errors.
     """
     members = [features[f.position].get("geometry") for f in source_features]
     kept = _from_coordinate_arrays(members)
-    texts = {
-        i: text
-        for i, member in enumerate(members)
-        if i not in kept
-        and isinstance(member, dict)
-        and member.get("type") in _BULK_TYPES
-        and (text := _geojson_text(member)) is not None
-    }
-    bulk = list(texts)
-    read = shapely.from_geojson(list(texts.values()), on_invalid="ignore")
-    by_geos = dict(zip(bulk, read, strict=True))
-    for i in _unlike_shape(read):
-        by_geos.pop(bulk[i])
-    kept |= by_geos
     for i, (feature, member) in enumerate(zip(source_features, members, strict=True)):
         if member is None:
             continue
@@ -186,8 +164,8 @@ def _from_coordinate_arrays(members: list[Any]) -> dict[int, BaseGeometry]:
     Every ring of such a member has four or more positions and is closed, every part has a
     shell, and all positions of a type convert to one 2D or 3D float array as `shape`
     converts them (numpy's rules). Those members, nearly all of a plan, become geometries
-    in one `shapely.from_ragged_array` call per type, without writing them as JSON text
-    for GEOS to parse again. The rest are left to GEOS's reader and to `shape`.
+    in one `shapely.from_ragged_array` call per type. The rest are left to `shape` (all of
+    a type when its positions do not make one array, e.g. 2D and 3D members mixed).
     """
     kept: dict[int, BaseGeometry] = {}
     for kind, type_id in (
@@ -239,38 +217,3 @@ def _well_formed_polygons(coordinates: Any, multi: bool) -> list[list] | None:
             if not isinstance(ring, list) or len(ring) < 4 or ring[0] != ring[-1]:
                 return None
     return polygons
-
-
-def _geojson_text(member: dict) -> bytes | None:
-    """The member as JSON text for GEOS, or None where orjson cannot write it.
-
-    Python's json module, which reads what orjson refuses, gives integers of any size;
-    orjson writes only those of 64 bits.
-    """
-    try:
-        return orjson.dumps(member)
-    except orjson.JSONEncodeError:
-        return None
-
-
-def _unlike_shape(geometries: np.ndarray) -> set[int]:
-    """Positions of GEOS-read (multi)polygons that `shape` would read differently or refuse."""
-    if len(geometries) == 0:
-        return set()
-    unlike = set(np.flatnonzero(shapely.is_missing(geometries)).tolist())
-    present = np.flatnonzero(~shapely.is_missing(geometries))
-    parts, part_of = shapely.get_parts(geometries[present], return_index=True)
-    # GEOS reads an empty member of a MultiPolygon as an empty part; `shape` drops it.
-    unlike.update(present[part_of[shapely.is_empty(parts)]].tolist())
-    rings, ring_of = shapely.get_rings(parts, return_index=True)
-    # `shape` repeats the closing point of a three-point ring; GEOS keeps three points.
-    short = shapely.get_num_coordinates(rings) < 4
-    unlike.update(present[part_of[ring_of[short]]].tolist())
-    coordinates, coordinate_of = shapely.get_coordinates(
-        geometries[present], include_z=True, return_index=True
-    )
-    has_z = shapely.has_z(geometries[present])[coordinate_of]
-    # GEOS fills a missing Z with NaN where `shape` refuses coordinates of mixed dimension.
-    bad = ~np.isfinite(coordinates[:, :2]).all(axis=1) | (has_z & ~np.isfinite(coordinates[:, 2]))
-    unlike.update(present[coordinate_of[bad]].tolist())
-    return unlike

@@ -16,6 +16,7 @@ from pyproj import CRS
 from shapely.geometry import LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from spatial.codelists import fold_name
 from spatial.crs import CrsRef, parse_crs
 from spatial.errors import (
     InvalidInputError,
@@ -75,12 +76,11 @@ INTEGER_CODES = frozenset(
         "eierform",
     }
 )
-_FOLD = str.maketrans({"å": "a", "ø": "o", "æ": "ae", "_": "", "-": "", " ": "", ".": ""})
 
 
 def typed_value(name: str, text: str) -> str | int:
     """Return an integer-coded attribute's text as int (e.g. plantype '35' → 35)."""
-    if name.lower().translate(_FOLD) in INTEGER_CODES and re.fullmatch(r"\d{1,6}", text):
+    if fold_name(name) in INTEGER_CODES and re.fullmatch(r"\d{1,6}", text):
         return int(text)
     return text
 

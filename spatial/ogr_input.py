@@ -17,6 +17,7 @@ import pandas as pd
 import pyogrio
 from pyproj import CRS
 
+from spatial.codelists import fold_name
 from spatial.crs import CrsRef, parse_crs
 from spatial.errors import (
     InvalidInputError,
@@ -52,13 +53,8 @@ _KNOWN_ATTRIBUTES = (
     "infrastruktur",
     "detaljering",
 )
-_FOLD = str.maketrans({"å": "a", "ø": "o", "æ": "ae", "_": "", "-": "", " ": "", ".": ""})
 _OBJTYPE_NAMES = ("objtype", "objekttype", "featuretype")
 _PLAN_OBJECT_LAYER = re.compile(r"^(kp|rp)\w*(omrade|sone)$")
-
-
-def _fold(name: str) -> str:
-    return name.lower().translate(_FOLD)
 
 
 def read_geopackage(body: bytes, max_features: int) -> SourcePlan:
@@ -331,18 +327,18 @@ def _layer_crs(crs: CRS | None, layer: str, source_format: str) -> CrsRef:
 
 def _layer_objtype(layer: str, columns: Any) -> str | None:
     """The layer name as object type, when features have none and it names a plan object."""
-    if any(_fold(str(column)) in _OBJTYPE_NAMES for column in columns):
+    if any(fold_name(str(column)) in _OBJTYPE_NAMES for column in columns):
         return None
     # Only names such as KpArealformålOmråde / rparealformalomrade: a layer called "areas"
     # would otherwise override the kind plan_input infers from the attributes.
-    return layer if _PLAN_OBJECT_LAYER.match(_fold(layer)) else None
+    return layer if _PLAN_OBJECT_LAYER.match(fold_name(layer)) else None
 
 
 def _shapefile_names(columns: list[str]) -> dict[str, str]:
     """Restore plan attribute names the .dbf cut to 10 characters."""
     rename: dict[str, str] = {}
     for column in columns:
-        folded = _fold(str(column))
+        folded = fold_name(str(column))
         if len(str(column)) != 10 or folded in _KNOWN_ATTRIBUTES:
             continue
         matches = [name for name in _KNOWN_ATTRIBUTES if name.startswith(folded)]

@@ -4,7 +4,6 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,7 @@ from pyproj.exceptions import ProjError
 from shapely.geometry.base import BaseGeometry
 from shapely.prepared import PreparedGeometry, prep
 
-from spatial.codelists import CodeLists, get_codelists, plan_level
+from spatial.codelists import CodeLists, fold_name, get_codelists, plan_level
 from spatial.crs import CrsRef, to_canonical
 from spatial.errors import InvalidInputError, PayloadTooLargeError, Problem, summarize
 from spatial.geometry import (
@@ -37,7 +36,7 @@ from spatial.plan_model import (
 )
 
 # Attribute names seen in SOSI Plan, Plan-GML, NAP exports and hand-made files,
-# compared after folding case, æøå and separators (see _fold).
+# compared after folding case, æøå and separators (see codelists.fold_name).
 ATTRIBUTE_ALIASES: dict[str, tuple[str, ...]] = {
     "objtype": ("objtype", "objekttype", "featuretype"),
     "arealformal": ("arealformal", "arealformaal"),
@@ -253,17 +252,10 @@ def _flat_and_clean(value: Any) -> bool:
 
 
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
-_FOLD_TABLE = str.maketrans({"å": "a", "ø": "o", "æ": "ae", "_": "", "-": "", " ": "", ".": ""})
-
-
-@lru_cache(maxsize=4096)
-def _fold(name: str) -> str:
-    # Cached: a plan repeats the same few attribute names on every feature.
-    return name.lower().translate(_FOLD_TABLE)
 
 
 _ALIAS_LOOKUP = {
-    _fold(alias): key for key, aliases in ATTRIBUTE_ALIASES.items() for alias in aliases
+    fold_name(alias): key for key, aliases in ATTRIBUTE_ALIASES.items() for alias in aliases
 }
 
 
@@ -271,7 +263,7 @@ def _fold_attributes(properties: Mapping[str, Any]) -> dict[str, Any]:
     """Map input attribute names to our field names; unrecognised names are left out."""
     out: dict[str, Any] = {}
     for name, value in properties.items():
-        key = _ALIAS_LOOKUP.get(_fold(str(name)))
+        key = _ALIAS_LOOKUP.get(fold_name(str(name)))
         if key is not None and key not in out:
             out[key] = value
     return out
@@ -284,7 +276,7 @@ def _kind_of(
     objtype = _text(attrs.get("objtype"))
     kind: FeatureKind | None = None
     if objtype:
-        folded = _fold(objtype)
+        folded = fold_name(objtype)
         if folded in ("kpomrade", "rpomrade"):
             kind = "planomrade"
         elif "arealformalomrade" in folded or "arealbrukomrade" in folded:

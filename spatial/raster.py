@@ -100,7 +100,8 @@ def open_surfaces(dem_path: Path, tree_line_path: Path) -> "TreeLineSurfaces":
     its own pair; it is replaced when either file is another (path, size or mtime).
     """
     key = tuple(
-        (str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in (dem_path, tree_line_path)
+        (str(p), stat.st_size, stat.st_mtime_ns)
+        for p, stat in ((p, p.stat()) for p in (dem_path, tree_line_path))
     )
     cached = getattr(_this_thread, "surfaces", None)
     if cached is not None and cached[0] == key:
@@ -170,12 +171,13 @@ class TreeLineSurfaces:
             elevation = _read_float(self.dem, window)
             transform = self.dem.window_transform(window)
             covered = _covered_cells([geometries[i] for i in group], transform, elevation.shape)
-            rows = np.concatenate([cells[0] for cells in covered])
-            cols = np.concatenate([cells[1] for cells in covered])
+            # The tree line is only needed at the cells some polygon covers.
+            needed_rows = np.concatenate([cells[0] for cells in covered])
+            needed_cols = np.concatenate([cells[1] for cells in covered])
             tree_line = np.full(elevation.shape, np.nan)
-            if len(rows):
-                tree_line[rows, cols] = _bilinear_at_centres(
-                    self.tree_line, self.dem.transform, window, rows, cols
+            if len(needed_rows):
+                tree_line[needed_rows, needed_cols] = _bilinear_at_centres(
+                    self.tree_line, self.dem.transform, window, needed_rows, needed_cols
                 )
             for index, (rows, cols, coverage) in zip(group, covered, strict=True):
                 results[index] = _measure(

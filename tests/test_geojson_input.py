@@ -1,8 +1,8 @@
 """The GeoJSON reader: strict JSON numbers, and geometries read as `shapely.geometry.shape` would.
 
-Polygons and multipolygons are read in bulk (from their coordinate arrays, else by GEOS);
-these tests pin that every geometry member, well-formed or broken, comes out exactly as
-`shape` reads it (or with its error).
+Polygons and multipolygons are read in bulk from their coordinate arrays; these tests pin
+that every geometry member, well-formed or broken, comes out exactly as `shape` reads it
+(or with its error).
 No database is needed.
 """
 

@@ -28,6 +28,7 @@ import shapely
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from shapely.geometry.base import BaseGeometry
 
+from spatial.codelists import fold_name
 from spatial.geometry import union
 from spatial.rules.base import CodeSet, Rule, feature_label, layer_ref, register, share_pct
 from spatial.rules.model import (
@@ -340,11 +341,11 @@ def _tettsteder_meeting(
     if not tettsteder or not geometries:
         return out
     tree = shapely.STRtree([t.geometry for t in tettsteder])
-    points = shapely.point_on_surface(np.asarray(geometries, dtype=object))
+    shapes = np.asarray(geometries, dtype=object)
     for kind, (which, hit) in enumerate(
         (
-            tree.query(points, predicate="covered_by"),
-            tree.query(np.asarray(geometries, dtype=object), predicate="intersects"),
+            tree.query(shapely.point_on_surface(shapes), predicate="covered_by"),
+            tree.query(shapes, predicate="intersects"),
         )
     ):
         for i, j in sorted(zip(which.tolist(), hit.tolist(), strict=True)):
@@ -440,26 +441,19 @@ def _as_number(value: Any) -> float | None:
     return None
 
 
-_FOLD_TABLE = str.maketrans({"å": "a", "ø": "o", "æ": "ae", "_": "", "-": "", " ": "", ".": ""})
-
-
-def _fold_key(name: Any) -> str:
-    return str(name).lower().translate(_FOLD_TABLE)
-
-
 _PCT_BRA_KEYS = frozenset({"%bra", "bra%", "prosentbra", "pctbra", "utnyttingprosentbra"})
 _UTILISATION_GROUP_KEYS = frozenset({"utnytting", "utnyttingsgrad", "utnyttelse"})
 
 
 def _is_pct_bra_type(value: Any) -> bool:
-    if isinstance(value, str) and _fold_key(value) in ("%bra", "prosentbra"):
+    if isinstance(value, str) and fold_name(str(value)) in ("%bra", "prosentbra"):
         return True
     number = _as_number(value)
     return number is not None and number == UTNYTTINGSTYPE_PCT_BRA
 
 
 def _typed_utilisation(properties: Mapping[str, Any]) -> list[float]:
-    folded = {_fold_key(k): v for k, v in properties.items()}
+    folded = {fold_name(str(k)): v for k, v in properties.items()}
     if _is_pct_bra_type(folded.get("utnyttingstype")):
         number = _as_number(folded.get("utnyttingstall"))
         if number is not None:
@@ -477,7 +471,7 @@ def stated_utilisation_pct_bra(properties: Mapping[str, Any]) -> float | None:
     """
     found = _typed_utilisation(properties)
     for key, value in properties.items():
-        folded = _fold_key(key)
+        folded = fold_name(str(key))
         if folded in _PCT_BRA_KEYS:
             number = _as_number(value)
             if number is not None:
