@@ -11,7 +11,8 @@ import rasterio
 from owslib.wms import WebMapService
 from pyproj import Transformer
 from rasterio.io import MemoryFile
-from shapely.geometry import Point, box
+from shapely.geometry import Point, Polygon, box
+from sqlalchemy import text
 
 from app.check_runner import get_rule_set
 from app.db import get_sessionmaker
@@ -398,7 +399,8 @@ def test_a_parsed_map_is_lent_to_one_render_at_a_time():
 
 
 def test_features_far_smaller_than_a_pixel_are_still_drawn(client, tmp_path):
-    """A 2 m heritage site with 65 vertices still shows on a map with 200 m pixels."""
+    """A 2 m heritage site with 65 vertices still shows on a map with 200 m pixels (it is
+    drawn as its bounding box, a dot of about one pixel)."""
     # In the middle of pixel (50, 50); its vertices are 0.1 m apart, a 2,000th of a pixel.
     site = Point(540_600, 6_610_400).buffer(1.0, quad_segs=16)
     record = {"geometry": site, "name": "Gravrøys", "category": "lokalitet"}
@@ -409,3 +411,38 @@ def test_features_far_smaller_than_a_pixel_are_still_drawn(client, tmp_path):
     )
     assert image[50, 50, 3] > 100
     assert image[10, 10, 3] == 0
+
+
+def test_a_needle_thinner_than_a_pixel_draws_no_spike_past_its_tip(client, tmp_path):
+    """A sliver 1 km long and 1 m wide ends where it ends: its 0.06° tip gets no long mitre."""
+    # 200 m pixels: the needle runs along row 50 from column 47.5 to its tip at column 52.5.
+    needle = Polygon([(540_000, 6_610_399.5), (541_000, 6_610_400), (540_000, 6_610_400.5)])
+    record = {"geometry": needle, "name": "Steingard", "category": "lokalitet"}
+    load_vector_layer("heritage_protected", [record], tmp_path)
+    view = (530_500.0, 6_600_500.0, 550_500.0, 6_620_500.0)
+    image = pixels(
+        client.get("/wms", params=getmap_params("heritage_protected", view, 100)).content
+    )
+    assert image[50, 50, 3] > 100
+    inked_columns = np.flatnonzero(image[:, :, 3].max(axis=0))
+    assert inked_columns.max() <= 54  # the tip's pixel and the stroke's half pixel past it
+
+
+def test_what_the_renderer_reads_thins_outlines_and_boxes_sub_pixel_features():
+    """With 200 m pixels: a 2 m site comes as its box, a 2 km outline without the vertices
+    that lie within 100 m of the one kept before them."""
+    layer_sql = (
+        "(SELECT 1 AS id, ST_Buffer(ST_Point(540600, 6610400, 25832), 1, 16) AS geom "
+        "UNION ALL SELECT 2, ST_Buffer(ST_Point(540600, 6610400, 25832), 1000, 16)) AS t"
+    )
+    sql = render.thinned_sql(layer_sql)
+    sql = sql.replace("!pixel_width!", "200").replace(
+        "!bbox!", "ST_MakeEnvelope(530500, 6600500, 550500, 6620500, 25832)"
+    )
+    with get_sessionmaker()() as session:
+        rows = session.execute(
+            text(f"SELECT id, ST_AsText(px_geom), ST_NPoints(px_geom) FROM {sql} ORDER BY id")
+        ).all()
+    site, outline = rows
+    assert site[1].startswith("POLYGON((540599") and site[2] == 5
+    assert 5 <= outline[2] < 65  # 16 segments to a quarter circle of 1.57 km: 98 m apart
