@@ -2,8 +2,9 @@
 
 The busy layer is `heritage_protected` (~50,000 polygons). Both renderers read the same
 SQL over `layer_feature` (the subquery Arealsjekk's WMS catalogue builds for the layer's
-current version; Arealsjekk's renderer wraps it in its box filter and leaves out vertices
-nearer than half a pixel, `app.wms.render.thinned_sql`) and draw it with the
+current version; Arealsjekk's renderer wraps it in its box filter, leaves out vertices
+nearer than half a pixel and reads a feature that fits in a pixel as its bounding box,
+`app.wms.render.thinned_sql`) and draw it with the
 same three classes as `layers/styles/heritage_protected.xml` (fill colour and opacity,
 1 px outline). Images are 512 x 512 PNG (RGBA, white background) in EPSG:25832 for two
 extents: the whole county and a 20 km view of Hallingdal around Gol. MapServer runs as a
