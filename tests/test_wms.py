@@ -398,17 +398,20 @@ def test_a_parsed_map_is_lent_to_one_render_at_a_time():
     assert render._take_map(xml) is not first
 
 
+def draw_heritage_site_on_200_m_pixels(client, tmp_path, geometry, name: str) -> np.ndarray:
+    """Load one heritage site and draw a 20 km view of 100 x 100 pixels around it."""
+    record = {"geometry": geometry, "name": name, "category": "lokalitet"}
+    load_vector_layer("heritage_protected", [record], tmp_path)
+    view = (530_500.0, 6_600_500.0, 550_500.0, 6_620_500.0)
+    return pixels(client.get("/wms", params=getmap_params("heritage_protected", view, 100)).content)
+
+
 def test_features_far_smaller_than_a_pixel_are_still_drawn(client, tmp_path):
     """A 2 m heritage site with 65 vertices still shows on a map with 200 m pixels (it is
     drawn as its bounding box, a dot of about one pixel)."""
     # In the middle of pixel (50, 50); its vertices are 0.1 m apart, a 2,000th of a pixel.
     site = Point(540_600, 6_610_400).buffer(1.0, quad_segs=16)
-    record = {"geometry": site, "name": "Gravrøys", "category": "lokalitet"}
-    load_vector_layer("heritage_protected", [record], tmp_path)
-    view = (530_500.0, 6_600_500.0, 550_500.0, 6_620_500.0)
-    image = pixels(
-        client.get("/wms", params=getmap_params("heritage_protected", view, 100)).content
-    )
+    image = draw_heritage_site_on_200_m_pixels(client, tmp_path, site, "Gravrøys")
     assert image[50, 50, 3] > 100
     assert image[10, 10, 3] == 0
 
@@ -417,12 +420,7 @@ def test_a_needle_thinner_than_a_pixel_draws_no_spike_past_its_tip(client, tmp_p
     """A sliver 1 km long and 1 m wide ends where it ends: its 0.06° tip gets no long mitre."""
     # 200 m pixels: the needle runs along row 50 from column 47.5 to its tip at column 52.5.
     needle = Polygon([(540_000, 6_610_399.5), (541_000, 6_610_400), (540_000, 6_610_400.5)])
-    record = {"geometry": needle, "name": "Steingard", "category": "lokalitet"}
-    load_vector_layer("heritage_protected", [record], tmp_path)
-    view = (530_500.0, 6_600_500.0, 550_500.0, 6_620_500.0)
-    image = pixels(
-        client.get("/wms", params=getmap_params("heritage_protected", view, 100)).content
-    )
+    image = draw_heritage_site_on_200_m_pixels(client, tmp_path, needle, "Steingard")
     assert image[50, 50, 3] > 100
     inked_columns = np.flatnonzero(image[:, :, 3].max(axis=0))
     assert inked_columns.max() <= 54  # the tip's pixel and the stroke's half pixel past it
