@@ -34,8 +34,8 @@ PNG_RASTER = "png32"
 # pixel (its box's diagonal is shorter than a pixel) is drawn as its bounding box instead, as
 # GeoServer's renderer draws such features as one pixel: at county scale that is 49,972 of
 # the 50,012 heritage features, 5 vertices each. The styles join lines with mitres limited
-# to twice the line width, so such a box shows as a dot of about one pixel, and a ring
-# collapsed to a sliver gets a bevel rather than a long spike at its sharp turns.
+# to twice the line width, so such a box shows as a dot of about one pixel, and at the sharp
+# turns of a ring collapsed to a sliver the mitre is cut off one pixel out, not a long spike.
 THIN_PIXELS = 0.5
 
 
