@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.access import AuthenticationError, PermissionDeniedError
+from app.urls import UntrustedHostError
 from layers.loader import LayerLoadError
 from layers.registry import LayerConfigError
 from spatial.errors import (
@@ -52,6 +53,7 @@ STATUS_BY_ERROR: list[tuple[type[ArealsjekkError], int, str]] = [
     (UnsupportedFormatError, 415, "unsupported-format"),
     (ServiceNotReadyError, 503, "service-not-ready"),
     (AuthenticationError, 401, "unauthorized"),
+    (UntrustedHostError, 400, "untrusted-host"),
     (PermissionDeniedError, 403, "forbidden"),
     # A broken rule set or layer config is the operator's to fix, not the client's.
     (RuleSetError, 503, "configuration-error"),

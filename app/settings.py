@@ -2,8 +2,9 @@
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, PositiveInt, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,9 +52,39 @@ class Settings(BaseSettings):
     # client's behalf, to loopback, private or link-local hosts (SSRF: the database,
     # cloud metadata). An on-premises case system on the internal network needs this on.
     webhook_allow_private_networks: bool = False
+    # Deliveries run concurrently, at most this many at once in all and per webhook URL host,
+    # so one slow or dead receiver does not hold up the others.
+    webhook_concurrency: PositiveInt = 8
+    webhook_concurrency_per_host: PositiveInt = 2
 
     # Largest WIDTH/HEIGHT a WMS GetMap may ask for.
     wms_max_size: PositiveInt = 4096
+    # Most layers one GetMap/GetFeatureInfo may name (LAYERS, QUERY_LAYERS).
+    wms_max_layers: PositiveInt = 50
+    # Maps are rendered in a pool of worker processes; a render that runs past the time
+    # limit is killed with its process (Mapnik cannot be interrupted inside a thread) and the
+    # pool refilled. A request that waits longer than the queue limit for a free renderer
+    # is answered 503 (ServerBusy) rather than tying up a server thread.
+    wms_render_processes: PositiveInt = 2
+    wms_render_timeout_s: float = Field(10.0, gt=0)
+    wms_queue_timeout_s: float = Field(5.0, gt=0)
+
+    # Absolute links (OGC API, WMS capabilities, agenda, webhooks) are built from this base
+    # URL, e.g. https://arealsjekk.bfk.no. When it is empty they are built from the request's
+    # Host header, but only for the hosts listed in trusted_hosts (a forged Host must not
+    # end up in links that clients follow: OWASP "Host header injection"); other hosts get 400.
+    public_url: str | None = None
+    trusted_hosts: list[str] = ["127.0.0.1", "localhost", "::1"]
+
+    # Idempotency records are replayed for this long after the request, then forgotten.
+    idempotency_ttl_s: PositiveInt = 24 * 3600
+
+    # Caps on what one uploaded feature may store (names, free text, original attributes).
+    max_text_length: PositiveInt = 1000
+    max_feature_property_bytes: PositiveInt = 1024 * 1024
+    max_feature_property_keys: PositiveInt = 1000
+    # Reading and validating one upload may take at most this long (parsing hostile files).
+    upload_time_budget_s: float = Field(15.0, gt=0)
 
     default_page_limit: PositiveInt = 50
     max_page_limit: PositiveInt = 1000
@@ -63,6 +94,16 @@ class Settings(BaseSettings):
         if self.default_page_limit > self.max_page_limit:
             raise ValueError("default_page_limit must not exceed max_page_limit")
         return self
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError("public_url must be an absolute http(s) URL such as https://host")
+        return value.rstrip("/")
 
 
 @lru_cache

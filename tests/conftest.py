@@ -21,6 +21,8 @@ from layers.municipalities import load_administrative_units
 # The webhook tests' receivers listen on loopback, which production refuses (SSRF); the
 # refusal itself is tested with this setting overridden.
 os.environ.setdefault("AREALSJEKK_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true")
+# Starlette's TestClient sends `Host: testserver`; production trusts only configured hosts.
+os.environ.setdefault("AREALSJEKK_TRUSTED_HOSTS", '["127.0.0.1", "localhost", "::1", "testserver"]')
 
 PROPOSAL_TABLES = ("plan_proposal", "proposal_version", "plan_feature")
 LAYER_TABLES = ("layer_version", "layer_feature")

@@ -17,6 +17,7 @@ from app.reports.render import html_to_pdf, render_html
 from app.repositories import forum as repo
 from app.schemas import Link
 from app.security import require_roles
+from app.urls import public_base_url
 from spatial.errors import InvalidInputError, Problem
 from spatial.rules.model import SEVERITIES
 
@@ -285,7 +286,7 @@ def _agenda_html(
         last,
         municipalities,
         query=f"?{given}" if given else "",
-        base_url=str(request.base_url),
+        base_url=public_base_url(request, settings),
     )
     return render_html("reports/agenda.html", a=agenda)
 
@@ -332,7 +333,7 @@ def agenda_pdf(
 ) -> Response:
     """The forum meeting's agenda as an A4 PDF."""
     html = _agenda_html(request, session, settings, first, last, kommunenummer)
-    pdf = html_to_pdf(html, str(request.base_url))
+    pdf = html_to_pdf(html, public_base_url(request, settings))
     name = f"planforum-saksliste-{first or 'start'}-{last or 'slutt'}.pdf"
     return Response(
         pdf,

@@ -25,6 +25,8 @@ from app.repositories import ogcapi as repo
 from app.repositories.geojson import crs_uri
 from app.repositories.layers import latest_versions
 from app.responses import GeoJSONResponse
+from app.settings import get_settings
+from app.urls import public_base_url
 from layers.registry import get_registry
 from spatial.crs import CRS84_URI, parse_crs
 from spatial.errors import ArealsjekkError, NotFoundError, Problem, UnsupportedCRSError
@@ -134,7 +136,7 @@ FIXED_COLLECTIONS: dict[str, tuple[str, str, Callable[[], repo.FeatureSource]]] 
 
 
 def _base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + PREFIX
+    return public_base_url(request, get_settings()) + PREFIX
 
 
 def _link(href: str, rel: str, media_type: str = JSON, title: str | None = None) -> dict:
@@ -272,7 +274,7 @@ def landing_page(request: Request, f: FormatQuery = None) -> JSONResponse:
     _check_params(request, set())
     _check_format(f, "json")
     base = _base_url(request)
-    root = str(request.base_url).rstrip("/")
+    root = public_base_url(request, get_settings())
     openapi = f"application/vnd.oai.openapi+json;version={request.app.openapi_version[:3]}"
     return JSONResponse(
         {

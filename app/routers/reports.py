@@ -13,6 +13,7 @@ from app.reports.data import KARTVERKET, build_report
 from app.reports.render import html_to_pdf, render_html
 from app.routers.checks import visible_check
 from app.security import OptionalPrincipalDep
+from app.urls import public_base_url
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -72,7 +73,7 @@ def get_report_pdf(
 ) -> Response:
     """The conflict report of a check as an A4 PDF (for archiving and the plan forum)."""
     html = _report_html(session, settings, check_id, principal)
-    pdf = html_to_pdf(html, str(request.base_url))
+    pdf = html_to_pdf(html, public_base_url(request, settings))
     filename = f"arealsjekk-kontroll-{check_id}.pdf"
     return Response(
         pdf, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{filename}"'}

@@ -7,6 +7,7 @@ from app import openapi_examples as ex
 from app.check_runner import get_rule_set
 from app.db import SessionDep
 from app.dependencies import SettingsDep
+from app.urls import public_base_url
 from app.wms.catalog import wms_layers
 from app.wms.service import (
     VERSIONS,
@@ -87,7 +88,7 @@ def _answer(
 async def wms(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """Answer GetCapabilities, GetMap (PNG), GetFeatureInfo and GetLegendGraphic."""
     params = {key.upper(): value for key, value in request.query_params.items()}
-    url = str(request.url_for("wms")) + "?"
+    url = public_base_url(request, settings) + request.app.url_path_for("wms") + "?"
     # Mapnik and the database block: keep them off the event loop.
     answer = await run_in_threadpool(_answer, params, url, session, settings)
     return Response(answer.body, status_code=answer.status, media_type=answer.media_type)

@@ -1,0 +1,41 @@
+"""Absolute URLs for links that clients follow, from configuration rather than the Host header.
+
+A Host header is whatever the client sent: echoed into OGC API links, WMS capabilities or
+agenda links it would let anyone point other clients at a host of their choosing (OWASP,
+"Testing for Host Header Injection"). Links are therefore built from
+AREALSJEKK_PUBLIC_URL, or, when that is not set, from a Host on the trusted_hosts list.
+"""
+
+from fastapi import Request
+
+from app.settings import Settings
+from spatial.errors import ArealsjekkError, Problem
+
+
+class UntrustedHostError(ArealsjekkError):
+    """The request's Host header is not a trusted host, and no public URL is configured."""
+
+
+def _hostname(host_header: str) -> str:
+    host = host_header.strip().lower()
+    if host.startswith("["):  # [::1]:8000
+        return host[1 : host.find("]")] if "]" in host else host
+    if host.count(":") == 1:
+        return host.split(":", 1)[0]
+    return host
+
+
+def public_base_url(request: Request, settings: Settings) -> str:
+    """Return the service's base URL without a trailing slash, e.g. https://host/prefix."""
+    if settings.public_url:
+        return settings.public_url
+    host = request.headers.get("host", "")
+    trusted = {h.strip().lower().strip("[]") for h in settings.trusted_hosts}
+    if "*" not in trusted and _hostname(host) not in trusted:
+        shown = host[:100]
+        raise UntrustedHostError(
+            f"the Host header '{shown}' is not a trusted host; the operator sets "
+            "AREALSJEKK_PUBLIC_URL (or AREALSJEKK_TRUSTED_HOSTS) for the address clients use",
+            [Problem("untrusted host", field="Host")],
+        )
+    return str(request.base_url).rstrip("/")
