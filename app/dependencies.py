@@ -1,16 +1,29 @@
-"""Shared request dependencies: settings, paging, output CRS and the upload body."""
+"""Shared request dependencies: settings, paging, output CRS, bounding boxes, the upload body."""
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated
 
+import numpy as np
+import shapely
 from fastapi import Depends, Query, Request
+from pyproj import CRS, Transformer
+from pyproj.exceptions import ProjError
+from shapely.errors import GEOSException
+from shapely.geometry.base import BaseGeometry
 
 from app.errors import UnsupportedMediaTypeError
 from app.settings import Settings, get_settings
-from spatial.crs import OUTPUT_SRIDS, parse_output_crs
+from spatial.crs import CANONICAL_SRID, CRS84, OUTPUT_SRIDS, CrsRef, parse_output_crs, to_canonical
 from spatial.errors import InvalidInputError, PayloadTooLargeError, Problem
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+# The largest values PostgreSQL's integer and bigint hold: ids, version numbers and offsets
+# beyond them are refused as parameters rather than by the database.
+INT4_MAX = 2**31 - 1
+INT8_MAX = 2**63 - 1
 
 UPLOAD_MEDIA_TYPES = {
     "",
@@ -41,7 +54,7 @@ class Page:
 def page_params(
     settings: SettingsDep,
     limit: Annotated[int | None, Query(ge=1, description="items per page", examples=[20])] = None,
-    offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT8_MAX, description="items to skip")] = 0,
 ) -> Page:
     """Read limit/offset, defaulting and capping the limit from the settings."""
     chosen = settings.default_page_limit if limit is None else limit
@@ -77,6 +90,113 @@ def output_crs(
 OutputCrsDep = Annotated[OutputCrs, Depends(output_crs)]
 
 
+class BboxError(InvalidInputError):
+    """A bbox (or its bbox-crs) that cannot be used (the OGC API answers it with 400)."""
+
+
+# A decimal number in ASCII: float() would also take 'nan', 'inf', '1_0' and non-ASCII digits.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+# No projected coordinate on Earth is further from its origin than the equator is long.
+_EARTH_SPAN_M = 40_075_017.0
+# Features are stored in UTM zone 32 (spatial.crs.CANONICAL_SRID, central meridian 9°E).
+# PROJ's transverse Mercator is defined to about 80° either side of the central meridian
+# (further out points are "outside of projection domain", and at 90° it folds over), so a
+# box is clipped to that band before it is transformed; everything the service holds is in it.
+_STORAGE_CENTRAL_MERIDIAN = 9.0
+_STORAGE_DOMAIN = shapely.box(
+    _STORAGE_CENTRAL_MERIDIAN - 80.0, -90.0, _STORAGE_CENTRAL_MERIDIAN + 80.0, 90.0
+)
+
+
+def parse_bbox(text: str, field: str = "bbox") -> tuple[float, float, float, float]:
+    """Read 'minx,miny,maxx,maxy' (or the 6-number 3D form) as finite numbers with min <= max."""
+    parts = [part.strip() for part in text.split(",")]
+    values = [float(part) for part in parts if _NUMBER.fullmatch(part)]
+    shown = text[:200]
+    if len(values) != len(parts) or len(values) not in (4, 6):
+        raise BboxError(
+            f"{field} '{shown}' must be four numbers minx,miny,maxx,maxy (or six, with z)",
+            [Problem("malformed bbox", field=field)],
+        )
+    if len(values) == 6:  # minx,miny,minz,maxx,maxy,maxz: the data are 2D
+        values = [values[0], values[1], values[3], values[4]]
+    if not all(np.isfinite(values)):
+        raise BboxError(
+            f"{field} '{shown}' has a number too large to be a coordinate",
+            [Problem("not a finite coordinate", field=field)],
+        )
+    if values[0] > values[2] or values[1] > values[3]:
+        raise BboxError(
+            f"{field} '{shown}': the lower corner comes first (minx <= maxx, miny <= maxy)",
+            [Problem("min greater than max", field=field)],
+        )
+    return values[0], values[1], values[2], values[3]
+
+
+@lru_cache(maxsize=32)
+def _pyproj_crs(ref: CrsRef) -> CRS:
+    if ref.epsg is None:
+        return CRS.from_user_input("OGC:CRS84")
+    crs = CRS.from_epsg(ref.epsg)
+    # A compound CRS (e.g. EPSG:5972, UTM 32 + NN2000 height): the box is in its horizontal part.
+    return crs.sub_crs_list[0] if crs.is_compound else crs
+
+
+@lru_cache(maxsize=32)
+def _to_lon_lat(ref: CrsRef) -> Transformer:
+    return Transformer.from_crs(_pyproj_crs(ref), _pyproj_crs(CRS84), always_xy=True)
+
+
+def _outside(ref: CrsRef, detail: str, crs_field: str) -> BboxError:
+    return BboxError(
+        f"bbox {detail} of {ref.label}; give {crs_field} for coordinates in another CRS",
+        [Problem(f"outside the range of {ref.label}", field=crs_field)],
+    )
+
+
+def bbox_region(
+    box: tuple[float, float, float, float], ref: CrsRef, crs_field: str = "bbox-crs"
+) -> BaseGeometry:
+    """Return a bbox given in `ref` (x/easting or longitude first) as an area in the storage CRS.
+
+    Geographic boxes must lie within ±180° / ±90°: projected coordinates sent without
+    bbox-crs are refused rather than read as degrees. The area is clipped to where the
+    storage CRS is defined (it may come out empty) and its edges are densified, since a
+    straight edge in one CRS is a curve in another.
+    """
+    minx, miny, maxx, maxy = box
+    if ref.is_geographic:
+        if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+            raise _outside(
+                ref, "values are outside the longitude -180..180 / latitude -90..90", crs_field
+            )
+    else:
+        limit = _EARTH_SPAN_M / _pyproj_crs(ref).axis_info[0].unit_conversion_factor
+        if max(abs(value) for value in box) > limit:
+            raise _outside(ref, f"values are beyond ±{limit:.0f}, outside the extent", crs_field)
+    area = shapely.box(minx, miny, maxx, maxy)
+    if ref.epsg == CANONICAL_SRID:
+        return area
+    try:
+        step = max(maxx - minx, maxy - miny) / 32
+        if step > 0:
+            area = shapely.segmentize(area, step)
+        if not ref.is_geographic:
+            lon_lat = _to_lon_lat(ref)
+            area = shapely.transform(
+                area, lambda xy: np.column_stack(lon_lat.transform(xy[:, 0], xy[:, 1]))
+            )
+            if not np.isfinite(shapely.get_coordinates(area)).all():
+                raise _outside(ref, "cannot be transformed: it lies outside the area", crs_field)
+            ref = CRS84
+        area = shapely.make_valid(area).intersection(_STORAGE_DOMAIN)
+        if area.is_empty:
+            return area
+        return shapely.make_valid(to_canonical(shapely.segmentize(area, 1.0), ref))
+    except (ProjError, GEOSException):
+        raise _outside(ref, "cannot be transformed: it lies outside the area", crs_field) from None
+
+
 @dataclass(frozen=True)
 class UploadedFile:
     """An uploaded plan file: its bytes, its name (if known) and declared media type."""
@@ -109,7 +229,7 @@ async def uploaded_file(
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     limit = settings.max_upload_bytes
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLargeError(f"body is {int(declared)} bytes; the limit is {limit} bytes")
     if media_type == "multipart/form-data":
         async with request.form(max_files=1, max_fields=10, max_part_size=limit) as form:

@@ -1,20 +1,31 @@
 """Idempotency-Key for POST requests: a retried request gets the first answer again.
 
 The same key with the same request (method, path, query and body) replays the stored
-response; the same key with a different request is a 409. Keys are scoped to the API key
-that sent them (by a hash of the credential), so clients cannot collide with each other.
+response; the same key with a different request is a 409 (IETF draft "The Idempotency-Key
+HTTP Header Field"). A record belongs to the API key that made it, by the key's id: only
+that key replays it, and a revoked or unknown key is refused (401) before any record is
+looked up. Records expire after `idempotency_ttl_s`; an expired key counts as new, and
+expired records are purged as new ones are made. Requests without an API key pass through
+untouched (every POST needs one and answers 401 itself).
+
+The body is read within the request body limit (app.limits) before anything is recorded,
+and refused answers (401, 403, 413, 415, ...) and server errors are not kept: they say
+nothing about the request's effect, and the retry after a fix must run.
 """
 
 import hashlib
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import limits
+from app.access import AuthenticationError, authenticate, bearer_token
 from app.db import get_sessionmaker
 from app.errors import DATABASE_UNAVAILABLE, database_unavailable_response, problem_body
 from app.models import IdempotencyRecordOrm
@@ -25,80 +36,118 @@ HEADER = b"idempotency-key"
 MAX_KEY_LENGTH = 255
 # Headers worth replaying; the rest (date, server) belong to the original answer.
 REPLAYED_HEADERS = ("content-type", "location", "content-crs")
+# Answers that refuse the request rather than carry it out are not replayed.
+NOT_KEPT = frozenset({401, 403, 408, 413, 415, 429})
 # A claim without an answer after this long belongs to a request whose answer could not be
 # recorded; a retry may take it over. Far longer than any request takes.
 ABANDONED_AFTER = timedelta(minutes=10)
+# Expired records removed per new record: keeps each purge short under any backlog.
+PURGE_BATCH = 1000
+
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
-def _problem(status: int, detail: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    body = json.dumps(problem_body(status, detail, "idempotency")).encode()
+def _problem(
+    status: int, detail: str, slug: str = "idempotency", path: str | None = None
+) -> Answer:
+    body = json.dumps(problem_body(status, detail, slug, path)).encode()
     return status, [(b"content-type", b"application/problem+json")], body
 
 
-def _scope_of(headers: dict[bytes, bytes]) -> str:
-    credential = headers.get(b"authorization") or headers.get(b"x-api-key") or b"anonymous"
-    return hashlib.sha256(credential).hexdigest()
+def _record_of(api_key_id: int, key: str) -> ColumnElement[bool]:
+    return (IdempotencyRecordOrm.api_key_id == api_key_id) & (IdempotencyRecordOrm.key == key)
 
 
-def _claim(scope: str, key: str, method: str, path: str, digest: str):
-    """Return a stored answer, a conflict, or None after reserving the key for this request."""
+def _purge_expired(session: Session, keep: timedelta) -> None:
+    expired = (
+        select(IdempotencyRecordOrm.id)
+        .where(IdempotencyRecordOrm.created_at < func.now() - keep)
+        .order_by(IdempotencyRecordOrm.created_at)
+        .limit(PURGE_BATCH)
+    )
+    session.execute(delete(IdempotencyRecordOrm).where(IdempotencyRecordOrm.id.in_(expired)))
+
+
+def _claim(
+    token: str, key: str, method: str, path: str, digest: str, ttl: timedelta
+) -> tuple[int | None, Answer | None]:
+    """Return (the key's id, None) after reserving the key, or an answer to send instead."""
     with get_sessionmaker()() as session:
-        record = session.execute(
-            select(IdempotencyRecordOrm).where(
-                IdempotencyRecordOrm.scope == scope, IdempotencyRecordOrm.key == key
+        try:
+            api_key_id = authenticate(session, token).key_id
+        except AuthenticationError as exc:
+            status, headers, body = _problem(401, exc.detail, "unauthorized", path)
+            headers.append((b"www-authenticate", b'Bearer realm="arealsjekk"'))
+            return None, (status, headers, body)
+        age = func.now() - IdempotencyRecordOrm.created_at
+        row = session.execute(
+            select(IdempotencyRecordOrm, age > ttl, age > ABANDONED_AFTER).where(
+                _record_of(api_key_id, key)
             )
-        ).scalar_one_or_none()
-        if record is None:
+        ).one_or_none()
+        if row is not None and row[1] and row[0].response_status is not None:
+            # Past its time an answer is forgotten: the key is new again.
+            session.delete(row[0])
+            session.flush()
+            row = None
+        if row is None:
+            _purge_expired(session, max(ttl, ABANDONED_AFTER))
             session.add(
                 IdempotencyRecordOrm(
-                    scope=scope, key=key, method=method, path=path, request_sha256=digest
+                    api_key_id=api_key_id,
+                    key=key,
+                    method=method,
+                    path=path,
+                    request_sha256=digest,
                 )
             )
             try:
                 session.commit()
-                return None
+                return api_key_id, None
             except IntegrityError:
                 session.rollback()
-                return _problem(409, "a request with this Idempotency-Key is being processed")
+                return None, _problem(409, "a request with this Idempotency-Key is being processed")
+        record, _, abandoned = row
         if record.request_sha256 != digest:
-            return _problem(
+            return None, _problem(
                 409,
                 "this Idempotency-Key was used for a different request; use a new key "
                 "for a new request",
             )
         if record.response_status is None:
-            if record.created_at > datetime.now(UTC) - ABANDONED_AFTER:
-                return _problem(409, "a request with this Idempotency-Key is being processed")
+            if not abandoned:
+                return None, _problem(409, "a request with this Idempotency-Key is being processed")
             # Its answer was never recorded (the database went away mid-request): take over.
             record.created_at = func.now()
             session.commit()
-            return None
+            return api_key_id, None
         headers = [(k.encode(), v.encode()) for k, v in (record.response_headers or {}).items()]
         headers.append((b"idempotent-replayed", b"true"))
-        return record.response_status, headers, record.response_body or b""
+        return None, (record.response_status, headers, record.response_body or b"")
 
 
-def _store(scope: str, key: str, status: int, headers: dict[str, str], body: bytes) -> None:
+def _store(api_key_id: int, key: str, status: int, headers: dict[str, str], body: bytes) -> None:
     with get_sessionmaker()() as session:
-        record = session.execute(
-            select(IdempotencyRecordOrm).where(
-                IdempotencyRecordOrm.scope == scope, IdempotencyRecordOrm.key == key
-            )
-        ).scalar_one()
-        record.response_status = status
-        record.response_headers = headers
-        record.response_body = body
-        session.commit()
-
-
-def _release(scope: str, key: str) -> None:
-    with get_sessionmaker()() as session:
+        # A record purged meanwhile (a TTL shorter than the request) is simply not kept.
         session.execute(
-            delete(IdempotencyRecordOrm).where(
-                IdempotencyRecordOrm.scope == scope, IdempotencyRecordOrm.key == key
-            )
+            update(IdempotencyRecordOrm)
+            .where(_record_of(api_key_id, key))
+            .values(response_status=status, response_headers=headers, response_body=body)
         )
         session.commit()
+
+
+def _release(api_key_id: int, key: str) -> None:
+    with get_sessionmaker()() as session:
+        session.execute(delete(IdempotencyRecordOrm).where(_record_of(api_key_id, key)))
+        session.commit()
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for header, value in scope["headers"]:
+        if header == name:
+            return value.decode("latin-1")
+    return None
 
 
 class IdempotencyMiddleware:
@@ -112,31 +161,30 @@ class IdempotencyMiddleware:
         if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        raw_key = headers.get(HEADER)
-        if raw_key is None:
+        raw_key = _header(scope, HEADER)
+        token = bearer_token(_header(scope, b"authorization"), _header(scope, b"x-api-key"))
+        if raw_key is None or token is None:
             await self.app(scope, receive, send)
             return
-        key = raw_key.decode("latin-1").strip()
+        key = raw_key.strip()
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
             await _send(send, *_problem(400, "Idempotency-Key must be 1-255 printable characters"))
             return
 
-        chunks = []
-        more = True
-        while more:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        settings = limits.request_settings(scope)
+        try:
+            body = await limits.read_body(receive, limits.body_limit(scope, settings))
+        except limits.BodyTooLargeError as exc:
+            await limits.send_too_large(scope, send, exc)
+            return
         query = scope.get("query_string", b"")
         digest = hashlib.sha256(
             scope["method"].encode() + b" " + scope["path"].encode() + b"?" + query + b"\n" + body
         ).hexdigest()
-        owner = _scope_of(headers)
+        ttl = timedelta(seconds=settings.idempotency_ttl_s)
         try:
-            earlier = await run_in_threadpool(
-                _claim, owner, key, scope["method"], scope["path"], digest
+            api_key_id, earlier = await run_in_threadpool(
+                _claim, token, key, scope["method"], scope["path"], digest, ttl
             )
         except DATABASE_UNAVAILABLE as exc:
             # This middleware runs outside the app's exception handlers: answer like them.
@@ -146,6 +194,7 @@ class IdempotencyMiddleware:
         if earlier is not None:
             await _send(send, *earlier)
             return
+        assert api_key_id is not None
 
         replayed = False
 
@@ -173,9 +222,8 @@ class IdempotencyMiddleware:
             await self.app(scope, replay_body, capture)
         finally:
             try:
-                # Server errors and refused credentials are not answers worth replaying.
-                if status >= 500 or status in (401, 403):
-                    await run_in_threadpool(_release, owner, key)
+                if status >= 500 or status in NOT_KEPT:
+                    await run_in_threadpool(_release, api_key_id, key)
                 else:
                     kept = {
                         k.decode(): v.decode()
@@ -183,7 +231,7 @@ class IdempotencyMiddleware:
                         if k.decode().lower() in REPLAYED_HEADERS
                     }
                     answer = b"".join(response_body)
-                    await run_in_threadpool(_store, owner, key, status, kept, answer)
+                    await run_in_threadpool(_store, api_key_id, key, status, kept, answer)
             except DATABASE_UNAVAILABLE:
                 # The answer is sent but cannot be kept; the claim expires after
                 # ABANDONED_AFTER, so a retry is not refused for ever.

@@ -13,7 +13,9 @@ from app import __version__
 from app.check_runner import CheckJobs
 from app.db import get_engine
 from app.errors import add_exception_handlers
+from app.headers import SecurityHeadersMiddleware
 from app.idempotency import IdempotencyMiddleware
+from app.limits import BodyLimitMiddleware
 from app.openapi import TAGS, install_openapi
 from app.routers import (
     checks,
@@ -34,6 +36,7 @@ from app.routers import (
 from app.runtime import tune_garbage_collector
 from app.settings import get_settings
 from app.webhooks import WebhookDispatcher
+from app.wms.pool import prepare_render_pool, stop_render_pool
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +55,7 @@ county-wide; webhooks), *forum* (the regional plan forum) and *admin* (everythin
 operation says whether it needs a key and which roles may call it.
 
 **Retries.** A POST with an `Idempotency-Key` header is done at most once; a retry with
-the same key and request gets the first answer again.
+the same Idempotency-Key, API key and request within 24 hours gets the first answer again.
 
 The examples are the Hemsedal kommuneplan `3326_KPA2026` (`samples/hemsedal-kpa-2026.geojson`)
 checked against the demo guideline layers. The map page (`/`) and the forum page
@@ -86,6 +89,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.check_jobs = CheckJobs(get_settings())
     app.state.webhooks = WebhookDispatcher(get_settings())
     app.state.webhooks.start()
+    prepare_render_pool()
     try:
         resumed = app.state.check_jobs.resume_unfinished()
         if resumed:
@@ -94,6 +98,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The database may come up after the service; /readyz reports it meanwhile.
         logger.warning("could not look for interrupted checks: database unreachable")
     yield
+    stop_render_pool()
     app.state.check_jobs.shutdown()
     app.state.webhooks.stop()
     get_engine().dispose()
@@ -113,6 +118,8 @@ def create_app() -> FastAPI:
     )
     add_exception_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodyLimitMiddleware)  # outside idempotency: it caps what that reads
+    app.add_middleware(SecurityHeadersMiddleware)
     app.mount(docs.STATIC_PATH, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path))
     for router in API_ROUTERS:
         app.include_router(router)

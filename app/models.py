@@ -350,7 +350,8 @@ class IdempotencyRecordOrm(Base):
     __tablename__ = "idempotency_record"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    scope: Mapped[str] = mapped_column(Text)
+    # Records belong to the API key that made them; only that key replays them.
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_key.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(255))
     method: Mapped[str] = mapped_column(String(8))
     path: Mapped[str] = mapped_column(Text)
@@ -360,7 +361,11 @@ class IdempotencyRecordOrm(Base):
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
-    __table_args__ = (UniqueConstraint("scope", "key", name="uq_idempotency_scope_key"),)
+    __table_args__ = (
+        UniqueConstraint("api_key_id", "key", name="uq_idempotency_api_key_key"),
+        # Expired records are purged oldest first.
+        Index("ix_idempotency_record_created_at", "created_at"),
+    )
 
 
 class WebhookOrm(Base):

@@ -1544,9 +1544,9 @@ RASTER_HAS_NO_ITEMS = problem(
 BAD_BBOX = problem(
     422,
     "invalid-input",
-    "bbox '9.8,59.6,9.5,59.8' must be four numbers minx,miny,maxx,maxy with min <= max",
+    "bbox '9.8,59.6,9.5,59.8': the lower corner comes first (minx <= maxx, miny <= maxy)",
     "/api/v1/layers/mineral_deposits/items",
-    [{"message": "malformed bbox", "field": "bbox"}],
+    [{"message": "min greater than max", "field": "bbox"}],
     summary="The bbox is malformed",
 )
 LAYER_FILE_INVALID = problem(

@@ -10,20 +10,14 @@ from app.access import (
     Principal,
     Role,
     authenticate,
+    bearer_token,
 )
 from app.db import SessionDep
 
 
-def _token_from(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip() or None
-    return request.headers.get("x-api-key") or None
-
-
 def optional_principal(request: Request, session: SessionDep) -> Principal | None:
     """Return the caller if an API key was given; anonymous callers get None."""
-    token = _token_from(request)
+    token = bearer_token(request.headers.get("authorization"), request.headers.get("x-api-key"))
     return None if token is None else authenticate(session, token)
 
 

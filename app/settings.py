@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     max_upload_vertices: PositiveInt = 500_000
     # Zipped Shapefiles are checked before anything is unpacked (zip bombs, traversal).
     max_zip_members: PositiveInt = 100
-    max_unpacked_bytes: PositiveInt = 256 * 1024 * 1024
+    max_unpacked_bytes: PositiveInt = 64 * 1024 * 1024
     max_compression_ratio: float = Field(200.0, gt=1)
     # How far (m) a plan feature may reach outside the county boundary before it is
     # rejected; the shipped boundary is exact but plans are drawn on other base maps.

@@ -94,7 +94,7 @@ def generate(directory: Path, seed: int = 1) -> list[Case]:
     with warnings.catch_warnings():
         # GDAL warns about what the broken files are meant to be (no CRS, cut field names).
         warnings.simplefilter("ignore")
-        for part in (_geojson, _gml, _sosi, _geopackage, _zip, _other):
+        for part in (_geojson, _gml, _sosi, _geopackage, _zip, _other, _hostile):
             part(corpus, rng)
     return corpus.cases
 
@@ -776,3 +776,124 @@ if __name__ == "__main__":
     for case in cases:
         size = (target / case.path).stat().st_size
         print(f"  {case.name:40} {size:>10} B  {case.note}")
+
+
+# --- hostile files (issue 16): code in data, work before limits, values too large ---------
+
+
+def _view_gpkg(select_sql: str) -> bytes:
+    """The control GeoPackage with a view of `select_sql` registered as a feature layer."""
+
+    def register(connection: sqlite3.Connection) -> None:
+        connection.execute(f"CREATE VIEW hostile AS {select_sql}")
+        connection.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
+            "VALUES ('hostile', 'features', 'hostile', 25832)"
+        )
+        connection.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES ('hostile', 'geom', 'POLYGON', 25832, 0, 0)"
+        )
+
+    return _gpkg_bytes(plan_frames(), register)
+
+
+def _arc_sosi(arcs: int) -> str:
+    """A SOSI plan whose area is bounded by `arcs` half-circle .BUEP curves of 50 km radius."""
+    head = SOSI_FIXTURE.read_bytes().decode("iso8859_10")
+    head = head[: head.index(".FLATE 1:")]
+    refs = " ".join(f":{100 + i}" for i in range(arcs))
+    parts = [
+        head,
+        ".FLATE 1:\n..OBJTYPE KpArealformålOmråde\n..AREALFORMÅL 1120\n"
+        "..AREALBRUKSSTATUS 2\n..NASJONALAREALPLANID\n...KOMM 3310\n...PLANID 2026666\n"
+        f"..REF {refs}\n..NØ\n6010000 7015000\n",
+    ]
+    for i in range(arcs):
+        n, e = 6010000 + i, 7015000
+        parts.append(
+            f".BUEP {100 + i}:\n..OBJTYPE KpGrense\n..NØ\n{n} {e}\n{n + 5_000_000} "
+            f"{e + 5_000_000}\n{n} {e + 10_000_000}\n"
+        )
+    parts.append(".SLUTT\n")
+    return "".join(parts)
+
+
+def _hostile(corpus: Corpus, rng: random.Random) -> None:
+    gpkg = {"filename": "plan.gpkg", "content_type": "application/geopackage+sqlite3"}
+    corpus.add(
+        "hostile-gpkg-recursive-view",
+        "gpkg",
+        _view_gpkg(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+            "SELECT x AS fid, NULL AS geom FROM c"
+        ),
+        "a view with an endless recursive query registered as a layer",
+        **gpkg,
+    )
+    corpus.add(
+        "hostile-gpkg-randomblob-view",
+        "gpkg",
+        _view_gpkg("SELECT 1 AS fid, randomblob(900000000) AS geom"),
+        "a view that allocates 900 MB per row registered as a layer",
+        **gpkg,
+    )
+
+    def generated_column(connection: sqlite3.Connection) -> None:
+        connection.execute(
+            'ALTER TABLE "KpArealformålOmråde" ADD COLUMN big BLOB '
+            "GENERATED ALWAYS AS (zeroblob(900000000)) VIRTUAL"
+        )
+
+    corpus.add(
+        "hostile-gpkg-generated-column",
+        "gpkg",
+        _gpkg_bytes(plan_frames(), generated_column),
+        "a virtual generated column computing 900 MB per row",
+        **gpkg,
+    )
+    corpus.add(
+        "hostile-sosi-4000-arcs",
+        "sosi",
+        _arc_sosi(4000).encode("iso8859_10"),
+        "4,000 half-circle arcs of 50 km radius: millions of vertices once linearised",
+        filename="plan.sos",
+        content_type="text/vnd.sosi",
+    )
+    # json.dumps cannot write such an integer either: put its digits in by hand.
+    text = json.dumps(geojson_plan(properties={"areal": "DIGITS"}))
+    corpus.add(
+        "hostile-geojson-5000-digit-integer",
+        "geojson",
+        text.replace('"DIGITS"', "9" * 5000).encode(),
+        "an integer of 5,000 digits (over Python's int conversion limit)",
+        filename="plan.geojson",
+        content_type="application/geo+json",
+    )
+    plan = geojson_plan()
+    plan["plan"]["plannavn"] = "x" * 1_000_000
+    corpus.add(
+        "hostile-geojson-1mb-plannavn",
+        "geojson",
+        json.dumps(plan).encode(),
+        "a plan name of 1 MB",
+        filename="plan.geojson",
+        content_type="application/geo+json",
+    )
+    plan = geojson_plan(properties={f"k{i}": i for i in range(200_000)})
+    corpus.add(
+        "hostile-geojson-200000-keys",
+        "geojson",
+        json.dumps(plan).encode(),
+        "one feature with 200,000 properties",
+        filename="plan.geojson",
+        content_type="application/geo+json",
+    )
+    plan = geojson_plan(properties={"merknad": "y" * 15_000_000})
+    corpus.add(
+        "hostile-geojson-15mb-property",
+        "geojson",
+        json.dumps(plan).encode(),
+        "one property of 15 MB",
+        filename="plan.geojson",
+        content_type="application/geo+json",
+    )

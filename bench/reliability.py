@@ -13,7 +13,12 @@ Four parts, against a real uvicorn on a loopback port (see bench/RELIABILITY.md)
     seconds later: the service must answer again without being restarted, lose nothing it
     acknowledged, and fail cleanly meanwhile.
 (d) a corpus of malformed files of every format (bench/corpus.py): each must get a 4xx
-    problem+json, never a 5xx or a 201.
+    problem+json, never a 5xx or a 201; the hostile ones (SQL in a GeoPackage, thousands of
+    arcs, values too large) within 15 s.
+(e) hostile requests (bench/hostile.py: pathological WMS GetMaps, a 200 MB chunked body,
+    NaN and infinite bounding boxes, a forged Host, webhooks to loopback in IPv6 disguise)
+    all at once while 10 clients upload: each must get its 4xx, /healthz and the API must
+    answer within a second throughout, and the uploads must all be accepted.
 
 Everything runs against a throwaway PostgreSQL cluster in bench/.data/reliability/pgdata (Unix
 socket only) with the database arealsjekk_reliability: never the shared .local cluster,
@@ -66,6 +71,7 @@ DEAD_PROXY = "http://127.0.0.1:9"
 
 sys.path.insert(0, str(BENCH))
 import corpus  # noqa: E402  (bench/corpus.py, next to this file)
+import hostile  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -283,6 +289,17 @@ class Server:
             return None
         for line in status.splitlines():
             if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+        return None
+
+    def rss_mb(self) -> float | None:
+        """The process's resident memory now (VmRSS), in MiB."""
+        try:
+            status = Path(f"/proc/{self.pid}/status").read_text()
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
                 return round(int(line.split()[1]) / 1024, 1)
         return None
 
@@ -1007,6 +1024,7 @@ def post_case(client: httpx.Client, case: corpus.Case, directory: Path, server: 
     except httpx.TransportError as exc:
         detail = f"{type(exc).__name__}: the connection failed"
         consistent = False
+    seconds = time.monotonic() - started
     if case.control:
         ok = status == 201 and server.alive()
     else:
@@ -1016,6 +1034,8 @@ def post_case(client: httpx.Client, case: corpus.Case, directory: Path, server: 
             and content_type.startswith(PROBLEM_JSON)
             and consistent
             and server.alive()
+            # Issue 16: a hostile file is refused within 2 s, any upload within 15 s.
+            and seconds <= hostile.HOSTILE_DEADLINE_S
         )
     return {
         "name": case.name,
@@ -1030,6 +1050,61 @@ def post_case(client: httpx.Client, case: corpus.Case, directory: Path, server: 
     }
 
 
+# --- (e) hostile requests under load -------------------------------------------------------
+
+
+def run_hostile_phase(
+    server: Server, token: str, database_url: str, sites: list[Site]
+) -> dict[str, Any]:
+    """Send bench/hostile.py's requests at once while 10 clients upload for their duration."""
+    key = f"hostile-{int(time.time())}"
+    outcome: dict[str, Any] = {}
+    rss: dict[str, float] = {}
+
+    def attack(result: LoadResult, t0: float) -> None:
+        time.sleep(2.0)  # the uploads are under way first
+        rss["before"] = server.rss_mb() or 0.0
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.wait(0.05):
+                rss["peak"] = max(rss.get("peak", 0.0), server.rss_mb() or 0.0)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        outcome.update(hostile.run_hostile(server.base, token, key))
+        stop.set()
+        sampler.join()
+
+    load = run_load(server, token, sites, "e", 10, 30.0, 400, attack)
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            kept = connection.execute(
+                text("SELECT count(*) FROM idempotency_record WHERE key = :key"), {"key": key}
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    summary = summarise_load(load, 30.0)
+    summary["verification"] = verify_storage(database_url, load.attempts, "e")
+    # Resident memory sampled while the hostile requests ran, against just before: the
+    # 200 MB body, the hostile files' neighbours in time and the uploads' own growth.
+    growth = round(rss.get("peak", 0.0) - rss.get("before", 0.0), 1)
+    return {
+        "hostile": outcome,
+        "load": summary,
+        "big_body_rss_growth_mb": growth,
+        "idempotency_records_for_refused_body": kept,
+        "service_alive": server.alive(),
+        "passed": bool(outcome.get("passed"))
+        and growth < hostile.BIG_BODY_RSS_LIMIT_MB
+        and kept == 0
+        and server.alive()
+        and set(summary["outcomes"]) == {"accepted"}
+        and summary["verification"]["passed"],
+    }
+
+
 # --- the run -------------------------------------------------------------------------------
 
 
@@ -1037,7 +1112,7 @@ def main() -> int:  # noqa: C901 - one straight sequence of parts
     """Run the parts, print a summary, write the JSON; exit 0 only if all passed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller run, about 1.5 minutes")
-    parser.add_argument("--parts", default="abcd", help="which parts to run, e.g. 'bc'")
+    parser.add_argument("--parts", default="abcde", help="which parts to run, e.g. 'bc'")
     parser.add_argument("--examples", type=int, help="schemathesis examples per operation")
     parser.add_argument("--seconds", type=float, help="duration of each load run")
     parser.add_argument("--concurrency", type=int, default=50, help="concurrent uploaders")
@@ -1151,6 +1226,15 @@ def main() -> int:  # noqa: C901 - one straight sequence of parts
                 f"(d) {part['answered_4xx_problem_json']}/{part['files']} answered with a 4xx "
                 f"problem+json; {len(part['failures'])} failures"
             )
+        if "e" in parts:
+            log("(e) hostile requests all at once while 10 clients upload")
+            part = run_hostile_phase(server, token, url, sites)
+            results["parts"]["e_hostile_under_load"] = part
+            log(
+                f"(e) {part['hostile']['answered_as_expected']}/{part['hostile']['requests']} "
+                f"hostile requests answered as expected; probe worst "
+                f"{part['hostile']['probe']['worst_s']}; uploads {part['load']['outcomes']}"
+            )
         results["service_log"] = server.log_errors()
     except KeyboardInterrupt as exc:
         results["interrupted"] = str(exc) or "interrupted"
@@ -1219,6 +1303,19 @@ def print_summary(results: dict[str, Any], output: Path) -> None:
             f"{d['statuses_by_format']} -> {'PASS' if d['passed'] else 'FAIL'}"
         )
         for failure in d["failures"][:10]:
+            print(f"    {failure['name']}: {failure['status']} {failure['detail']}")
+    if "e_hostile_under_load" in parts:
+        e = parts["e_hostile_under_load"]
+        h = e["hostile"]
+        print(
+            f"(e) {h['answered_as_expected']}/{h['requests']} hostile requests answered as "
+            f"expected in {h['seconds']} s (slowest {h['slowest'][:2]}); /healthz and API worst "
+            f"{h['probe']['worst_s']} (limit {h['probe']['limit_s']} s); RSS during the attack "
+            f"+{e['big_body_rss_growth_mb']} MB, idempotency records kept "
+            f"{e['idempotency_records_for_refused_body']}; uploads {e['load']['outcomes']} "
+            f"-> {'PASS' if e['passed'] else 'FAIL'}"
+        )
+        for failure in h["failures"][:10]:
             print(f"    {failure['name']}: {failure['status']} {failure['detail']}")
     print(
         f"service log: {results.get('service_log')}; "

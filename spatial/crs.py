@@ -30,9 +30,9 @@ _CRS84_NAMES = {
     "https://www.opengis.net/def/crs/ogc/1.3/crs84",
 }
 _EPSG_PATTERNS = [
-    re.compile(r"^(?:epsg:)?(\d{4,6})$"),
-    re.compile(r"^urn:ogc:def:crs:epsg:[\d.]*:(\d{4,6})$"),
-    re.compile(r"^https?://www\.opengis\.net/def/crs/epsg/[\d.]+/(\d{4,6})$"),
+    re.compile(r"^(?:epsg:)?([0-9]{4,6})$"),
+    re.compile(r"^urn:ogc:def:crs:epsg:[0-9.]*:([0-9]{4,6})$"),
+    re.compile(r"^https?://www\.opengis\.net/def/crs/epsg/[0-9.]+/([0-9]{4,6})$"),
 ]
 
 

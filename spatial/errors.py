@@ -67,6 +67,10 @@ class PayloadTooLargeError(ArealsjekkError):
     """The upload exceeds a configured size, feature or vertex limit."""
 
 
+class TimeBudgetExceededError(PayloadTooLargeError):
+    """Reading and validating an upload took longer than its time budget (HTTP 413)."""
+
+
 def summarize(problems: list[Problem]) -> str:
     """Return a one-line detail naming the first problem and how many more there are."""
     first = problems[0].describe()

@@ -7,7 +7,7 @@ from spatial.errors import ArealsjekkError
 from spatial.geojson_input import read_geojson
 from spatial.gml_input import read_gml
 from spatial.ogr_input import read_geopackage, read_zipped_shapefile
-from spatial.plan_model import SourcePlan
+from spatial.plan_model import SourcePlan, UploadBudget
 from spatial.sosi_input import read_sosi
 
 FORMATS = ("geojson", "gml", "sosi", "gpkg", "zip")
@@ -49,12 +49,24 @@ class UnsupportedFormatError(ArealsjekkError):
 
 @dataclass(frozen=True)
 class ReadLimits:
-    """Limits on what one upload may hold; zip limits guard against archive bombs."""
+    """Limits on what one upload may hold; zip limits guard against archive bombs.
+
+    `max_vertices` and `time_budget_s` make the budget readers take from before they build
+    coordinates (None: unlimited); `max_property_keys` lets a reader refuse a table with more
+    attribute columns than a feature may have before it reads a row.
+    """
 
     max_features: int
     max_zip_members: int = 100
-    max_unpacked_bytes: int = 256 * 1024 * 1024
+    max_unpacked_bytes: int = 64 * 1024 * 1024
     max_compression_ratio: float = 200.0
+    max_vertices: int | None = None
+    time_budget_s: float | None = None
+    max_property_keys: int | None = None
+
+    def budget(self) -> UploadBudget:
+        """A fresh budget of vertices and time for one upload."""
+        return UploadBudget(self.max_vertices, self.time_budget_s)
 
 
 def detect_format(filename: str | None, content_type: str | None, body: bytes) -> str:
@@ -80,24 +92,35 @@ def detect_format(filename: str | None, content_type: str | None, body: bytes) -
 
 
 def read_plan(
-    body: bytes, filename: str | None, content_type: str | None, limits: ReadLimits
+    body: bytes,
+    filename: str | None,
+    content_type: str | None,
+    limits: ReadLimits,
+    budget: UploadBudget | None = None,
 ) -> SourcePlan:
-    """Read an uploaded plan in any supported format into source features."""
+    """Read an uploaded plan in any supported format into source features.
+
+    `budget` (by default a fresh one from `limits`) is shared with the validation that
+    follows, so the time budget covers both.
+    """
+    budget = budget or limits.budget()
     kind = detect_format(filename, content_type, body)
     if kind == "geojson":
-        return read_geojson(body, limits.max_features)
+        return read_geojson(body, limits.max_features, budget)
     if kind == "gml":
-        return read_gml(body, limits.max_features)
+        return read_gml(body, limits.max_features, budget)
     if kind == "sosi":
-        return read_sosi(body, limits.max_features)
+        return read_sosi(body, limits.max_features, budget)
     if kind == "gpkg":
-        return read_geopackage(body, limits.max_features)
+        return read_geopackage(body, limits.max_features, budget, limits.max_property_keys)
     return read_zipped_shapefile(
         body,
         limits.max_features,
         max_members=limits.max_zip_members,
         max_unpacked_bytes=limits.max_unpacked_bytes,
         max_compression_ratio=limits.max_compression_ratio,
+        budget=budget,
+        max_property_keys=limits.max_property_keys,
     )
 
 

@@ -19,7 +19,22 @@ from spatial.errors import (
     summarize,
 )
 from spatial.json_text import loads_exact
-from spatial.plan_model import SourceFeature, SourcePlan
+from spatial.plan_model import SourceFeature, SourcePlan, UploadBudget
+
+# RFC 8259 §6 lets a parser limit the range of numbers. Python turns longer integer text into
+# an int in quadratic time and refuses over 4,300 digits with a ValueError; no plan attribute
+# or coordinate needs more than a few dozen digits.
+MAX_INTEGER_DIGITS = 1000
+# A parsed JSON value takes some 65-95 bytes however few it takes in the file ('"a",' is four),
+# an object 200-300: 20 MB of empty objects take 620 MB. Values are counted on the bytes before
+# parsing, by the commas, colons and brackets around them, objects three times. A GeoJSON
+# position takes three ('[', 'x,', 'y,') and a feature some dozens, so a plan within the vertex
+# and feature limits fits, and a parse stays under some 190 MB. (Commas and colons in text
+# count too, a small overestimate.)
+JSON_VALUES_PER_VERTEX = 3
+JSON_VALUES_PER_FEATURE = 40
+# The longest spelling of a CRS identifier (an http URI of an EPSG code) is under 60 characters.
+_MAX_CRS_TEXT = 200
 
 
 class _NotJsonNumber(ValueError):
@@ -37,9 +52,22 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def read_geojson(body: bytes, max_features: int) -> SourcePlan:
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise _NotJsonNumber(
+            f"an integer of {len(text.lstrip('-'))} digits ('{text[:20]}…') is longer than the "
+            f"{MAX_INTEGER_DIGITS} digits accepted"
+        )
+    return int(text)
+
+
+def read_geojson(body: bytes, max_features: int, budget: UploadBudget | None = None) -> SourcePlan:
     """Parse a GeoJSON FeatureCollection into source features; raise on malformed input."""
+    budget = budget or UploadBudget()
+    if budget.max_vertices is not None:
+        _check_value_count(body, max_features, budget.max_vertices)
     document = _parse_json(body)
+    budget.check_time("parsing the GeoJSON")
     if not isinstance(document, dict) or "type" not in document:
         raise InvalidInputError("body is not a GeoJSON object: expected a FeatureCollection")
     if document["type"] != "FeatureCollection":
@@ -79,6 +107,18 @@ def read_geojson(body: bytes, max_features: int) -> SourcePlan:
     )
 
 
+def _check_value_count(body: bytes, max_features: int, max_vertices: int) -> None:
+    """Refuse JSON with more values than a plan within the limits needs, before parsing it."""
+    limit = JSON_VALUES_PER_VERTEX * max_vertices + JSON_VALUES_PER_FEATURE * max_features
+    values = body.count(b",") + body.count(b":") + body.count(b"[") + 3 * body.count(b"{")
+    if values > limit:
+        raise PayloadTooLargeError(
+            f"the GeoJSON holds some {values} values (arrays, objects and the items in them); "
+            f"the limit is {limit}, enough for {max_features} features and {max_vertices} "
+            "vertices"
+        )
+
+
 def _parse_json(body: bytes) -> Any:
     """Parse the body as strict JSON (RFC 8259): no NaN or Infinity, no number beyond a double."""
     try:
@@ -88,7 +128,12 @@ def _parse_json(body: bytes) -> Any:
             f"body is not UTF-8 text (byte {exc.start}); GeoJSON must be UTF-8 (RFC 7946 §11)"
         ) from None
     try:
-        return loads_exact(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return loads_exact(
+            text,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+        )
     except json.JSONDecodeError as exc:
         raise MalformedInputError(
             f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
@@ -112,14 +157,25 @@ def _read_crs_member(member: Any) -> CrsRef:
             [Problem("malformed crs member", field="crs")],
         )
     if member.get("type") == "name" and isinstance(properties.get("name"), str):
-        return parse_crs(properties["name"], what="crs member")
+        return parse_crs(_bounded_crs_text(properties["name"]), what="crs member")
     if member.get("type") == "EPSG" and properties.get("code") is not None:
-        return parse_crs(f"EPSG:{properties['code']}", what="crs member")
+        return parse_crs(_bounded_crs_text(f"EPSG:{properties['code']}"), what="crs member")
     raise UnsupportedCRSError(
         f"the 'crs' member of type '{member.get('type')}' is not supported; "
         "name the CRS with an EPSG code (type 'name')",
         [Problem("unsupported crs member type", field="crs")],
     )
+
+
+def _bounded_crs_text(text: str) -> str:
+    """A CRS name as given, unless it is far longer than any CRS identifier is (refused)."""
+    if len(text) > _MAX_CRS_TEXT:
+        raise UnsupportedCRSError(
+            f"the crs member names '{text[:60]}…' ({len(text)} characters), which is not a CRS "
+            "we know; use an EPSG code such as 'EPSG:25832'",
+            [Problem("unknown CRS", field="crs")],
+        )
+    return text
 
 
 def _read_feature(position: int, feature: Any, problems: list[Problem]) -> SourceFeature | None:

@@ -7,11 +7,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
+import numpy as np
 import shapely
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
-from defusedxml.ElementTree import fromstring
+from defusedxml.ElementTree import DefusedXMLParser, fromstring
 from pyproj import CRS
 from shapely.geometry import LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -26,7 +27,7 @@ from spatial.errors import (
     UnsupportedCRSError,
     summarize,
 )
-from spatial.plan_model import SourceFeature, SourcePlan
+from spatial.plan_model import MAX_COORDINATE, SourceFeature, SourcePlan, UploadBudget
 
 Coord = tuple[float, float]
 
@@ -44,12 +45,22 @@ MAX_ARC_SEGMENTS = 1000
 JOIN_TOLERANCE_M = 0.001
 
 GML_NAMESPACES = ("http://www.opengis.net/gml/3.2", "http://www.opengis.net/gml")
+_ARC_SEGMENTS = ("Arc", "ArcString", "Circle")
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 _GML_IDS = tuple(f"{{{ns}}}id" for ns in GML_NAMESPACES)
 _MAX_REFERENCE_DEPTH = 16
 # Plan-GML nests about 15 levels (collection, member, feature, property, surface, patch, ring,
 # curve, segment, posList); the readers walk the tree recursively, so depth is bounded first.
 MAX_XML_DEPTH = 100
+# A parsed element takes some 150 bytes and an attribute some 300 (its name and value), however
+# few bytes it takes in the file ('<a/>' is four): a 20 MB file of empty elements would take
+# 750 MB. Plan-GML needs some 40 elements and a few attributes a feature (coordinates are
+# posList text), so a plan at the feature limit fits in this budget (elements count 1,
+# attributes 2), which keeps a parsed tree under some 190 MB. It is checked on the bytes
+# before parsing: every start tag has a '<' that is not '</', every attribute an '='.
+MAX_XML_NODES = 1_200_000
+# Bytes handed to the parser at a time, with a look at the clock in between.
+_XML_CHUNK = 1 << 20
 # The plan object of Plan-GML 5.0: its attributes are the plan's, not an area's.
 _PLAN_OBJECT = "Arealplan"
 
@@ -102,8 +113,18 @@ def join_tolerance_for(geographic: bool) -> float:
     return JOIN_TOLERANCE_M / _METRES_PER_DEGREE if geographic else JOIN_TOLERANCE_M
 
 
-def arc_points(start: Coord, middle: Coord, end: Coord, max_deviation: float) -> list[Coord]:
-    """Linearise the arc from `start` through `middle` to `end` (start and end kept exactly)."""
+def arc_points(
+    start: Coord,
+    middle: Coord,
+    end: Coord,
+    max_deviation: float,
+    before_building: Callable[[int], None] | None = None,
+) -> list[Coord]:
+    """Linearise the arc from `start` through `middle` to `end` (start and end kept exactly).
+
+    `before_building` is called with the number of points about to be made, before any is
+    (to refuse an arc the upload's vertex budget cannot hold).
+    """
     if _close(start, end, 0.0):
         raise GeometryReadError(
             f"an arc starts and ends at the same point ({_fmt(start)}); it has no defined "
@@ -114,6 +135,8 @@ def arc_points(start: Coord, middle: Coord, end: Coord, max_deviation: float) ->
         return [start, middle, end]
     cx, cy, radius, a_start, sweep = circle
     steps = _arc_steps(radius, abs(sweep), max_deviation)
+    if before_building is not None:
+        before_building(steps + 1)
     inner = [
         (
             start[0] + cx + radius * math.cos(a_start + sweep * i / steps),
@@ -124,7 +147,13 @@ def arc_points(start: Coord, middle: Coord, end: Coord, max_deviation: float) ->
     return [start, *inner, end]
 
 
-def circle_points(a: Coord, b: Coord, c: Coord, max_deviation: float) -> list[Coord]:
+def circle_points(
+    a: Coord,
+    b: Coord,
+    c: Coord,
+    max_deviation: float,
+    before_building: Callable[[int], None] | None = None,
+) -> list[Coord]:
     """Linearise the full circle through three points, starting and ending at `a`."""
     circle = _circle(a, b, c)
     if circle is None:
@@ -132,6 +161,8 @@ def circle_points(a: Coord, b: Coord, c: Coord, max_deviation: float) -> list[Co
     cx, cy, radius, a_start, sweep = circle
     full = math.copysign(2 * math.pi, sweep)
     steps = _arc_steps(radius, 2 * math.pi, max_deviation)
+    if before_building is not None:
+        before_building(steps + 1)
     inner = [
         (
             a[0] + cx + radius * math.cos(a_start + full * i / steps),
@@ -140,6 +171,23 @@ def circle_points(a: Coord, b: Coord, c: Coord, max_deviation: float) -> list[Co
         for i in range(1, steps)
     ]
     return [a, *inner, a]
+
+
+def arc_point_count(points: Sequence[Coord], circle: bool, max_deviation: float) -> int:
+    """The points linearising an arc string (or a circle) will make, without making them.
+
+    0 for an arc that cannot be drawn: building it says why.
+    """
+    total = 1
+    for i in range(0, len(points) - 2, 2):
+        try:
+            found = _circle(*points[i : i + 3])
+        except GeometryReadError:
+            return 0
+        if found is not None:
+            sweep = 2 * math.pi if circle else abs(found[4])
+            total += _arc_steps(found[2], sweep, max_deviation)
+    return total
 
 
 def _circle(p1: Coord, p2: Coord, p3: Coord) -> tuple[float, float, float, float, float] | None:
@@ -156,6 +204,11 @@ def _circle(p1: Coord, p2: Coord, p3: Coord) -> tuple[float, float, float, float
     cx = (qy * b2 - by * q2) / d
     cy = (bx * q2 - qx * b2) / d
     radius = math.hypot(cx, cy)
+    if not math.isfinite(radius):
+        raise GeometryReadError(
+            f"an arc from {_fmt(p1)} is too large to draw (its radius overflows); check the "
+            "coordinates"
+        )
     a_start = math.atan2(-cy, -cx)
     a_end = math.atan2(qy - cy, qx - cx)
     if cross > 0:  # counter-clockwise through the middle point
@@ -230,11 +283,18 @@ class _CrsInfo:
     geographic: bool
 
 
+# The longest srsName spelling (an http URI of an EPSG code) is under 60 characters.
+_MAX_SRS_NAME = 200
 _LEGACY_SRS = re.compile(r"^https?://www\.opengis\.net/gml/srs/epsg\.xml#(\d+)$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=32)
 def _crs_info(srs_name: str) -> _CrsInfo:
+    if len(srs_name) > _MAX_SRS_NAME:
+        raise UnsupportedCRSError(
+            f"srsName '{srs_name[:60]}…' ({len(srs_name)} characters) is not a CRS we know; "
+            "use an EPSG code such as 'EPSG:25832'"
+        )
     legacy = _LEGACY_SRS.match(srs_name.strip())
     ref = parse_crs(f"EPSG:{legacy.group(1)}" if legacy else srs_name, what="srsName")
     if ref.epsg is None:
@@ -257,10 +317,10 @@ class _Context:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def read_gml(body: bytes, max_features: int) -> SourcePlan:
+def read_gml(body: bytes, max_features: int, budget: UploadBudget | None = None) -> SourcePlan:
     """Parse a Plan-GML FeatureCollection into source features; raise on unsafe or bad input."""
-    root = _parse_xml(body)
-    _check_depth(root)
+    budget = budget or UploadBudget()
+    root = _parse_xml(body, budget)
     members = _feature_elements(root)
     if not members:
         raise InvalidInputError(
@@ -280,13 +340,15 @@ def read_gml(body: bytes, max_features: int) -> SourcePlan:
 
     ids = _id_index(root)
     default = _default_context(root)
-    reader = _GeometryReader(root, ids, default)
+    reader = _GeometryReader(root, ids, default, budget)
+    reader.count_arcs(features)
     plan_attributes = _properties(plans[0], ids)[0] if plans else {}
 
     source_features: list[SourceFeature] = []
     crs_by_feature: list[CrsRef | None] = []
     problems: list[Problem] = []
     for position, element in enumerate(features):
+        budget.check_time("reading the GML features")
         source_id = _gml_id(element)
         properties, geometry_element = _properties(element, ids)
         properties = {"objtype": _local(element.tag), **properties}
@@ -295,7 +357,7 @@ def read_gml(body: bytes, max_features: int) -> SourcePlan:
         used: set[CrsRef] = set()
         if geometry_element is not None:
             try:
-                geometry, used, missing = reader.read(geometry_element)
+                geometry, used, missing = reader.read(geometry_element, position, source_id)
             except UnsupportedCRSError as exc:
                 problems.append(Problem(exc.detail, feature=position, feature_id=source_id))
                 missing = False
@@ -341,14 +403,30 @@ def read_gml(body: bytes, max_features: int) -> SourcePlan:
     )
 
 
-def _parse_xml(body: bytes) -> Element:
-    """Parse with defusedxml: no DTD, no entities, nothing external (SPEC: safe XML handling)."""
+def _parse_xml(body: bytes, budget: UploadBudget) -> Element:
+    """Parse with defusedxml: no DTD, no entities, nothing external (SPEC: safe XML handling),
+    and no more nodes or nesting than Plan-GML needs, fed in chunks between looks at the clock.
+    """
+    nodes = body.count(b"<") - body.count(b"</") + 2 * body.count(b"=")
+    if nodes > MAX_XML_NODES:
+        raise PayloadTooLargeError(
+            f"the XML has some {nodes} elements and attributes (attributes count twice); the "
+            f"limit is {MAX_XML_NODES}, far more than Plan-GML needs for a plan within the "
+            "upload limits"
+        )
+    builder = _DepthLimitedTreeBuilder()
+    parser = DefusedXMLParser(
+        target=builder, forbid_dtd=True, forbid_entities=True, forbid_external=True
+    )
     try:
-        return fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        for start in range(0, len(body), _XML_CHUNK):
+            parser.feed(body[start : start + _XML_CHUNK])
+            budget.check_time("parsing the XML")
+        return parser.close()
     except DTDForbidden as exc:
-        # Parse again, still defused, only to name what the DTD tried to do.
+        # Parse the start again, still defused, only to name what the DTD tried to do.
         external = f" referring to '{exc.sysid or exc.pubid}'" if exc.sysid or exc.pubid else ""
-        reason = _dtd_reason(body) or f"<!DOCTYPE {exc.name}>{external}"
+        reason = _dtd_reason(body[:_XML_CHUNK]) or f"<!DOCTYPE {exc.name}>{external}"
         raise MalformedInputError(
             f"the XML has a document type declaration (DTD) with {reason}; DTDs and entities "
             "are refused (they allow entity-expansion bombs and reading local or remote files), "
@@ -365,17 +443,28 @@ def _parse_xml(body: bytes) -> Element:
         raise MalformedInputError(f"body is not readable XML: {exc}") from None
 
 
-def _check_depth(root: Element) -> None:
-    """Refuse absurdly deep element trees before the recursive readers walk them."""
-    stack = [(root, 1)]
-    while stack:
-        element, depth = stack.pop()
-        if depth > MAX_XML_DEPTH:
+class _DepthLimitedTreeBuilder(TreeBuilder):
+    """Builds the element tree, refusing deeper nesting than Plan-GML needs before it is
+    built (the readers walk the tree recursively)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._depth = 0
+
+    def start(self, tag: str, attrs: dict[str, str]) -> Element:
+        """Open an element, unless it nests too deep."""
+        self._depth += 1
+        if self._depth > MAX_XML_DEPTH:
             raise MalformedInputError(
                 f"the XML nests elements more than {MAX_XML_DEPTH} levels deep; "
                 "Plan-GML needs far fewer"
             )
-        stack.extend((child, depth + 1) for child in element)
+        return super().start(tag, attrs)
+
+    def end(self, tag: str) -> Element:
+        """Close the element."""
+        self._depth -= 1
+        return super().end(tag)
 
 
 def _dtd_reason(body: bytes) -> str | None:
@@ -460,13 +549,9 @@ def _default_context(root: Element) -> _Context:
 def _dimension(value: str | None) -> int | None:
     if value is None:
         return None
-    try:
-        dimension = int(value)
-    except ValueError:
-        raise GeometryReadError(f"srsDimension '{value}' is not a number") from None
-    if dimension not in (2, 3):
-        raise GeometryReadError(f"srsDimension {dimension} is not 2 or 3")
-    return dimension
+    if value.strip() not in ("2", "3"):
+        raise GeometryReadError(f"srsDimension '{value[:20]}' is not 2 or 3")
+    return int(value)
 
 
 def _properties(feature: Element, ids: dict[str, Element]) -> tuple[dict[str, Any], Element | None]:
@@ -556,17 +641,56 @@ def _dataset_crs(
 class _GeometryReader:
     """Builds shapely geometries from GML 3.2 elements, following local xlink references."""
 
-    def __init__(self, root: Element, ids: dict[str, Element], default: _Context):
+    def __init__(
+        self, root: Element, ids: dict[str, Element], default: _Context, budget: UploadBudget
+    ):
         self._root = root
         self._ids = ids
         self._default = default
+        self._budget = budget
+        self._feature: tuple[int | None, str | None] = (None, None)
+        self._parsed: dict[tuple[Element, int, bool], list[Coord]] = {}
         self._parents: dict[Element, Element] | None = None
         self._depth = 0
         self._used: set[CrsRef] = set()
         self._missing = False
 
-    def read(self, element: Element) -> tuple[BaseGeometry, set[CrsRef], bool]:
+    def count_arcs(self, features: list[Element]) -> None:
+        """Refuse a file whose arcs alone need more vertices than the budget holds, before
+        any is linearised (each arc estimated from its radius, angle and the chord
+        tolerance)."""
+        limit = self._budget.max_vertices
+        if limit is None:
+            return
+        total = 0
+        for tag in (f"{{{ns}}}{name}" for ns in GML_NAMESPACES for name in _ARC_SEGMENTS):
+            for element in self._root.iter(tag):
+                try:
+                    context = self._enter(element, self._context_at(element))
+                    coords = self._coords(element, context, peek=True)
+                except (GeometryReadError, UnsupportedCRSError):
+                    continue  # reading its feature says what is wrong
+                geographic = context.crs is not None and context.crs.geographic
+                circle = _local(element.tag) == "Circle"
+                total += arc_point_count(coords, circle, max_deviation_for(geographic))
+                if total > limit:
+                    position = self._feature_position(element, features)
+                    source_id = None if position is None else _gml_id(features[position])
+                    what = f"gml:{_local(element.tag)}, with the arcs before it,"
+                    self._budget.refuse_vertices(what, position, source_id)
+
+    def _feature_position(self, element: Element, features: list[Element]) -> int | None:
+        positions = {feature: i for i, feature in enumerate(features)}
+        assert self._parents is not None  # built by _context_at
+        while element not in positions and element in self._parents:
+            element = self._parents[element]
+        return positions.get(element)
+
+    def read(
+        self, element: Element, position: int | None = None, source_id: str | None = None
+    ) -> tuple[BaseGeometry, set[CrsRef], bool]:
         """Return the geometry, the CRSs its parts named, and whether any part had none."""
+        self._feature = (position, source_id)
         self._used = set()
         self._missing = False
         geometry = self._geometry(element, self._context_at(element))
@@ -627,6 +751,9 @@ class _GeometryReader:
     def _follow(self, wrapper: Element, context: _Context, read: Callable[..., Any]) -> Any:
         if self._depth >= _MAX_REFERENCE_DEPTH:
             raise GeometryReadError("xlink references nest too deeply or form a cycle")
+        # References may point many times at one geometry: it is parsed once, but every use
+        # counts its vertices against the budget, and the clock is looked at on each.
+        self._budget.check_time("following xlink references in the GML")
         self._depth += 1
         try:
             target, target_context = self._deref(wrapper, context)
@@ -646,7 +773,7 @@ class _GeometryReader:
         if name == "MultiSurface":
             return MultiPolygon(self._surface(element, context))
         if name in ("LineString", "Curve", "CompositeCurve", "OrientableCurve", "LinearRing"):
-            return LineString(self._curve(element, context))
+            return LineString(np.asarray(self._curve(element, context), dtype=float))
         if name == "MultiCurve":
             context = self._enter(element, context)
             return MultiLineString(
@@ -730,7 +857,7 @@ class _GeometryReader:
                 holes.append(self._follow(child, context, self._ring))
         if exterior is None:
             raise GeometryReadError(f"gml:{_local(element.tag)} has no gml:exterior ring")
-        return Polygon(exterior, holes)
+        return _polygon(exterior, holes)
 
     def _ring(self, element: Element, context: _Context) -> list[Coord]:
         context = self._enter(element, context)
@@ -794,10 +921,14 @@ class _GeometryReader:
         if name == "LineStringSegment":
             return self._curve(element, context)
         coords = self._coords(element, context)
+
+        def take(count: int) -> None:
+            self._take(count, f"gml:{name}")
+
         if name == "Arc":
             if len(coords) != 3:
                 raise GeometryReadError(f"gml:Arc has {len(coords)} points; it needs 3")
-            return arc_points(*coords, max_deviation=deviation)
+            return arc_points(*coords, max_deviation=deviation, before_building=take)
         if name == "ArcString":
             if len(coords) < 3 or len(coords) % 2 == 0:
                 raise GeometryReadError(
@@ -805,23 +936,43 @@ class _GeometryReader:
                 )
             out = [coords[0]]
             for i in range(0, len(coords) - 2, 2):
-                out.extend(arc_points(*coords[i : i + 3], max_deviation=deviation)[1:])
+                arc = arc_points(*coords[i : i + 3], max_deviation=deviation, before_building=take)
+                out.extend(arc[1:])
             return out
         if name == "Circle":
             if len(coords) != 3:
                 raise GeometryReadError(f"gml:Circle has {len(coords)} points; it needs 3")
-            return circle_points(*coords, max_deviation=deviation)
+            return circle_points(*coords, max_deviation=deviation, before_building=take)
         raise GeometryReadError(f"curve segments of type gml:{name} are not supported")
 
-    def _coords(self, element: Element, context: _Context) -> list[Coord]:
-        """Read gml:posList, gml:pos or gml:coordinates children as (x=east, y=north) pairs."""
-        if context.crs is None:
+    def _coords(self, element: Element, context: _Context, peek: bool = False) -> list[Coord]:
+        """Read gml:posList, gml:pos or gml:coordinates children as (x=east, y=north) pairs.
+
+        `peek` reads without noting the CRS or counting the vertices (to estimate arcs). An
+        element referred to many times is parsed once, but every use counts its vertices.
+        """
+        if not peek and context.crs is None:
             self._missing = True
-        else:
+        elif not peek:
             self._used.add(context.crs.ref)
         dimension = context.dimension or (context.crs.dimension if context.crs else 2)
         swap = context.crs is not None and context.crs.northing_first
+        key = (element, dimension, swap)
+        coords = self._parsed.get(key)
+        if coords is None:
+            coords, plain = self._read_coords(element, context, dimension, swap)
+            if plain:
+                self._parsed[key] = coords
+        if not peek:
+            self._take(len(coords), f"gml:{_local(element.tag)}")
+        return coords
+
+    def _read_coords(
+        self, element: Element, context: _Context, dimension: int, swap: bool
+    ) -> tuple[list[Coord], bool]:
+        """The coordinates, and whether they came from the element's own text alone."""
         values: list[tuple[float, ...]] = []
+        plain = True
         for child in element:
             if _is_gml(child, "posList"):
                 own = _dimension(child.get("srsDimension")) or dimension
@@ -841,14 +992,19 @@ class _GeometryReader:
                 values.extend(_gml2_coordinates(child))
             elif _is_gml(child, "pointProperty", "pointRep"):
                 values.append(self._follow(child, context, self._point_coord))
+                plain = False
         if not values:
             raise GeometryReadError(f"gml:{_local(element.tag)} has no coordinates")
         if swap:
-            return [(v[1], v[0]) for v in values]
-        return [(v[0], v[1]) for v in values]
+            return [(v[1], v[0]) for v in values], plain
+        return [(v[0], v[1]) for v in values], plain
 
     def _tolerance(self, context: _Context) -> float:
         return join_tolerance_for(context.crs is not None and context.crs.geographic)
+
+    def _take(self, count: int, what: str) -> None:
+        position, source_id = self._feature
+        self._budget.take_vertices(count, f"the {what} of this feature", position, source_id)
 
 
 def _numbers(text: str | None) -> list[float]:
@@ -856,8 +1012,11 @@ def _numbers(text: str | None) -> list[float]:
         numbers = [float(value) for value in (text or "").split()]
     except ValueError:
         raise GeometryReadError(f"coordinates are not numbers: '{(text or '')[:60]}'") from None
-    if not all(math.isfinite(n) for n in numbers):
-        raise GeometryReadError("coordinates must be finite numbers")
+    if not all(abs(n) <= MAX_COORDINATE for n in numbers):  # also False for NaN
+        bad = next(n for n in numbers if not abs(n) <= MAX_COORDINATE)
+        raise GeometryReadError(
+            f"coordinate {bad:g} is not a finite number within ±{MAX_COORDINATE:g}"
+        )
     return numbers
 
 
@@ -871,6 +1030,11 @@ def _gml2_coordinates(element: Element) -> list[tuple[float, ...]]:
             continue
         tuples.append(tuple(_numbers(" ".join(chunk.replace(decimal, ".").split(cs)))))
     return tuples
+
+
+def _polygon(exterior: list[Coord], holes: list[list[Coord]]) -> Polygon:
+    """A polygon from coordinate lists; as arrays, shapely takes them in one step."""
+    return Polygon(np.asarray(exterior, dtype=float), [np.asarray(h, dtype=float) for h in holes])
 
 
 def _polygons(geometry: BaseGeometry) -> list[Polygon]:

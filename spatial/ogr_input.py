@@ -1,11 +1,17 @@
-"""Reading plan proposals from GeoPackage and zipped Shapefile (via pyogrio/GDAL)."""
+"""Reading plan proposals from GeoPackage (with sqlite3) and zipped Shapefile (pyogrio/GDAL)."""
 
 import io
+import lzma
 import math
 import re
+import sqlite3
 import stat
+import struct
 import tempfile
 import zipfile
+import zlib
+from contextlib import closing
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -15,7 +21,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 from pyproj import CRS
+from pyproj.exceptions import CRSError
+from shapely.geometry.base import BaseGeometry
 
 from spatial.codelists import fold_name
 from spatial.crs import CrsRef, parse_crs
@@ -27,13 +36,44 @@ from spatial.errors import (
     UnsupportedCRSError,
     summarize,
 )
-from spatial.plan_model import SourceFeature, SourcePlan
+from spatial.plan_model import SourceFeature, SourcePlan, UploadBudget
 
-# Sidecar files GDAL reads next to a .shp; anything else in the archive is left packed.
-SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+# The files GDAL reads a whole Shapefile from; anything else in the archive is left packed
+# (spatial indexes, .qix/.sbn/.sbx, only serve queries by area, which are not made here).
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+# Shapefile headers (ESRI Shapefile Technical Description, 1998): file code 9994 big-endian,
+# version 1000 little-endian at byte 28, 100 bytes in all; the .shx has the same header and an
+# 8-byte (offset, length) entry per record. A record's content starts with its shape type;
+# lines, polygons and multipatches give their number of points after the box and the number
+# of parts, multipoints right after the box.
+_SHP_FILE_CODE = b"\x00\x00\x27\x0a"
+_SHP_HEADER_BYTES = 100
+_SHP_RECORD_HEAD_BYTES = 8 + 44
+_SHP_POINT_TYPES = (1, 11, 21)
+_SHP_MULTIPOINT_TYPES = (8, 18, 28)
+_SHP_PART_TYPES = (3, 5, 13, 15, 23, 25, 31)
+# A table's attribute values become Python objects of 60-100 bytes each, however few bytes
+# they take in the file (a NULL takes one in a GeoPackage row): 20,000 rows of 1,000 NULL
+# columns would take 700 MB from a 20 MB file. Tables may hold this many values per feature
+# of the feature limit (plans have a dozen or two attributes); more is refused before reading.
+ATTRIBUTE_VALUES_PER_FEATURE = 64
 # Below this size a member's compression ratio says nothing (a short .cpg or a blank .dbf
 # compresses extremely well without being a bomb).
 _RATIO_FLOOR_BYTES = 1 << 20
+# What zipfile raises on a broken or unsupported archive: besides its own errors, those of
+# the decompressors and of seeking to offsets the archive states.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    NotImplementedError,  # compression methods and encryption zipfile cannot read
+    RuntimeError,  # an encrypted member without password
+    ValueError,  # negative seek offsets
+    struct.error,
+    EOFError,
+    OSError,
+)
 _COPY_CHUNK = 1 << 16
 
 # Plan attribute names as they arrive in a Shapefile, whose .dbf cuts names to 10 characters
@@ -57,12 +97,448 @@ _OBJTYPE_NAMES = ("objtype", "objekttype", "featuretype")
 _PLAN_OBJECT_LAYER = re.compile(r"^(kp|rp)\w*(omrade|sone)$")
 
 
-def read_geopackage(body: bytes, max_features: int) -> SourcePlan:
-    """Read every vector layer of a GeoPackage into source features."""
+# --- GeoPackage ------------------------------------------------------------------------------
+
+# A GeoPackage is an SQLite database, and SQLite runs SQL the file itself defines: a view (a
+# recursive CTE that never ends, randomblob(900000000)), a generated column, a virtual table.
+# GDAL's GPKG driver runs that SQL when it reads a layer, so GeoPackages are read here with
+# Python's sqlite3 the way SQLite advises for untrusted database files
+# (https://sqlite.org/security.html, "Untrusted SQLite Database Files"): read-only and
+# immutable, only the tables gpkg_contents lists as features and only if they are plain
+# tables, an authorizer that allows reading those tables and nothing else (no function, view,
+# trigger or recursive query of the file's), limits on value sizes, attached databases and
+# the page cache, and a progress handler that stops at the upload's time budget.
+_GPKG_METADATA = ("gpkg_contents", "gpkg_geometry_columns", "gpkg_spatial_ref_sys")
+# SQLite virtual-machine steps between two looks at the clock.
+_PROGRESS_STEPS = 10_000
+# The connection's page cache in KiB (a negative PRAGMA cache_size); pages stay on disk.
+_GPKG_CACHE_KIB = 8192
+# srs_id -1 and 0 are "undefined Cartesian" and "undefined geographic" (OGC 12-128 Req 11).
+_UNDEFINED_SRS = (-1, 0)
+_ROWS_PER_FETCH = 500
+# table_xinfo's `hidden`: 1 a hidden column of a virtual table, 2 a generated column computed
+# whenever it is read (3, a stored generated column, holds a plain value).
+_COMPUTED_COLUMNS = (1, 2)
+# Envelope sizes by the envelope contents indicator of a geometry blob (OGC 12-128 §2.1.3.1.1).
+_ENVELOPE_BYTES = (0, 32, 48, 48, 64)
+
+
+def read_geopackage(
+    body: bytes,
+    max_features: int,
+    budget: UploadBudget | None = None,
+    max_property_keys: int | None = None,
+) -> SourcePlan:
+    """Read every feature table of a GeoPackage without running any SQL the file defines."""
+    budget = budget or UploadBudget()
     with tempfile.TemporaryDirectory(prefix="arealsjekk-gpkg-") as directory:
         path = Path(directory) / "upload.gpkg"
         path.write_bytes(body)
-        return _read_layers(path, max_features, "gpkg", shapefile=False)
+        try:
+            authorizer = _Authorizer()
+            with closing(_open_untrusted_sqlite(path, len(body), budget, authorizer)) as connection:
+                return _read_gpkg(connection, authorizer, max_features, budget, max_property_keys)
+        except (sqlite3.Error, UnicodeDecodeError) as exc:
+            budget.check_time("reading the GeoPackage")  # the progress handler stopped it
+            # SQLite's message may quote bytes of a broken file that are not UTF-8.
+            message = _short(str(exc)) if isinstance(exc, sqlite3.Error) else "unreadable schema"
+            if "not authorized" in message:
+                message = "it asks SQLite to run SQL of its own; only plain tables are read"
+            raise MalformedInputError(f"the GeoPackage cannot be opened: {message}") from None
+
+
+def _open_untrusted_sqlite(
+    path: Path, size: int, budget: UploadBudget, authorizer: "_Authorizer"
+) -> sqlite3.Connection:
+    """Open a database file read-only, with the limits, authorizer and clock set."""
+    connection = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+    connection.text_factory = _utf8
+    for pragma in ("query_only = ON", "trusted_schema = OFF", "cell_size_check = ON"):
+        connection.execute(f"PRAGMA {pragma}")
+    connection.execute("PRAGMA mmap_size = 0")
+    connection.execute(f"PRAGMA cache_size = -{_GPKG_CACHE_KIB}")
+    connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+    # Nothing read from the file can be larger than the file (no function may make values).
+    connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(size, 1 << 20))
+    connection.set_authorizer(authorizer)
+    if budget.time_budget_s is not None:
+        connection.set_progress_handler(budget.expired, _PROGRESS_STEPS)
+    return connection
+
+
+class _Authorizer:
+    """Allow our own SELECTs of the GeoPackage tables named in `readable`, deny all else."""
+
+    def __init__(self) -> None:
+        self.readable = {"sqlite_master", *_GPKG_METADATA}
+
+    def __call__(
+        self,
+        action: int,
+        arg1: str | None,
+        arg2: str | None,
+        database: str | None,
+        source: str | None,
+    ) -> int:
+        if source is not None:  # inside a view or trigger: SQL the file defines
+            return sqlite3.SQLITE_DENY
+        if action == sqlite3.SQLITE_SELECT:
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_READ and (arg1 or "").lower() in self.readable:
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_FUNCTION and arg2 == "count":  # our count(*) only
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_PRAGMA and (arg1 or "").lower() == "table_xinfo":
+            return sqlite3.SQLITE_OK
+        return sqlite3.SQLITE_DENY
+
+
+def _utf8(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedInputError(
+            "the GeoPackage holds text that is not UTF-8 (OGC 12-128 requires UTF-8)"
+        ) from None
+
+
+@dataclass
+class _GpkgLayer:
+    name: str
+    geometry: str
+    srs_id: Any
+    key: str = ""
+    columns: list[tuple[str, str]] = field(default_factory=list)  # (name, declared type)
+
+
+def _read_gpkg(
+    connection: sqlite3.Connection,
+    authorizer: "_Authorizer",
+    max_features: int,
+    budget: UploadBudget,
+    max_property_keys: int | None,
+) -> SourcePlan:
+    schema = {
+        str(name).lower(): (str(kind), str(sql or ""))
+        for kind, name, sql in connection.execute("SELECT type, name, sql FROM sqlite_master")
+    }
+    if "gpkg_contents" not in schema:
+        raise MalformedInputError(
+            "the GeoPackage cannot be opened: it has no gpkg_contents table (OGC 12-128 "
+            "§1.1.3), so it is an SQLite database but no GeoPackage"
+        )
+    problems = [
+        Problem(reason, field=table)
+        for table in _GPKG_METADATA
+        if table in schema and (reason := _not_a_plain_table(schema[table]))
+    ]
+    if problems:
+        raise InvalidInputError(f"the GeoPackage is refused: {summarize(problems)}", problems)
+    if "gpkg_geometry_columns" not in schema:
+        raise InvalidInputError("the GeoPackage has no layer with geometries")
+    layers = [
+        _GpkgLayer(str(table), str(column), srs_id)
+        for table, column, srs_id in connection.execute(
+            "SELECT c.table_name, g.column_name, g.srs_id FROM gpkg_contents AS c "
+            "JOIN gpkg_geometry_columns AS g ON g.table_name = c.table_name "
+            "WHERE c.data_type = 'features' ORDER BY c.rowid"
+        )
+    ]
+    if not layers:
+        raise InvalidInputError("the GeoPackage has no layer with geometries")
+    for layer in layers:
+        problems.extend(_check_layer(connection, schema, layer, max_property_keys))
+    if problems:
+        raise InvalidInputError(f"the GeoPackage is refused: {summarize(problems)}", problems)
+    authorizer.readable.update(layer.name.lower() for layer in layers)
+
+    counts = {
+        layer.name: connection.execute(f"SELECT count(*) FROM {_quoted(layer.name)}").fetchone()[0]
+        for layer in layers
+    }
+    total = sum(counts.values())
+    if total > max_features:
+        raise PayloadTooLargeError(
+            f"the GeoPackage has {total} features; the limit is {max_features}"
+        )
+    if total == 0:
+        raise InvalidInputError("the GeoPackage is empty: a plan needs an area")
+    _check_attribute_values(
+        sum(counts[layer.name] * len(layer.columns) for layer in layers), max_features, "GeoPackage"
+    )
+    crs_by_layer = {layer.name: _gpkg_crs(connection, layer) for layer in layers}
+    _one_crs(crs_by_layer)
+
+    features: list[SourceFeature] = []
+    for layer in layers:
+        features.extend(_gpkg_features(connection, layer, len(features), budget))
+    return SourcePlan(
+        features=features, crs=next(iter(crs_by_layer.values())), source_format="gpkg"
+    )
+
+
+def _not_a_plain_table(entry: tuple[str, str]) -> str | None:
+    kind, sql = entry
+    if kind != "table":
+        return f"is a {kind} (SQL), not a table; only tables are read"
+    if re.match(r"\s*create\s+virtual\s+table", sql, re.IGNORECASE):
+        return "is a virtual table (code, not stored data); only plain tables are read"
+    return None
+
+
+def _check_layer(
+    connection: sqlite3.Connection,
+    schema: dict[str, tuple[str, str]],
+    layer: _GpkgLayer,
+    max_property_keys: int | None,
+) -> list[Problem]:
+    """Check a feature table is a plain table with an integer key and its geometry column."""
+    entry = schema.get(layer.name.lower())
+    if entry is None:
+        return [Problem("is listed in gpkg_contents but is not in the file", field=layer.name)]
+    if reason := _not_a_plain_table(entry):
+        return [Problem(reason, field=layer.name)]
+    rows = connection.execute(f"PRAGMA table_xinfo({_quoted(layer.name)})").fetchall()
+    problems = []
+    computed = [str(row[1]) for row in rows if row[6] in _COMPUTED_COLUMNS]
+    if computed:
+        problems.append(
+            Problem(
+                f"column '{computed[0]}' is computed when it is read (a generated column); "
+                "feature tables must hold stored values",
+                field=layer.name,
+            )
+        )
+    keys = [str(row[1]) for row in rows if row[5] == 1 and str(row[2]).upper() == "INTEGER"]
+    if len(keys) != 1 or sum(1 for row in rows if row[5]) != 1:
+        problems.append(
+            Problem("has no INTEGER PRIMARY KEY column (OGC 12-128 Req 29)", field=layer.name)
+        )
+    names = {str(row[1]).lower(): str(row[1]) for row in rows}
+    if layer.geometry.lower() not in names:
+        problems.append(Problem(f"has no geometry column '{layer.geometry}'", field=layer.name))
+    if problems:
+        return problems
+    layer.key = keys[0]
+    layer.geometry = names[layer.geometry.lower()]
+    layer.columns = [
+        (str(row[1]), str(row[2] or ""))
+        for row in rows
+        if str(row[1]) not in (layer.key, layer.geometry)
+    ]
+    if max_property_keys is not None and len(layer.columns) > max_property_keys:
+        return [
+            Problem(
+                f"has {len(layer.columns)} attribute columns; a feature may have at most "
+                f"{max_property_keys} attributes",
+                field=layer.name,
+            )
+        ]
+    return []
+
+
+def _check_attribute_values(values: int, max_features: int, what: str) -> None:
+    limit = ATTRIBUTE_VALUES_PER_FEATURE * max_features
+    if values > limit:
+        raise PayloadTooLargeError(
+            f"the {what} holds {values} attribute values (features × attribute columns); the "
+            f"limit is {limit} ({ATTRIBUTE_VALUES_PER_FEATURE} for each of the {max_features} "
+            "features an upload may have)"
+        )
+
+
+def _quoted(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _gpkg_crs(connection: sqlite3.Connection, layer: _GpkgLayer) -> CrsRef:
+    """A layer's CRS from gpkg_spatial_ref_sys: the EPSG code, or one PROJ finds for its WKT."""
+    row = connection.execute(
+        "SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys "
+        "WHERE srs_id = ?",
+        (layer.srs_id,),
+    ).fetchone()
+    if row is None or layer.srs_id in _UNDEFINED_SRS:
+        return _layer_crs(None, layer.name, "gpkg")
+    organization, code, definition = row
+    if str(organization).strip().upper() == "EPSG":
+        if isinstance(code, float) and code.is_integer():
+            code = int(code)
+        return parse_crs(f"EPSG:{_short(str(code))}", what=f"layer '{layer.name}'")
+    try:
+        crs = CRS.from_wkt(str(definition))
+    except CRSError:
+        raise UnsupportedCRSError(
+            f"layer '{layer.name}': srs_id {_short(str(layer.srs_id))} in gpkg_spatial_ref_sys "
+            "is defined by no WKT PROJ reads and no EPSG code",
+            [Problem("CRS definition cannot be read", field=layer.name)],
+        ) from None
+    # GDAL writes a layer without CRS with its own 'Undefined SRS', a local engineering CRS.
+    return _layer_crs(None if crs.is_engineering else crs, layer.name, "gpkg")
+
+
+def _gpkg_features(
+    connection: sqlite3.Connection, layer: _GpkgLayer, first: int, budget: UploadBudget
+) -> list[SourceFeature]:
+    columns = [layer.key, layer.geometry, *(name for name, _ in layer.columns)]
+    cursor = connection.execute(
+        f"SELECT {', '.join(_quoted(c) for c in columns)} FROM {_quoted(layer.name)}"
+    )
+    objtype = _layer_objtype(layer.name, [layer.geometry, *(n for n, _ in layer.columns)])
+    boolean = {name for name, declared in layer.columns if declared.upper() == "BOOLEAN"}
+    features: list[SourceFeature] = []
+    while rows := cursor.fetchmany(_ROWS_PER_FETCH):
+        budget.check_time(f"reading layer '{layer.name}' of the GeoPackage")
+        for fid, blob, *values in rows:
+            position = first + len(features)
+            source_id = f"{layer.name}:{fid}"
+            properties: dict[str, Any] = {"objtype": objtype} if objtype else {}
+            for (name, _), value in zip(layer.columns, values, strict=True):
+                properties[name] = _gpkg_value(value, name in boolean)
+            geometry, error = None, None
+            if blob is not None:
+                try:
+                    geometry = _gpkg_geometry(blob, budget, source_id, position)
+                except ValueError as exc:
+                    error = f"geometry cannot be read: {exc}"
+            features.append(
+                SourceFeature(
+                    position=position,
+                    source_id=source_id,
+                    properties=properties,
+                    geometry=geometry,
+                    geometry_error=error,
+                )
+            )
+    return features
+
+
+def _gpkg_value(value: Any, boolean: bool) -> Any:
+    if isinstance(value, bytes):
+        return value.hex()
+    if boolean and value in (0, 1):
+        return bool(value)
+    return value
+
+
+def _gpkg_geometry(blob: Any, budget: UploadBudget, source_id: str, position: int) -> BaseGeometry:
+    """Decode a GeoPackage geometry blob: the header, then WKB walked before GEOS reads it."""
+    if not isinstance(blob, bytes) or len(blob) < 8 or blob[:2] != b"GP":
+        raise ValueError("the value is no GeoPackage geometry (it does not start with 'GP')")
+    version, flags = blob[2], blob[3]
+    if version != 0:
+        raise ValueError(f"GeoPackage geometry version {version + 1} is not 1")
+    if flags & 0x20:
+        raise ValueError("extended GeoPackage geometry types are not read")
+    envelope = (flags >> 1) & 0x07
+    if envelope >= len(_ENVELOPE_BYTES):
+        raise ValueError(f"envelope contents indicator {envelope} is not defined")
+    start = 8 + _ENVELOPE_BYTES[envelope]
+    vertices, end = wkb_vertices(blob, start, budget)
+    budget.take_vertices(vertices, f"feature '{source_id}'", position, source_id)
+    try:
+        return shapely.from_wkb(blob[start:end])
+    except shapely.errors.GEOSException as exc:
+        raise ValueError(_short(str(exc))) from None
+
+
+# WKB (OGC 06-103r4 §8.2.9, with ISO's Z/M codes and PostGIS's EWKB flags): what the members
+# of each multi type must be, and how deep collections may nest. GEOS reads nested collections
+# recursively and a few thousand levels overflow its stack (the process dies), so the WKB is
+# walked here first; a plan area is at most a collection of multipolygons.
+_WKB_MEMBER_TYPE = {4: 1, 5: 2, 6: 3, 7: None}
+_WKB_MAX_DEPTH = 3
+
+
+def wkb_vertices(
+    data: bytes, offset: int = 0, budget: UploadBudget | None = None
+) -> tuple[int, int]:
+    """Walk a WKB geometry without building it; return its vertex count and end offset.
+
+    Every count is checked against the bytes left, so a count of 2**31 in a short blob is
+    refused rather than allocated; raise ValueError naming what is wrong.
+    """
+    return _scan_wkb(data, offset, 1, None, budget or UploadBudget())
+
+
+def _scan_wkb(
+    data: bytes, pos: int, depth: int, expected: int | None, budget: UploadBudget
+) -> tuple[int, int]:
+    if depth > _WKB_MAX_DEPTH:
+        raise ValueError(f"geometry collections nest more than {_WKB_MAX_DEPTH} levels deep")
+    if pos + 5 > len(data):
+        raise ValueError("the WKB ends early")
+    order = data[pos]
+    if order not in (0, 1):
+        raise ValueError(f"WKB byte order {order} is neither 0 nor 1")
+    fmt = "<I" if order == 1 else ">I"
+    (code,) = struct.unpack_from(fmt, data, pos + 1)
+    pos += 5
+    dimensions = 2 + bool(code & 0x80000000) + bool(code & 0x40000000)  # EWKB Z and M
+    if code & 0x20000000:  # EWKB SRID
+        pos += 4
+    code &= 0x0FFFFFFF
+    kind, iso = code % 1000, code // 1000
+    if iso > 3 or kind not in (1, 2, 3, 4, 5, 6, 7):
+        raise ValueError(f"WKB geometry type {code} is not read (only points, lines, polygons)")
+    if expected is not None and kind != expected:
+        raise ValueError(f"a WKB multi-geometry holds a member of type {kind}")
+    dimensions += (0, 1, 1, 2)[iso]
+    point = 8 * dimensions
+    if kind == 1:
+        if pos + point > len(data):
+            raise ValueError("the WKB ends early")
+        return 1, pos + point
+    if kind == 2:
+        count, pos = _wkb_count(data, pos, fmt, point)
+        return count, pos + count * point
+    if kind == 3:
+        rings, pos = _wkb_count(data, pos, fmt, 4)
+        total = 0
+        for ring in range(rings):
+            if not ring & 0xFFFF:
+                budget.check_time("reading WKB geometries")
+            count, pos = _wkb_count(data, pos, fmt, point)
+            total, pos = total + count, pos + count * point
+        return total, pos
+    members, pos = _wkb_count(data, pos, fmt, 9)
+    total = 0
+    for member in range(members):
+        if not member & 0xFFFF:
+            budget.check_time("reading WKB geometries")
+        count, pos = _scan_wkb(data, pos, depth + 1, _WKB_MEMBER_TYPE[kind], budget)
+        total += count
+    return total, pos
+
+
+def _wkb_count(data: bytes, pos: int, fmt: str, item_bytes: int) -> tuple[int, int]:
+    """Read a WKB count, refusing one that more items than the bytes left can hold."""
+    if pos + 4 > len(data):
+        raise ValueError("the WKB ends early")
+    (count,) = struct.unpack_from(fmt, data, pos)
+    pos += 4
+    if count * item_bytes > len(data) - pos:
+        raise ValueError(f"the WKB declares {count} parts or points but holds fewer")
+    return count, pos
+
+
+def _one_crs(crs_by_layer: dict[str, CrsRef]) -> None:
+    if len(set(crs_by_layer.values())) > 1:
+        problems = [
+            Problem(f"layer '{name}' is in {ref.label}", field=name)
+            for name, ref in crs_by_layer.items()
+        ]
+        raise UnsupportedCRSError(
+            "the layers use different coordinate reference systems ("
+            + ", ".join(f"{name}: {ref.label}" for name, ref in crs_by_layer.items())
+            + "); a plan file must use one",
+            problems,
+        )
+
+
+def _short(text: str, limit: int = 200) -> str:
+    """A message or value cut to `limit` characters, for error details."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def read_zipped_shapefile(
@@ -71,11 +547,14 @@ def read_zipped_shapefile(
     max_members: int,
     max_unpacked_bytes: int,
     max_compression_ratio: float,
+    budget: UploadBudget | None = None,
+    max_property_keys: int | None = None,
 ) -> SourcePlan:
     """Check a zip archive for safety, unpack its one Shapefile and read it."""
+    budget = budget or UploadBudget()
     try:
         archive = zipfile.ZipFile(io.BytesIO(body))
-    except zipfile.BadZipFile as exc:
+    except _ZIP_ERRORS as exc:
         raise MalformedInputError(f"body is not a readable zip archive: {exc}") from None
     with archive:
         members = _checked_members(archive, max_members, max_unpacked_bytes, max_compression_ratio)
@@ -99,12 +578,13 @@ def read_zipped_shapefile(
             # Files are written under a sanitised name chosen here, never a path from the
             # archive, so nothing can land outside the temporary directory.
             safe_stem = re.sub(r"[^\w .-]", "_", stem).lstrip(".") or "plan"
-            budget = [max_unpacked_bytes]
+            unpacked = [max_unpacked_bytes]
             for member in parts:
                 suffix = PurePosixPath(member.filename).suffix.lower()
-                _extract(archive, member, Path(directory) / f"{safe_stem}{suffix}", budget)
+                _extract(archive, member, Path(directory) / f"{safe_stem}{suffix}", unpacked)
             path = Path(directory) / f"{safe_stem}.shp"
-            return _read_layers(path, max_features, "shapefile", shapefile=True)
+            _check_shapefile(path, max_features, budget, max_property_keys)
+            return _read_shapefile(path, budget)
 
 
 def _checked_members(
@@ -155,6 +635,8 @@ def _checked_members(
 def _unsafe_name(info: zipfile.ZipInfo) -> str | None:
     name = info.filename
     mode = info.external_attr >> 16
+    if not name:
+        return "the name is empty"
     if stat.S_ISLNK(mode):
         return "symbolic links are not accepted"
     if "\x00" in name:
@@ -205,91 +687,143 @@ def _extract(
                         "declares; refused"
                     )
                 sink.write(chunk)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+    except _ZIP_ERRORS as exc:
         raise MalformedInputError(f"zip member '{member.filename}' cannot be read: {exc}") from None
 
 
-def _read_layers(path: Path, max_features: int, source_format: str, shapefile: bool) -> SourcePlan:
+def _check_shapefile(
+    path: Path, max_features: int, budget: UploadBudget, max_property_keys: int | None
+) -> None:
+    """Check the .shp, .shx and .dbf are Shapefile parts and count features and vertices.
+
+    GDAL chooses a driver by a file's content, not its name: a 'plan.shp' holding a VRT (XML
+    that makes GDAL read any local file or database) would be opened as one. Only files with
+    the Shapefile headers reach GDAL, and the vertices are counted from the record headers
+    the .shx points to, as GDAL reads them, before any geometry is built.
+    """
+    shx = path.with_suffix(".shx").read_bytes()  # 8 bytes a record: small once counted
+    with path.open("rb") as shp:
+        _check_shp_header(shp.read(_SHP_HEADER_BYTES), ".shp")
+        _check_shp_header(shx[:_SHP_HEADER_BYTES], ".shx")
+        records = (len(shx) - _SHP_HEADER_BYTES) // 8
+        if records > max_features:
+            raise PayloadTooLargeError(
+                f"the Shapefile has {records} features; the limit is {max_features}"
+            )
+        if records == 0:
+            raise InvalidInputError("the Shapefile is empty: a plan needs an area")
+        vertices = 0
+        for record in range(records):
+            if not record & 0xFFF:
+                budget.check_time("counting the Shapefile's vertices")
+            (offset,) = struct.unpack_from(">i", shx, _SHP_HEADER_BYTES + 8 * record)
+            shp.seek(max(offset, 0) * 2)
+            vertices += _shp_points(shp.read(_SHP_RECORD_HEAD_BYTES))
+    budget.take_vertices(vertices, "the Shapefile")
+    fields = _dbf_fields(path.with_suffix(".dbf"))
+    if max_property_keys is not None and fields > max_property_keys:
+        raise InvalidInputError(
+            f"the Shapefile's .dbf has {fields} attribute columns; a feature may have at most "
+            f"{max_property_keys} attributes",
+            [Problem(f"{fields} attribute columns", field=path.with_suffix(".dbf").name)],
+        )
+    _check_attribute_values(records * fields, max_features, "Shapefile")
+
+
+def _check_shp_header(header: bytes, suffix: str) -> None:
+    if (
+        len(header) < _SHP_HEADER_BYTES
+        or header[:4] != _SHP_FILE_CODE
+        or struct.unpack_from("<i", header, 28)[0] != 1000
+    ):
+        raise MalformedInputError(
+            f"the zip's {suffix} file is not a Shapefile {suffix} (it lacks the Shapefile "
+            "header: file code 9994, version 1000)"
+        )
+
+
+def _shp_points(head: bytes) -> int:
+    """The number of points of the .shp record whose first bytes are `head` (0 if unreadable)."""
+    if len(head) < 12:
+        return 0  # GDAL says what is wrong with a cut record
+    (shape_type,) = struct.unpack_from("<i", head, 8)
+    if shape_type in _SHP_POINT_TYPES:
+        return 1
+    at = 48 if shape_type in _SHP_PART_TYPES else 44 if shape_type in _SHP_MULTIPOINT_TYPES else 0
+    if not at or len(head) < at + 4:
+        return 0
+    return max(struct.unpack_from("<i", head, at)[0], 0)
+
+
+def _dbf_fields(path: Path) -> int:
+    """The number of fields a .dbf header describes (dBASE: 32 bytes each, ended by 0x0D)."""
+    with path.open("rb") as dbf:
+        head = dbf.read(32)
+        if len(head) < 32:
+            raise MalformedInputError("the zip's .dbf file is not a dBASE table (it is too short)")
+        (header_bytes,) = struct.unpack_from("<H", head, 8)
+        descriptors = dbf.read(max(header_bytes - 32, 0))
+    fields = 0
+    while fields * 32 < len(descriptors) and descriptors[fields * 32] != 0x0D:
+        fields += 1
+    return fields
+
+
+def _read_shapefile(path: Path, budget: UploadBudget) -> SourcePlan:
     try:
-        layers = pyogrio.list_layers(path)
+        info = pyogrio.read_info(path)
     except Exception as exc:  # GDAL raises its own DataSourceError types
         raise MalformedInputError(
-            f"the {_what(source_format)} cannot be opened: {_gdal_message(exc, path)}"
+            f"the Shapefile cannot be opened: {_gdal_message(exc, path)}"
         ) from None
-    vector = [(str(name), geometry) for name, geometry in layers if geometry is not None]
-    if not vector:
-        raise InvalidInputError(f"the {_what(source_format)} has no layer with geometries")
-    counts = {name: _feature_count(path, name, source_format) for name, _ in vector}
-    total = sum(counts.values())
-    if total > max_features:
-        raise PayloadTooLargeError(
-            f"the {_what(source_format)} has {total} features; the limit is {max_features}"
+    if info.get("driver") != "ESRI Shapefile":
+        raise MalformedInputError(
+            f"the zip's .shp file is read by GDAL as {info.get('driver')}, not as a Shapefile; "
+            "only Shapefiles are read"
         )
-    if total == 0:
-        raise InvalidInputError(f"the {_what(source_format)} is empty: a plan needs an area")
-
+    name = str(info.get("layer_name") or path.stem)
+    if info.get("geometry_type") is None:
+        raise InvalidInputError("the Shapefile has no layer with geometries")
+    budget.check_time("reading the Shapefile")
+    frame = _read_frame(path, name)
+    budget.check_time("reading the Shapefile")
+    crs = _layer_crs(frame.crs, name, "shapefile")
+    rename = _shapefile_names(list(frame.columns))
+    objtype = _layer_objtype(name, frame.columns)
     features: list[SourceFeature] = []
-    crs_by_layer: dict[str, CrsRef] = {}
-    for name, _ in vector:
-        frame = _read_frame(path, name, source_format, shapefile)
-        crs_by_layer[name] = _layer_crs(frame.crs, name, source_format)
-        rename = _shapefile_names(list(frame.columns)) if shapefile else {}
-        objtype = _layer_objtype(name, frame.columns)
-        rows = frame.itertuples(index=False, name=None)
-        for fid, row in zip(frame.index, rows, strict=True):
-            properties: dict[str, Any] = {"objtype": objtype} if objtype else {}
-            geometry = None
-            for column, value in zip(frame.columns, row, strict=True):
-                if column == frame.geometry.name:
-                    geometry = value
-                else:
-                    properties[rename.get(column, column)] = _plain(value)
-            features.append(
-                SourceFeature(
-                    position=len(features),
-                    source_id=f"{name}:{fid}",
-                    properties=properties,
-                    geometry=geometry,
-                )
+    geometry_column = frame.geometry.name
+    names = [rename.get(column, column) for column in frame.columns]
+    rows = frame.itertuples(index=False, name=None)
+    for fid, row in zip(frame.index, rows, strict=True):
+        if not len(features) % 1024:
+            budget.check_time("reading the Shapefile's attributes")
+        properties: dict[str, Any] = {"objtype": objtype} if objtype else {}
+        geometry = None
+        for column, key, value in zip(frame.columns, names, row, strict=True):
+            if column == geometry_column:
+                geometry = value
+            else:
+                properties[key] = _plain(value)
+        features.append(
+            SourceFeature(
+                position=len(features),
+                source_id=f"{name}:{fid}",
+                properties=properties,
+                geometry=geometry,
             )
-    crs_values = set(crs_by_layer.values())
-    if len(crs_values) > 1:
-        problems = [
-            Problem(f"layer '{name}' is in {ref.label}", field=name)
-            for name, ref in crs_by_layer.items()
-        ]
-        raise UnsupportedCRSError(
-            "the layers use different coordinate reference systems ("
-            + ", ".join(f"{name}: {ref.label}" for name, ref in crs_by_layer.items())
-            + "); a plan file must use one",
-            problems,
         )
-    return SourcePlan(features=features, crs=crs_values.pop(), source_format=source_format)
+    return SourcePlan(features=features, crs=crs, source_format="shapefile")
 
 
 def _gdal_message(exc: Exception, path: Path) -> str:
     """GDAL's message without the temporary directory the upload was written to."""
-    return str(exc).replace(str(path.parent) + "/", "")
+    return _short(str(exc).replace(str(path.parent) + "/", ""))
 
 
-def _what(source_format: str) -> str:
-    return "GeoPackage" if source_format == "gpkg" else "Shapefile"
-
-
-def _feature_count(path: Path, layer: str, source_format: str) -> int:
-    try:
-        return int(pyogrio.read_info(path, layer=layer, force_feature_count=True)["features"])
-    except Exception as exc:  # GDAL raises its own error types
-        raise MalformedInputError(
-            f"layer '{layer}' of the {_what(source_format)} cannot be read: "
-            f"{_gdal_message(exc, path)}"
-        ) from None
-
-
-def _read_frame(path: Path, layer: str, source_format: str, shapefile: bool) -> gpd.GeoDataFrame:
-    """Read a layer; a Shapefile without .cpg is tried as UTF-8, then as GDAL decides."""
+def _read_frame(path: Path, layer: str) -> gpd.GeoDataFrame:
+    """Read the layer; a Shapefile without .cpg is tried as UTF-8, then as GDAL decides."""
     encodings: list[str | None] = [None]
-    if shapefile and not path.with_suffix(".cpg").exists():
+    if not path.with_suffix(".cpg").exists():
         encodings = ["UTF-8", None]
     for encoding in encodings:
         try:
@@ -298,13 +832,16 @@ def _read_frame(path: Path, layer: str, source_format: str, shapefile: bool) -> 
             continue
         except Exception as exc:  # GDAL raises its own error types
             raise MalformedInputError(
-                f"layer '{layer}' of the {_what(source_format)} cannot be read: "
-                f"{_gdal_message(exc, path)}"
+                f"layer '{layer}' of the Shapefile cannot be read: {_gdal_message(exc, path)}"
             ) from None
     raise MalformedInputError(
         f"the text attributes of layer '{layer}' are in an unknown encoding; add a .cpg file "
         "naming it (e.g. UTF-8)"
     )
+
+
+def _what(source_format: str) -> str:
+    return "GeoPackage" if source_format == "gpkg" else "Shapefile"
 
 
 def _layer_crs(crs: CRS | None, layer: str, source_format: str) -> CrsRef:

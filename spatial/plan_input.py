@@ -1,5 +1,6 @@
 """Interpreting source features as a plan: attribute mapping, plan id, geometry checks."""
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 import shapely
 from pyproj.exceptions import ProjError
 from shapely.geometry.base import BaseGeometry
@@ -26,12 +28,14 @@ from spatial.geometry import (
     vertex_count,
 )
 from spatial.plan_model import (
+    MAX_COORDINATE,
     FeatureKind,
     PlanArea,
     PlanMetadata,
     PreparedPlan,
     SourceFeature,
     SourcePlan,
+    UploadBudget,
     UploadReport,
 )
 
@@ -77,6 +81,11 @@ class InputLimits:
 
     max_vertices: int
     repair_max_area_change: float
+    # What one feature may store (OWASP Input Validation: bound every size): the names and
+    # codes kept in columns and quoted in reports, its attributes as JSON, their keys.
+    max_text_length: int = 1000
+    max_property_bytes: int = 1024 * 1024
+    max_property_keys: int = 1000
 
 
 @dataclass(frozen=True)
@@ -107,13 +116,19 @@ def prepare_plan(
     boundaries: Boundaries,
     limits: InputLimits,
     plan_overrides: Mapping[str, Any] | None = None,
+    budget: UploadBudget | None = None,
 ) -> PreparedPlan:
-    """Turn source features into a validated plan; raise with every problem found."""
+    """Turn source features into a validated plan; raise with every problem found.
+
+    `budget` carries the upload's time budget on from reading the file (checked per area).
+    """
+    budget = budget or UploadBudget()
     codelists = get_codelists()
     report = UploadReport()
-    problems: list[Problem] = storage_problems(source, plan_overrides or {})
+    problems: list[Problem] = storage_problems(source, plan_overrides or {}, limits)
     if problems:
         raise InvalidInputError(summarize(problems), problems)
+    budget.check_time("checking the attributes")
 
     total_vertices = vertex_count([f.geometry for f in source.features if f.geometry])
     if total_vertices > limits.max_vertices:
@@ -136,12 +151,14 @@ def prepare_plan(
 
     areas: list[PlanArea] = []
     z_dropped = False
+    budget.check_time("reading the plan attributes")
     ready = _ready_geometries(source.features, kinds, source.crs, boundaries)
     for index, (feature, attrs, kind) in enumerate(
         zip(source.features, folded, kinds, strict=True)
     ):
         if kind is None:
             continue
+        budget.check_time("checking the geometries")
         geometry = ready.get(index)
         if geometry is None:
             geometry = _area_geometry(
@@ -189,18 +206,100 @@ def prepare_plan(
     )
 
 
-def storage_problems(source: SourcePlan, overrides: Mapping[str, Any]) -> list[Problem]:
-    """Values PostgreSQL cannot store (text or JSONB), one problem per feature or field."""
+def storage_problems(
+    source: SourcePlan, overrides: Mapping[str, Any], limits: InputLimits | None = None
+) -> list[Problem]:
+    """Values PostgreSQL cannot store (text or JSONB) or that break the caps in `limits`,
+    one problem per feature or field."""
     problems = []
     for name, value in overrides.items():
         if reason := unstorable(value):
             problems.append(Problem(reason, field=name))
+        elif limits is not None and _too_long(value, limits.max_text_length):
+            problems.append(Problem(_too_long_message(limits), field=name))
     if reason := unstorable(source.plan_attributes):
         problems.append(Problem(reason, field="plan"))
+    elif limits is not None and (
+        capped := _over_caps(_flatten_plan_member(source.plan_attributes), limits)
+    ):
+        reason, name = capped
+        problems.append(Problem(reason, field="plan" if name is None else f"plan.{name}"))
     for feature in source.features:
         if reason := unstorable(feature.properties) or unstorable(feature.source_id):
             problems.append(Problem(reason, feature=feature.position))
+        elif limits is not None and _too_long(feature.source_id, limits.max_text_length):
+            message = _too_long_message(limits)
+            problems.append(Problem(message, feature=feature.position, field="id"))
+        elif limits is not None and (capped := _over_caps(feature.properties, limits)):
+            reason, name = capped
+            problems.append(
+                Problem(
+                    reason,
+                    feature=feature.position,
+                    feature_id=feature.source_id,
+                    field="properties" if name is None else name,
+                )
+            )
     return problems
+
+
+def _over_caps(properties: Mapping[str, Any], limits: InputLimits) -> tuple[str, str | None] | None:
+    """Why a feature's attributes break a cap, and the attribute (None: all of them)."""
+    size = _json_size(properties)
+    # A key takes at least four bytes of JSON ('"":0'): most features need no count.
+    keys = _key_count(properties) if size >= 4 * limits.max_property_keys else 0
+    if keys > limits.max_property_keys:
+        return (
+            f"has {keys} attributes; a feature may have at most {limits.max_property_keys}",
+            None,
+        )
+    if size > limits.max_property_bytes:
+        return (
+            f"has {size} bytes of attributes (as JSON); a feature may have at most "
+            f"{limits.max_property_bytes}",
+            None,
+        )
+    if size <= limits.max_text_length // 2:
+        return None  # no value can be longer as text than (about) its share of the JSON
+    for name, value in properties.items():
+        if _too_long(value, limits.max_text_length) and fold_name(str(name)) in _ALIAS_LOOKUP:
+            return _too_long_message(limits), str(name)[:100]
+    return None
+
+
+def _key_count(value: Mapping[str, Any]) -> int:
+    """The keys of a mapping and of every mapping nested in it (depth is bounded before)."""
+    count = len(value)
+    stack = [v for v in value.values() if isinstance(v, Mapping | list | tuple)]
+    while stack:
+        item = stack.pop()
+        children = item.values() if isinstance(item, Mapping) else item
+        count += len(item) if isinstance(item, Mapping) else 0
+        stack.extend(c for c in children if isinstance(c, Mapping | list | tuple))
+    return count
+
+
+def _json_size(value: Any) -> int:
+    """The bytes `value` takes as compact JSON, as it is stored (JSONB) and sent back."""
+    try:
+        return len(orjson.dumps(value))
+    except TypeError:  # integers beyond 64 bits, keys that are not text
+        return len(json.dumps(value, ensure_ascii=False, default=str).encode())
+
+
+def _too_long(value: Any, limit: int) -> bool:
+    """Whether `value` as text (what a name or code column would hold) exceeds `limit`."""
+    if value is None or isinstance(value, bool | float):
+        return False
+    if isinstance(value, str):
+        return len(value) > limit
+    if isinstance(value, int):  # only write out integers that may have that many digits
+        return value.bit_length() > 3 * limit and len(str(value)) > limit
+    return len(str(value)) > limit
+
+
+def _too_long_message(limits: InputLimits) -> str:
+    return f"is longer than {limits.max_text_length} characters, the limit for names and codes"
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -511,6 +610,9 @@ def _area_geometry(
         problem(f"geometry is empty; {needs}")
         return None
     geometry = shapely.force_2d(geometry)
+    if not _finite_within(geometry, MAX_COORDINATE):
+        problem(f"coordinates must be finite numbers within ±{MAX_COORDINATE:g}")
+        return None
     if crs.is_geographic and looks_projected(geometry):
         problem(
             f"coordinates are not longitude/latitude degrees but the data say {crs.label}; "
@@ -546,6 +648,11 @@ def _area_geometry(
         )
         return None
     return geometry
+
+
+def _finite_within(geometry: BaseGeometry, bound: float) -> bool:
+    coords = shapely.get_coordinates(geometry)
+    return bool((np.abs(coords) <= bound).all())  # False for NaN too
 
 
 def _map_codes(

@@ -1,5 +1,6 @@
 """The internal model of a plan proposal that every input format is read into."""
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -7,9 +8,65 @@ from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from spatial.crs import CrsRef
-from spatial.errors import Problem
+from spatial.errors import PayloadTooLargeError, Problem, TimeBudgetExceededError
 
 FeatureKind = Literal["planomrade", "arealformal", "hensynssone"]
+
+# No coordinate of a CRS Arealsjekk reads comes near this (UTM northings are below 1e7 m,
+# degrees below 360): larger values are broken files, and squaring them (arcs) or
+# reprojecting them gives infinities.
+MAX_COORDINATE = 1e10
+
+
+class UploadBudget:
+    """What reading and validating one upload may still spend: time and vertices.
+
+    Hostile files are small and expensive (an arc of a million chords, one curve referred to
+    by thousands of areas, SQL that never ends), so readers take from the budget *before*
+    they build coordinates, and check the time in their loops (cooperative: no thread is
+    killed). `None` means unlimited.
+    """
+
+    def __init__(self, max_vertices: int | None = None, time_budget_s: float | None = None):
+        self.max_vertices = max_vertices
+        self.time_budget_s = time_budget_s
+        self.vertices = 0
+        self._deadline = None if time_budget_s is None else time.monotonic() + time_budget_s
+
+    def take_vertices(
+        self, count: int, what: str, feature: int | None = None, feature_id: str | None = None
+    ) -> None:
+        """Count `count` vertices about to be built for `what`; raise past the limit."""
+        self.vertices += count
+        if self.max_vertices is not None and self.vertices > self.max_vertices:
+            self.refuse_vertices(what, feature, feature_id)
+
+    def fits(self, count: int) -> bool:
+        """Whether `count` more vertices stay within the limit (nothing is taken)."""
+        return self.max_vertices is None or self.vertices + count <= self.max_vertices
+
+    def refuse_vertices(
+        self, what: str, feature: int | None = None, feature_id: str | None = None
+    ) -> None:
+        """Raise PayloadTooLargeError: `what` takes the plan past the vertex limit."""
+        message = (
+            f"{what} takes the plan past {self.max_vertices} vertices, the limit per upload "
+            "(arcs count the chords they are drawn with)"
+        )
+        where = Problem(message, feature=feature, feature_id=feature_id)
+        raise PayloadTooLargeError(where.describe(), [where])
+
+    def expired(self) -> bool:
+        """Whether the time budget is used up."""
+        return self._deadline is not None and time.monotonic() > self._deadline
+
+    def check_time(self, what: str) -> None:
+        """Raise TimeBudgetExceededError once the time budget is used up."""
+        if self.expired():
+            raise TimeBudgetExceededError(
+                f"reading and checking the upload took longer than {self.time_budget_s:g} s "
+                f"(stopped while {what}); simplify or split the file"
+            )
 
 
 @dataclass

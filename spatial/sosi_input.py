@@ -20,6 +20,7 @@ from spatial.errors import (
 from spatial.gml_input import (
     Coord,
     GeometryReadError,
+    arc_point_count,
     arc_points,
     circle_points,
     closed_ring,
@@ -28,7 +29,7 @@ from spatial.gml_input import (
     leaves_to_properties,
     max_deviation_for,
 )
-from spatial.plan_model import SourceFeature, SourcePlan
+from spatial.plan_model import MAX_COORDINATE, SourceFeature, SourcePlan, UploadBudget
 
 # SOSI ..KOORDSYS codes (SOSI-standarden del 1, realisering i SOSI-format) and their EPSG
 # codes: NGO1948 Gauss-Krüger axes 1-8 and geographic, EUREF89 UTM zones 31-36 and
@@ -86,6 +87,12 @@ _TOKEN = re.compile(r'"[^"]*"?|\'[^\']*\'?|\S+')
 _ELEMENT = re.compile(r"^(\.+)([A-Za-zÆØÅæøå][^\s!]*)$")
 _PLAIN_VALUES = re.compile(r"^[\s\d.+-]*$")
 _REF_TOKEN = re.compile(r"\(|\)|:?-?\d+|\S")
+# ...ENHET is the size of one coordinate unit: 0.01 or 0.001 m in plan data, 1e-7 degrees or
+# so in geographic files. Outside this range it is a broken file, and scaled coordinates
+# would overflow (1e308 × 100).
+_ENHET_RANGE = (1e-12, 1e6)
+# Lines parsed between two looks at the clock.
+_LINES_PER_CHECK = 4096
 
 
 @dataclass
@@ -125,8 +132,12 @@ class _Transform:
         values = np.asarray(numbers, dtype=float).reshape(-1, dimension)
         if not np.isfinite(values).all():
             raise ValueError("coordinates must be finite")
-        north = self._scale(values[:, 0]) + self.origin_north
-        east = self._scale(values[:, 1]) + self.origin_east
+        with np.errstate(over="ignore", invalid="ignore"):
+            north = self._scale(values[:, 0]) + self.origin_north
+            east = self._scale(values[:, 1]) + self.origin_east
+        # NaN fails the comparison too
+        if not ((np.abs(north) <= MAX_COORDINATE) & (np.abs(east) <= MAX_COORDINATE)).all():
+            raise OverflowError(f"scaled coordinates beyond ±{MAX_COORDINATE:g}")
         return list(zip(east.tolist(), north.tolist(), strict=True))
 
     def _scale(self, values: np.ndarray) -> np.ndarray:
@@ -138,10 +149,11 @@ class _Transform:
         return values * self.unit
 
 
-def read_sosi(body: bytes, max_features: int) -> SourcePlan:
+def read_sosi(body: bytes, max_features: int, budget: UploadBudget | None = None) -> SourcePlan:
     """Parse a SOSI text file into source features; raise on malformed input."""
+    budget = budget or UploadBudget()
     text = _decode(body)
-    head, objects = _parse(text)
+    head, objects = _parse(text, budget)
     crs, transform = _header(head)
     geographic = crs.is_geographic
 
@@ -175,13 +187,15 @@ def read_sosi(body: bytes, max_features: int) -> SourcePlan:
             f"the SOSI file has {len(features_in)} objects; the limit is {max_features}"
         )
 
-    builder = _GeometryBuilder(by_serial, transform, geographic)
+    builder = _GeometryBuilder(by_serial, transform, geographic, budget)
+    builder.count_arcs(objects)
     features: list[SourceFeature] = []
     for position, obj in enumerate(features_in):
+        budget.check_time("building the SOSI geometries")
         geometry = None
         geometry_error = None
         try:
-            geometry = builder.geometry(obj)
+            geometry = builder.geometry(obj, position)
         except GeometryReadError as exc:
             geometry_error = f"geometry cannot be read: {exc}"
         features.append(
@@ -261,7 +275,7 @@ def _unquote(token: str) -> str:
     return token.strip("\"'") if token[:1] in "\"'" else token
 
 
-def _parse(text: str) -> tuple[_Object, list[_Object]]:
+def _parse(text: str, budget: UploadBudget) -> tuple[_Object, list[_Object]]:
     """Split the file into the .HODE and the objects, each with its element tree."""
     head: _Object | None = None
     objects: list[_Object] = []
@@ -270,9 +284,15 @@ def _parse(text: str) -> tuple[_Object, list[_Object]]:
     target: list[str] | None = None  # where values go
     fallback: list[str] | None = None  # where values on the next lines go (after ...KP)
     target_line = 0
+    values = 0  # numbers on bare lines: nearly all coordinates
     for number, raw in enumerate(text.splitlines(), start=1):
+        if not number % _LINES_PER_CHECK:
+            budget.check_time(f"parsing the SOSI file (line {number})")
+            _check_coordinate_count(values, number, budget)
         if target is not None and fallback is None and _PLAIN_VALUES.match(raw):
-            target.extend(raw.split())  # most lines are bare coordinates: skip tokenising
+            line_values = raw.split()  # most lines are bare coordinates: skip tokenising
+            target.extend(line_values)
+            values += len(line_values)
             continue
         for token in _TOKEN.findall(_strip_comment(raw)):
             match = _ELEMENT.match(token) if token[0] == "." else None
@@ -336,6 +356,16 @@ def _parse(text: str) -> tuple[_Object, list[_Object]]:
     return _finish(head, objects)
 
 
+def _check_coordinate_count(values: int, line: int, budget: UploadBudget) -> None:
+    """Stop reading a file that holds more coordinates than the vertex limit allows (each
+    kept as text until its object is built), before it is read to the end."""
+    if budget.max_vertices is not None and values > 3 * budget.max_vertices:
+        raise PayloadTooLargeError(
+            f"the SOSI file holds more than {values} coordinate values by line {line}; a plan "
+            f"may have at most {budget.max_vertices} vertices"
+        )
+
+
 def _finish(head: _Object | None, objects: list[_Object]) -> tuple[_Object, list[_Object]]:
     if head is None:
         raise MalformedInputError("the file has no .HODE: it is not a SOSI file")
@@ -368,12 +398,11 @@ def _header(head: _Object) -> tuple[CrsRef, _Transform]:
             "the SOSI header names no coordinate system: ..TRANSPAR needs ...KOORDSYS "
             "(e.g. 22 for EUREF89 UTM zone 32)"
         )
-    try:
-        code = int(koordsys.values[0])
-    except ValueError:
+    if not re.fullmatch(r"[0-9]{1,4}", koordsys.values[0]):
         raise UnsupportedCRSError(
-            f"...KOORDSYS '{koordsys.values[0]}' is not a SOSI coordinate system number"
-        ) from None
+            f"...KOORDSYS '{koordsys.values[0][:20]}' is not a SOSI coordinate system number"
+        )
+    code = int(koordsys.values[0])
     if code not in KOORDSYS_EPSG:
         raise UnsupportedCRSError(
             f"...KOORDSYS {code} is not a SOSI coordinate system Arealsjekk knows; use 22 "
@@ -390,8 +419,16 @@ def _header(head: _Object) -> tuple[CrsRef, _Transform]:
         raise MalformedInputError(
             "...ORIGO-NØ must be two numbers and ...ENHET one number (e.g. 0.01)"
         ) from None
-    if not (math.isfinite(north) and math.isfinite(east) and math.isfinite(scale) and scale > 0):
-        raise MalformedInputError("...ORIGO-NØ and ...ENHET must be finite; ...ENHET above 0")
+    low, high = _ENHET_RANGE
+    if not (abs(north) <= MAX_COORDINATE and abs(east) <= MAX_COORDINATE):  # False for NaN
+        raise MalformedInputError(
+            f"...ORIGO-NØ must be two finite numbers within ±{MAX_COORDINATE:g}"
+        )
+    if not low <= scale <= high:
+        raise MalformedInputError(
+            f"...ENHET must be a number from {low:g} to {high:g} (the size of one coordinate "
+            "unit, e.g. 0.01)"
+        )
     return crs, _Transform(north, east, scale)
 
 
@@ -430,26 +467,66 @@ def _ref_groups(obj: _Object, strict: bool = True) -> list[list[tuple[str, bool]
 class _GeometryBuilder:
     """Builds shapely geometries of SOSI objects; areas from their referenced curves."""
 
-    def __init__(self, objects: dict[str, _Object], transform: _Transform, geographic: bool):
+    def __init__(
+        self,
+        objects: dict[str, _Object],
+        transform: _Transform,
+        geographic: bool,
+        budget: UploadBudget,
+    ):
         self._objects = objects
         self._transform = transform
         self._deviation = max_deviation_for(geographic)
         self._tolerance = join_tolerance_for(geographic)
         self._curves: dict[str, list[Coord]] = {}
+        self._budget = budget
+        self._position: int | None = None
+        self._label: str | None = None
 
-    def geometry(self, obj: _Object) -> BaseGeometry | None:
-        """The object's geometry in the file's CRS, or None for objects without one."""
+    def geometry(self, obj: _Object, position: int | None = None) -> BaseGeometry | None:
+        """The object's geometry in the file's CRS, or None for objects without one.
+
+        Every geometry built counts against the vertex budget before it is built: a curve is
+        linearised once, but each area that refers to it gets a copy of its coordinates.
+        """
+        self._position, self._label = position, f"{obj.kind} {obj.serial}"
         if obj.kind == "FLATE":
             return self._surface(obj)
         if obj.kind in _CURVE_TYPES:
-            return LineString(self._curve(obj.serial, obj))
+            coords = self._curve(obj.serial, obj)
+            self._take(len(coords), obj.label)
+            return LineString(np.asarray(coords, dtype=float))
         if obj.kind in _POINT_TYPES:
             points = self._points(obj)
             return Point(points[0]) if points else None
         if obj.kind == "SVERM":
             points = self._points(obj)
+            self._take(len(points), obj.label)
             return MultiPoint(points) if points else None
         return None
+
+    def count_arcs(self, objects: list[_Object]) -> None:
+        """Refuse a file whose arcs alone need more vertices than the budget holds, before
+        any is linearised (each estimated from its radius, angle and the chord tolerance)."""
+        limit = self._budget.max_vertices
+        if limit is None:
+            return
+        total = 0
+        for obj in objects:
+            if obj.kind not in ("BUEP", "SIRKELP"):
+                continue
+            try:
+                points = self._points(obj)
+            except GeometryReadError:
+                continue  # building it says what is wrong
+            if len(points) == 3:
+                total += arc_point_count(points, obj.kind == "SIRKELP", self._deviation)
+            if total > limit:
+                what = f"{obj.label} (line {obj.line}), with the arcs before it,"
+                self._budget.refuse_vertices(what)
+
+    def _take(self, count: int, what: str) -> None:
+        self._budget.take_vertices(count, what, self._position, self._label)
 
     def _points(self, obj: _Object) -> list[Coord]:
         points: list[Coord] = []
@@ -459,11 +536,18 @@ class _GeometryBuilder:
                     f"..{'NØH' if dimension == 3 else 'NØ'} has {len(numbers)} numbers, not "
                     f"{'triples' if dimension == 3 else 'pairs'} of north and east"
                 )
+            if not self._budget.fits(len(points) + len(numbers) // dimension):
+                self._budget.refuse_vertices(obj.label, self._position, self._label)
             try:
                 points.extend(self._transform.points(numbers, dimension))
+            except OverflowError:
+                raise GeometryReadError(
+                    f"coordinates scaled by ...ENHET from ...ORIGO-NØ lie beyond "
+                    f"±{MAX_COORDINATE:g}; check the header"
+                ) from None
             except ValueError:
                 bad = next((n for n in numbers if not _is_number(n)), numbers[0])
-                raise GeometryReadError(f"coordinate value '{bad}' is not a number") from None
+                raise GeometryReadError(f"coordinate value '{bad[:40]}' is not a number") from None
         return points
 
     def _surface(self, obj: _Object) -> Polygon:
@@ -478,11 +562,14 @@ class _GeometryBuilder:
                 coords = self._curve(serial, None)
                 sign = "-" if reverse else ":"
                 parts.append((f"{sign}{serial}", coords[::-1] if reverse else coords))
+            self._take(sum(len(coords) for _, coords in parts), f"{obj.label} ({what})")
             try:
                 rings.append(closed_ring(join_parts(parts, self._tolerance), self._tolerance, what))
             except GeometryReadError as exc:
                 raise GeometryReadError(f"{what} (..REF {_ref_text(group)}): {exc}") from None
-        return Polygon(rings[0], rings[1:])
+        # as arrays, shapely takes the coordinates in one step
+        shell, *holes = (np.asarray(ring, dtype=float) for ring in rings)
+        return Polygon(shell, holes)
 
     def _curve(self, serial: str, obj: _Object | None) -> list[Coord]:
         if serial in self._curves:
@@ -522,8 +609,14 @@ class _GeometryBuilder:
     def _arc(
         self, curve: _Object, points: list[Coord], linearise: Callable[..., list[Coord]]
     ) -> list[Coord]:
+        def room_for(count: int) -> None:
+            # Taken when a geometry uses the arc; refused here before its points are made.
+            if not self._budget.fits(count):
+                what = f"{curve.label} (line {curve.line}), an arc of {count} points,"
+                self._budget.refuse_vertices(what, self._position, self._label)
+
         try:
-            return linearise(*points, max_deviation=self._deviation)
+            return linearise(*points, max_deviation=self._deviation, before_building=room_for)
         except GeometryReadError as exc:
             raise GeometryReadError(f"{curve.label}: {exc}") from None
 

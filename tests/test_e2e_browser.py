@@ -9,14 +9,26 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
+from shapely.geometry import shape
 from sqlalchemy import text
 
 from app.db import get_engine, get_sessionmaker
 from app.settings import get_settings
 from layers.demo import load_demo_data
+from tests.test_security_pages import (
+    COMMENT,
+    FELTNAVN_IMG,
+    FELTNAVN_LINK,
+    FELTNAVN_SCRIPT,
+    FELTNAVN_SVG,
+    FILENAME,
+    PLANNAVN,
+    REVIEWER,
+)
 
 pytestmark = pytest.mark.keep_layers
 
@@ -55,6 +67,18 @@ BROKEN_PLAN = {
         },
     ],
 }
+# Records the page's CSP violations in window.__cspViolations (CSP3 §5.4, the
+# securitypolicyviolation event); Playwright runs it before any script of the page.
+CSP_WATCH = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(
+  `${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`
+));
+"""
+# More strings that would set window.__xss if they ran (the rest: tests/test_security_pages.py).
+BAD_PLAN = {"planidentifikasjon": '<svg onload="window.__xss=9">'}
+LAYER_TITLE = '<img src=x onerror="window.__xss=10">'
+RULE_TITLE = '<svg onload="window.__xss=11">'
 MAP_VIEW = (
     "() => { const m = window.arealsjekkMap, c = m.getCenter();"
     " return [c.lat, c.lng, m.getZoom()]; }"
@@ -103,19 +127,38 @@ def page(browser, api_keys):
     key = api_keys["admin"]
     # The pages keep the key in sessionStorage (as a user pasting it would); links the
     # browser follows itself (report, agenda) get it as a header.
-    context.add_init_script(f"sessionStorage.setItem('arealsjekk.apiKey', {key!r});")
+    # (Not on a new tab's first about:blank: its origin is opaque and has no storage.)
+    context.add_init_script(
+        f"if (location.protocol.startsWith('http')) "
+        f"sessionStorage.setItem('arealsjekk.apiKey', {key!r});"
+    )
     context.set_extra_http_headers({"Authorization": f"Bearer {key}"})
-    new_page = context.new_page()
-    new_page.errors = []
-    new_page.on("pageerror", lambda error: new_page.errors.append(f"script error: {error}"))
-    new_page.on(
-        "response",
-        lambda r: (
-            new_page.errors.append(f"{r.status} {r.url}")
-            if r.status >= 400 and "/wms" in r.url
+    # Every page of the context (reports and popups too) records what the
+    # Content-Security-Policy blocked, from its own event and from Chromium's console.
+    context.add_init_script(CSP_WATCH)
+    errors: list[str] = []
+    context.on(
+        "weberror",
+        lambda error: errors.append(
+            f"script error on {error.page.url if error.page else None}: {error.error}"
+        ),
+    )
+    context.on(
+        "console",
+        lambda message: (
+            errors.append(f"console: {message.text}")
+            if "Content Security Policy" in message.text
             else None
         ),
     )
+    context.on(
+        "response",
+        lambda r: (
+            errors.append(f"{r.status} {r.url}") if r.status >= 400 and "/wms" in r.url else None
+        ),
+    )
+    new_page = context.new_page()
+    new_page.errors = errors
     yield new_page
     context.close()
 
@@ -272,4 +315,262 @@ def test_planner_uploads_and_forum_reviews(page, live_server, tmp_path):
     assert "BFR10" in page.locator("[data-testid=finding].selected").inner_text()
 
     # No map tile may fail (a 500 here has been Mapnik's PostGIS pool running dry).
+    assert page.errors == []
+
+
+def assert_clean(page, response=None) -> None:
+    """No injected script ran, the policy blocked nothing, no link runs script; CSP was sent."""
+    assert page.evaluate("() => window.__xss") is None, f"injected script ran on {page.url}"
+    assert page.evaluate("() => window.__cspViolations") == [], page.url
+    script_links = page.evaluate(
+        "() => [...document.querySelectorAll('[href],[src],[action],[formaction]')]"
+        ".flatMap((e) => ['href', 'src', 'action', 'formaction'].map((a) => e.getAttribute(a)))"
+        ".filter((v) => v && /^\\s*(javascript:|vbscript:|data:text)/i.test(v))"
+    )
+    assert script_links == [], f"{page.url}: {script_links}"
+    if response is not None:
+        policy = response.headers.get("content-security-policy", "")
+        assert "script-src 'self'" in policy, f"{response.url}: {policy!r}"
+        assert response.headers.get("x-content-type-options") == "nosniff", response.url
+
+
+def hostile_sample() -> dict:
+    """The Hemsedal sample with markup for its plan name and the names of four areas."""
+    body = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    body["plan"].update(planidentifikasjon="XSS2026", plannavn=PLANNAVN)
+    names = {
+        "BFR10": FELTNAVN_IMG,
+        "BFR11": FELTNAVN_SVG,
+        "BFR12": FELTNAVN_LINK,
+        "BFR13": FELTNAVN_SCRIPT,
+    }
+    for feature in body["features"]:
+        if feature["id"] in names:
+            feature["properties"]["omradenavn"] = names[feature["id"]]
+        if "plannavn" in feature["properties"]:
+            feature["properties"]["plannavn"] = PLANNAVN
+    return body
+
+
+def point_in(body: dict, feature_id: str) -> tuple[float, float]:
+    """A point inside one area of a plan (in the plan's CRS)."""
+    feature = next(f for f in body["features"] if f["id"] == feature_id)
+    point = shape(feature["geometry"]).representative_point()
+    return point.x, point.y
+
+
+# For each layer of the map with a tooltip: a viewport point where that layer is the topmost
+# element (so the mouse reaches it), or null when other layers cover all of it.
+HOVER_TARGETS = """
+() => {
+  const out = [];
+  window.arealsjekkMap.eachLayer((layer) => {
+    if (!layer.getTooltip || !layer.getTooltip() || !layer._path) return;
+    const box = layer._path.getBoundingClientRect();
+    let hit = null;
+    for (let y = box.top + 2; y < box.bottom && !hit; y += 4)
+      for (let x = box.left + 2; x < box.right && !hit; x += 4)
+        if (document.elementFromPoint(x, y) === layer._path) hit = [x, y];
+    out.push({ id: L.stamp(layer), hit });
+  });
+  return out;
+}
+"""
+# Open the tooltip of every layer that the mouse cannot reach; return every tooltip's text.
+OPEN_OTHER_TOOLTIPS = """
+(reached) => {
+  const texts = [];
+  window.arealsjekkMap.eachLayer((layer) => {
+    if (!layer.getTooltip || !layer.getTooltip() || reached.includes(L.stamp(layer))) return;
+    layer.openTooltip(layer.getBounds ? layer.getBounds().getCenter() : undefined);
+    texts.push(layer.getTooltip().getElement().textContent);
+    layer.closeTooltip();
+  });
+  return texts;
+}
+"""
+
+
+def hover_every_tooltip(page) -> list[str]:
+    """Move the mouse onto every map layer with a tooltip (or open it); return their texts."""
+    texts, reached = [], []
+    for target in page.evaluate(HOVER_TARGETS):
+        if not target["hit"]:
+            continue
+        x, y = target["hit"]
+        page.mouse.move(x - 1, y - 1)
+        page.mouse.move(x, y)
+        tooltip = page.locator(".leaflet-tooltip")
+        tooltip.last.wait_for()
+        texts.append(tooltip.last.inner_text())
+        reached.append(target["id"])
+        page.mouse.move(5, 5)  # off the map: the tooltip closes
+        page.locator(".leaflet-tooltip").wait_for(state="detached")
+    return texts + page.evaluate(OPEN_OTHER_TOOLTIPS, reached)
+
+
+def test_hostile_names_show_as_text_under_the_policy(page, live_server, tmp_path):
+    """Markup in names and reviews shows as text on every page, no script runs (issue 16).
+
+    A feltnavn `<img src=x onerror=…>` used to run in the browser of anyone hovering the area
+    on /?check=N. Each string here sets window.__xss if it runs; the policy (script-src 'self')
+    must block nothing of the pages' own.
+    """
+    today = date.today().isoformat()
+    body = hostile_sample()
+    hostile_file = {
+        "name": FILENAME,
+        "mimeType": "application/geo+json",
+        "buffer": json.dumps(body).encode(),
+    }
+    refused_file = {
+        "name": FILENAME,
+        "mimeType": "application/geo+json",
+        "buffer": json.dumps({**BROKEN_PLAN, "plan": {**BROKEN_PLAN["plan"], **BAD_PLAN}}).encode(),
+    }
+
+    # Values from the API the server does not make: layer and rule titles, here with markup.
+    def hostile_layers(route):
+        response = route.fetch()
+        layers = response.json()
+        for layer in layers:
+            layer["title"] = LAYER_TITLE + layer["title"]
+        route.fulfill(response=response, json=layers)
+
+    def hostile_rules(route):
+        response = route.fetch()
+        rules = response.json()
+        for rule in rules["rules"]:
+            rule["title"] = RULE_TITLE + rule["title"]
+        route.fulfill(response=response, json=rules)
+
+    page.route("**/api/v1/layers", hostile_layers)
+    page.route("**/api/v1/rules", hostile_rules)
+
+    # A planner uploads a file whose name is markup; first a refused one, then the plan.
+    response = page.goto(live_server + "/")
+    page.wait_for_selector("body[data-ready]")
+    assert_clean(page, response)
+    page.set_input_files("[data-testid=upload-file]", refused_file)
+    page.click("[data-testid=upload-button]")
+    page.get_by_test_id("problem-box").wait_for()
+    problems = page.get_by_test_id("problem-box").inner_text()
+    assert BAD_PLAN["planidentifikasjon"] in problems, problems
+    page.set_input_files("[data-testid=upload-file]", hostile_file)
+    page.click("[data-testid=upload-button]")
+    page.locator("[data-testid=finding][data-severity=conflict]").first.wait_for()
+    assert page.get_by_test_id("result-title").inner_text() == PLANNAVN
+    check_id = int(page.url.rsplit("check=", 1)[1])
+    assert_clean(page)
+
+    # Published and reviewed (by a reviewer whose name and comment are markup).
+    proposal = page.request.post(f"{live_server}/api/v1/proposals/3326_XSS2026/publish")
+    assert proposal.ok, proposal.text()
+    check = page.request.get(f"{live_server}/api/v1/checks/{check_id}").json()
+    conflict = next(f for f in check["findings"] if f["severity"] == "conflict")
+    review = page.request.put(
+        f"{live_server}/api/v1/forum/findings/{conflict['id']}/review",
+        data=json.dumps({"status": "discussed", "comment": COMMENT, "reviewer": REVIEWER}),
+        headers={"Content-Type": "application/json"},
+    )
+    assert review.ok, review.text()
+
+    # Anyone opening the check: tooltips, layer switcher, findings list, proposal list.
+    response = page.goto(f"{live_server}/?check={check_id}")
+    page.locator("[data-testid=finding][data-severity=conflict]").first.wait_for()
+    wait_for_map(page)
+    tooltips = " | ".join(hover_every_tooltip(page))
+    assert page.evaluate("() => window.__xss") is None, f"a tooltip ran script: {tooltips}"
+    for name in (FELTNAVN_IMG, FELTNAVN_SVG, FELTNAVN_LINK, FELTNAVN_SCRIPT):
+        assert name in tooltips, f"{name!r} not in the tooltips: {tooltips}"
+    page.locator(".leaflet-control-layers").hover()
+    overlays = page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    assert sum(LAYER_TITLE in label for label in overlays) >= 5, overlays
+    findings = page.get_by_test_id("findings").inner_text()
+    for string in (FELTNAVN_IMG, FELTNAVN_SVG, RULE_TITLE):
+        assert string in findings, f"{string!r} not in the findings list"
+    assert page.get_by_test_id("result-title").inner_text() == PLANNAVN
+    assert PLANNAVN in page.get_by_test_id("proposal-list").text_content()  # panel closed
+    page.locator("[data-testid=finding][data-severity=conflict]").first.click()
+    shoot(page, "04-hostile-names-map")
+    assert_clean(page, response)
+
+    # The report opened from its link (fetched with the key, shown from a blob: URL).
+    with page.context.expect_page() as opened:
+        page.get_by_test_id("report-html").click()
+    report_tab = opened.value
+    report_tab.wait_for_url("blob:**")
+    report_tab.wait_for_load_state()
+    shown = report_tab.inner_text("body")
+    for string in (PLANNAVN, FELTNAVN_IMG, FELTNAVN_SCRIPT, REVIEWER, COMMENT, FILENAME):
+        assert string in shown, f"{string!r} not in the report opened from its link"
+    assert_clean(report_tab)
+    report_tab.close()
+    # The PDF is saved: shown from a blob: URL it would inherit the page's object-src 'none'.
+    with page.expect_download() as download:
+        page.get_by_test_id("report-pdf").click()
+    assert download.value.suggested_filename == f"arealsjekk-kontroll-{check_id}.pdf"
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+
+    # The report and the agenda at their own addresses, and GetFeatureInfo as HTML.
+    x, y = point_in(body, "BFR10")
+    info = (
+        "/wms?SERVICE=WMS&VERSION=1.3.0&REQUEST=GetFeatureInfo&LAYERS=proposals&STYLES="
+        "&QUERY_LAYERS=proposals&FEATURE_COUNT=10&CRS=EPSG:25832&WIDTH=101&HEIGHT=101&I=50&J=50"
+        f"&BBOX={x - 50},{y - 50},{x + 50},{y + 50}&INFO_FORMAT=text/html"
+    )
+    documents = {
+        f"/api/v1/checks/{check_id}/report.html": (PLANNAVN, FELTNAVN_IMG, REVIEWER, COMMENT),
+        f"/api/v1/forum/agenda.html?from={today}&to={today}": (PLANNAVN, FELTNAVN_IMG, COMMENT),
+        info: (FELTNAVN_IMG,),
+    }
+    for url, texts in documents.items():
+        response = page.goto(live_server + url)
+        assert response.status == 200, f"{url}: {response.status}"
+        shown = page.inner_text("body")
+        for string in texts:
+            assert string in shown, f"{string!r} not shown as text on {url}"
+        assert_clean(page, response)
+
+    # The forum page: plan row, finding, review, history, the rule filter.
+    response = page.goto(live_server + "/forum")
+    page.get_by_test_id("forum-plan").first.wait_for()
+    with page.expect_response(lambda r: "status=all" in r.url):
+        page.get_by_test_id("filter-status").select_option("all")
+    row = page.locator(f"[data-testid=forum-row][data-finding-id='{conflict['id']}']")
+    row.wait_for()
+    assert PLANNAVN in page.get_by_test_id("forum-plan").first.inner_text()
+    assert FELTNAVN_IMG in row.inner_text() or FELTNAVN_SVG in row.inner_text()
+    assert REVIEWER in row.get_by_test_id("review-result").inner_text()
+    assert row.get_by_test_id("review-comment").input_value() == COMMENT
+    with page.expect_response(lambda r: r.url.endswith("/review") and r.request.method == "GET"):
+        row.locator("[data-testid=review-history] summary").click()
+    row.get_by_test_id("history-entry").first.wait_for()
+    history = row.get_by_test_id("review-history").inner_text()
+    assert REVIEWER in history and COMMENT in history, history
+    rules = page.get_by_test_id("filter-rule").locator("option").all_inner_texts()
+    assert any(RULE_TITLE in rule for rule in rules), rules
+    shoot(page, "05-hostile-names-forum")
+    # The agenda from the form, with the key: as a page in a new tab, and as a PDF file.
+    with page.context.expect_page() as opened:
+        page.get_by_test_id("agenda-html").click()
+    agenda_tab = opened.value
+    agenda_tab.wait_for_url("blob:**")
+    agenda_tab.wait_for_load_state()
+    assert PLANNAVN in agenda_tab.inner_text("body") and COMMENT in agenda_tab.inner_text("body")
+    assert_clean(agenda_tab)
+    agenda_tab.close()
+    with page.expect_download() as download:
+        page.get_by_test_id("agenda-button").click()
+    assert download.value.suggested_filename.startswith("planforum-saksliste-")
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+    assert_clean(page, response)
+
+    # The API documentation (Swagger UI) works under the same policy.
+    response = page.goto(live_server + "/api/v1/docs")
+    page.locator(".swagger-ui .info .title").wait_for()
+    assert "Arealsjekk" in page.locator(".swagger-ui .info .title").inner_text()
+    page.locator(".swagger-ui .opblock").first.wait_for()
+    assert_clean(page, response)
+
     assert page.errors == []

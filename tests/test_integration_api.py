@@ -2,6 +2,7 @@
 
 import json
 import logging
+import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -227,12 +228,17 @@ def test_webhooks_to_internal_addresses_are_refused_by_default(
     assert client.get("/api/v1/webhooks").json() == []
 
 
-def test_webhook_target_rules():
+def test_webhook_target_rules(monkeypatch):
     """Public addresses pass; the operator may allow internal ones; odd schemes never."""
     assert refused_target("https://93.184.216.34/hook", False) is None
     assert "not a public address" in refused_target("http://192.168.1.10/hook", False)
     assert refused_target("http://192.168.1.10/hook", True) is None
     assert "http:// or https://" in refused_target("file:///etc/passwd", True)
+
+    def no_such_name(host, *args, **kwargs):  # no DNS query leaves the test
+        raise socket.gaierror(socket.EAI_NONAME, f"Name or service not known: {host}")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
     assert "cannot be resolved" in refused_target("https://no-such-host.invalid/hook", False)
 
 

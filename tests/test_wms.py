@@ -14,11 +14,8 @@ from rasterio.io import MemoryFile
 from shapely.geometry import Point, Polygon, box
 from sqlalchemy import text
 
-from app.check_runner import get_rule_set
 from app.db import get_sessionmaker
-from app.settings import get_settings
-from app.wms import render
-from app.wms.catalog import wms_layers
+from app.wms import render, worker
 from tests.plans import collection, encode, feature
 from tests.rule_fixtures import load_vector_layer
 
@@ -378,24 +375,21 @@ def test_concurrent_getmaps_draw_the_same_images_as_one_at_a_time(live_server, d
         np.testing.assert_array_equal(image, expected[index % len(urls)])
 
 
-def test_a_parsed_map_is_lent_to_one_render_at_a_time():
-    """The map cache lends each parsed map to one render and takes it back for the next."""
-    settings = get_settings()
-    with get_sessionmaker()() as session:
-        municipalities = wms_layers(session, settings, get_rule_set(settings))["municipalities"]
-    xml = render.map_xml(
-        [(municipalities, municipalities.styles)],
-        "epsg:25832",
-        render.postgis_parameters(get_settings().database_url),
-        None,
-    )
-    render.clear_map_cache()
-    first = render._take_map(xml)
-    second = render._take_map(xml)
-    assert first is not second
-    render._give_back_map(xml, first)
-    assert render._take_map(xml) is first
-    assert render._take_map(xml) is not first
+def test_a_render_process_keeps_parsed_maps_and_drops_the_least_recently_used(monkeypatch):
+    """The parsed-map cache lives in the render process: a definition is parsed once, and the
+    cache keeps at most MAP_CACHE_SIZE of them, least recently used dropped first."""
+    monkeypatch.setattr(worker, "MAP_CACHE_SIZE", 2)
+    monkeypatch.setattr(worker, "_maps", type(worker._maps)())
+    definitions = [f'<Map srs="epsg:25832" background-color="#00000{i}"/>' for i in range(3)]
+    first = worker.parsed_map(definitions[0])
+    assert worker.parsed_map(definitions[0]) is first
+    worker.parsed_map(definitions[1])
+    worker.parsed_map(definitions[0])  # used last: kept
+    worker.parsed_map(definitions[2])  # one too many: drops definitions[1]
+    assert list(worker._maps) == [definitions[0], definitions[2]]
+    assert worker.parsed_map(definitions[0]) is first
+    png = worker.render_png(definitions[2], (0.0, 0.0, 10.0, 10.0), 4, 3, "png32")
+    assert pixels(png).shape == (3, 4, 4)
 
 
 def draw_heritage_site_on_200_m_pixels(client, tmp_path, geometry, name: str) -> np.ndarray:

@@ -7,9 +7,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.errors import ServiceNotReadyError
 from app.models import CheckFindingOrm, LayerVersionOrm, PlanFeatureOrm
 from app.settings import Settings
 from app.wms.catalog import WmsLayer, _guideline_sql
+from app.wms.pool import RenderError
 from app.wms.render import render_map
 from layers.registry import get_registry
 from spatial.crs import CANONICAL_SRID
@@ -18,7 +20,8 @@ BBox = tuple[float, float, float, float]
 
 OVERVIEW_SIZE = (1000, 620)
 DETAIL_SIZE = (600, 400)
-# Bounds the work a report does: each detail map is a Mapnik render of ~0.1 s.
+# Bounds the work a report does: each detail map is a Mapnik render of ~0.1 s (each render
+# is also bounded by the render pool's time limits, app.wms.pool).
 MAX_DETAIL_MAPS = 30
 # Detail maps show at least this much ground, so a small finding still shows its setting.
 MIN_DETAIL_SPAN_M = 400.0
@@ -112,6 +115,10 @@ def _focus(layer: WmsLayer) -> WmsLayer:
     return replace(layer, name=f"{layer.name}_focus", style_file="report_focus", extra_styles=())
 
 
+class ReportMapError(ServiceNotReadyError):
+    """A report map could not be drawn now (every renderer busy, too slow, database away)."""
+
+
 @dataclass(frozen=True)
 class RenderedMap:
     """A map image ready for a report, with the ground width it shows."""
@@ -187,15 +194,20 @@ class ReportMaps:
     ) -> RenderedMap:
         if key not in self._cache:
             styled = [(layer, layer.styles) for layer in layers]
-            png = render_map(
-                styled,
-                f"epsg:{CANONICAL_SRID}",
-                bbox,
-                size[0],
-                size[1],
-                self._settings.database_url,
-                BACKGROUND,
-            )
+            try:
+                png = render_map(
+                    styled,
+                    f"epsg:{CANONICAL_SRID}",
+                    bbox,
+                    size[0],
+                    size[1],
+                    self._settings.database_url,
+                    BACKGROUND,
+                    settings=self._settings,
+                )
+            except RenderError as exc:
+                # The report is not given without its maps: 503, the client tries again.
+                raise ReportMapError(f"the report's maps cannot be drawn now ({exc})") from exc
             shows = tuple(layer.title for layer in layers if layer.name in get_registry())
             self._cache[key] = RenderedMap(data_uri(png), bbox[2] - bbox[0], shows)
         return self._cache[key]

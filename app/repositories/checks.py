@@ -6,7 +6,7 @@ from geoalchemy2.shape import from_shape
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.models import CheckFindingOrm, PlanCheckOrm
+from app.models import CheckFindingOrm, PlanCheckOrm, PlanProposalOrm, ProposalVersionOrm
 from app.repositories.geojson import geometry_json
 from spatial.crs import CANONICAL_SRID
 from spatial.errors import NotFoundError
@@ -28,9 +28,20 @@ FINDING_FIELDS = (
 )
 
 
-def get_check(session: Session, check_id: int) -> PlanCheckOrm:
-    """Return a check, or raise NotFoundError."""
-    check = session.get(PlanCheckOrm, check_id)
+def get_check(session: Session, check_id: int, visible: Any = None) -> PlanCheckOrm:
+    """Return a check (of a proposal matching `visible`, if given), or raise NotFoundError.
+
+    A check of a proposal that is not visible is not found alike: same query, same answer.
+    """
+    if visible is None:
+        check = session.get(PlanCheckOrm, check_id)
+    else:
+        check = session.execute(
+            select(PlanCheckOrm)
+            .join(ProposalVersionOrm, ProposalVersionOrm.id == PlanCheckOrm.proposal_version_id)
+            .join(PlanProposalOrm, PlanProposalOrm.id == ProposalVersionOrm.proposal_id)
+            .where(PlanCheckOrm.id == check_id, visible)
+        ).scalar_one_or_none()
     if check is None:
         raise NotFoundError(f"no check {check_id}")
     return check

@@ -2,10 +2,12 @@
 
 from typing import Any
 
+from geoalchemy2.shape import from_shape
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, cast, func
 from sqlalchemy.dialects.postgresql import JSON
 
-from spatial.crs import CRS84_URI
+from spatial.crs import CANONICAL_SRID, CRS84_URI
 
 
 def geometry_json(column: Any, srid: int) -> ColumnElement[Any]:
@@ -14,6 +16,11 @@ def geometry_json(column: Any, srid: int) -> ColumnElement[Any]:
     digits = 7 if srid == 4326 else 2
     # options=0: no per-geometry "crs" member; the collection names the CRS once.
     return cast(func.ST_AsGeoJSON(func.ST_Transform(column, srid), digits, 0), JSON)
+
+
+def area_condition(geom: Any, area: BaseGeometry) -> ColumnElement[bool]:
+    """Rows whose geometry meets an area given in the storage CRS (uses the GiST index)."""
+    return func.ST_Intersects(geom, from_shape(area, srid=CANONICAL_SRID))
 
 
 def feature_collection(

@@ -2,12 +2,12 @@
 
 from typing import Any
 
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import LayerFeatureOrm, LayerVersionOrm
-from app.repositories.geojson import geometry_json
-from spatial.crs import CANONICAL_SRID
+from app.repositories.geojson import area_condition, geometry_json
 from spatial.errors import NotFoundError
 
 
@@ -56,18 +56,16 @@ def get_version(session: Session, layer_id: str, version: int | None) -> LayerVe
 def feature_page(
     session: Session,
     version: LayerVersionOrm,
-    bbox: tuple[float, float, float, float] | None,
-    bbox_srid: int,
+    area: BaseGeometry | None,
     srid: int,
     limit: int,
     offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Return a page of a version's features as GeoJSON, and how many match in total."""
+    """Return a page of a version's features (optionally meeting `area`, in the storage CRS) as
+    GeoJSON, and how many match in total."""
     conditions = [LayerFeatureOrm.layer_version_id == version.id]
-    if bbox is not None:
-        # Transform the envelope, not the column, so the GiST index on geom is used.
-        envelope = func.ST_Transform(func.ST_MakeEnvelope(*bbox, bbox_srid), CANONICAL_SRID)
-        conditions.append(func.ST_Intersects(LayerFeatureOrm.geom, envelope))
+    if area is not None:
+        conditions.append(area_condition(LayerFeatureOrm.geom, area))
     total = session.execute(
         select(func.count()).select_from(LayerFeatureOrm).where(*conditions)
     ).scalar_one()

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, Select, and_, cast, false, func, select
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Session, aliased
@@ -24,9 +25,8 @@ from app.models import (
     PlanProposalOrm,
     ProposalVersionOrm,
 )
+from app.repositories.geojson import area_condition
 from spatial.crs import CANONICAL_SRID
-
-Bbox = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -151,16 +151,6 @@ def finding_source() -> FeatureSource:
     )
 
 
-def _bbox_condition(source: FeatureSource, bbox: Bbox, bbox_srid: int) -> ColumnElement[bool]:
-    envelope = func.ST_MakeEnvelope(*bbox, bbox_srid)
-    step = max(bbox[2] - bbox[0], bbox[3] - bbox[1]) / 32
-    if step > 0:
-        # Straight edges in one CRS are curves in another: densify before transforming.
-        envelope = func.ST_Segmentize(envelope, step)
-    # Transform the envelope, not the column, so the GiST index on geom is used.
-    return func.ST_Intersects(source.geom, func.ST_Transform(envelope, CANONICAL_SRID))
-
-
 def _geometry_json(column: ColumnElement[Any], crs: OutputCrs) -> ColumnElement[Any]:
     geometry = func.ST_Transform(column, crs.srid)
     if crs.lat_lon:
@@ -196,16 +186,16 @@ def _feature(source: FeatureSource, row: Any) -> dict[str, Any]:
 def feature_page(
     session: Session,
     source: FeatureSource,
-    bbox: Bbox | None,
-    bbox_srid: int,
+    area: BaseGeometry | None,
     crs: OutputCrs,
     limit: int,
     offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Return a page of a collection's features (in id order) and how many match in all."""
+    """Return a page of a collection's features (in id order, optionally meeting `area`, in the
+    storage CRS) and how many match in all."""
     conditions: Sequence[ColumnElement[bool]] = ()
-    if bbox is not None:
-        conditions = (_bbox_condition(source, bbox, bbox_srid),)
+    if area is not None:
+        conditions = (area_condition(source.geom, area),)
     total = session.execute(
         select(func.count(source.fid)).where(*source.conditions, *conditions)
     ).scalar_one()

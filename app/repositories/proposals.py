@@ -1,6 +1,7 @@
 """Storing and reading plan proposals, their versions and features."""
 
 import hashlib
+import re
 from typing import Any
 
 from geoalchemy2.shape import from_shape
@@ -27,7 +28,8 @@ def proposal_key(kommunenummer: str, planidentifikasjon: str) -> str:
 def split_proposal_key(proposal_id: str) -> tuple[str, str]:
     """Split a public proposal id into (kommunenummer, planidentifikasjon)."""
     kommunenummer, sep, planid = proposal_id.partition("_")
-    if not sep or len(kommunenummer) != 4 or not kommunenummer.isdigit() or not planid:
+    # ASCII digits: str.isdigit() also takes '²' and '٣'.
+    if not sep or not re.fullmatch(r"[0-9]{4}", kommunenummer) or not planid:
         raise NotFoundError(
             f"'{proposal_id}' is not a proposal id; ids look like '3326_2024001' "
             "(kommunenummer_planidentifikasjon)"
@@ -138,13 +140,17 @@ def list_proposals(
     return [(row[0], row[1]) for row in rows]
 
 
-def get_proposal(session: Session, proposal_id: str) -> PlanProposalOrm:
-    """Return a proposal with its versions, or raise NotFoundError."""
+def get_proposal(session: Session, proposal_id: str, visible: Any = ALL) -> PlanProposalOrm:
+    """Return a proposal matching `visible` with its versions, or raise NotFoundError.
+
+    One that exists but is not visible is not found alike: same query, same answer.
+    """
     kommunenummer, planid = split_proposal_key(proposal_id)
     proposal = session.execute(
         select(PlanProposalOrm).where(
             PlanProposalOrm.kommunenummer == kommunenummer,
             PlanProposalOrm.planidentifikasjon == planid,
+            visible,
         )
     ).scalar_one_or_none()
     if proposal is None:
@@ -152,9 +158,12 @@ def get_proposal(session: Session, proposal_id: str) -> PlanProposalOrm:
     return proposal
 
 
-def get_version(session: Session, proposal_id: str, version: int) -> ProposalVersionOrm:
-    """Return one version of a proposal, or raise NotFoundError."""
-    proposal = get_proposal(session, proposal_id)
+def get_version(
+    session: Session, proposal_id: str, version: int, visible: Any = ALL
+) -> ProposalVersionOrm:
+    """Return one version of a proposal matching `visible`, or raise NotFoundError."""
+    # The proposal first: whether it has this version is told only to those who may see it.
+    proposal = get_proposal(session, proposal_id, visible)
     found = session.execute(
         select(ProposalVersionOrm).where(
             ProposalVersionOrm.proposal_id == proposal.id, ProposalVersionOrm.version == version

@@ -7,9 +7,15 @@ from fastapi.responses import JSONResponse
 
 from app import check_runner
 from app import openapi_examples as ex
-from app.access import Principal, ensure_may_submit, ensure_visible
+from app.access import Principal, ensure_may_submit, visible_proposals
 from app.db import SessionDep
-from app.dependencies import OutputCrsDep, PlanOverridesDep, SettingsDep, UploadDep
+from app.dependencies import (
+    INT4_MAX,
+    OutputCrsDep,
+    PlanOverridesDep,
+    SettingsDep,
+    UploadDep,
+)
 from app.models import PlanCheckOrm
 from app.repositories import checks as repo
 from app.repositories import proposals as proposals_repo
@@ -36,8 +42,8 @@ router = APIRouter(prefix="/api/v1", tags=["checks"])
 ProposalIdPath = Annotated[
     str, Path(description="kommunenummer_planidentifikasjon", examples=[ex.PROPOSAL_ID])
 ]
-VersionPath = Annotated[int, Path(ge=1, description="version number", examples=[1])]
-CheckIdPath = Annotated[int, Path(ge=1, description="check id", examples=[1])]
+VersionPath = Annotated[int, Path(ge=1, le=INT4_MAX, description="version number", examples=[1])]
+CheckIdPath = Annotated[int, Path(ge=1, le=INT4_MAX, description="check id", examples=[1])]
 SeverityQuery = Annotated[
     str | None,
     Query(
@@ -69,9 +75,7 @@ RUN_CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def visible_check(session: SessionDep, check_id: int, principal: Principal | None) -> PlanCheckOrm:
     """Return a check the caller may see (a draft's checks are as hidden as the draft)."""
-    check = repo.get_check(session, check_id)
-    ensure_visible(check.version.proposal, principal)
-    return check
+    return repo.get_check(session, check_id, visible_proposals(principal))
 
 
 def _check_public(session: SessionDep, check: PlanCheckOrm) -> CheckPublic:
@@ -126,8 +130,8 @@ def run_check(
     options: CheckOptionsBody = None,
 ) -> Any:
     """Check a stored version against the rule set and the current (or pinned) layers."""
-    found = proposals_repo.get_version(session, proposal_id, version)
-    ensure_visible(found.proposal, principal)
+    # Not found before forbidden: a 403 here would confirm that an invisible draft exists.
+    found = proposals_repo.get_version(session, proposal_id, version, visible_proposals(principal))
     ensure_may_submit(principal, found.proposal.kommunenummer)
     pinned = options.layer_versions if options else None
     check = check_runner.create_check(session, found, settings, pinned)
@@ -157,8 +161,7 @@ def list_checks(
     principal: OptionalPrincipalDep,
 ) -> list[CheckPublic]:
     """List the checks of a version, newest first (findings included for finished ones)."""
-    found = proposals_repo.get_version(session, proposal_id, version)
-    ensure_visible(found.proposal, principal)
+    found = proposals_repo.get_version(session, proposal_id, version, visible_proposals(principal))
     return [_check_public(session, c) for c in repo.checks_of_version(session, found.id)]
 
 
@@ -249,15 +252,17 @@ def compare_versions(
     session: SessionDep,
     principal: OptionalPrincipalDep,
     from_version: Annotated[
-        int, Query(alias="from", ge=1, description="older version", examples=[1])
+        int, Query(alias="from", ge=1, le=INT4_MAX, description="older version", examples=[1])
     ],
-    to_version: Annotated[int, Query(alias="to", ge=1, description="newer version", examples=[2])],
+    to_version: Annotated[
+        int, Query(alias="to", ge=1, le=INT4_MAX, description="newer version", examples=[2])
+    ],
 ) -> ComparePublic:
     """List findings that appeared, disappeared or changed between two checked versions."""
     checks = []
+    visible = visible_proposals(principal)
     for number in (from_version, to_version):
-        found = proposals_repo.get_version(session, proposal_id, number)
-        ensure_visible(found.proposal, principal)
+        found = proposals_repo.get_version(session, proposal_id, number, visible)
         check = repo.latest_done_check(session, found.id)
         if check is None:
             raise InvalidInputError(

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from app import openapi_examples as ex
 from app.db import SessionDep
-from app.dependencies import PageDep, SettingsDep
+from app.dependencies import INT8_MAX, PageDep, SettingsDep
 from app.reports.agenda import build_agenda
 from app.reports.render import html_to_pdf, render_html
 from app.repositories import forum as repo
@@ -30,7 +30,7 @@ router = APIRouter(
 )
 
 ReviewStatus = Literal["open", "discussed", "accepted", "change_required", "objection"]
-FindingIdPath = Annotated[int, Path(ge=1, description="finding id", examples=[1])]
+FindingIdPath = Annotated[int, Path(ge=1, le=INT8_MAX, description="finding id", examples=[1])]
 LIST_HELP = "repeat the parameter or separate values with commas"
 ListQuery = Annotated[list[str] | None, Query(description=LIST_HELP)]
 KommunenummerQuery = Annotated[
@@ -149,7 +149,7 @@ def _choice(
 
 def _kommunenummer(raw: list[str] | None) -> tuple[str, ...]:
     values = _values(raw)
-    bad = [v for v in values if not re.fullmatch(r"\d{4}", v)]
+    bad = [v for v in values if not re.fullmatch(r"[0-9]{4}", v)]
     if bad:
         raise InvalidInputError(
             "kommunenummer must be four digits",

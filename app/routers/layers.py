@@ -10,7 +10,15 @@ from fastapi import Path as PathParam
 
 from app import openapi_examples as ex
 from app.db import SessionDep
-from app.dependencies import OutputCrsDep, PageDep, SettingsDep, UploadDep
+from app.dependencies import (
+    INT4_MAX,
+    OutputCrsDep,
+    PageDep,
+    SettingsDep,
+    UploadDep,
+    bbox_region,
+    parse_bbox,
+)
 from app.models import LayerVersionOrm
 from app.repositories import layers as repo
 from app.repositories.geojson import content_crs_header, feature_collection
@@ -20,7 +28,7 @@ from app.security import AdminDep
 from layers.loader import LoadOptions, load_layer
 from layers.registry import LayerConfig, get_layer_config, get_registry
 from spatial.crs import parse_crs
-from spatial.errors import InvalidInputError, Problem
+from spatial.errors import InvalidInputError, Problem, UnsupportedCRSError
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 PREFIX = router.prefix
@@ -120,21 +128,6 @@ def list_layer_versions(layer_id: LayerIdPath, session: SessionDep) -> list[Laye
     return [_version_public(v) for v in repo.list_versions(session, layer_id)]
 
 
-def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
-    if text is None:
-        return None
-    try:
-        values = [float(part) for part in text.split(",")]
-    except ValueError:
-        values = []
-    if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
-        raise InvalidInputError(
-            f"bbox '{text}' must be four numbers minx,miny,maxx,maxy with min <= max",
-            [Problem("malformed bbox", field="bbox")],
-        )
-    return values[0], values[1], values[2], values[3]
-
-
 @router.get(
     "/{layer_id}/items",
     response_class=GeoJSONResponse,
@@ -161,7 +154,8 @@ def list_layer_items(
         Query(alias="bbox-crs", description="CRS of bbox (default CRS84)", examples=["CRS84"]),
     ] = None,
     version: Annotated[
-        int | None, Query(ge=1, description="layer version (default newest)", examples=[2])
+        int | None,
+        Query(ge=1, le=INT4_MAX, description="layer version (default newest)", examples=[2]),
     ] = None,
 ) -> Any:
     """Return a page of a vector layer's features as GeoJSON, optionally within a bbox."""
@@ -170,12 +164,13 @@ def list_layer_items(
         raise InvalidInputError(
             f"layer '{layer_id}' is a raster layer and has no items; see its versions instead"
         )
+    try:
+        bbox_ref = parse_crs(bbox_crs or "CRS84", what="bbox-crs")
+    except UnsupportedCRSError as exc:
+        raise UnsupportedCRSError(exc.detail, [Problem("unknown CRS", field="bbox-crs")]) from None
+    area = None if bbox is None else bbox_region(parse_bbox(bbox), bbox_ref)
     found = repo.get_version(session, layer_id, version)
-    box = _parse_bbox(bbox)
-    bbox_ref = parse_crs(bbox_crs or "CRS84", what="bbox-crs")
-    features, total = repo.feature_page(
-        session, found, box, bbox_ref.epsg or 4326, crs.srid, page.limit, page.offset
-    )
+    features, total = repo.feature_page(session, found, area, crs.srid, page.limit, page.offset)
     links = []
     if page.offset + page.limit < total:
         query = f"limit={page.limit}&offset={page.offset + page.limit}&version={found.version}"

@@ -14,7 +14,7 @@ from app.responses import GeoJSONResponse
 router = APIRouter(prefix="/api/v1/municipalities", tags=["municipalities"])
 
 KommunenummerPath = Annotated[
-    str, Path(pattern=r"^\d{4}$", description="4-digit kommunenummer", examples=["3326"])
+    str, Path(pattern=r"^[0-9]{4}$", description="4-digit kommunenummer", examples=["3326"])
 ]
 ATTRIBUTION = "© Kartverket, CC BY 4.0 (administrative boundaries 2024)"
 

@@ -7,6 +7,7 @@ finished checks) would need per-version views kept in step with every load, and 
 not implement Part 2 (CRS by reference), which planners in EPSG:25832/25833 need.
 """
 
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,10 +18,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from app import openapi_examples as ex
 from app.db import SessionDep
+from app.dependencies import INT8_MAX, BboxError, bbox_region, parse_bbox
 from app.repositories import ogcapi as repo
 from app.repositories.geojson import crs_uri
 from app.repositories.layers import latest_versions
@@ -28,7 +31,7 @@ from app.responses import GeoJSONResponse
 from app.settings import get_settings
 from app.urls import public_base_url
 from layers.registry import get_registry
-from spatial.crs import CRS84_URI, parse_crs
+from spatial.crs import CRS84, CRS84_URI, parse_crs
 from spatial.errors import ArealsjekkError, NotFoundError, Problem, UnsupportedCRSError
 
 CONFORMANCE = [
@@ -179,21 +182,54 @@ def _parse_crs(value: str | None, name: str) -> tuple[str, repo.OutputCrs]:
     return label, CRSS[label]
 
 
-def _parse_bbox(text: str, crs: repo.OutputCrs) -> repo.Bbox:
+def _parse_bbox(text: str, label: str, crs: repo.OutputCrs) -> BaseGeometry:
+    """Read bbox in bbox-crs (axis order of that CRS) as an area in the storage CRS."""
     try:
-        values = [float(part) for part in text.split(",")]
-    except ValueError:
-        values = []
-    if len(values) == 6:  # minx,miny,minz,maxx,maxy,maxz: our data are 2D
-        values = [values[0], values[1], values[3], values[4]]
-    if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
+        values = parse_bbox(text)
+        if crs.lat_lon:
+            values = (values[1], values[0], values[3], values[2])
+        return bbox_region(values, CRS84 if label == "CRS84" else parse_crs(label))
+    except BboxError as exc:
+        raise InvalidParameterError(exc.detail, exc.problems) from None
+
+
+# RFC 3339 full-date, or date-time with a UTC offset (ASCII digits only).
+_INSTANT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2}))?"
+)
+
+
+def _instant(text: str) -> datetime | None:
+    if not _INSTANT.fullmatch(text):
+        return None
+    try:
+        value = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:  # e.g. month 13 or 30 February
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _check_datetime(value: str) -> None:
+    """Refuse a datetime that is not an instant or an interval (OGC API Features §7.15.4).
+
+    Nothing here has a temporal extent, so a valid value selects every feature.
+    """
+    ends = value.split("/")
+    instants = [_instant(end) for end in ends]
+    open_ends = [end in ("", "..") for end in ends]
+    valid = (len(ends) == 1 and instants[0] is not None) or (
+        len(ends) == 2
+        and all(i is not None or o for i, o in zip(instants, open_ends, strict=True))
+        and not all(open_ends)
+        and (None in instants or instants[0] <= instants[1])
+    )
+    if not valid:
         raise InvalidParameterError(
-            f"bbox '{text}' must be four numbers (lower corner, upper corner) with min <= max",
-            [Problem("malformed bbox", field="bbox")],
+            f"datetime '{value[:100]}' must be an RFC 3339 date or date-time, or an interval "
+            "'start/end' of them ('..' for an open end, start before end)",
+            [Problem("not a date, date-time or interval", field="datetime")],
         )
-    if crs.lat_lon:
-        return values[1], values[0], values[3], values[2]
-    return values[0], values[1], values[2], values[3]
 
 
 def _layer_collections(session: Session, only: str | None = None) -> list[Collection]:
@@ -368,7 +404,7 @@ def items_query(
     limit: Annotated[
         int, Query(ge=1, description=f"items per page; at most {MAX_LIMIT:,}, larger is capped")
     ] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, description="items to skip")] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT8_MAX, description="items to skip")] = 0,
     crs: Annotated[
         str | None,
         Query(description="output CRS URI (default CRS84)", examples=[STORAGE_CRS]),
@@ -383,6 +419,8 @@ def items_query(
     ] = None,
 ) -> ItemsQuery:
     """Read the items query parameters, capping the limit."""
+    if datetime_ is not None:
+        _check_datetime(datetime_)
     return ItemsQuery(bbox, bbox_crs, min(limit, MAX_LIMIT), offset, crs)
 
 
@@ -415,12 +453,10 @@ def list_items(
     _check_format(f, "json", "geojson")
     collection = _collection(session, collection_id)
     label, output = _parse_crs(query.crs, "crs")
-    _, bbox_crs = _parse_crs(query.bbox_crs, "bbox-crs")
-    box = None if query.bbox is None else _parse_bbox(query.bbox, bbox_crs)
+    bbox_label, bbox_crs = _parse_crs(query.bbox_crs, "bbox-crs")
+    area = None if query.bbox is None else _parse_bbox(query.bbox, bbox_label, bbox_crs)
     limit, offset = query.limit, query.offset
-    features, matched = repo.feature_page(
-        session, collection.source, box, bbox_crs.srid, output, limit, offset
-    )
+    features, matched = repo.feature_page(session, collection.source, area, output, limit, offset)
     collection_href = f"{_base_url(request)}/collections/{collection_id}"
     links = [
         _link(str(request.url), "self", GEOJSON, title="this page"),
@@ -469,7 +505,8 @@ def get_item(
     missing = NotFoundError(f"collection '{collection_id}' has no feature '{feature_id}'")
     fid: int | str = feature_id
     if collection.source.numeric_ids:
-        if not feature_id.isdigit() or len(feature_id) > 18:
+        # ASCII digits only: str.isdigit() takes '²' and '٣', which int() then refuses or reads.
+        if not re.fullmatch(r"[0-9]{1,18}", feature_id):
             raise missing
         fid = int(feature_id)
     feature = repo.get_feature(session, collection.source, fid, output)

@@ -6,9 +6,10 @@ from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import func
 
 from app import openapi_examples as ex
-from app.access import ensure_may_submit, ensure_visible, visible_proposals
+from app.access import ensure_may_submit, visible_proposals
 from app.db import SessionDep
 from app.dependencies import (
+    INT4_MAX,
     OutputCrsDep,
     PageDep,
     PlanOverridesDep,
@@ -41,7 +42,9 @@ ProposalIdPath = Annotated[
         examples=[ex.PROPOSAL_ID],
     ),
 ]
-VersionPath = Annotated[int, Path(ge=1, description="version number, from 1", examples=[1])]
+VersionPath = Annotated[
+    int, Path(ge=1, le=INT4_MAX, description="version number, from 1", examples=[1])
+]
 
 
 def _version_links(proposal_id: str, number: int) -> list[Link]:
@@ -125,6 +128,8 @@ def upload_proposal(
     plan = prepare_upload(
         session, settings, upload.body, overrides.as_dict(), upload.filename, upload.content_type
     )
+    # Refused by the key's role and municipality alone, whether the plan exists or not: an
+    # upload for another municipality's plan id is a 403 that tells nothing about its drafts.
     ensure_may_submit(principal, plan.metadata.kommunenummer)
     version = repo.store_version(session, plan, upload.body, upload.filename)
     # Built from memory: after the commit, a failing database must not turn into an error
@@ -141,7 +146,7 @@ def list_proposals(
     principal: OptionalPrincipalDep,
     kommunenummer: Annotated[
         str | None,
-        Query(pattern=r"^\d{4}$", description="only this municipality", examples=["3326"]),
+        Query(pattern=r"^[0-9]{4}$", description="only this municipality", examples=["3326"]),
     ] = None,
 ) -> ProposalPage:
     """List the proposals the caller may see (published, and own drafts), newest first."""
@@ -176,8 +181,7 @@ def get_proposal(
     proposal_id: ProposalIdPath, session: SessionDep, principal: OptionalPrincipalDep
 ) -> ProposalPublic:
     """Show a proposal with all its versions."""
-    proposal = repo.get_proposal(session, proposal_id)
-    ensure_visible(proposal, principal)
+    proposal = repo.get_proposal(session, proposal_id, visible_proposals(principal))
     latest = proposal.versions[-1].version if proposal.versions else None
     return ProposalPublic(
         **_proposal_fields(proposal, latest),
@@ -200,8 +204,7 @@ def get_version(
     principal: OptionalPrincipalDep,
 ) -> VersionPublic:
     """Show one version with its upload report."""
-    found = repo.get_version(session, proposal_id, version)
-    ensure_visible(found.proposal, principal)
+    found = repo.get_version(session, proposal_id, version, visible_proposals(principal))
     return _version_public(session, found)
 
 
@@ -224,8 +227,7 @@ def get_version_features(
     principal: OptionalPrincipalDep,
 ) -> Any:
     """Return a version's areas as GeoJSON (CRS84 unless `crs` asks for 25832/25833)."""
-    found = repo.get_version(session, proposal_id, version)
-    ensure_visible(found.proposal, principal)
+    found = repo.get_version(session, proposal_id, version, visible_proposals(principal))
     features = repo.version_features(session, found, crs.srid)
     body = feature_collection(features, crs.label, proposal_id=proposal_id, version=found.version)
     return GeoJSONResponse(body, headers=content_crs_header(crs.label))
@@ -246,8 +248,8 @@ def publish_proposal(
     proposal_id: ProposalIdPath, session: SessionDep, principal: SubmitterDep
 ) -> ProposalPublic:
     """Publish a proposal: from now on every role, and the WMS/OGC API, can see it."""
-    proposal = repo.get_proposal(session, proposal_id)
-    ensure_visible(proposal, principal)
+    # Not found before forbidden: a 403 here would confirm that an invisible draft exists.
+    proposal = repo.get_proposal(session, proposal_id, visible_proposals(principal))
     ensure_may_submit(principal, proposal.kommunenummer)
     if proposal.published_at is None:
         proposal.published_at = func.now()

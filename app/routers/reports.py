@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from app import openapi_examples as ex
 from app.access import Principal
 from app.db import SessionDep
-from app.dependencies import SettingsDep
+from app.dependencies import INT4_MAX, SettingsDep
 from app.reports.data import KARTVERKET, build_report
 from app.reports.render import html_to_pdf, render_html
 from app.routers.checks import visible_check
@@ -17,7 +17,7 @@ from app.urls import public_base_url
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
-CheckIdPath = Annotated[int, Path(ge=1, description="check id")]
+CheckIdPath = Annotated[int, Path(ge=1, le=INT4_MAX, description="check id")]
 PDF = "application/pdf"
 NOT_READY = ex.problems(ex.CHECK_RUNNING, ex.CHECK_FAILED, ex.NO_CHECK)
 

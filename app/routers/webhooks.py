@@ -111,9 +111,7 @@ def register_webhook(
     """Register a URL for check.completed events; the signing secret is returned once."""
     refused = refused_target(str(body.url), settings.webhook_allow_private_networks)
     if refused is not None:
-        raise InvalidInputError(
-            f"url: {refused}", [Problem("not a reachable public address", field="url")]
-        )
+        raise InvalidInputError(f"url: {refused}", [Problem(refused, field="url")])
     secret = body.secret or secrets.token_urlsafe(32)
     hook = WebhookOrm(
         api_key_id=principal.key_id, url=str(body.url), secret=secret, events=body.events

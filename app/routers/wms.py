@@ -1,14 +1,39 @@
-"""WMS 1.3.0 and 1.1.1 at /wms, rendered by Mapnik (see app/wms/)."""
+"""WMS 1.3.0 and 1.1.1 at /wms, rendered by Mapnik in a pool of render processes (app/wms/).
 
+Every answer of /wms that is not a map, legend, capabilities or feature info is a
+ServiceExceptionReport in the requested version's format (OGC WMS 1.3.0 §6.11, Annex E),
+never problem+json: GIS clients show its message. WMS 1.3.0 Table E.1 has codes only for
+client errors; for a server that cannot answer now (HTTP 503, with Retry-After) this service
+uses the codes "ServerBusy" (no renderer free in time, or the render ran past its time
+limit) and "ServiceUnavailable" (the database or the renderer is unavailable, or the service
+is stopping); the schema leaves `code` open. A genuine bug is a 500 report without a code.
+"""
+
+import logging
+import re
+import time
+from collections.abc import Callable
+
+import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from app import openapi_examples as ex
 from app.check_runner import get_rule_set
 from app.db import SessionDep
 from app.dependencies import SettingsDep
+from app.errors import DATABASE_UNAVAILABLE, OUTAGE_LOG, RETRY_AFTER_S, STATUS_BY_ERROR
+from app.settings import Settings
 from app.urls import public_base_url
 from app.wms.catalog import wms_layers
+from app.wms.pool import (
+    PoolClosedError,
+    RendererBusyError,
+    RenderError,
+    RenderFailedError,
+    RenderTimeoutError,
+)
 from app.wms.service import (
     VERSIONS,
     WmsError,
@@ -18,48 +43,122 @@ from app.wms.service import (
     get_feature_info,
     get_legend_graphic,
     get_map,
+    shown,
 )
+from spatial.errors import ArealsjekkError
 
+logger = logging.getLogger(__name__)
 router = APIRouter(tags=["wms"])
+
+SERVER_BUSY = "ServerBusy"
+SERVICE_UNAVAILABLE = "ServiceUnavailable"
+# Requests that need a render process: they wait for one without holding a server thread.
+RENDERING = ("getmap", "getlegendgraphic")
+# PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout.
+QUERY_CANCELED = "57014"
 
 
 def _answer(
-    params: dict[str, str], url: str, session: SessionDep, settings: SettingsDep
+    params: dict[str, str],
+    capabilities_url: Callable[[], str],
+    session: Session,
+    settings: Settings,
+    queue_deadline: float,
 ) -> WmsResponse:
+    """Answer one WMS request (in a worker thread: the database and the pool block)."""
     version = params.get("VERSION") or params.get("WMTVER") or "1.3.0"
-    try:
-        service = params.get("SERVICE", "WMS").upper()
-        if service != "WMS":
-            raise WmsError(
-                f"SERVICE must be WMS, not '{service}'", "InvalidParameterValue", "SERVICE"
-            )
-        request = params.get("REQUEST", "")
-        if not request:
-            raise WmsError("parameter REQUEST is missing", "MissingParameterValue", "REQUEST")
-        request = request.lower()
-        if request == "getcapabilities":
-            # Version negotiation (WMS 1.3.0 §6.2.4): answer the newest we have if unknown.
-            version = version if version in VERSIONS else VERSIONS[0]
-        elif version not in VERSIONS:
-            raise WmsError(
-                f"VERSION {version} is not supported; use 1.3.0 or 1.1.1",
-                "InvalidParameterValue",
-                "VERSION",
-            )
-        catalog = wms_layers(session, settings, get_rule_set(settings))
-        if request == "getcapabilities":
-            return get_capabilities(version, url, catalog, settings)
-        if request == "getmap":
-            return get_map(params, version, catalog, settings)
-        if request == "getfeatureinfo":
-            return get_feature_info(params, version, catalog, settings, session)
-        if request == "getlegendgraphic":
-            return get_legend_graphic(params, catalog)
+    service = params.get("SERVICE", "WMS").upper()
+    if service != "WMS":
         raise WmsError(
-            f"REQUEST {params['REQUEST']} is not supported", "OperationNotSupported", "REQUEST"
+            f"SERVICE must be WMS, not '{shown(service)}'", "InvalidParameterValue", "SERVICE"
         )
-    except WmsError as error:
-        return exception_report(error, version if version in VERSIONS else VERSIONS[0])
+    request = params.get("REQUEST", "")
+    if not request:
+        raise WmsError("parameter REQUEST is missing", "MissingParameterValue", "REQUEST")
+    request = request.lower()
+    if request == "getcapabilities":
+        # Version negotiation (WMS 1.3.0 §6.2.4): answer the newest we have if unknown.
+        version = version if version in VERSIONS else VERSIONS[0]
+    elif version not in VERSIONS:
+        raise WmsError(
+            f"VERSION {shown(version)} is not supported; use 1.3.0 or 1.1.1",
+            "InvalidParameterValue",
+            "VERSION",
+        )
+    catalog = wms_layers(session, settings, get_rule_set(settings))
+    if request == "getcapabilities":
+        return get_capabilities(version, capabilities_url(), catalog, settings)
+    if request == "getmap":
+        return get_map(params, version, catalog, settings, queue_deadline)
+    if request == "getfeatureinfo":
+        return get_feature_info(params, version, catalog, settings, session)
+    if request == "getlegendgraphic":
+        return get_legend_graphic(params, catalog, settings, queue_deadline)
+    raise WmsError(
+        f"REQUEST {shown(params['REQUEST'])} is not supported", "OperationNotSupported", "REQUEST"
+    )
+
+
+def _render_error(exc: RenderError, request: Request) -> WmsError:
+    if isinstance(exc, RendererBusyError | RenderTimeoutError):
+        return WmsError(str(exc), SERVER_BUSY, status=503)
+    if isinstance(exc, PoolClosedError):
+        return WmsError(
+            "the service is stopping; try again shortly", SERVICE_UNAVAILABLE, status=503
+        )
+    assert isinstance(exc, RenderFailedError)
+    if "statement timeout" in exc.detail:
+        return WmsError("the map's data took too long to read", SERVER_BUSY, status=503)
+    if exc.kind == "RuntimeError" and "Postgis Plugin" in exc.detail and "ERROR:" not in exc.detail:
+        # Mapnik's PostGIS input reports a database it cannot reach (refused, restarting, a
+        # broken pooled connection) as a RuntimeError without a server ERROR; an SQL error
+        # (ERROR:) would be a bug in the layer's SQL.
+        OUTAGE_LOG.failed(request.method, request.url.path, "Mapnik PostGIS plugin")
+        return WmsError(
+            "the database is not reachable at the moment; try again shortly",
+            SERVICE_UNAVAILABLE,
+            status=503,
+        )
+    if exc.kind == "ProcessExit":
+        # Already logged by the pool, which has started another process.
+        return WmsError(str(exc) + "; try again shortly", SERVICE_UNAVAILABLE, status=503)
+    # Mapnik's message can quote the connection string; its password stays out of the log.
+    detail = re.sub(r"password=\S+", "password=***", exc.detail)
+    logger.error("render failed: %s: %s", exc.kind, detail)
+    return WmsError("internal error; it has been logged", status=500)
+
+
+def _failure(exc: Exception, request: Request) -> WmsError:
+    """Turn any exception of a WMS request into the error its ServiceException reports."""
+    if isinstance(exc, WmsError):
+        return exc
+    if isinstance(exc, RenderError):
+        return _render_error(exc, request)
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) == QUERY_CANCELED:
+            return WmsError("the query took too long; try a smaller area", SERVER_BUSY, status=503)
+        OUTAGE_LOG.failed(request.method, request.url.path, type(exc).__name__)
+        return WmsError(
+            "the database is not reachable at the moment; try again shortly",
+            SERVICE_UNAVAILABLE,
+            status=503,
+        )
+    if isinstance(exc, ArealsjekkError):
+        # E.g. an untrusted Host header (400) or a broken rule set (503): app.errors' statuses.
+        status = next(s for error_type, s, _ in STATUS_BY_ERROR if isinstance(exc, error_type))
+        return WmsError(exc.detail, status=status)
+    # Never echo the exception text: it can contain SQL, paths or other users' data.
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return WmsError("internal error; it has been logged", status=500)
+
+
+def _render_gate(request: Request, settings: Settings) -> anyio.Semaphore:
+    """The app's limit on requests holding a thread while they wait for a render process."""
+    gate = getattr(request.app.state, "wms_render_gate", None)
+    if gate is None:
+        gate = anyio.Semaphore(settings.wms_render_processes)
+        request.app.state.wms_render_gate = gate
+    return gate
 
 
 @router.get(
@@ -83,12 +182,42 @@ def _answer(
             "description": "A ServiceExceptionReport (application/vnd.ogc.se_xml in 1.1.1)",
             "content": {"text/xml": {"schema": {"type": "string"}, "example": ex.WMS_EXCEPTION}},
         },
+        503: {
+            "description": "A ServiceExceptionReport: every renderer busy, the render ran past "
+            "its time limit, or the database is unavailable (with Retry-After)",
+            "content": {"text/xml": {"schema": {"type": "string"}}},
+        },
     },
 )
 async def wms(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     """Answer GetCapabilities, GetMap (PNG), GetFeatureInfo and GetLegendGraphic."""
     params = {key.upper(): value for key, value in request.query_params.items()}
-    url = public_base_url(request, settings) + request.app.url_path_for("wms") + "?"
-    # Mapnik and the database block: keep them off the event loop.
-    answer = await run_in_threadpool(_answer, params, url, session, settings)
-    return Response(answer.body, status_code=answer.status, media_type=answer.media_type)
+    version = params.get("VERSION") or params.get("WMTVER")
+
+    def capabilities_url() -> str:
+        return public_base_url(request, settings) + request.app.url_path_for("wms") + "?"
+
+    queue_deadline = time.monotonic() + settings.wms_queue_timeout_s
+    arguments = (params, capabilities_url, session, settings, queue_deadline)
+    try:
+        if params.get("REQUEST", "").lower() in RENDERING:
+            # Waiting here holds no thread: a flood of GetMaps cannot take the threads that
+            # /healthz and the API need. The thread then waits for a render process until
+            # the same deadline.
+            gate = _render_gate(request, settings)
+            with anyio.move_on_after(settings.wms_queue_timeout_s) as waiting:
+                await gate.acquire()
+            if waiting.cancelled_caught:
+                raise RendererBusyError("every map renderer is busy; try again shortly")
+            try:
+                answer = await run_in_threadpool(_answer, *arguments)
+            finally:
+                gate.release()
+        else:
+            answer = await run_in_threadpool(_answer, *arguments)
+    except Exception as exc:  # every failure of /wms is a ServiceException (see module doc)
+        answer = exception_report(_failure(exc, request), version if version in VERSIONS else "")
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if answer.status == 503 else None
+    return Response(
+        answer.body, status_code=answer.status, media_type=answer.media_type, headers=headers
+    )

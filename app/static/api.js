@@ -53,9 +53,19 @@ export class ApiError extends Error {
 const KEY_STORE = "arealsjekk.apiKey";
 export const apiKey = () => sessionStorage.getItem(KEY_STORE) || "";
 
+/** Tell whether a URL (absolute or relative to this page) is on this page's origin. */
+export function sameOrigin(url) {
+  try {
+    return new URL(url, document.baseURI).origin === location.origin;
+  } catch {
+    return false;
+  }
+}
+
 /** Fetch JSON from the API; throw ApiError on a non-2xx answer. */
 export async function api(url, options = {}) {
-  const auth = apiKey() ? { Authorization: `Bearer ${apiKey()}` } : {};
+  // The key goes to this service only, never to a URL an answer pointed elsewhere.
+  const auth = apiKey() && sameOrigin(url) ? { Authorization: `Bearer ${apiKey()}` } : {};
   const response = await fetch(url, {
     ...options,
     headers: { Accept: "application/json", ...auth, ...(options.headers || {}) },
@@ -66,13 +76,37 @@ export async function api(url, options = {}) {
   return { status: response.status, headers: response.headers, body };
 }
 
-/** Build an element: el("a", {href: "/x", class: "y"}, "text", child). Text is never HTML. */
+// Attributes that take a URL: a javascript: (or data:) URL there is script, not a link.
+const URL_ATTRIBUTES = new Set(["href", "src", "action", "formaction", "xlink:href"]);
+
+/** Tell whether a URL from data may be a link target: http(s), or relative to this page. */
+export function isSafeUrl(url) {
+  try {
+    return ["http:", "https:"].includes(new URL(String(url), document.baseURI).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Build an element: el("a", {href: "/x", class: "y"}, "text", child).
+ *
+ * Children that are not nodes become text nodes and attribute values are set as values, so
+ * nothing from the API is ever parsed as HTML (OWASP DOM based XSS Prevention Cheat Sheet).
+ * Event handlers are functions only; a URL attribute with a scheme other than http(s) is left
+ * out.
+ */
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (key === "class") node.className = value;
+    if (key.startsWith("on")) {
+      if (typeof value === "function") node.addEventListener(key.slice(2), value);
+    } else if (URL_ATTRIBUTES.has(key.toLowerCase())) {
+      if (isSafeUrl(value)) node.setAttribute(key, value);
+    } else if (key === "style") {
+      node.style.cssText = value; // through the CSSOM, which style-src does not govern
+    } else if (key === "class") node.className = value;
     else if (key in node && typeof value !== "string") node[key] = value;
     else node.setAttribute(key, value === true ? "" : value);
   }
@@ -151,13 +185,44 @@ const numberFormat = new Intl.NumberFormat("nb-NO", { maximumFractionDigits: 1 }
 export const formatDate = (iso) => (iso ? dateFormat.format(new Date(iso)) : "");
 export const formatNumber = (value) => numberFormat.format(value);
 
-/** Open a document that needs the API key (a draft's report, the agenda) in a new tab. */
+/** The file name a response suggests (Content-Disposition), else the URL's last segment. */
+function fileName(response, url) {
+  const disposition = response.headers.get("content-disposition") || "";
+  const match = /filename="?([^";]+)"?/i.exec(disposition);
+  return match ? match[1] : new URL(url, document.baseURI).pathname.split("/").pop();
+}
+
+/**
+ * Fetch a document that needs the API key (a draft's report, the agenda) and show it: HTML in
+ * a new tab, a PDF as a download. Throws ApiError when the service refuses.
+ */
 export async function openWithKey(url) {
+  if (!isSafeUrl(url)) return;
+  if (!sameOrigin(url)) {
+    window.open(url, "_blank", "noopener"); // the key is for this service only
+    return;
+  }
+  // A PDF is saved rather than shown from a blob: URL: that document would inherit this page's
+  // Content-Security-Policy, and its object-src 'none' stops the browser's PDF viewer.
+  const pdf = new URL(url, document.baseURI).pathname.endsWith(".pdf");
   // Open the tab at once, while the click still counts as the user's: pop-up blockers.
-  const tab = window.open("", "_blank");
+  const tab = pdf ? null : window.open("", "_blank");
   const response = await fetch(url, { headers: { Authorization: `Bearer ${apiKey()}` } });
-  const blob = await response.blob();
-  tab.location.href = URL.createObjectURL(blob);
+  if (pdf && !response.ok) {
+    const type = response.headers.get("content-type") || "";
+    throw new ApiError(response.status, type.includes("json") ? await response.json() : null);
+  }
+  const href = URL.createObjectURL(await response.blob());
+  if (tab) {
+    tab.location.href = href; // the document inherits this page's policy (HTML: policy container)
+    return;
+  }
+  const link = el("a", { download: fileName(response, url) });
+  link.href = href; // our own blob: URL, which el() (rightly) refuses from data
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 60_000);
 }
 
 // A browser following a link sends no Authorization header; links marked data-auth are
@@ -166,5 +231,8 @@ document.addEventListener("click", (event) => {
   const link = event.target.closest?.("a[data-auth]");
   if (!link || !apiKey()) return;
   event.preventDefault();
-  openWithKey(link.href);
+  openWithKey(link.href).catch((error) => {
+    const box = document.querySelector(".status[role=status]");
+    if (box) showStatus(box, "error", problemView(error, "Kunne ikke hente dokumentet."));
+  });
 });

@@ -5,6 +5,7 @@ const BUSKERUD = [
   [59.41, 7.44],
   [61.09, 10.6],
 ];
+// Leaflet shows attributions as HTML: a constant, with nothing from data in it.
 const ATTRIBUTION =
   'Kommunegrenser © Kartverket, CC BY 4.0; kartlag: se <a href="/api/v1/layers">kilder</a>';
 const PLAN_STYLE = {
@@ -47,6 +48,14 @@ layerControl.getContainer().querySelector(".leaflet-control-layers-toggle").titl
 const overlaysById = {};
 const vectorLayers = new Set(); // guideline layers worth turning on for a finding
 
+/**
+ * A label for Leaflet's layer switcher, which takes labels as HTML strings only: built as
+ * nodes (text stays text) and serialised, so a layer title is escaped, never markup.
+ */
+function layerLabel(guidelines, title) {
+  return el("span", {}, el("b", {}, guidelines), ` ${title}`).outerHTML;
+}
+
 function addOverlay(id, label, zIndex, layer = wms(id, zIndex)) {
   overlaysById[id] = layer;
   layerControl.addOverlay(layer, label);
@@ -65,10 +74,9 @@ async function addGuidelineLayers() {
   guideline.sort((a, b) => a.guidelines.join().localeCompare(b.guidelines.join()));
   guideline.forEach((layer, i) => {
     if (layer.kind === "vector") vectorLayers.add(layer.id);
-    const label = el("span", {}, el("b", {}, layer.guidelines.join(", ")), ` ${layer.title}`);
-    addOverlay(layer.id, label.outerHTML, 10 + i); // Leaflet takes labels as HTML
+    addOverlay(layer.id, layerLabel(layer.guidelines.join(", "), layer.title), 10 + i);
   });
-  addOverlay("matrix_zones", "<b>G5</b> Sentralitet × utbyggingspress (matrisen)", 5);
+  addOverlay("matrix_zones", layerLabel("G5", "Sentralitet × utbyggingspress (matrisen)"), 5);
   addOverlay("proposals", "Alle planforslag (siste versjon)", 40);
   addOverlay("findings", "Funn i alle planforslag (siste kontroll)", 45);
 }
@@ -240,6 +248,11 @@ async function openProposal(proposalId, versionNumber) {
 }
 
 async function openCheck(checkId, findingId) {
+  // Ids from the address bar go into API paths: digits only (no "../" to other endpoints).
+  if (!/^[0-9]+$/.test(checkId) || (findingId && !/^[0-9]+$/.test(findingId))) {
+    showStatus(statusBox, "error", `Ugyldig kontroll i adressen: «${checkId}».`);
+    return;
+  }
   try {
     const check = (await api(`/api/v1/checks/${checkId}`)).body;
     const version = (
@@ -290,7 +303,8 @@ function drawPlan(collection) {
     onEachFeature: (f, layer) => {
       const p = f.properties;
       const name = [p.feltnavn, p.arealformal_navn || p.hensynssone_navn].filter(Boolean);
-      if (name.length) layer.bindTooltip(name.join(" – "), { sticky: true });
+      // A node, not a string: Leaflet parses string content as HTML.
+      if (name.length) layer.bindTooltip(el("span", {}, name.join(" – ")), { sticky: true });
     },
   }).addTo(map);
   layerControl.addOverlay(planLayer, "Dette planforslaget");
@@ -320,11 +334,10 @@ function drawFindings(collection) {
       onEachFeature: (f, layer) => {
         layer.findingId = f.id;
         layer.on("click", () => selectFinding(f.id));
-        layer.bindTooltip(
-          `${SEVERITY[f.properties.severity].label}: ${f.properties.rule_id} ` +
-            (f.properties.plan_feature_keys.join(", ") || ""),
-          { sticky: true },
-        );
+        const text =
+          `${SEVERITY[f.properties.severity]?.label || f.properties.severity}: ` +
+          `${f.properties.rule_id} ${f.properties.plan_feature_keys.join(", ")}`;
+        layer.bindTooltip(el("span", {}, text), { sticky: true }); // a node: text, not HTML
       },
     },
   ).addTo(map);

@@ -328,5 +328,7 @@ document.getElementById("agenda-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const form = event.currentTarget;
   const action = event.submitter?.getAttribute("formaction") || form.getAttribute("action");
-  openWithKey(`${action}?${new URLSearchParams(new FormData(form))}`);
+  openWithKey(`${action}?${new URLSearchParams(new FormData(form))}`).catch((error) =>
+    showStatus(statusBox, "error", problemView(error, "Kunne ikke hente sakslisten.")),
+  );
 });

@@ -1,14 +1,18 @@
-"""Rendering WMS maps and legends with Mapnik (PostGIS and GDAL input plugins)."""
+"""Mapnik map definitions for WMS maps, legends and report maps, drawn in the render pool.
+
+The map definitions are built here, in the service's process; Mapnik itself runs only in
+the render processes of app.wms.pool (app.wms.worker), where a render can be stopped.
+"""
 
 import json
-import threading
-from collections import OrderedDict
+from functools import lru_cache
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
-import mapnik
 from sqlalchemy.engine import make_url
 
+from app.settings import Settings, get_settings
+from app.wms import pool
 from app.wms.catalog import WmsLayer, style_rules, style_xml
 from spatial.crs import CANONICAL_SRID
 
@@ -16,14 +20,10 @@ from spatial.crs import CANONICAL_SRID
 # PostGIS for each layer's extent on every request.
 BUSKERUD_EXTENT_25832 = (420_000.0, 6_570_000.0, 620_000.0, 6_800_000.0)
 LEGEND_ROW_PX = 22
-POOL_SIZE = 4
-_RENDER_SLOTS = threading.BoundedSemaphore(POOL_SIZE)
 LEGEND_WIDTH_PX = 320
-# Parsed maps kept per map definition (the XML names styles, SQL with layer versions, raster
-# files, CRS and background), least recently used dropped first.
-MAP_CACHE_SIZE = 32
-_idle_maps: OrderedDict[str, list[mapnik.Map]] = OrderedDict()
-_idle_maps_lock = threading.Lock()
+# Mapnik's PostGIS plugin keeps a small connection pool per process; a render process draws
+# one map at a time, its layers one after the other.
+CONNECTIONS_PER_RENDERER = 2
 # zlib's run-length strategy compresses flat-colour vector maps about as small as the default
 # in a third of the time; continuous raster colours need the default's longer matches.
 PNG_VECTOR = "png32:s=rle"
@@ -37,6 +37,15 @@ PNG_RASTER = "png32"
 # to twice the line width, so such a box shows as a dot of about one pixel, and at the sharp
 # turns of a ring collapsed to a sliver the mitre is cut off one pixel out, not a long spike.
 THIN_PIXELS = 0.5
+# Mapnik draws a line unclipped by default, and lays a dashed line's dashes along its whole
+# length: the work grows with the length in pixels, outside the image too. A municipality
+# boundary drawn with 1 cm pixels took about 1 s, with 1 mm pixels 8 s, and with the
+# micro BBOX of issue 16 for ever. Below this pixel size (in metres) dashed lines are clipped
+# to the view: cheap at any scale, but the dash pattern then restarts at the image edge, so
+# it is kept unclipped where tiles must join (the map page stops at ~0.3 m pixels).
+CLIP_DASHES_BELOW_M = 0.25
+# Metres per degree of latitude, to compare pixels of a geographic CRS with the limit above.
+METRES_PER_DEGREE = 111_320.0
 
 
 def postgis_parameters(database_url: str) -> dict[str, str]:
@@ -91,9 +100,32 @@ def _datasource(layer: WmsLayer, connection: dict[str, str]) -> str | None:
             "key_field": "id",
             "extent": ",".join(str(v) for v in BUSKERUD_EXTENT_25832),
             "persist_connection": "true",
-            "max_size": str(POOL_SIZE),
+            "max_size": str(CONNECTIONS_PER_RENDERER),
         }
     )
+
+
+@lru_cache(maxsize=128)
+def _styles(style_file: str, clip_dashes: bool) -> str:
+    """Return a layer's <Style> elements, with dashed lines clipped to the view if asked."""
+    text = style_xml(style_file)
+    if not clip_dashes:
+        return text
+    root = ElementTree.fromstring(f"<Styles>{text}</Styles>")
+    for line in root.iter("LineSymbolizer"):
+        if line.get("stroke-dasharray"):
+            line.set("clip", "true")
+    return "".join(ElementTree.tostring(style, encoding="unicode") for style in root)
+
+
+def clips_dashes(
+    srs: str, bbox: tuple[float, float, float, float], width: int, height: int
+) -> bool:
+    """Whether a map's pixels are small enough that dashed lines must be clipped to the view."""
+    pixel = min((bbox[2] - bbox[0]) / width, (bbox[3] - bbox[1]) / height)
+    if srs.lower() == "epsg:4326":
+        pixel *= METRES_PER_DEGREE
+    return pixel < CLIP_DASHES_BELOW_M
 
 
 def map_xml(
@@ -101,9 +133,10 @@ def map_xml(
     srs: str,
     connection: dict[str, str],
     background: str | None,
+    clip_dashes: bool = False,
 ) -> str:
     """Build the Mapnik map definition: styles from layers/styles, one Layer per WMS layer."""
-    styles = {layer.style_file: style_xml(layer.style_file) for layer, _ in layers}
+    styles = {layer.style_file: _styles(layer.style_file, clip_dashes) for layer, _ in layers}
     blocks = []
     for layer, style_names in layers:
         datasource = _datasource(layer, connection)
@@ -123,37 +156,6 @@ def map_xml(
     )
 
 
-def _take_map(xml: str) -> mapnik.Map:
-    """Return an idle parsed map for this definition, or parse a new one."""
-    with _idle_maps_lock:
-        idle = _idle_maps.get(xml)
-        if idle:
-            _idle_maps.move_to_end(xml)
-            return idle.pop()
-    the_map = mapnik.Map(1, 1)
-    mapnik.load_map_from_string(the_map, xml)
-    # The WMS BBOX is the exact extent of the image; Mapnik must not widen it.
-    the_map.aspect_fix_mode = mapnik.aspect_fix_mode.RESPECT
-    return the_map
-
-
-def _give_back_map(xml: str, the_map: mapnik.Map) -> None:
-    """Keep a map for the next request with the same definition."""
-    with _idle_maps_lock:
-        idle = _idle_maps.setdefault(xml, [])
-        _idle_maps.move_to_end(xml)
-        if len(idle) < POOL_SIZE:
-            idle.append(the_map)
-        while len(_idle_maps) > MAP_CACHE_SIZE:
-            _idle_maps.popitem(last=False)
-
-
-def clear_map_cache() -> None:
-    """Drop every parsed map (they are parsed again on the next request)."""
-    with _idle_maps_lock:
-        _idle_maps.clear()
-
-
 def render_map(
     layers: list[tuple[WmsLayer, tuple[str, ...]]],
     srs: str,
@@ -162,21 +164,17 @@ def render_map(
     height: int,
     database_url: str,
     background: str | None,
+    *,
+    settings: Settings | None = None,
+    queue_deadline: float | None = None,
 ) -> bytes:
-    """Render the layers (bottom first) into a PNG of the given size and map extent."""
-    xml = map_xml(layers, srs, postgis_parameters(database_url), background)
+    """Render the layers (bottom first) into a PNG of the given size and map extent, in the
+    render pool (raises app.wms.pool.RenderError when it cannot)."""
+    clip = clips_dashes(srs, bbox, width, height)
+    xml = map_xml(layers, srs, postgis_parameters(database_url), background, clip)
     has_raster = any(layer.kind == "raster" for layer, _ in layers)
-    # Mapnik's PostGIS plugin keeps a small connection pool per process; more maps at once
-    # than it has connections fail with "Null connection" (browsers fetch 6 tiles at once).
-    with _RENDER_SLOTS:
-        # A mapnik.Map is not thread-safe: each render has one to itself until it is given back.
-        the_map = _take_map(xml)
-        the_map.resize(width, height)
-        the_map.zoom_to_box(mapnik.Box2d(*bbox))
-        image = mapnik.Image(width, height, mapnik.ImageType.rgba8)
-        mapnik.render(the_map, image)
-        _give_back_map(xml, the_map)
-    return image.to_string(PNG_RASTER if has_raster else PNG_VECTOR)
+    job = pool.RenderJob(xml, bbox, width, height, PNG_RASTER if has_raster else PNG_VECTOR)
+    return pool.render(job, settings or get_settings(), queue_deadline)
 
 
 def _swatch_feature(index: int, label: str) -> list[dict]:
@@ -219,8 +217,8 @@ def legend_rows(layer: WmsLayer, style_name: str) -> list[tuple[str, str]]:
     return rows
 
 
-def legend_png(layer: WmsLayer, style_name: str) -> bytes:
-    """Render a legend: one row per style rule (or colour stop), drawn by Mapnik."""
+def legend_xml(layer: WmsLayer, style_name: str) -> tuple[str, int]:
+    """Build a legend's map definition (one row per style rule or colour stop) and height."""
     rows = legend_rows(layer, style_name)
     features = [f for i, (label, _) in enumerate(rows) for f in _swatch_feature(i, label)]
     swatch_rules = "".join(
@@ -241,10 +239,17 @@ def legend_png(layer: WmsLayer, style_name: str) -> bytes:
         + _parameters({"type": "geojson", "inline": inline})
         + "</Datasource></Layer></Map>"
     )
-    the_map = mapnik.Map(LEGEND_WIDTH_PX, height)
-    mapnik.load_map_from_string(the_map, xml)
-    the_map.aspect_fix_mode = mapnik.aspect_fix_mode.RESPECT
-    the_map.zoom_to_box(mapnik.Box2d(0, -height, LEGEND_WIDTH_PX, 0))
-    image = mapnik.Image(LEGEND_WIDTH_PX, height, mapnik.ImageType.rgba8)
-    mapnik.render(the_map, image)
-    return image.to_string("png32")
+    return xml, height
+
+
+def legend_png(
+    layer: WmsLayer,
+    style_name: str,
+    *,
+    settings: Settings | None = None,
+    queue_deadline: float | None = None,
+) -> bytes:
+    """Render a legend in the render pool: one row per style rule (or colour stop)."""
+    xml, height = legend_xml(layer, style_name)
+    job = pool.RenderJob(xml, (0, -height, LEGEND_WIDTH_PX, 0), LEGEND_WIDTH_PX, height, "png32")
+    return pool.render(job, settings or get_settings(), queue_deadline)

@@ -1,7 +1,14 @@
-"""The WMS protocol (1.3.0 and 1.1.1): parameters, capabilities, GetMap, GetFeatureInfo, legends."""
+"""The WMS protocol (1.3.0 and 1.1.1): parameters, capabilities, GetMap, GetFeatureInfo, legends.
+
+Every parameter the service reads from the query is checked before any work is done, and a
+bad one is answered with a ServiceException naming it (OGC WMS 1.3.0 §6.11, Annex E):
+numbers are ASCII only (Python's int() and float() also take other scripts' digits, "nan",
+"inf" and "1_000"), counts and sizes are bounded, names are looked up in fixed lists.
+"""
 
 import html
 import json
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,14 +38,47 @@ CRS_CODES = {"EPSG:25832": 25832, "EPSG:25833": 25833, "EPSG:4326": 4326, "EPSG:
 CRS84 = "CRS:84"
 INFO_FORMATS = ("text/html", "application/json", "text/xml")
 PNG = "image/png"
+# Most features GetFeatureInfo lists per query layer (FEATURE_COUNT).
+MAX_FEATURE_COUNT = 50
+# Sizes, pixels and counts are at most nine ASCII digits (int() of a long digit string
+# costs quadratic time, and no size here needs more).
+_INTEGER = re.compile(r"[0-9]{1,9}")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+# Characters XML 1.0 does not allow (§2.2): echoed in an error document they would make it
+# ill-formed.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+SHOWN_CHARS = 80
+
+
+@dataclass(frozen=True)
+class ScaleLimits:
+    """What a BBOX may be in a CRS of these units (a pixel is BBOX size / WIDTH or HEIGHT)."""
+
+    unit: str
+    min_pixel: float
+    max_span: float
+    max_coordinate: float
+
+
+# Metres (UTM 32/33 and Web Mercator): a pixel of at least 1 mm, ten times finer than the
+# most detailed plan data (cm-accurate surveys); below that only the cost of drawing grows
+# (see CLIP_DASHES_BELOW_M in app.wms.render). No map is wider than the world: the equator
+# is 40,075 km, the full width of EPSG:3857; coordinates lie within that of the origin.
+METRES = ScaleLimits("m", 0.001, 40_075_017.0, 40_075_017.0)
+# Degrees (EPSG:4326, CRS:84): 1e-8° is 1.1 mm at the equator; the world is 360° wide, and
+# longitudes of -360..360 cover clients that count from 0 to 360.
+DEGREES = ScaleLimits("°", 1e-8, 360.0, 360.0)
+LIMITS_BY_EPSG = {25832: METRES, 25833: METRES, 3857: METRES, 4326: DEGREES}
 
 
 class WmsError(Exception):
-    """A WMS client error, answered with a ServiceExceptionReport."""
+    """A WMS error, answered with a ServiceExceptionReport (HTTP `status`, 400 by default)."""
 
-    def __init__(self, message: str, code: str | None = None, locator: str | None = None):
+    def __init__(
+        self, message: str, code: str | None = None, locator: str | None = None, status: int = 400
+    ):
         super().__init__(message)
-        self.message, self.code, self.locator = message, code, locator
+        self.message, self.code, self.locator, self.status = message, code, locator, status
 
 
 @dataclass(frozen=True)
@@ -50,24 +90,36 @@ class WmsResponse:
     status: int = 200
 
 
+def xml_text(value: str) -> str:
+    """Replace the characters XML 1.0 cannot hold, so the document stays well-formed."""
+    return _NOT_XML.sub("\ufffd", value)
+
+
+def shown(value: str) -> str:
+    """A client's value as quoted in an error message: shortened, safe for XML."""
+    value = value if len(value) <= SHOWN_CHARS else value[:SHOWN_CHARS] + "…"
+    return xml_text(value)
+
+
 def exception_report(error: WmsError, version: str) -> WmsResponse:
     """Build the ServiceExceptionReport of the requested version."""
     code = f" code={quoteattr(error.code)}" if error.code else ""
-    locator = f" locator={quoteattr(error.locator)}" if error.locator else ""
-    exception = f"<ServiceException{code}{locator}>{escape(error.message)}</ServiceException>"
+    locator = f" locator={quoteattr(xml_text(error.locator))}" if error.locator else ""
+    message = escape(xml_text(error.message))
+    exception = f"<ServiceException{code}{locator}>{message}</ServiceException>"
     if version == "1.1.1":
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>'
             '<ServiceExceptionReport version="1.1.1">' + exception + "</ServiceExceptionReport>"
         )
-        return WmsResponse(body.encode(), "application/vnd.ogc.se_xml", 400)
+        return WmsResponse(body.encode(), "application/vnd.ogc.se_xml", error.status)
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<ServiceExceptionReport version="1.3.0" xmlns="http://www.opengis.net/ogc">'
         + exception
         + "</ServiceExceptionReport>"
     )
-    return WmsResponse(body.encode(), "text/xml", 400)
+    return WmsResponse(body.encode(), "text/xml", error.status)
 
 
 def _required(params: dict[str, str], name: str) -> str:
@@ -75,6 +127,22 @@ def _required(params: dict[str, str], name: str) -> str:
     if not value:
         raise WmsError(f"parameter {name} is missing", "MissingParameterValue", name)
     return value
+
+
+def _optional(params: dict[str, str], name: str, default: str) -> str:
+    """An optional parameter's value; sent empty it counts as not sent."""
+    return params.get(name, "").strip() or default
+
+
+def refuse_sld(params: dict[str, str]) -> None:
+    """Refuse client-supplied styling: SLD documents are never fetched or parsed here."""
+    for name in ("SLD", "SLD_BODY"):
+        if name in params:
+            raise WmsError(
+                f"{name} is not supported; choose one of a layer's styles with STYLES",
+                "InvalidParameterValue",
+                name,
+            )
 
 
 def _crs(params: dict[str, str], version: str) -> tuple[str, int, bool]:
@@ -86,106 +154,181 @@ def _crs(params: dict[str, str], version: str) -> tuple[str, int, bool]:
     if value not in CRS_CODES:
         code = "InvalidCRS" if version == "1.3.0" else "InvalidSRS"
         offered = ", ".join([*CRS_CODES, CRS84] if version == "1.3.0" else CRS_CODES)
-        raise WmsError(f"{name} {value} is not offered; use one of {offered}", code, name)
+        raise WmsError(f"{name} {shown(value)} is not offered; use one of {offered}", code, name)
     return value, CRS_CODES[value], version == "1.3.0" and value == "EPSG:4326"
 
 
-def _bbox(params: dict[str, str], lat_first: bool) -> tuple[float, float, float, float]:
+def _bbox(
+    params: dict[str, str], lat_first: bool, epsg: int, width: int, height: int
+) -> tuple[float, float, float, float]:
+    """Return a finite BBOX (x first) of positive size whose pixels are within the limits."""
     raw = _required(params, "BBOX")
-    try:
-        values = [float(v) for v in raw.split(",")]
-    except ValueError:
-        values = []
-    if len(values) != 4 or values[0] >= values[2] or values[1] >= values[3]:
+    parts = [part.strip() for part in raw.split(",")]
+    values = [float(p) for p in parts if _NUMBER.fullmatch(p)]
+    if len(parts) != 4 or len(values) != 4 or not all(math.isfinite(v) for v in values):
         raise WmsError(
-            f"BBOX '{raw}' must be four numbers minx,miny,maxx,maxy with min < max",
+            f"BBOX '{shown(raw)}' must be four finite numbers minx,miny,maxx,maxy",
             "InvalidParameterValue",
             "BBOX",
         )
-    if lat_first:
-        return values[1], values[0], values[3], values[2]
-    return values[0], values[1], values[2], values[3]
-
-
-def _size(params: dict[str, str], name: str, limit: int) -> int:
-    raw = _required(params, name)
-    if not raw.isdigit() or not 1 <= int(raw) <= limit:
+    if values[0] >= values[2] or values[1] >= values[3]:
         raise WmsError(
-            f"{name} must be a whole number from 1 to {limit}", "InvalidParameterValue", name
+            f"BBOX '{shown(raw)}' must have min < max on both axes", "InvalidParameterValue", "BBOX"
         )
+    minx, miny, maxx, maxy = (
+        (values[1], values[0], values[3], values[2]) if lat_first else tuple(values)
+    )
+    limits = LIMITS_BY_EPSG[epsg]
+    unit = limits.unit
+    if max(abs(v) for v in values) > limits.max_coordinate:
+        raise WmsError(
+            f"BBOX '{shown(raw)}' lies outside the world: coordinates in this CRS are within "
+            f"±{limits.max_coordinate:g} {unit}",
+            "InvalidParameterValue",
+            "BBOX",
+        )
+    if max(maxx - minx, maxy - miny) > limits.max_span:
+        raise WmsError(
+            f"BBOX '{shown(raw)}' is wider than the world ({limits.max_span:g} {unit})",
+            "InvalidParameterValue",
+            "BBOX",
+        )
+    pixel = min((maxx - minx) / width, (maxy - miny) / height)
+    # A hair of slack, so a BBOX of exactly WIDTH x 1 mm is not refused for a rounding error.
+    if pixel < limits.min_pixel * (1 - 1e-9):
+        raise WmsError(
+            f"BBOX and WIDTH/HEIGHT give pixels of {pixel:.3g} {unit}; the smallest allowed "
+            f"is {limits.min_pixel:g} {unit}",
+            "InvalidParameterValue",
+            "BBOX",
+        )
+    return minx, miny, maxx, maxy
+
+
+def _integer(params: dict[str, str], name: str, low: int, high: int, code: str) -> int:
+    raw = _required(params, name)
+    if not _INTEGER.fullmatch(raw) or not low <= int(raw) <= high:
+        raise WmsError(f"{name} must be a whole number from {low} to {high}", code, name)
     return int(raw)
 
 
-def _layers(
-    params: dict[str, str], catalog: dict[str, WmsLayer], name: str = "LAYERS"
-) -> list[WmsLayer]:
-    layers: list[WmsLayer] = []
-    for layer_name in _required(params, name).split(","):
-        if layer_name == FINDINGS_GROUP:
-            # Least serious first, so conflicts are drawn on top.
-            group = [x for x in catalog.values() if x.group == FINDINGS_GROUP]
-            layers.extend(reversed(group))
-        elif layer_name in catalog:
-            layers.append(catalog[layer_name])
-        else:
-            raise WmsError(f"layer '{layer_name}' is not offered", "LayerNotDefined", name)
-    return layers
+def _size(params: dict[str, str], name: str, limit: int) -> int:
+    return _integer(params, name, 1, limit, "InvalidParameterValue")
+
+
+def _layer_names(params: dict[str, str], name: str, settings: Settings) -> list[str]:
+    names = _required(params, name).split(",")
+    if len(names) > settings.wms_max_layers:
+        raise WmsError(
+            f"{name} names {len(names)} layers; at most {settings.wms_max_layers} may be named",
+            "InvalidParameterValue",
+            name,
+        )
+    return names
+
+
+def _members(name: str, catalog: dict[str, WmsLayer], param: str) -> list[WmsLayer]:
+    """Return the layers a name stands for: the layer, or a group's layers."""
+    if name == FINDINGS_GROUP:
+        # Least serious first, so conflicts are drawn on top.
+        return list(reversed([x for x in catalog.values() if x.group == FINDINGS_GROUP]))
+    if name in catalog:
+        return [catalog[name]]
+    raise WmsError(f"layer '{shown(name)}' is not offered", "LayerNotDefined", param)
 
 
 def _styled(
-    params: dict[str, str], layers: list[WmsLayer]
+    params: dict[str, str], catalog: dict[str, WmsLayer], settings: Settings
 ) -> list[tuple[WmsLayer, tuple[str, ...]]]:
+    """Return the layers of LAYERS (groups expanded) with the styles STYLES names for them."""
+    names = _layer_names(params, "LAYERS", settings)
     requested = params.get("STYLES", "")
-    names = requested.split(",") if requested else [""] * len(layers)
-    if len(names) != len(layers):
-        names = [""] * len(layers) if requested.strip(",") == "" else names
-    if len(names) != len(layers):
+    if requested.count(",") >= settings.wms_max_layers:
         raise WmsError(
-            "STYLES must name one style (or none) per layer", "StyleNotDefined", "STYLES"
+            f"STYLES names {requested.count(',') + 1} styles; at most "
+            f"{settings.wms_max_layers} may be named",
+            "InvalidParameterValue",
+            "STYLES",
         )
-    styled = []
-    for layer, style in zip(layers, names, strict=True):
-        if style in ("", "default"):
-            styled.append((layer, layer.styles))
-        elif style in layer.styles:
-            styled.append((layer, (style,)))
-        else:
-            raise WmsError(
-                f"style '{style}' is not defined for layer '{layer.name}'",
-                "StyleNotDefined",
-                "STYLES",
-            )
+    styles = requested.split(",") if requested.strip(",") else [""] * len(names)
+    if len(styles) != len(names):
+        raise WmsError(
+            "STYLES must name one style (or none) per layer in LAYERS", "StyleNotDefined", "STYLES"
+        )
+    styled: list[tuple[WmsLayer, tuple[str, ...]]] = []
+    for name, style in zip(names, styles, strict=True):
+        for layer in _members(name, catalog, "LAYERS"):
+            if style in ("", "default"):
+                styled.append((layer, layer.styles))
+            elif style in layer.styles:
+                styled.append((layer, (style,)))
+            else:
+                raise WmsError(
+                    f"style '{shown(style)}' is not defined for layer '{layer.name}'",
+                    "StyleNotDefined",
+                    "STYLES",
+                )
+    if len(styled) > settings.wms_max_layers:
+        raise WmsError(
+            f"LAYERS stands for {len(styled)} layers (a group counts each of its layers); "
+            f"at most {settings.wms_max_layers} may be drawn at once",
+            "InvalidParameterValue",
+            "LAYERS",
+        )
     return styled
 
 
 def _background(params: dict[str, str]) -> str | None:
-    if params.get("TRANSPARENT", "FALSE").upper() == "TRUE":
-        return None
-    colour = params.get("BGCOLOR", "0xFFFFFF")
+    transparent = _optional(params, "TRANSPARENT", "FALSE").upper()
+    if transparent not in ("TRUE", "FALSE"):
+        raise WmsError(
+            f"TRANSPARENT '{shown(transparent)}' must be TRUE or FALSE",
+            "InvalidParameterValue",
+            "TRANSPARENT",
+        )
+    colour = _optional(params, "BGCOLOR", "0xFFFFFF")
     if not re.fullmatch(r"0x[0-9A-Fa-f]{6}", colour):
         raise WmsError(
-            f"BGCOLOR '{colour}' must look like 0xRRGGBB", "InvalidParameterValue", "BGCOLOR"
+            f"BGCOLOR '{shown(colour)}' must look like 0xRRGGBB", "InvalidParameterValue", "BGCOLOR"
         )
-    return "#" + colour[2:]
+    return None if transparent == "TRUE" else "#" + colour[2:]
+
+
+def _png_format(params: dict[str, str], required: bool) -> None:
+    value = _required(params, "FORMAT") if required else _optional(params, "FORMAT", PNG)
+    # Media type parameters (image/png; mode=8bit) are allowed and ignored.
+    if value.split(";")[0].strip().lower() != PNG:
+        raise WmsError(
+            f"FORMAT {shown(value)} is not offered; use {PNG}", "InvalidFormat", "FORMAT"
+        )
 
 
 def get_map(
-    params: dict[str, str], version: str, catalog: dict[str, WmsLayer], settings: Settings
+    params: dict[str, str],
+    version: str,
+    catalog: dict[str, WmsLayer],
+    settings: Settings,
+    queue_deadline: float | None = None,
 ) -> WmsResponse:
-    """Render a GetMap request as a PNG."""
-    layers = _layers(params, catalog)
-    styled = _styled(params, layers)
+    """Render a GetMap request as a PNG (in the render pool)."""
+    refuse_sld(params)
+    styled = _styled(params, catalog, settings)
     _, epsg, lat_first = _crs(params, version)
-    bbox = _bbox(params, lat_first)
     width = _size(params, "WIDTH", settings.wms_max_size)
     height = _size(params, "HEIGHT", settings.wms_max_size)
-    image_format = _required(params, "FORMAT")
-    if not image_format.lower().startswith(PNG):
-        raise WmsError(
-            f"FORMAT {image_format} is not offered; use {PNG}", "InvalidFormat", "FORMAT"
-        )
+    bbox = _bbox(params, lat_first, epsg, width, height)
+    _png_format(params, required=True)
+    background = _background(params)
     png = render_map(
-        styled, f"epsg:{epsg}", bbox, width, height, settings.database_url, _background(params)
+        styled,
+        f"epsg:{epsg}",
+        bbox,
+        width,
+        height,
+        settings.database_url,
+        background,
+        settings=settings,
+        queue_deadline=queue_deadline,
     )
     return WmsResponse(png, PNG)
 
@@ -195,16 +338,8 @@ def _point(
 ) -> tuple[float, float, float]:
     """Return the map coordinates of the queried pixel's centre and the size of a pixel."""
     names = ("I", "J") if version == "1.3.0" else ("X", "Y")
-    try:
-        i, j = (int(_required(params, n)) for n in names)
-    except ValueError:
-        raise WmsError(
-            f"{names[0]}/{names[1]} must be whole pixel numbers", "InvalidPoint", names[0]
-        ) from None
-    if not (0 <= i < width and 0 <= j < height):
-        raise WmsError(
-            f"pixel ({i}, {j}) lies outside the {width} x {height} map", "InvalidPoint", names[0]
-        )
+    i = _integer(params, names[0], 0, width - 1, "InvalidPoint")
+    j = _integer(params, names[1], 0, height - 1, "InvalidPoint")
     minx, miny, maxx, maxy = bbox
     x = minx + (i + 0.5) * (maxx - minx) / width
     y = maxy - (j + 0.5) * (maxy - miny) / height
@@ -217,6 +352,12 @@ def _to_canonical(epsg: int) -> Transformer:
     return Transformer.from_crs(source, f"EPSG:{CANONICAL_SRID}", always_xy=True)
 
 
+def _feature_count(params: dict[str, str]) -> int:
+    if not params.get("FEATURE_COUNT", "").strip():
+        return 1
+    return _integer(params, "FEATURE_COUNT", 1, MAX_FEATURE_COUNT, "InvalidParameterValue")
+
+
 def get_feature_info(
     params: dict[str, str],
     version: str,
@@ -225,9 +366,13 @@ def get_feature_info(
     session: Session,
 ) -> WmsResponse:
     """Answer GetFeatureInfo: the features of the query layers under (and near) a pixel."""
-    map_layers = {layer.name for layer in _layers(params, catalog)}
-    query_layers = _layers(params, catalog, "QUERY_LAYERS")
-    for layer in query_layers:
+    refuse_sld(params)
+    map_layers = {layer.name for layer, _ in _styled(params, catalog, settings)}
+    query_layers: dict[str, WmsLayer] = {}
+    for name in _layer_names(params, "QUERY_LAYERS", settings):
+        for layer in _members(name, catalog, "QUERY_LAYERS"):
+            query_layers[layer.name] = layer
+    for layer in query_layers.values():
         if layer.name not in map_layers:
             raise WmsError(
                 f"query layer '{layer.name}' is not in LAYERS", "LayerNotDefined", "QUERY_LAYERS"
@@ -237,27 +382,33 @@ def get_feature_info(
                 f"layer '{layer.name}' is not queryable", "LayerNotQueryable", "QUERY_LAYERS"
             )
     _, epsg, lat_first = _crs(params, version)
-    bbox = _bbox(params, lat_first)
     width = _size(params, "WIDTH", settings.wms_max_size)
     height = _size(params, "HEIGHT", settings.wms_max_size)
-    info_format = params.get("INFO_FORMAT", "text/html")
+    bbox = _bbox(params, lat_first, epsg, width, height)
+    info_format = _optional(params, "INFO_FORMAT", "text/html")
     if info_format not in INFO_FORMATS:
         raise WmsError(
-            f"INFO_FORMAT {info_format} is not offered; use one of {', '.join(INFO_FORMATS)}",
+            f"INFO_FORMAT {shown(info_format)} is not offered; use one of "
+            f"{', '.join(INFO_FORMATS)}",
             "InvalidFormat",
             "INFO_FORMAT",
         )
-    count = params.get("FEATURE_COUNT", "1")
-    feature_count = int(count) if count.isdigit() and int(count) > 0 else 1
+    feature_count = _feature_count(params)
     x, y, pixel = _point(params, version, bbox, width, height)
     transformer = _to_canonical(epsg)
     cx, cy = transformer.transform(x, y)
     px, _ = transformer.transform(x + pixel, y)
-    # Three pixels around the click, so thin lines and points can be hit.
-    tolerance = max(abs(px - cx) * 3, 0.5)
     results: list[dict[str, Any]] = []
-    for layer in query_layers:
-        results.extend(_query_layer(session, layer, cx, cy, tolerance, feature_count))
+    if all(math.isfinite(v) for v in (cx, cy, px)):  # else the point is off the projection
+        # Three pixels around the click, so thin lines and points can be hit.
+        tolerance = max(abs(px - cx) * 3, 0.5)
+        # A query layer is a view (the G5 matrix cuts every municipality): bounded like a render.
+        timeout_ms = max(1, round(settings.wms_render_timeout_s * 1000))
+        session.execute(
+            text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(timeout_ms)}
+        )
+        for layer in query_layers.values():
+            results.extend(_query_layer(session, layer, cx, cy, tolerance, feature_count))
     return _info_response(results, info_format)
 
 
@@ -270,12 +421,13 @@ def _query_layer(
         value = sample_values(layer.raster_file, [(x, y)])[0]
         return (
             []
-            if value is None
+            if value is None or not math.isfinite(value)
             else [{"layer": layer.name, "id": None, "properties": {"value": round(value, 1)}}]
         )
-    # layer.sql is built from the layer registry and integers only (app.wms.catalog).
+    # layer.sql is built from the layer registry and integers only (app.wms.catalog); it is
+    # wrapped because its alias differs between layers (t, z).
     query = text(
-        f"SELECT * FROM {layer.sql} WHERE ST_DWithin(t.geom, "
+        f"SELECT * FROM (SELECT * FROM {layer.sql}) AS q WHERE ST_DWithin(q.geom, "
         f"ST_SetSRID(ST_MakePoint(:x, :y), {CANONICAL_SRID}), :tolerance) LIMIT :limit"
     )
     rows = session.execute(
@@ -289,6 +441,8 @@ def _query_layer(
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON has no NaN or Infinity
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
@@ -315,7 +469,8 @@ def _info_response(results: list[dict[str, Any]], info_format: str) -> WmsRespon
         parts = ['<?xml version="1.0" encoding="UTF-8"?><FeatureInfoResponse>']
         for r in results:
             attributes = "".join(
-                f"<Attribute name={quoteattr(str(k))} value={quoteattr(_text(v))}/>"
+                f"<Attribute name={quoteattr(xml_text(str(k)))} "
+                f"value={quoteattr(xml_text(_text(v)))}/>"
                 for k, v in r["properties"].items()
             )
             parts.append(f"<Feature layer={quoteattr(r['layer'])}>{attributes}</Feature>")
@@ -336,23 +491,29 @@ def _info_response(results: list[dict[str, Any]], info_format: str) -> WmsRespon
     return WmsResponse(body.encode(), "text/html")
 
 
-def get_legend_graphic(params: dict[str, str], catalog: dict[str, WmsLayer]) -> WmsResponse:
-    """Render the legend of one layer and style."""
+def get_legend_graphic(
+    params: dict[str, str],
+    catalog: dict[str, WmsLayer],
+    settings: Settings,
+    queue_deadline: float | None = None,
+) -> WmsResponse:
+    """Render the legend of one layer and style (in the render pool)."""
+    refuse_sld(params)
     name = _required(params, "LAYER")
     layer = catalog.get(name)
     if layer is None:
-        raise WmsError(f"layer '{name}' is not offered", "LayerNotDefined", "LAYER")
-    style = params.get("STYLE") or layer.style_file
+        raise WmsError(f"layer '{shown(name)}' is not offered", "LayerNotDefined", "LAYER")
+    style = _optional(params, "STYLE", layer.style_file)
     if style not in layer.styles:
         raise WmsError(
-            f"style '{style}' is not defined for layer '{name}'", "StyleNotDefined", "STYLE"
+            f"style '{shown(style)}' is not defined for layer '{name}'",
+            "StyleNotDefined",
+            "STYLE",
         )
-    image_format = params.get("FORMAT", PNG)
-    if not image_format.lower().startswith(PNG):
-        raise WmsError(
-            f"FORMAT {image_format} is not offered; use {PNG}", "InvalidFormat", "FORMAT"
-        )
-    return WmsResponse(legend_png(layer, style), PNG)
+    _png_format(params, required=False)
+    # The legend's size follows from its rows: WIDTH, HEIGHT, SCALE and RULE are not read.
+    png = legend_png(layer, style, settings=settings, queue_deadline=queue_deadline)
+    return WmsResponse(png, PNG)
 
 
 def _bounds_in(epsg: int) -> tuple[float, float, float, float]:
@@ -413,6 +574,7 @@ def get_capabilities(
         .render(
             url=url,
             max_size=settings.wms_max_size,
+            layer_limit=settings.wms_max_layers,
             info_formats=INFO_FORMATS,
             crs_list=crs_list,
             geo={
