@@ -73,3 +73,36 @@ def test_a_public_url_must_be_an_absolute_http_url(monkeypatch):
         monkeypatch.setenv("AREALSJEKK_PUBLIC_URL", bad)
         with pytest.raises(ValidationError):
             Settings()
+
+
+def test_paging_links_use_the_public_url(anonymous, public_url):
+    """The next/prev links of an items page are built like every other link."""
+    public_url("https://arealsjekk.example.no")
+    page = anonymous.get(
+        "/ogcapi/collections/municipalities/items",
+        params={"limit": 2, "offset": 2},
+        headers={"Host": FORGED},
+    )
+    assert page.status_code == 200
+    links = {link["rel"]: link["href"] for link in page.json()["links"]}
+    assert links["next"].startswith(
+        "https://arealsjekk.example.no/ogcapi/collections/municipalities/items?"
+    )
+    assert links["prev"].startswith("https://arealsjekk.example.no/")
+    assert links["self"].startswith("https://arealsjekk.example.no/")
+    assert FORGED not in page.text
+
+
+def test_a_feature_links_to_itself_under_the_public_url(anonymous, public_url):
+    """The self link of a single feature is built from the public URL too."""
+    public_url("https://arealsjekk.example.no")
+    feature = anonymous.get(
+        "/ogcapi/collections/municipalities/items/3326", headers={"Host": FORGED}
+    )
+    assert feature.status_code == 200
+    assert FORGED not in feature.text
+    links = {link["rel"]: link["href"] for link in feature.json()["links"]}
+    assert (
+        links["self"]
+        == "https://arealsjekk.example.no/ogcapi/collections/municipalities/items/3326"
+    )

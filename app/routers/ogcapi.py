@@ -424,10 +424,16 @@ def items_query(
     return ItemsQuery(bbox, bbox_crs, min(limit, MAX_LIMIT), offset, crs)
 
 
+def _request_href(request: Request, **changes: str) -> str:
+    """This request's URL (with `changes` to its query) under the public base URL, so that no
+    link carries the client's Host header."""
+    params = {**request.query_params, **changes}
+    query = f"?{urlencode(params)}" if params else ""
+    return f"{public_base_url(request, get_settings())}{request.url.path}{query}"
+
+
 def _page_link(request: Request, rel: str, offset: int, limit: int) -> dict:
-    params = dict(request.query_params)
-    params.update(offset=str(offset), limit=str(limit))
-    href = f"{str(request.url).split('?')[0]}?{urlencode(params)}"
+    href = _request_href(request, offset=str(offset), limit=str(limit))
     return _link(href, rel, GEOJSON, title=f"{rel} page")
 
 
@@ -459,7 +465,7 @@ def list_items(
     features, matched = repo.feature_page(session, collection.source, area, output, limit, offset)
     collection_href = f"{_base_url(request)}/collections/{collection_id}"
     links = [
-        _link(str(request.url), "self", GEOJSON, title="this page"),
+        _link(_request_href(request), "self", GEOJSON, title="this page"),
         _link(collection_href, "collection", title="the collection"),
     ]
     if offset + len(features) < matched:
@@ -514,7 +520,7 @@ def get_item(
         raise missing
     collection_href = f"{_base_url(request)}/collections/{collection_id}"
     feature["links"] = [
-        _link(str(request.url), "self", GEOJSON, title="this feature"),
+        _link(_request_href(request), "self", GEOJSON, title="this feature"),
         _link(collection_href, "collection", title="the collection"),
     ]
     return GeoJSONResponse(feature, headers={"Content-Crs": f"<{crs_uri(label)}>"})
