@@ -861,39 +861,30 @@ def _hostile(corpus: Corpus, rng: random.Random) -> None:
     )
     # json.dumps cannot write such an integer either: put its digits in by hand.
     text = json.dumps(geojson_plan(properties={"areal": "DIGITS"}))
-    corpus.add(
-        "hostile-geojson-5000-digit-integer",
-        "geojson",
-        text.replace('"DIGITS"', "9" * 5000).encode(),
-        "an integer of 5,000 digits (over Python's int conversion limit)",
-        filename="plan.geojson",
-        content_type="application/geo+json",
-    )
-    plan = geojson_plan()
-    plan["plan"]["plannavn"] = "x" * 1_000_000
-    corpus.add(
-        "hostile-geojson-1mb-plannavn",
-        "geojson",
-        json.dumps(plan).encode(),
-        "a plan name of 1 MB",
-        filename="plan.geojson",
-        content_type="application/geo+json",
-    )
-    plan = geojson_plan(properties={f"k{i}": i for i in range(200_000)})
-    corpus.add(
-        "hostile-geojson-200000-keys",
-        "geojson",
-        json.dumps(plan).encode(),
-        "one feature with 200,000 properties",
-        filename="plan.geojson",
-        content_type="application/geo+json",
-    )
-    plan = geojson_plan(properties={"merknad": "y" * 15_000_000})
-    corpus.add(
-        "hostile-geojson-15mb-property",
-        "geojson",
-        json.dumps(plan).encode(),
-        "one property of 15 MB",
-        filename="plan.geojson",
-        content_type="application/geo+json",
-    )
+    oversized = {
+        "5000-digit-integer": (
+            text.replace('"DIGITS"', "9" * 5000),
+            "an integer of 5,000 digits (over Python's int conversion limit)",
+        ),
+        "1mb-plannavn": (
+            json.dumps(geojson_plan(plan={**geojson_plan()["plan"], "plannavn": "x" * 10**6})),
+            "a plan name of 1 MB",
+        ),
+        "200000-keys": (
+            json.dumps(geojson_plan(properties={f"k{i}": i for i in range(200_000)})),
+            "one feature with 200,000 properties",
+        ),
+        "15mb-property": (
+            json.dumps(geojson_plan(properties={"merknad": "y" * 15_000_000})),
+            "one property of 15 MB",
+        ),
+    }
+    for name, (body, note) in oversized.items():
+        corpus.add(
+            f"hostile-geojson-{name}",
+            "geojson",
+            body.encode(),
+            note,
+            filename="plan.geojson",
+            content_type="application/geo+json",
+        )

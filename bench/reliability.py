@@ -281,27 +281,23 @@ class Server:
         """True while the uvicorn process runs."""
         return self.process is not None and self.process.poll() is None
 
-    def peak_rss_mb(self) -> float | None:
-        """The process's peak resident memory so far (VmHWM), in MiB."""
+    def _status_mb(self, field: str) -> float | None:
         try:
             status = Path(f"/proc/{self.pid}/status").read_text()
         except OSError:
             return None
         for line in status.splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 return round(int(line.split()[1]) / 1024, 1)
         return None
 
+    def peak_rss_mb(self) -> float | None:
+        """The process's peak resident memory so far (VmHWM), in MiB."""
+        return self._status_mb("VmHWM")
+
     def rss_mb(self) -> float | None:
         """The process's resident memory now (VmRSS), in MiB."""
-        try:
-            status = Path(f"/proc/{self.pid}/status").read_text()
-        except OSError:
-            return None
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-        return None
+        return self._status_mb("VmRSS")
 
     def stop(self) -> None:
         """Stop uvicorn (SIGTERM, then SIGKILL after 20 s); only the process we started."""

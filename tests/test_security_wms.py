@@ -517,6 +517,28 @@ def test_a_request_that_gets_no_renderer_in_time_is_503_server_busy(anonymous, o
     assert anonymous.get("/wms", params=getmap()).status_code == 200
 
 
+def test_a_bad_request_is_refused_at_once_while_every_renderer_is_busy(
+    app, anonymous, override_settings
+):
+    """Parameters are checked before a request waits for a renderer: with no renderer free,
+    a micro-BBOX GetMap or an unknown legend layer is a 400 at once, not a 503 after the
+    queue time, while a sound GetMap waits and gets ServerBusy."""
+    import anyio
+
+    override_settings(wms_queue_timeout_s=1.0)
+    app.state.wms_render_gate = anyio.Semaphore(0)  # every renderer taken
+    started = time.monotonic()
+    micro = anonymous.get("/wms", params=getmap(bbox=MICRO_BBOX))
+    legend = anonymous.get("/wms", params={**LEGEND_PARAMS, "LAYER": "nope"})
+    refused_in = time.monotonic() - started
+    sound = anonymous.get("/wms", params=getmap())
+    assert micro.status_code == legend.status_code == 400
+    assert service_exception(micro)[1] == "BBOX"
+    assert service_exception(legend)[0] == "LayerNotDefined"
+    assert refused_in < 1.0, f"the bad requests waited {refused_in:.2f} s for a renderer"
+    assert sound.status_code == 503 and service_exception(sound)[0] == "ServerBusy"
+
+
 def test_report_maps_are_bounded_by_the_same_pool(client, published_plan, override_settings):
     """A report whose maps cannot be drawn in time is a 503 problem, not a hang or a 500."""
     assert client.get(f"/api/v1/checks/{published_plan}/report.html").status_code == 200

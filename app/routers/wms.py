@@ -52,8 +52,6 @@ router = APIRouter(tags=["wms"])
 
 SERVER_BUSY = "ServerBusy"
 SERVICE_UNAVAILABLE = "ServiceUnavailable"
-# Requests that need a render process: they wait for one without holding a server thread.
-RENDERING = ("getmap", "getlegendgraphic")
 # PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout.
 QUERY_CANCELED = "57014"
 
@@ -64,8 +62,9 @@ def _answer(
     session: Session,
     settings: Settings,
     queue_deadline: float,
-) -> WmsResponse:
-    """Answer one WMS request (in a worker thread: the database and the pool block)."""
+) -> WmsResponse | Callable[[], WmsResponse]:
+    """Answer one WMS request (in a worker thread: the database blocks); for GetMap and
+    GetLegendGraphic, check it and return the render that answers it."""
     version = params.get("VERSION") or params.get("WMTVER") or "1.3.0"
     service = params.get("SERVICE", "WMS").upper()
     if service != "WMS":
@@ -200,21 +199,20 @@ async def wms(request: Request, session: SessionDep, settings: SettingsDep) -> R
     queue_deadline = time.monotonic() + settings.wms_queue_timeout_s
     arguments = (params, capabilities_url, session, settings, queue_deadline)
     try:
-        if params.get("REQUEST", "").lower() in RENDERING:
+        answer = await run_in_threadpool(_answer, *arguments)
+        if callable(answer):
             # Waiting here holds no thread: a flood of GetMaps cannot take the threads that
             # /healthz and the API need. The thread then waits for a render process until
             # the same deadline.
             gate = _render_gate(request, settings)
-            with anyio.move_on_after(settings.wms_queue_timeout_s) as waiting:
+            with anyio.move_on_after(max(0.0, queue_deadline - time.monotonic())) as waiting:
                 await gate.acquire()
             if waiting.cancelled_caught:
                 raise RendererBusyError("every map renderer is busy; try again shortly")
             try:
-                answer = await run_in_threadpool(_answer, *arguments)
+                answer = await run_in_threadpool(answer)
             finally:
                 gate.release()
-        else:
-            answer = await run_in_threadpool(_answer, *arguments)
     except Exception as exc:  # every failure of /wms is a ServiceException (see module doc)
         answer = exception_report(_failure(exc, request), version if version in VERSIONS else "")
     headers = {"Retry-After": str(RETRY_AFTER_S)} if answer.status == 503 else None

@@ -10,6 +10,7 @@ import html
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -309,8 +310,12 @@ def get_map(
     catalog: dict[str, WmsLayer],
     settings: Settings,
     queue_deadline: float | None = None,
-) -> WmsResponse:
-    """Render a GetMap request as a PNG (in the render pool)."""
+) -> Callable[[], WmsResponse]:
+    """Check a GetMap request; return the render (in the render pool) that answers it.
+
+    Checking needs no renderer, so a bad request is answered at once even while every
+    renderer is busy; the caller waits for a renderer only to run the returned render.
+    """
     refuse_sld(params)
     styled = _styled(params, catalog, settings)
     _, epsg, lat_first = _crs(params, version)
@@ -319,18 +324,22 @@ def get_map(
     bbox = _bbox(params, lat_first, epsg, width, height)
     _png_format(params, required=True)
     background = _background(params)
-    png = render_map(
-        styled,
-        f"epsg:{epsg}",
-        bbox,
-        width,
-        height,
-        settings.database_url,
-        background,
-        settings=settings,
-        queue_deadline=queue_deadline,
-    )
-    return WmsResponse(png, PNG)
+
+    def render() -> WmsResponse:
+        png = render_map(
+            styled,
+            f"epsg:{epsg}",
+            bbox,
+            width,
+            height,
+            settings.database_url,
+            background,
+            settings=settings,
+            queue_deadline=queue_deadline,
+        )
+        return WmsResponse(png, PNG)
+
+    return render
 
 
 def _point(
@@ -496,8 +505,8 @@ def get_legend_graphic(
     catalog: dict[str, WmsLayer],
     settings: Settings,
     queue_deadline: float | None = None,
-) -> WmsResponse:
-    """Render the legend of one layer and style (in the render pool)."""
+) -> Callable[[], WmsResponse]:
+    """Check a GetLegendGraphic request; return the render of the legend that answers it."""
     refuse_sld(params)
     name = _required(params, "LAYER")
     layer = catalog.get(name)
@@ -512,8 +521,9 @@ def get_legend_graphic(
         )
     _png_format(params, required=False)
     # The legend's size follows from its rows: WIDTH, HEIGHT, SCALE and RULE are not read.
-    png = legend_png(layer, style, settings=settings, queue_deadline=queue_deadline)
-    return WmsResponse(png, PNG)
+    return lambda: WmsResponse(
+        legend_png(layer, style, settings=settings, queue_deadline=queue_deadline), PNG
+    )
 
 
 def _bounds_in(epsg: int) -> tuple[float, float, float, float]:
