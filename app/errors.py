@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from app.access import AuthenticationError, PermissionDeniedError
 from app.urls import UntrustedHostError
@@ -217,6 +218,13 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
     return database_unavailable_response(request.method, request.url.path, exc)
 
 
+async def _client_disconnected(request: Request, exc: Exception) -> JSONResponse:
+    # The client left while sending its body: nobody reads this answer, and a traceback per
+    # dropped upload would let anyone flood the log (OWASP: log injection/exhaustion).
+    logger.info("client disconnected during the body of %s %s", request.method, request.url.path)
+    return problem_response(400, "the client disconnected before the body was sent", "bad-request")
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # Never echo the exception text: it can contain SQL, paths or data of other users.
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -229,6 +237,7 @@ def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(ClientDisconnect, _client_disconnected)
     for unavailable in DATABASE_UNAVAILABLE:
         app.add_exception_handler(unavailable, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -68,17 +68,22 @@ def _purge_expired(session: Session, keep: timedelta) -> None:
     session.execute(delete(IdempotencyRecordOrm).where(IdempotencyRecordOrm.id.in_(expired)))
 
 
-def _claim(
-    token: str, key: str, method: str, path: str, digest: str, ttl: timedelta
-) -> tuple[int | None, Answer | None]:
-    """Return (the key's id, None) after reserving the key, or an answer to send instead."""
+def _api_key_id(token: str, path: str) -> int | Answer:
+    """Return the id of the API key the token belongs to, or the 401 answer to send."""
     with get_sessionmaker()() as session:
         try:
-            api_key_id = authenticate(session, token).key_id
+            return authenticate(session, token).key_id
         except AuthenticationError as exc:
             status, headers, body = _problem(401, exc.detail, "unauthorized", path)
             headers.append((b"www-authenticate", b'Bearer realm="arealsjekk"'))
-            return None, (status, headers, body)
+            return status, headers, body
+
+
+def _claim(
+    api_key_id: int, key: str, method: str, path: str, digest: str, ttl: timedelta
+) -> tuple[int | None, Answer | None]:
+    """Return (the key's id, None) after reserving the key, or an answer to send instead."""
+    with get_sessionmaker()() as session:
         age = func.now() - IdempotencyRecordOrm.created_at
         row = session.execute(
             select(IdempotencyRecordOrm, age > ttl, age > ABANDONED_AFTER).where(
@@ -171,6 +176,16 @@ class IdempotencyMiddleware:
             await _send(send, *_problem(400, "Idempotency-Key must be 1-255 printable characters"))
             return
 
+        try:
+            # The key first: an unknown or revoked key is refused before its body is read.
+            api_key_id = await run_in_threadpool(_api_key_id, token, scope["path"])
+        except DATABASE_UNAVAILABLE as exc:
+            response = database_unavailable_response(scope["method"], scope["path"], exc)
+            await response(scope, receive, send)
+            return
+        if not isinstance(api_key_id, int):
+            await _send(send, *api_key_id)
+            return
         settings = limits.request_settings(scope)
         try:
             body = await limits.read_body(receive, limits.body_limit(scope, settings))
@@ -183,8 +198,8 @@ class IdempotencyMiddleware:
         ).hexdigest()
         ttl = timedelta(seconds=settings.idempotency_ttl_s)
         try:
-            api_key_id, earlier = await run_in_threadpool(
-                _claim, token, key, scope["method"], scope["path"], digest, ttl
+            claimed_by, earlier = await run_in_threadpool(
+                _claim, api_key_id, key, scope["method"], scope["path"], digest, ttl
             )
         except DATABASE_UNAVAILABLE as exc:
             # This middleware runs outside the app's exception handlers: answer like them.
@@ -194,7 +209,7 @@ class IdempotencyMiddleware:
         if earlier is not None:
             await _send(send, *earlier)
             return
-        assert api_key_id is not None
+        assert claimed_by == api_key_id
 
         replayed = False
 

@@ -1,11 +1,12 @@
 """API response models (separate from the ORM models in app.models)."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app import openapi_examples as ex
+from layers.registry import get_registry
 
 
 def _examples(*examples: Any) -> ConfigDict:
@@ -210,10 +211,20 @@ class CheckRequest(BaseModel):
 
     model_config = _examples(ex.CHECK_REQUEST)
 
-    layer_versions: dict[str, int] | None = Field(
+    layer_versions: dict[str, Annotated[int, Field(ge=1, le=2**31 - 1)]] | None = Field(
         None,
         description="pin layer versions to reproduce an earlier check, e.g. {'tree_line': 1}",
     )
+
+    @field_validator("layer_versions")
+    @classmethod
+    def _known_layers(cls, value: dict[str, int] | None) -> dict[str, int] | None:
+        # A misspelt layer would otherwise be ignored silently and the check not reproduced.
+        unknown = sorted(set(value or {}) - set(get_registry()))
+        if unknown:
+            shown = ", ".join(repr(name[:60]) for name in unknown[:5])
+            raise ValueError(f"no layer {shown}; see /api/v1/layers")
+        return value
 
 
 class QuickCheckPublic(BaseModel):

@@ -49,3 +49,10 @@ def test_startup_tunes_the_garbage_collector(client):
     """The running service collects generation 0 rarely enough for large uploads."""
     assert gc.get_threshold()[0] == GENERATION0_THRESHOLD
     assert gc.get_freeze_count() > 0
+
+
+def test_probes_answer_head_too(anonymous):
+    """Load balancers and monitors often probe with HEAD."""
+    for path in ("/healthz", "/readyz"):
+        response = anonymous.head(path)
+        assert response.status_code == 200 and response.content == b""

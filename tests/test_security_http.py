@@ -175,6 +175,64 @@ def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_sent(liv
     assert idempotency_records() == 0
 
 
+UPLOAD_ROUTES = (
+    "/api/v1/check",
+    "/api/v1/proposals",
+    "/api/v1/plans/3326/KEYFIRST/versions",
+    "/api/v1/layers/mineral_deposits/versions",
+)
+
+
+@pytest.mark.parametrize("path", UPLOAD_ROUTES)
+@pytest.mark.parametrize(
+    "credential", [None, "ask_00000000_unknown", "ask_00000000_unknown+idempotency"]
+)
+def test_the_key_is_checked_before_the_body_is_read(live_server, path, credential):
+    """A request that may not upload gets its 401 while the body is still unsent: the
+    server does not read (or hold) 19 MB from a client it will refuse anyway."""
+    parts = urlsplit(live_server)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.putrequest("POST", path)
+    connection.putheader("Content-Length", str(19 * MB))
+    connection.putheader("Content-Type", "application/geo+json")
+    if credential is not None:
+        token, _, idempotent = credential.partition("+")
+        connection.putheader("Authorization", f"Bearer {token}")
+        if idempotent:
+            connection.putheader("Idempotency-Key", "key-first-1")
+    connection.endheaders()  # and no body: a server waiting for it times the client out
+    response = connection.getresponse()
+    body = json.loads(response.read())
+    connection.close()
+    assert response.status == 401, body
+    assert body["status"] == 401
+    assert idempotency_records() == 0
+
+
+def test_a_client_that_leaves_mid_body_is_one_log_line(live_server, api_keys, caplog):
+    """Dropped uploads are a line each, not two tracebacks: a loop of them must not be able
+    to flood the log."""
+    parts = urlsplit(live_server)
+    caplog.set_level("INFO")
+    for _ in range(3):
+        with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+            sock.sendall(
+                b"POST /api/v1/check HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + f"Authorization: Bearer {api_keys['admin']}\r\n".encode()
+                + b"Content-Type: application/geo+json\r\nContent-Length: 1000000\r\n\r\n{"
+            )
+            time.sleep(0.2)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if sum("client disconnected" in r.getMessage() for r in caplog.records) >= 3:
+            break
+        time.sleep(0.1)
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("client disconnected during the body" in m for m in messages) == 3, messages
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+    assert not any("unhandled error" in m or "Exception in ASGI" in m for m in messages)
+
+
 def test_json_bodies_have_a_small_cap(client, api_keys):
     """Reviews, webhooks and check options take JSON of a few kB: 2 MB is a 413, not a 400."""
     big = b'{"status": "open", "reviewer": "x", "comment": "' + b"x" * (2 * MB) + b'"}'
@@ -565,3 +623,25 @@ def test_integers_beyond_the_database_range_are_refused_as_parameters(client):
         assert response.status_code == status, (path, response.text)
         if status == 422:
             assert response.json()["type"].endswith("/invalid-parameter"), path
+
+
+@pytest.mark.parametrize(
+    ("pinned", "field"),
+    [
+        ({"tree_line": 2**31}, "tree_line"),
+        ({"tree_line": 0}, "tree_line"),
+        ({"nosuch": 1}, "layer_versions"),
+    ],
+)
+def test_pinned_layer_versions_are_checked_before_a_check_is_stored(client, pinned, field):
+    """A version beyond the database's integers or an unknown layer is a 422 naming it, not
+    a failed check stored with 'internal error'."""
+    body = encode(collection(cabin_area()))
+    assert client.post("/api/v1/proposals", content=body).status_code == 201
+    response = client.post(
+        "/api/v1/proposals/3326_2024001/versions/1/checks", json={"layer_versions": pinned}
+    )
+    assert response.status_code == 422, response.text
+    assert field in json.dumps(response.json()["problems"])
+    with get_engine().connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM plan_check")).scalar_one() == 0

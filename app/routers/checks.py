@@ -212,11 +212,12 @@ def get_check_findings(
     },
 )
 def quick_check(
+    # The key is checked before the body is read: an anonymous upload costs nothing.
+    principal: PrincipalDep,
     upload: UploadDep,
     session: SessionDep,
     settings: SettingsDep,
     overrides: PlanOverridesDep,
-    principal: PrincipalDep,
 ) -> QuickCheckPublic:
     """Check a posted plan file without storing anything (quick looks, case systems)."""
     prepared = prepare_upload(

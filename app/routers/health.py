@@ -13,6 +13,7 @@ from app.schemas import HealthStatus
 router = APIRouter(tags=["health"])
 
 
+@router.head("/healthz", include_in_schema=False)
 @router.get(
     "/healthz", response_model=HealthStatus, responses={200: ex.example_response(ex.HEALTHY)}
 )
@@ -21,6 +22,8 @@ def healthz() -> HealthStatus:
     return HealthStatus(status="ok")
 
 
+# Load balancers probe with HEAD as often as with GET.
+@router.head("/readyz", include_in_schema=False)
 @router.get(
     "/readyz",
     response_model=HealthStatus,

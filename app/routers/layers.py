@@ -218,10 +218,11 @@ def list_layer_items(
 )
 def load_layer_version(
     layer_id: LayerIdPath,
+    # The key is checked before the body is read: an anonymous upload costs nothing.
+    principal: AdminDep,
     upload: UploadDep,
     session: SessionDep,
     settings: SettingsDep,
-    principal: AdminDep,
     response: Response,
     source: Annotated[
         str | None,

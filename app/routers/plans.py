@@ -63,15 +63,16 @@ def get_plan(
 def upload_plan_version(
     kommunenummer: KommunenummerPath,
     planidentifikasjon: PlanIdPath,
+    # The key is checked before the body is read: an anonymous upload costs nothing.
+    principal: SubmitterDep,
     upload: UploadDep,
     session: SessionDep,
     settings: SettingsDep,
-    principal: SubmitterDep,
     response: Response,
 ) -> VersionPublic:
     """Upload a new version of the plan named in the path (the path wins over the file)."""
     overrides = PlanOverrides(kommunenummer, planidentifikasjon, None, None, None)
-    return proposals.upload_proposal(upload, session, settings, overrides, principal, response)
+    return proposals.upload_proposal(principal, upload, session, settings, overrides, response)
 
 
 @router.post(

@@ -117,11 +117,12 @@ def _version_public(
     },
 )
 def upload_proposal(
+    # The key is checked before the body is read: an anonymous upload costs nothing.
+    principal: SubmitterDep,
     upload: UploadDep,
     session: SessionDep,
     settings: SettingsDep,
     overrides: PlanOverridesDep,
-    principal: SubmitterDep,
     response: Response,
 ) -> VersionPublic:
     """Upload a plan proposal (GeoJSON, Plan-GML, SOSI, GeoPackage, zipped Shapefile)."""
