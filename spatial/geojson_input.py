@@ -2,6 +2,7 @@
 
 import json
 import math
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,9 @@ MAX_INTEGER_DIGITS = 1000
 # count too, a small overestimate.)
 JSON_VALUES_PER_VERTEX = 3
 JSON_VALUES_PER_FEATURE = 40
+# A coordinate is a JSON number (RFC 7946 §3.1.1); numpy and shapely would also read the
+# strings '٨.٤١', '８', '6_086', ' 1 ' and the booleans true/false as numbers.
+_NUMBER_TYPES = frozenset({int, float})
 # The longest spelling of a CRS identifier (an http URI of an EPSG code) is under 60 characters.
 _MAX_CRS_TEXT = 200
 
@@ -208,6 +212,12 @@ def _read_geometries(source_features: list[SourceFeature], features: list[Any]) 
         if i in kept:
             feature.geometry = kept[i]
             continue
+        if isinstance(member, dict) and (bad := _not_a_number(member.get("coordinates"))):
+            feature.geometry_error = (
+                f"coordinate {bad} is not a JSON number; GeoJSON positions are numbers "
+                "(RFC 7946 §3.1.1)"
+            )
+            continue
         try:
             feature.geometry = shape(member)
         except Exception as exc:  # shapely raises several types for broken coordinates
@@ -246,6 +256,13 @@ def _from_coordinate_arrays(members: list[Any]) -> dict[int, BaseGeometry]:
             member_ends.append(len(part_ends) - 1)
         if not positions:
             continue
+        # One pass in C over all values; only numbers go on (the others are read, and
+        # refused naming their feature, one by one below).
+        try:
+            if not set(map(type, chain.from_iterable(coordinates))) <= _NUMBER_TYPES:
+                continue
+        except TypeError:  # a position that is not an array
+            continue
         try:
             array = np.array(coordinates, dtype=float)
         except (ValueError, TypeError, OverflowError):
@@ -258,6 +275,21 @@ def _from_coordinate_arrays(members: list[Any]) -> dict[int, BaseGeometry]:
         geometries = shapely.from_ragged_array(type_id, array, tuple(offsets))
         kept.update(zip(positions, geometries, strict=True))
     return kept
+
+
+def _not_a_number(coordinates: Any, depth: int = 0) -> str | None:
+    """The first value of a coordinates member that is neither an array nor a JSON number,
+    as JSON text, or None."""
+    if isinstance(coordinates, list):
+        if depth > 4:  # deeper than a MultiPolygon's positions: shape() says what is wrong
+            return None
+        for item in coordinates:
+            if bad := _not_a_number(item, depth + 1):
+                return bad
+        return None
+    if depth == 0 or coordinates is None or type(coordinates) in _NUMBER_TYPES:
+        return None  # not an array at all: shape() says what is wrong
+    return json.dumps(coordinates, ensure_ascii=False)[:40]
 
 
 def _well_formed_polygons(coordinates: Any, multi: bool) -> list[list] | None:

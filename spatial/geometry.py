@@ -1,6 +1,6 @@
 """Geometry checks for plan areas: type, validity repair, vertex counts, county coverage."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,6 +11,18 @@ from shapely.prepared import PreparedGeometry, prep
 
 AREA_TYPES = ("Polygon", "MultiPolygon")
 AREA_TYPE_IDS = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
+# Rings (outer boundaries and holes) one area may have. Real plan areas have a handful of
+# holes (an LNF area around every built-up zone: some hundreds); GEOS's validity and repair
+# work grows faster than the ring count on overlapping rings.
+MAX_RINGS_PER_FEATURE = 10_000
+# Places where an invalid area's outline crosses or overlaps itself that make_valid is asked
+# to sort out. A digitising error makes a few; make_valid's noding grows with their number
+# (a 500-vertex star of 62,000 crossings took 7 s and 290 MB, a ring tracing one triangle
+# 5,000 times 13 GB), so past this the shape is refused before GEOS sees it.
+MAX_REPAIR_CROSSINGS = 1000
+# Segment pairs one spatial-index query may return (16 bytes each): bounds the memory of
+# counting crossings when many segments lie on top of each other.
+_PAIRS_PER_QUERY = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -68,15 +80,110 @@ def as_multipolygons(geometries: Sequence[BaseGeometry]) -> list[MultiPolygon]:
     return [g if isinstance(g, MultiPolygon) else as_multipolygon(g) for g in out]
 
 
-def repair_polygon(geometry: BaseGeometry, max_area_change: float) -> tuple[MultiPolygon, Repair]:
+def ring_counts(geometries: np.ndarray) -> np.ndarray:
+    """The number of rings (shells and holes) of each (multi)polygon of an array."""
+    parts, owner = shapely.get_parts(geometries, return_index=True)
+    rings = 1 + np.maximum(shapely.get_num_interior_rings(parts), 0)
+    return np.bincount(owner, weights=rings, minlength=len(geometries)).astype(int)
+
+
+def repeated_points(geometries: np.ndarray) -> np.ndarray:
+    """For each geometry of an array, how many of its vertices repeat an earlier one, ring
+    closings not counted. A valid area repeats none (a hole touching its shell: one); a ring
+    traced many times, or many identical holes, repeat thousands, and GEOS's validity check
+    alone then takes super-linear time (43 s for one triangle traced 166,000 times)."""
+    coords, owner = shapely.get_coordinates(geometries, return_index=True)
+    if not len(coords):
+        return np.zeros(len(geometries), dtype=int)
+    order = np.lexsort((coords[:, 1], coords[:, 0], owner))
+    xy, owner = coords[order], owner[order]
+    same = (owner[1:] == owner[:-1]) & (xy[1:] == xy[:-1]).all(axis=1)
+    repeats = np.bincount(owner[1:][same], minlength=len(geometries))
+    return repeats - ring_counts(geometries)
+
+
+def repeated_ring(geometry: BaseGeometry) -> tuple[int, int] | None:
+    """The first two rings (0 the first shell, holes and further parts in order) that run
+    through the same points, or None. Identical rings cost GEOS's repair quadratic work and
+    never describe an area: a hole as large as its shell, the same part twice."""
+    seen: dict[bytes, int] = {}
+    for index, ring in enumerate(_rings(geometry)):
+        points = shapely.get_coordinates(ring)[:-1]
+        key = np.unique(points, axis=0).tobytes()
+        if key in seen:
+            return seen[key], index
+        seen[key] = index
+    return None
+
+
+def count_crossings(
+    geometry: BaseGeometry, limit: int, tick: Callable[[], None] | None = None
+) -> int:
+    """Count the pairs of boundary segments that cross, touch or overlap, other than
+    neighbours on a ring, stopping once past `limit` (the work stays bounded however many
+    there are). `tick` is called between index queries (to look at the clock)."""
+    coords, ring = shapely.get_coordinates(_rings(geometry), return_index=True)
+    if len(coords) < 2:
+        return 0
+    start = np.nonzero((ring[1:] == ring[:-1]) & (coords[1:] != coords[:-1]).any(axis=1))[0]
+    count = len(start)
+    if count < 2:
+        return 0
+    segments = shapely.linestrings(np.stack([coords[start], coords[start + 1]], axis=1))
+    ring_of = ring[start]
+    # a ring's first and last segment meet at its closing point, like neighbours do
+    first = np.full(ring_of.max() + 1, -1)
+    last = np.full(ring_of.max() + 1, -1)
+    first[ring_of[::-1]] = np.arange(count)[::-1]
+    last[ring_of] = np.arange(count)
+    tree = shapely.STRtree(segments)
+    chunk = max(1, min(4096, _PAIRS_PER_QUERY // count))
+    found = 0
+    for low in range(0, count, chunk):
+        if tick is not None:
+            tick()
+        left, right = tree.query(segments[low : low + chunk], predicate="intersects")
+        left = left + low
+        same_ring = ring_of[left] == ring_of[right]
+        neighbours = same_ring & (
+            (right == left + 1) | ((left == first[ring_of[left]]) & (right == last[ring_of[left]]))
+        )
+        found += int(((right > left) & ~neighbours).sum())
+        if found > limit:
+            break
+    return found
+
+
+def _rings(geometry: BaseGeometry) -> np.ndarray:
+    return shapely.get_rings(shapely.get_parts(geometry))
+
+
+def repair_polygon(
+    geometry: BaseGeometry, max_area_change: float, tick: Callable[[], None] | None = None
+) -> tuple[MultiPolygon, Repair]:
     """Repair an invalid (multi)polygon with make_valid if its area is kept.
 
     The area before repair is GEOS's ring area (the shoelace sum), so a figure-eight
-    ring whose lobes cancel out counts as a large change and is refused.
+    ring whose lobes cancel out counts as a large change and is refused. Shapes whose
+    repair would take GEOS super-linear work (rings repeated, more than
+    MAX_REPAIR_CROSSINGS crossings) are refused before make_valid runs.
     """
     reason = shapely.is_valid_reason(geometry)
+    if (same := repeated_ring(geometry)) is not None:
+        first, second = (_ring_name(i) for i in same)
+        raise RepairRefused(None, f"{reason}; {second} runs through the same points as {first}")
+    crossings = count_crossings(geometry, MAX_REPAIR_CROSSINGS, tick)
+    if crossings > MAX_REPAIR_CROSSINGS:
+        raise RepairRefused(
+            None,
+            f"{reason}; the outline crosses or overlaps itself in more than "
+            f"{MAX_REPAIR_CROSSINGS} places, so the intended shape is unclear",
+        )
     area_before = float(geometry.area)
-    repaired = shapely.make_valid(geometry)
+    # The 'structure' method (GEOS 3.10+) unions the shells and subtracts the holes; the
+    # default 'linework' method took minutes on rings that cross often (a zigzag of 20,000
+    # vertices) where 'structure' takes well under a second.
+    repaired = shapely.make_valid(geometry, method="structure", keep_collapsed=False)
     polygonal = as_multipolygon(repaired)
     repair = Repair(reason=reason, area_before_m2=area_before, area_after_m2=float(polygonal.area))
     if polygonal.is_empty:
@@ -88,6 +195,10 @@ def repair_polygon(geometry: BaseGeometry, max_area_change: float) -> tuple[Mult
             f"{polygonal.area:.0f} m², so the intended shape is unclear",
         )
     return polygonal, repair
+
+
+def _ring_name(index: int) -> str:
+    return "the outer boundary" if index == 0 else f"ring {index + 1}"
 
 
 def vertex_count(geometries: Sequence[BaseGeometry]) -> int:

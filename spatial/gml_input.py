@@ -27,6 +27,7 @@ from spatial.errors import (
     UnsupportedCRSError,
     summarize,
 )
+from spatial.numbers import CODE_DIGITS, parse_double
 from spatial.plan_model import MAX_COORDINATE, SourceFeature, SourcePlan, UploadBudget
 
 Coord = tuple[float, float]
@@ -90,8 +91,9 @@ INTEGER_CODES = frozenset(
 
 
 def typed_value(name: str, text: str) -> str | int:
-    """Return an integer-coded attribute's text as int (e.g. plantype '35' → 35)."""
-    if fold_name(name) in INTEGER_CODES and re.fullmatch(r"\d{1,6}", text):
+    """Return an integer-coded attribute's text as int (e.g. plantype '35' → 35); only ASCII
+    digits are a number ('٣٥' stays text, an unknown code)."""
+    if fold_name(name) in INTEGER_CODES and CODE_DIGITS.fullmatch(text):
         return int(text)
     return text
 
@@ -829,7 +831,7 @@ class _GeometryReader:
                 raise GeometryReadError("gml:Surface has no gml:patches")
             if len(patches) == 1:
                 return patches
-            return _polygons(shapely.union_all(patches))
+            return _union(patches, "gml:Surface")
         if name == "OrientableSurface":
             base = [child for child in element if _is_gml(child, "baseSurface")]
             if not base:
@@ -841,7 +843,7 @@ class _GeometryReader:
                 raise GeometryReadError(f"gml:{name} has no gml:surfaceMember")
             polygons = [p for m in members for p in self._follow(m, context, self._surface)]
             if name == "CompositeSurface" and len(polygons) > 1:
-                return _polygons(shapely.union_all(polygons))
+                return _union(polygons, "gml:CompositeSurface")
             return polygons
         raise GeometryReadError(f"expected a surface, got gml:{name}")
 
@@ -1009,7 +1011,8 @@ class _GeometryReader:
 
 def _numbers(text: str | None) -> list[float]:
     try:
-        numbers = [float(value) for value in (text or "").split()]
+        # xsd:double: ASCII digits, no '_' (float() alone reads Unicode digits and '1_0')
+        numbers = [parse_double(value) for value in (text or "").split()]
     except ValueError:
         raise GeometryReadError(f"coordinates are not numbers: '{(text or '')[:60]}'") from None
     if not all(abs(n) <= MAX_COORDINATE for n in numbers):  # also False for NaN
@@ -1035,6 +1038,18 @@ def _gml2_coordinates(element: Element) -> list[tuple[float, ...]]:
 def _polygon(exterior: list[Coord], holes: list[list[Coord]]) -> Polygon:
     """A polygon from coordinate lists; as arrays, shapely takes them in one step."""
     return Polygon(np.asarray(exterior, dtype=float), [np.asarray(h, dtype=float) for h in holes])
+
+
+def _union(polygons: list[Polygon], what: str) -> list[Polygon]:
+    """The union of a surface's patches. Only valid patches are unioned (an overlay of
+    invalid ones fails or takes super-linear work); invalid ones are kept as parts, for the
+    bounded validity check and repair every area goes through."""
+    if not shapely.is_valid(np.array(polygons, dtype=object)).all():
+        return polygons
+    try:
+        return _polygons(shapely.union_all(polygons))
+    except shapely.errors.GEOSException as exc:
+        raise GeometryReadError(f"the patches of {what} cannot be joined: {exc}") from None
 
 
 def _polygons(geometry: BaseGeometry) -> list[Polygon]:

@@ -3,7 +3,7 @@
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +11,7 @@ import numpy as np
 import orjson
 import shapely
 from pyproj.exceptions import ProjError
+from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
 from shapely.prepared import PreparedGeometry, prep
 
@@ -20,11 +21,15 @@ from spatial.errors import InvalidInputError, PayloadTooLargeError, Problem, sum
 from spatial.geometry import (
     AREA_TYPE_IDS,
     AREA_TYPES,
+    MAX_REPAIR_CROSSINGS,
+    MAX_RINGS_PER_FEATURE,
     CoverageArea,
     RepairRefused,
     as_multipolygons,
     looks_projected,
     repair_polygon,
+    repeated_points,
+    ring_counts,
     vertex_count,
 )
 from spatial.plan_model import (
@@ -71,8 +76,15 @@ KIND_LABEL = {
     "arealformal": "an arealformål area",
     "hensynssone": "a hensynssone",
 }
-_CODE = re.compile(r"^H?(\d{1,4})(?:_\w*)?$", re.IGNORECASE)
+# Codes as text: "1120", "H570", "H570_1"; ASCII digits only ("١١٢٠" is no code: reported as
+# unknown, never read as 1120).
+_CODE = re.compile(r"^H?([0-9]{1,4})(?:_[0-9A-Za-z_]*)?$", re.IGNORECASE | re.ASCII)
+# planidentifikasjon is text of up to 16 characters (SOSI Plan 5.0, Plan-GML
+# NasjonalArealplanId); ours must also be one URL path segment (/plans/{k}/{planid}), so
+# only letters, digits, '.', '_' and '-', and never the dot-segments '.' or '..' that
+# clients remove from paths (RFC 3986 §5.2.4).
 _PLANID = re.compile(r"^[0-9A-Za-zÆØÅæøå._-]{1,16}$")
+_DOT_SEGMENTS = (".", "..")
 
 
 @dataclass(frozen=True)
@@ -152,6 +164,7 @@ def prepare_plan(
     areas: list[PlanArea] = []
     z_dropped = False
     budget.check_time("reading the plan attributes")
+    _refuse_hostile_shapes(source.features, kinds)
     ready = _ready_geometries(source.features, kinds, source.crs, boundaries)
     for index, (feature, attrs, kind) in enumerate(
         zip(source.features, folded, kinds, strict=True)
@@ -162,7 +175,7 @@ def prepare_plan(
         geometry = ready.get(index)
         if geometry is None:
             geometry = _area_geometry(
-                feature, kind, source.crs, limits, boundaries, report, problems
+                feature, kind, source.crs, limits, boundaries, report, problems, budget
             )
         if geometry is None:
             continue
@@ -420,16 +433,7 @@ def _plan_metadata(
 
     before = len(problems)
     kommunenummer = _kommunenummer(values["kommunenummer"], problems)
-    planid = _text(values["planidentifikasjon"])
-    if planid is None:
-        problems.append(_missing("planidentifikasjon"))
-    elif not _PLANID.match(planid):
-        problems.append(
-            Problem(
-                f"'{planid}' is not a planidentifikasjon: 1-16 letters, digits, '.', '_' or '-'",
-                field="planidentifikasjon",
-            )
-        )
+    planid = _planid(values["planidentifikasjon"], problems)
     plantype = _code_in(values["plantype"], codelists.plantype, "plantype", problems, required=True)
     planstatus = _code_in(values["planstatus"], codelists.planstatus, "planstatus", problems)
     if len(problems) > before or kommunenummer is None or planid is None or plantype is None:
@@ -441,6 +445,25 @@ def _plan_metadata(
         planstatus=planstatus,
         plannavn=_text(values["plannavn"]),
     )
+
+
+def _planid(value: Any, problems: list[Problem]) -> str | None:
+    """The planidentifikasjon as given (not trimmed: it becomes a URL path segment)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        problems.append(_missing("planidentifikasjon"))
+        return None
+    planid = value if isinstance(value, str) else str(value)
+    if isinstance(value, bool) or not _PLANID.match(planid) or planid in _DOT_SEGMENTS:
+        shown = planid if planid.isprintable() else repr(planid)
+        problems.append(
+            Problem(
+                f"'{shown[:40]}' is not a planidentifikasjon: 1-16 letters, digits, '.', '_' or "
+                "'-', without spaces, and not '.' or '..'",
+                field="planidentifikasjon",
+            )
+        )
+        return None
+    return planid
 
 
 def _flatten_plan_member(member: Mapping[str, Any]) -> dict[str, Any]:
@@ -502,7 +525,7 @@ def _kommunenummer(value: Any, problems: list[Problem]) -> str | None:
         return None
     text = f"{value:04d}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
     text = text.strip()
-    if not re.fullmatch(r"\d{4}", text):
+    if not re.fullmatch(r"[0-9]{4}", text):
         problems.append(Problem(f"'{value}' is not a 4-digit kommunenummer", field="kommunenummer"))
         return None
     return text
@@ -516,9 +539,11 @@ def parse_code(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    match = _CODE.match(str(value).strip())
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if not isinstance(value, str):
+        return None
+    match = _CODE.match(value.strip())
     return int(match.group(1)) if match else None
 
 
@@ -572,10 +597,37 @@ def _ready_geometries(
     indexes = [i for i, keep in zip(indexes, polygonal, strict=True) if keep]
     try:
         canonical = to_canonical(shapely.force_2d(geometries[polygonal]), crs)
-    except ProjError:
-        return {}
-    ready = shapely.is_valid(canonical) & boundaries.county.covers_each(canonical)
+        ready = shapely.is_valid(canonical) & boundaries.county.covers_each(canonical)
+    except (ProjError, GEOSException):
+        return {}  # checked one by one, to name the feature
     return {i: g for i, g, ok in zip(indexes, canonical, ready, strict=True) if ok}
+
+
+def _refuse_hostile_shapes(features: list[SourceFeature], kinds: list[FeatureKind | None]) -> None:
+    """Mark areas unusable whose validity check alone would cost GEOS super-linear work,
+    before GEOS sees them: more rings than MAX_RINGS_PER_FEATURE, or more repeated vertices
+    (rings traced over and over, identical holes) than MAX_REPAIR_CROSSINGS."""
+    indexes = [
+        i
+        for i, (feature, kind) in enumerate(zip(features, kinds, strict=True))
+        if kind is not None and feature.geometry is not None and not feature.geometry_error
+    ]
+    if not indexes:
+        return
+    geometries = np.array([features[i].geometry for i in indexes], dtype=object)
+    rings, repeats = ring_counts(geometries), repeated_points(geometries)
+    for i, ring_count, repeat_count in zip(indexes, rings, repeats, strict=True):
+        if ring_count > MAX_RINGS_PER_FEATURE:
+            features[i].geometry_error = (
+                f"geometry has {ring_count} rings (outer boundaries and holes); an area may "
+                f"have at most {MAX_RINGS_PER_FEATURE}"
+            )
+        elif repeat_count > MAX_REPAIR_CROSSINGS:
+            features[i].geometry_error = (
+                f"geometry passes {repeat_count} times through points it has already passed "
+                f"(at most {MAX_REPAIR_CROSSINGS}): rings repeated or traced more than once do "
+                "not describe an area"
+            )
 
 
 def _area_geometry(
@@ -586,14 +638,34 @@ def _area_geometry(
     boundaries: Boundaries,
     report: UploadReport,
     problems: list[Problem],
+    budget: UploadBudget | None = None,
 ):
     """Check and reproject one area's geometry; record a problem and return None if unusable.
 
     The (multi)polygon returned is made a MultiPolygon by the caller, for all areas at once.
+    A GEOS error on a hostile shape is a problem of this feature, never a server error.
     """
 
     def problem(message: str) -> None:
         problems.append(Problem(message, feature=feature.position, feature_id=feature.source_id))
+
+    try:
+        return _checked_area(feature, kind, crs, limits, boundaries, report, problem, budget)
+    except GEOSException as exc:
+        problem(f"geometry cannot be processed: {str(exc)[:200]}")
+        return None
+
+
+def _checked_area(
+    feature: SourceFeature,
+    kind: FeatureKind,
+    crs: CrsRef,
+    limits: InputLimits,
+    boundaries: Boundaries,
+    report: UploadReport,
+    problem: Callable[[str], None],
+    budget: UploadBudget | None,
+):
 
     geometry = feature.geometry
     needs = f"{KIND_LABEL[kind]} needs a Polygon or MultiPolygon"
@@ -628,7 +700,8 @@ def _area_geometry(
 
     if not geometry.is_valid:
         try:
-            geometry, repair = repair_polygon(geometry, limits.repair_max_area_change)
+            tick = None if budget is None else lambda: budget.check_time("repairing geometries")
+            geometry, repair = repair_polygon(geometry, limits.repair_max_area_change, tick)
         except RepairRefused as refused:
             problem(f"invalid geometry that cannot be repaired safely: {refused.reason}")
             return None

@@ -1,6 +1,5 @@
 """Reading plan proposals from SOSI 4.5 text files (.sos): kommuneplan and reguleringsplan."""
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from spatial.gml_input import (
     leaves_to_properties,
     max_deviation_for,
 )
+from spatial.numbers import first_non_integer, parse_decimal
 from spatial.plan_model import MAX_COORDINATE, SourceFeature, SourcePlan, UploadBudget
 
 # SOSI ..KOORDSYS codes (SOSI-standarden del 1, realisering i SOSI-format) and their EPSG
@@ -85,8 +85,9 @@ _SKIPPED_SECTIONS = ("DEF", "OBJDEF")
 _COORDINATE_ELEMENTS = {"NØ": 2, "NØH": 3, "NØD": 3}
 _TOKEN = re.compile(r'"[^"]*"?|\'[^\']*\'?|\S+')
 _ELEMENT = re.compile(r"^(\.+)([A-Za-zÆØÅæøå][^\s!]*)$")
-_PLAIN_VALUES = re.compile(r"^[\s\d.+-]*$")
-_REF_TOKEN = re.compile(r"\(|\)|:?-?\d+|\S")
+_PLAIN_VALUES = re.compile(r"^[\s0-9.+-]*$", re.ASCII)
+_REF_TOKEN = re.compile(r"\(|\)|:?-?[0-9]+|\S", re.ASCII)
+_REF_SERIAL = re.compile(r":?-?[0-9]+", re.ASCII)
 # ...ENHET is the size of one coordinate unit: 0.01 or 0.001 m in plan data, 1e-7 degrees or
 # so in geographic files. Outside this range it is a broken file, and scaled coordinates
 # would overflow (1e308 × 100).
@@ -128,7 +129,13 @@ class _Transform:
     unit: float
 
     def points(self, numbers: list[str], dimension: int) -> list[Coord]:
-        """Scale 'north east [height]' numbers by ...ENHET from ...ORIGO-NØ to (east, north)."""
+        """Scale 'north east [height]' numbers by ...ENHET from ...ORIGO-NØ to (east, north).
+
+        SOSI coordinates are integers in units of ...ENHET: ASCII digits with an optional
+        sign (numpy, like float(), would read '٦٧٤٦', '674_600' and '6746e5').
+        """
+        if (bad := first_non_integer(numbers)) is not None:
+            raise ValueError(f"coordinate value '{bad[:40]}' is not an integer")
         values = np.asarray(numbers, dtype=float).reshape(-1, dimension)
         if not np.isfinite(values).all():
             raise ValueError("coordinates must be finite")
@@ -413,8 +420,8 @@ def _header(head: _Object) -> tuple[CrsRef, _Transform]:
     origin = _find(head.elements, "ORIGO-NØ")
     unit = _find(head.elements, "ENHET")
     try:
-        north, east = (float(v) for v in origin.values[:2]) if origin else (0.0, 0.0)
-        scale = float(unit.values[0].replace(",", ".")) if unit and unit.values else 1.0
+        north, east = (parse_decimal(v) for v in origin.values[:2]) if origin else (0.0, 0.0)
+        scale = parse_decimal(unit.values[0].replace(",", ".")) if unit and unit.values else 1.0
     except ValueError:
         raise MalformedInputError(
             "...ORIGO-NØ must be two numbers and ...ENHET one number (e.g. 0.01)"
@@ -452,7 +459,7 @@ def _ref_groups(obj: _Object, strict: bool = True) -> list[list[tuple[str, bool]
             if not inside and strict:
                 raise GeometryReadError("..REF closes a parenthesis it never opened")
             inside = False
-        elif re.fullmatch(r":?-?\d+", token):
+        elif _REF_SERIAL.fullmatch(token):
             reverse = "-" in token
             groups[-1].append((token.lstrip(":-"), reverse))
         elif strict:
@@ -546,8 +553,11 @@ class _GeometryBuilder:
                     f"±{MAX_COORDINATE:g}; check the header"
                 ) from None
             except ValueError:
-                bad = next((n for n in numbers if not _is_number(n)), numbers[0])
-                raise GeometryReadError(f"coordinate value '{bad[:40]}' is not a number") from None
+                bad = first_non_integer(numbers) or numbers[0]
+                raise GeometryReadError(
+                    f"coordinate value '{bad[:40]}' is not a number (SOSI coordinates are "
+                    "integers in units of ...ENHET)"
+                ) from None
         return points
 
     def _surface(self, obj: _Object) -> Polygon:
@@ -619,13 +629,6 @@ class _GeometryBuilder:
             return linearise(*points, max_deviation=self._deviation, before_building=room_for)
         except GeometryReadError as exc:
             raise GeometryReadError(f"{curve.label}: {exc}") from None
-
-
-def _is_number(text: str) -> bool:
-    try:
-        return math.isfinite(float(text))
-    except ValueError:
-        return False
 
 
 def _ref_text(group: list[tuple[str, bool]]) -> str:

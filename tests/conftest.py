@@ -10,6 +10,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from app.access import create_api_key
 from app.db import get_engine, get_sessionmaker
@@ -47,8 +48,18 @@ def clean_proposals(request) -> Iterator[None]:
     tables = "plan_proposal, idempotency_record, webhook"
     if request.node.get_closest_marker("keep_layers") is None:
         tables += ", layer_version"
-    with get_engine().begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    # The live server's background threads (webhook dispatcher, check jobs) read these
+    # tables while TRUNCATE locks them all: PostgreSQL may pick the TRUNCATE as a deadlock
+    # victim, and a second try finds the readers done.
+    for attempt in range(5):
+        try:
+            with get_engine().begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError:
+            if attempt == 4:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture

@@ -217,7 +217,9 @@ def test_planner_uploads_and_forum_reviews(page, live_server, tmp_path):
 
     # Clicking the conflict zooms the map to it and highlights it.
     conflict.click()
-    page.wait_for_function(f"({MAP_VIEW})().join() !== {before!r}.join()")
+    # A function, not an expression: Playwright polls an expression with eval(), which the
+    # page's Content-Security-Policy (no 'unsafe-eval') rightly refuses.
+    page.wait_for_function(f"() => ({MAP_VIEW})().join() !== {before!r}.join()")
     after = page.evaluate(MAP_VIEW)
     assert after != before
     assert after[2] > before[2]  # zoomed in to the finding

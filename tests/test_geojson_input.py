@@ -102,6 +102,9 @@ def as_shape_reads_it(member: dict) -> tuple:
     return (shapely.to_wkt(geometry, rounding_precision=-1), geometry.has_z, geometry.geom_type)
 
 
+NOT_NUMBERS = {"text coordinates", "boolean coordinate"}
+
+
 @pytest.mark.parametrize("name", GEOMETRIES)
 def test_every_geometry_is_read_as_shape_reads_it(name):
     """Alone and among well-formed polygons, each member reads as `shape` reads it."""
@@ -122,6 +125,11 @@ def test_every_geometry_is_read_as_shape_reads_it(name):
                 geometry.has_z,
                 geometry.geom_type,
             )
+        if given is member and name in NOT_NUMBERS:
+            # shape() reads "0" and true as numbers; GeoJSON positions are numbers only
+            # (RFC 7946 §3.1.1), so these are refused naming the feature
+            assert got[0] == "error" and "is not a JSON number" in got[1], got
+            continue
         assert got == as_shape_reads_it(given), name
 
 

@@ -226,3 +226,14 @@ def test_the_readme_quick_tour_sample(client):
     body = post(client, sample.read_bytes()).json()
     assert body["proposal_id"] == "3326_DEMO2026"
     assert body["area_counts"] == {"planomrade": 1, "arealformal": 4, "hensynssone": 1}
+
+
+def test_a_plan_id_with_norwegian_letters_gets_an_ascii_location(client):
+    """Headers are ASCII (RFC 9110): the Location of an upload percent-encodes æøå, and it
+    leads to the version."""
+    body = collection(cabin_area(), plan={**PLAN, "planidentifikasjon": "Åsen_2.1"})
+    response = client.post("/api/v1/proposals", content=encode(body))
+    assert response.status_code == 201
+    location = response.headers["location"]
+    assert location == "/api/v1/proposals/3326_%C3%85sen_2.1/versions/1"
+    assert client.get(location).json()["version"] == 1

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import urllib.parse
 import zipfile
 from functools import lru_cache
 from pathlib import Path
@@ -341,6 +342,87 @@ def geojson_long_plannavn() -> bytes:
     return encode(collection(cabin_area(), plan={**PLAN, "plannavn": "x" * 1_000_000}))
 
 
+# --- shapes whose validity check or repair costs GEOS super-linear work (second round) -------
+
+# The pen-tester's small SOSI file (one triangle in Hemsedal, 3326), in centimetres.
+SOSI_SMALL = (
+    SOSI_HEAD + "..SOSI-VERSJON 4.5\n.FLATE 1:\n..OBJTYPE RpArealformålOmråde\n"
+    '..AREALFORMÅL 1120\n..FELTNAVN "S1"\n..KOMMUNENUMMER 3326\n..PLANID HOLES\n'
+    "..PLANTYPE 35\n..REF :2{holes}\n..NØ\n674600000 46550000\n"
+    ".KURVE 2:\n..OBJTYPE RpGrense\n..NØ\n674600000 46500000\n674600000 46600000\n"
+    "674700000 46600000\n674600000 46500000\n.SLUTT\n"
+)
+SMALL_PLAN = {"kommunenummer": "3326", "planidentifikasjon": "HOLES", "plantype": 35}
+
+
+def sosi_small(holes: str = "") -> bytes:
+    return SOSI_SMALL.format(holes=holes).encode()
+
+
+def sosi_traced_hole(times: int) -> bytes:
+    """The issue's file: one island made of the boundary curve `times` over (15 KB: 5,000)."""
+    return sosi_small(" (" + " ".join([":2"] * times) + ")")
+
+
+def projected_area(rings: list, **members) -> bytes:
+    """One area in EPSG:25832 with the given rings (shell first), as GeoJSON."""
+    area = {
+        "type": "Feature",
+        "properties": {"arealformal": 1120},
+        "geometry": {"type": "Polygon", "coordinates": rings},
+    }
+    return encode(collection(area, plan=SMALL_PLAN, crs=UTM32, **members))
+
+
+SHELL = [[465000, 6746000], [466000, 6746000], [466000, 6747000], [465000, 6746000]]
+
+
+def geojson_identical_holes(count: int = 2000) -> bytes:
+    """The issue's file: a triangle with 2,000 identical holes (156 KB)."""
+    hole = [[465100, 6746050], [465900, 6746050], [465900, 6746850], [465100, 6746050]]
+    return projected_area([SHELL] + [hole] * count)
+
+
+def geojson_overlapping_holes(count: int = 300) -> bytes:
+    """Holes all different but each overlapping the others (make_valid: minutes)."""
+    holes = [
+        [[465500 + i, 6746100], [465900, 6746100], [465900, 6746500 - i], [465500 + i, 6746100]]
+        for i in range(count)
+    ]
+    return projected_area([SHELL] + holes)
+
+
+def geojson_zigzag(vertices: int = 200_000) -> bytes:
+    """A ring whose teeth cross its own base line once each: ~vertices/2 self-intersections."""
+    teeth = [[465000 + 0.004 * i, 6746500 + (5 if i % 2 else -5)] for i in range(vertices - 2)]
+    end = teeth[-1][0]
+    return projected_area([[*teeth, [end, 6746500], [465000, 6746500], teeth[0]]])
+
+
+def geojson_star(points: int = 1001) -> bytes:
+    """A star polygon {1001/499}: 1,001 vertices, ~250,000 crossings (make_valid: minutes)."""
+    step = points // 2 - 1
+    ring = [
+        [
+            465500 + 400 * math.cos(2 * math.pi * (i * step % points) / points),
+            6746500 + 400 * math.sin(2 * math.pi * (i * step % points) / points),
+        ]
+        for i in range(points)
+    ]
+    return projected_area([[*ring, ring[0]]])
+
+
+def geojson_identical_parts(count: int = 3000) -> bytes:
+    """A MultiPolygon of 3,000 copies of one square."""
+    part = [[[465100, 6746100], [465200, 6746100], [465200, 6746200], [465100, 6746100]]]
+    area = {
+        "type": "Feature",
+        "properties": {"arealformal": 1120},
+        "geometry": {"type": "MultiPolygon", "coordinates": [part] * count},
+    }
+    return encode(collection(area, plan=SMALL_PLAN, crs=UTM32))
+
+
 def sosi_enhet(value: str) -> bytes:
     return SOSI_FILE.read_bytes().replace(b"...ENHET 0.01", f"...ENHET {value}".encode())
 
@@ -377,6 +459,13 @@ HOSTILE = [
     ("geojson-200000-keys", lambda _: geojson_many_keys(), JSON, 422, "200003 attributes"),
     ("geojson-15mb-property", lambda _: geojson_big_property(), JSON, 422, "bytes of attributes"),
     ("geojson-1mb-plannavn", lambda _: geojson_long_plannavn(), JSON, 422, "longer than 1000"),
+    ("sosi-hole-traced-5000", lambda _: sosi_traced_hole(5000), SOSI, 422, "15000 times"),
+    ("sosi-hole-traced-50000", lambda _: sosi_traced_hole(50_000), SOSI, 422, "150000 times"),
+    ("geojson-2000-holes", lambda _: geojson_identical_holes(), JSON, 422, "5997 times"),
+    ("geojson-300-holes", lambda _: geojson_overlapping_holes(), JSON, 422, "more than 1000"),
+    ("geojson-zigzag", lambda _: geojson_zigzag(), JSON, 422, "more than 1000 places"),
+    ("geojson-star", lambda _: geojson_star(), JSON, 422, "more than 1000 places"),
+    ("geojson-3000-parts", lambda _: geojson_identical_parts(), JSON, 422, "times through"),
 ]
 
 
@@ -689,7 +778,9 @@ BAD_NUMBERS = [
     ),
     (
         "sosi-overflow-after-scaling",
-        sosi_with("...ENHET 0.01", "...ENHET 1000").replace(b"6000000 7000000", b"1e306 1e306"),
+        sosi_with("...ENHET 0.01", "...ENHET 1000").replace(
+            b"6000000 7000000", b"1" + b"0" * 306 + b" 1" + b"0" * 306
+        ),
         422,
         "lie beyond",
     ),
@@ -699,14 +790,54 @@ BAD_NUMBERS = [
         422,
         "not a SOSI coordinate system number",
     ),
-    ("gml-nan", gml_with_coordinates("nan nan"), 422, "not a finite number"),
-    ("gml-inf", gml_with_coordinates("inf 6748000"), 422, "not a finite number"),
+    ("gml-nan", gml_with_coordinates("nan nan"), 422, "are not numbers: 'nan nan"),
+    ("gml-inf", gml_with_coordinates("inf 6748000"), 422, "are not numbers: 'inf"),
     ("gml-1e308", gml_with_coordinates("1e308 1e308"), 422, "not a finite number"),
     (
         "gml-srs-huge",
         GML_FILE.read_bytes().replace(b"EPSG::25832", b"EPSG::" + b"9" * 5000),
         422,
         "(5022 characters)",
+    ),
+    # non-ASCII digits and other non-numbers (second round): 4xx in every format
+    ("geojson-arabic-digits", geojson_with_coordinate('"٨.٤١"'), 422, "not a JSON number"),
+    ("geojson-fullwidth", geojson_with_coordinate('"８.４１"'), 422, "not a JSON number"),
+    ("geojson-underscore", geojson_with_coordinate('"60_86"'), 422, "not a JSON number"),
+    ("geojson-string-exponent", geojson_with_coordinate('"6086e-2"'), 422, "not a JSON number"),
+    ("geojson-padded", geojson_with_coordinate('" 8.41 "'), 422, "not a JSON number"),
+    ("geojson-booleans", geojson_with_coordinate("[true, false]"), 422, "true"),
+    ("geojson-number-and-bool", geojson_with_coordinate("[8.41, true]"), 422, "true"),
+    ("gml-arabic-digits", gml_with_coordinates("٤٦٥٠٠٠ 6746000"), 422, "are not numbers"),
+    ("gml-underscore", gml_with_coordinates("465_000 6746000"), 422, "are not numbers"),
+    (
+        "sosi-coordinate-arabic",
+        sosi_small().replace(b"674700000 46600000", "٦٧٤٧٠٠٠٠٠ 46600000".encode()),
+        422,
+        "٦٧٤٧٠٠٠٠٠",
+    ),
+    (
+        "sosi-coordinate-underscore",
+        sosi_small().replace(b"674700000 46600000", b"674_700_000 46600000"),
+        422,
+        "674_700_000",
+    ),
+    (
+        "sosi-coordinate-exponent",
+        sosi_small().replace(b"674700000 46600000", b"6747e5 46600000"),
+        422,
+        "6747e5",
+    ),
+    (
+        "sosi-enhet-arabic",
+        sosi_small().replace(b"...ENHET 0.01", "...ENHET ٠.٠١".encode()),
+        400,
+        "...ENHET",
+    ),
+    (
+        "sosi-origo-arabic",
+        sosi_small().replace("...ORIGO-NØ 0 0".encode(), "...ORIGO-NØ ٠ ٠".encode()),
+        400,
+        "...ORIGO-NØ",
     ),
     (
         "gml-srs-unknown",
@@ -935,3 +1066,147 @@ def test_zip_archives_broken_in_ways_zipfile_does_not_expect_are_4xx():
         with pytest.raises(ArealsjekkError) as raised:
             read_plan(body, None, None, ReadLimits(max_features=10))
         assert_4xx(raised.value)
+
+
+def test_sosi_numbers_keep_reading_ascii_integers():
+    """The strict number parser still reads what SOSI files hold: signed ASCII integers and
+    decimal ...ORIGO-NØ / ...ENHET values."""
+    body = sosi_small().replace("...ORIGO-NØ 0 0".encode(), "...ORIGO-NØ 100 -50.5".encode())
+    body = body.replace(
+        b"\n674600000 46500000\n674600000 46600000", b"\n+674600000 46500000\n674600000 46600000"
+    )
+    body = body.replace(b"46600000\n674600000 46500000\n", b"46600000\n674600000 +46500000\n")
+    geometry = read_sosi(body, 10).features[0].geometry
+    assert shapely.get_coordinates(geometry)[0].tolist() == pytest.approx([464949.5, 6746100.0])
+
+
+# --- codes in non-ASCII digits are unknown codes, never read as numbers -----------------------
+
+
+@pytest.mark.parametrize(
+    ("plan", "field"),
+    [({"plantype": "٢٠"}, "plantype"), ({"planstatus": "２"}, "planstatus")],
+    ids=["plantype-arabic", "planstatus-fullwidth"],
+)
+def test_plan_codes_in_unicode_digits_are_refused(client, plan, field):
+    response = post_geojson(client, collection(cabin_area(), plan={**PLAN, **plan}))
+    assert response.status_code == 422, response.text[:500]
+    assert response.json()["problems"][0]["field"] == field
+    assert row_counts() == EMPTY
+
+
+@pytest.mark.parametrize(
+    "properties",
+    [{"arealformal": "١١٢٠"}, {"hensynssone": "H٥٧٠_١"}, {"arealformal": "１１２０"}],
+    ids=["arealformal-arabic", "hensynssone-arabic", "arealformal-fullwidth"],
+)
+def test_area_codes_in_unicode_digits_are_unknown_codes(client, properties):
+    area = cabin_area()
+    area["properties"] = {**properties, "arealbruksstatus": 2}
+    response = post_geojson(client, collection(area))
+    assert response.status_code == 201, response.text[:500]
+    unknown = response.json()["report"]["unknown_codes"]
+    assert len(unknown) == 1 and unknown[0]["feature"] == 0, unknown
+    assert list(properties.values())[0] in unknown[0]["message"], unknown
+
+
+def test_gml_code_in_unicode_digits_stays_text():
+    gml = GML_TEXT.decode()
+    codes = re.findall(r"<app:arealformål>(\d+)</app:arealformål>", gml)
+    assert codes, "the fixture has arealformål codes"
+    body = gml.replace(
+        f"<app:arealformål>{codes[0]}</app:arealformål>",
+        "<app:arealformål>١١٢٠</app:arealformål>",
+        1,
+    )
+    properties = [f.properties for f in read_gml(body.encode(), 100).features]
+    assert "١١٢٠" in [p.get("arealformål") for p in properties]
+    assert any(isinstance(p.get("arealformål"), int) for p in properties)  # ASCII: ints
+
+
+# --- planidentifikasjon is one URL path segment ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "planid",
+    ["..", ".", "a/b", "a\\b", "a?b", "a#b", "a%2e", "a\x00b", "a\tb", " 2026007", "2026007 "],
+)
+def test_planidentifikasjon_must_be_one_path_segment(client, planid):
+    """`..` made 3326_.. that clients cannot address (they remove dot-segments, RFC 3986
+    §5.2.4); the others would split, end or escape the path."""
+    for params, plan in (
+        ({"planidentifikasjon": planid}, PLAN),
+        ({}, {**PLAN, "planidentifikasjon": planid}),
+    ):
+        response = post_geojson(client, collection(cabin_area(), plan=plan), **params)
+        assert response.status_code == 422, (planid, response.text[:300])
+        # a NUL in the plan member is refused earlier, as text PostgreSQL cannot store
+        assert response.json()["problems"][0]["field"] in ("planidentifikasjon", "plan")
+    assert row_counts() == EMPTY
+
+
+@pytest.mark.parametrize("planid", ["2026007", "KPA2026", "DEMO2026", "0602-2019-004", "A_2.1"])
+def test_real_plan_ids_are_accepted_and_addressable(client, planid):
+    response = post_geojson(client, collection(cabin_area()), planidentifikasjon=planid)
+    assert response.status_code == 201, response.text[:300]
+    path = f"/api/v1/plans/3326/{urllib.parse.quote(planid)}"
+    assert client.get(path, follow_redirects=False).status_code in (200, 301, 302, 307, 308)
+
+
+# --- a GeoPackage's triggers are data too ---------------------------------------------------
+
+
+def test_geopackage_triggers_never_run(tmp_path):
+    """GDAL writes triggers into every GeoPackage (R*Tree upkeep), so files with triggers are
+    read; SQLite is opened read-only and immutable and only SELECTs run, so no trigger fires.
+    These would abort the read, or allocate 900 MB, on any write."""
+    hostile = [
+        f'CREATE TRIGGER t{n}_{when}_{event} {when} {event} ON "{table}" BEGIN '
+        "SELECT RAISE(ABORT, 'trigger ran'); SELECT randomblob(900000000); END"
+        for n, table in enumerate(("KpArealformålOmråde", "gpkg_contents", "gpkg_spatial_ref_sys"))
+        for when in ("BEFORE", "AFTER")
+        for event in ("INSERT", "UPDATE", "DELETE")
+    ]
+    body = gpkg(tmp_path, *hostile)
+    assert sqlite_triggers(body, tmp_path) == len(hostile)
+    outcome, seconds, grown_mb = measure(tmp_path, [("trigger", body, GPKG)])["trigger"]
+    assert outcome == "accepted", outcome
+    assert seconds < SECONDS and grown_mb < RSS_MB
+    plan = read_geopackage(body, 100)
+    assert [f.properties["arealformal"] for f in plan.features] == [1120]
+
+
+def sqlite_triggers(body: bytes, folder: Path) -> int:
+    path = folder / "count.gpkg"
+    path.write_bytes(body)
+    with sqlite3.connect(path) as connection:
+        return connection.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+        ).fetchone()[0]
+
+
+# --- a GEOS error while preparing is the feature's 4xx --------------------------------------
+
+
+def test_geos_error_in_preparation_names_the_feature(monkeypatch):
+    """Whatever GEOS throws on a hostile shape (std::bad_alloc, TopologyException) is a 422
+    naming the feature, not a 500."""
+    import spatial.geometry
+
+    def failing(*args, **kwargs):
+        raise shapely.errors.GEOSException("std::bad_alloc")
+
+    county = boundaries()  # built with make_valid, before it fails
+    monkeypatch.setattr(spatial.geometry.shapely, "make_valid", failing)
+    body = projected_area(
+        [
+            SHELL,
+            [[465100, 6746050], [465900, 6746050], [465900, 6746850], [465100, 6746050]],
+            [[465100, 6746050], [465900, 6746060], [465900, 6746850], [465100, 6746050]],
+        ]
+    )
+    limits = upload_limits(get_settings())[1]
+    with pytest.raises(InvalidInputError) as raised:
+        prepare_plan(read_plan(body, None, None, FUZZ_LIMITS), county, limits)
+    problem = raised.value.problems[0]
+    assert problem.feature == 0 and "std::bad_alloc" in problem.message, problem

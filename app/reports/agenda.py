@@ -16,6 +16,13 @@ from spatial.rules.model import SEVERITIES
 AGENDA_SEVERITIES = ("conflict", "warning")
 # Statuses the forum has not settled yet; these findings are what the meeting discusses.
 TO_DISCUSS = ("open", "discussed")
+# Bounds the work and size of one agenda whatever the checks hold (issue 16): proposals on
+# the agenda, findings listed per proposal (to discuss, and settled), and rows in all. The
+# agenda says what it leaves out and links each check's report and findings, which have them
+# all. Module constants until they are settings.
+MAX_AGENDA_PROPOSALS = 100
+MAX_FINDINGS_PER_PROPOSAL = 50
+MAX_AGENDA_ROWS = 600
 
 
 @dataclass
@@ -48,6 +55,8 @@ class AgendaProposal:
     counts: dict[str, int]
     to_discuss: list[AgendaFinding] = field(default_factory=list)
     settled: list[AgendaFinding] = field(default_factory=list)
+    to_discuss_total: int = 0
+    settled_total: int = 0
 
     @property
     def report_html(self) -> str:
@@ -58,6 +67,11 @@ class AgendaProposal:
     def report_pdf(self) -> str:
         """Link to the check's conflict report as PDF."""
         return f"/api/v1/checks/{self.check_id}/report.pdf"
+
+    @property
+    def findings(self) -> str:
+        """Link to the check's findings as GeoJSON."""
+        return f"/api/v1/checks/{self.check_id}/findings"
 
 
 @dataclass
@@ -79,6 +93,7 @@ class Agenda:
     generated_at: datetime
     query: str
     base_url: str = ""
+    proposals_total: int = 0
 
     @property
     def proposals(self) -> list[AgendaProposal]:
@@ -92,7 +107,12 @@ class Agenda:
     @property
     def to_discuss(self) -> int:
         """Conflicts and warnings the forum has not settled."""
-        return sum(len(p.to_discuss) for p in self.proposals)
+        return sum(p.to_discuss_total for p in self.proposals)
+
+    @property
+    def proposals_left_out(self) -> int:
+        """Proposals checked in the period that the agenda does not show."""
+        return self.proposals_total - len(self.proposals)
 
 
 def build_agenda(
@@ -104,8 +124,11 @@ def build_agenda(
     query: str = "",
     base_url: str = "",
 ) -> Agenda:
-    """Gather the proposals whose latest check finished between two dates (inclusive)."""
-    checks = repo.agenda_checks(session, first, last, kommunenummer)
+    """Gather the proposals whose latest check finished between two dates (inclusive), at
+    most MAX_AGENDA_PROPOSALS of them and MAX_AGENDA_ROWS findings listed."""
+    all_checks = repo.agenda_checks(session, first, last, kommunenummer)
+    checks = all_checks[:MAX_AGENDA_PROPOSALS]
+    rows_left = MAX_AGENDA_ROWS
     findings = repo.agenda_findings(session, [c.check.id for c in checks], AGENDA_SEVERITIES)
     rule_titles = {rule.id: rule.title for rule in get_rule_set(settings).rules}
     plantypes = get_codelists().plantype
@@ -126,19 +149,28 @@ def build_agenda(
         )
         for found in findings.get(check.id, []):
             row, review = found["finding"], found["review"]
-            listed = AgendaFinding(
-                id=row.id,
-                severity=row.severity,
-                rule_id=row.rule_id,
-                rule_title=rule_titles.get(row.rule_id, row.rule_id),
-                paragraph=row.paragraph,
-                plan_feature_keys=list(row.plan_feature_keys),
-                message=row.message,
-                suggested_action=row.suggested_action,
-                review=review,
+            if review["status"] in TO_DISCUSS:
+                entry.to_discuss_total += 1
+                target = entry.to_discuss
+            else:
+                entry.settled_total += 1
+                target = entry.settled
+            if len(target) >= MAX_FINDINGS_PER_PROPOSAL or rows_left <= 0:
+                continue
+            rows_left -= 1
+            target.append(
+                AgendaFinding(
+                    id=row.id,
+                    severity=row.severity,
+                    rule_id=row.rule_id,
+                    rule_title=rule_titles.get(row.rule_id, row.rule_id),
+                    paragraph=row.paragraph,
+                    plan_feature_keys=list(row.plan_feature_keys),
+                    message=row.message,
+                    suggested_action=row.suggested_action,
+                    review=review,
+                )
             )
-            target = entry.to_discuss if review["status"] in TO_DISCUSS else entry.settled
-            target.append(listed)
         group = municipalities.setdefault(
             proposal.kommunenummer, AgendaMunicipality(proposal.kommunenummer, item.municipality)
         )
@@ -150,4 +182,5 @@ def build_agenda(
         generated_at=datetime.now().astimezone(),
         query=query,
         base_url=base_url.rstrip("/"),
+        proposals_total=len(all_checks),
     )

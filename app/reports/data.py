@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import HTTPException
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.check_runner import get_rule_set
@@ -14,6 +14,7 @@ from app.reports import maps
 from app.reports.formatting import LONG_VALUE, SEVERITY_LABELS, measure_rows
 from app.repositories import checks as checks_repo
 from app.repositories import forum as forum_repo
+from app.repositories.forum import severity_rank
 from app.repositories.proposals import proposal_key
 from app.settings import Settings
 from app.wms.catalog import wms_layers
@@ -24,6 +25,20 @@ from spatial.rules.model import SEVERITIES
 DEMO_LICENCE = "synthetic demo data"
 KARTVERKET = "Kommunegrenser © Kartverket, CC BY 4.0"
 MAX_LISTED_KEYS = 12
+# Bounds the work and size of one report whatever its check holds (issue 16): a planner may
+# publish a plan whose check has thousands of findings, and laying out a page per finding
+# took WeasyPrint minutes and gigabytes. The most serious findings are shown in detail (the
+# first MAX_DETAIL_MAPS of them with a map), the next ones as rows of a compact table, and
+# the report says how many it leaves out and links the findings GeoJSON, which has them all.
+# WeasyPrint lays out a detailed finding in ~0.13 s and a table row in ~0.015 s (loaded 2-core
+# machine), so a capped report takes ~15 s whatever the check holds.
+# Module constants until they are settings (report_max_detailed_findings, ...).
+MAX_DETAILED_FINDINGS = 50
+MAX_TABLE_FINDINGS = 200
+MAX_UNKNOWN_ROWS = 100
+# Keys and characters of a finding as a compact table row shows it.
+TABLE_KEYS = 3
+TABLE_MESSAGE_CHARS = 160
 
 
 @dataclass
@@ -96,6 +111,18 @@ class FindingView:
 
 
 @dataclass
+class TableFinding:
+    """A finding as a row of the compact table, for findings past the detailed ones."""
+
+    id: int
+    rule_id: str
+    severity: str
+    plan_feature_keys: list[str]
+    message: str
+    review_status: str | None
+
+
+@dataclass
 class SummaryRow:
     """Counts of one guideline's findings per severity."""
 
@@ -138,11 +165,26 @@ class CheckReport:
     summary: list[SummaryRow]
     totals: dict[str, int]
     findings: list[FindingView]
+    table: list[TableFinding]
+    findings_total: int
     unknown: list[FindingView]
+    unknown_total: int
     overview: maps.RenderedMap | None
     maps_left_out: int
     generated_at: datetime
     links: dict[str, str] = field(default_factory=dict)
+    base_url: str = ""
+    max_detail_maps: int = 0
+
+    @property
+    def not_detailed(self) -> int:
+        """Findings not shown in detail (in the compact table or left out)."""
+        return self.findings_total - len(self.findings)
+
+    @property
+    def left_out(self) -> int:
+        """Findings in neither the detailed list nor the compact table."""
+        return self.not_detailed - len(self.table)
 
     @property
     def title(self) -> str:
@@ -174,7 +216,8 @@ class CheckReport:
         return any(layer.is_demo for layer in self.layers)
 
 
-def _check_ready(check: PlanCheckOrm) -> None:
+def check_ready(check: PlanCheckOrm) -> None:
+    """Raise 409 unless the check is done (a queued, running or failed check has no report)."""
     if check.status in ("queued", "running"):
         raise HTTPException(
             409, f"check {check.id} is {check.status}; the report is ready when it is done"
@@ -253,6 +296,47 @@ def _finding_view(
     )
 
 
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _table_finding(row: CheckFindingOrm, reviews: dict[int, dict[str, Any]]) -> TableFinding:
+    keys = list(row.plan_feature_keys)
+    if len(keys) > TABLE_KEYS:
+        keys = [*keys[:TABLE_KEYS], f"og {len(keys) - TABLE_KEYS} til"]
+    review = reviews.get(row.id)
+    return TableFinding(
+        id=row.id,
+        rule_id=row.rule_id,
+        severity=row.severity,
+        plan_feature_keys=keys,
+        message=_shortened(row.message, TABLE_MESSAGE_CHARS),
+        review_status=review["status"] if review else None,
+    )
+
+
+def _report_rows(
+    session: Session, check_id: int, severity: str | None, limit: int
+) -> tuple[list[CheckFindingOrm], int]:
+    """Return a check's first `limit` findings that are not ok, most serious first (or of
+    one severity), and how many there are in all."""
+    where = [CheckFindingOrm.check_id == check_id, CheckFindingOrm.severity != "ok"]
+    if severity is not None:
+        where.append(CheckFindingOrm.severity == severity)
+    total = session.execute(select(func.count(CheckFindingOrm.id)).where(*where)).scalar_one()
+    rows = session.execute(
+        select(CheckFindingOrm)
+        .where(*where)
+        .order_by(
+            severity_rank(CheckFindingOrm.severity),
+            CheckFindingOrm.rule_id,
+            CheckFindingOrm.position,
+        )
+        .limit(limit)
+    ).scalars()
+    return list(rows), total
+
+
 def _summary(
     check: PlanCheckOrm, rule_titles: dict[str, str]
 ) -> tuple[list[SummaryRow], dict[str, int]]:
@@ -271,11 +355,16 @@ def _summary(
 
 
 def build_report(
-    session: Session, settings: Settings, check_id: int, with_maps: bool = True
+    session: Session,
+    settings: Settings,
+    check_id: int,
+    with_maps: bool = True,
+    base_url: str = "",
 ) -> CheckReport:
-    """Gather a finished check's report: plan, rule set, layers, summary, findings and maps."""
+    """Gather a finished check's report: plan, rule set, layers, summary, findings and maps,
+    bounded to MAX_DETAILED_FINDINGS in detail and MAX_TABLE_FINDINGS in a table."""
     check = checks_repo.get_check(session, check_id)
-    _check_ready(check)
+    check_ready(check)
     version = check.version
     proposal = version.proposal
     municipality = session.get(MunicipalityOrm, proposal.kommunenummer)
@@ -285,12 +374,13 @@ def build_report(
     layers, layer_rows = _layer_uses(session, check.layer_versions or {})
     layer_titles = {use.layer_id: use.title for use in layers}
     reviews = forum_repo.reviews_of_check(session, check.id)
-    rank = {s: i for i, s in enumerate(SEVERITIES)}
-    rows = sorted(
-        (r for r in checks_repo.finding_rows(session, check.id) if r.severity != "ok"),
-        key=lambda r: (rank[r.severity], r.rule_id, r.position),
+    rows, findings_total = _report_rows(
+        session, check.id, None, MAX_DETAILED_FINDINGS + MAX_TABLE_FINDINGS
     )
+    rows, table_rows = rows[:MAX_DETAILED_FINDINGS], rows[MAX_DETAILED_FINDINGS:]
     views = [_finding_view(r, rule_titles, layer_titles, reviews) for r in rows]
+    unknown_rows, unknown_total = _report_rows(session, check.id, "unknown", MAX_UNKNOWN_ROWS)
+    unknown = [_finding_view(r, rule_titles, layer_titles, reviews) for r in unknown_rows]
     summary, totals = _summary(check, rule_titles)
     codes = get_codelists()
 
@@ -329,7 +419,10 @@ def build_report(
         summary=summary,
         totals=totals,
         findings=views,
-        unknown=[v for v in views if v.severity == "unknown"],
+        table=[_table_finding(r, reviews) for r in table_rows],
+        findings_total=findings_total,
+        unknown=unknown,
+        unknown_total=unknown_total,
         overview=overview,
         maps_left_out=left_out,
         generated_at=datetime.now().astimezone(),
@@ -340,6 +433,8 @@ def build_report(
             "findings": f"{base}/findings",
             "version": f"/api/v1/proposals/{key}/versions/{version.version}",
         },
+        base_url=base_url.rstrip("/"),
+        max_detail_maps=maps.MAX_DETAIL_MAPS,
     )
 
 
@@ -352,7 +447,8 @@ def _draw_maps(
     rows: list[CheckFindingOrm],
     views: list[FindingView],
 ) -> tuple[maps.RenderedMap | None, int]:
-    """Draw the overview and up to MAX_DETAIL_MAPS detail maps; return how many were left out."""
+    """Draw the overview and up to MAX_DETAIL_MAPS detail maps (within the maps' time budget);
+    return how many detailed findings were left without a map."""
     version_id = check.proposal_version_id
     extent = maps.version_extent(session, version_id)
     if extent is None:

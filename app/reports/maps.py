@@ -1,6 +1,7 @@
 """Map images for reports: the plan's overview and one detail map per finding (Mapnik PNGs)."""
 
 import base64
+import time
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -23,6 +24,9 @@ DETAIL_SIZE = (600, 400)
 # Bounds the work a report does: each detail map is a Mapnik render of ~0.1 s (each render
 # is also bounded by the render pool's time limits, app.wms.pool).
 MAX_DETAIL_MAPS = 30
+# ... and all of a report's detail maps together get this long (each render may take up to
+# wms_render_timeout_s); past it the remaining findings are shown without a map.
+DETAIL_MAPS_BUDGET_S = 20.0
 # Detail maps show at least this much ground, so a small finding still shows its setting.
 MIN_DETAIL_SPAN_M = 400.0
 MIN_OVERVIEW_SPAN_M = 1500.0
@@ -145,6 +149,7 @@ class ReportMaps:
         self._layer_versions = layer_versions
         self._cache: dict[tuple[Any, ...], RenderedMap] = {}
         self.details_drawn = 0
+        self._deadline = time.monotonic() + DETAIL_MAPS_BUDGET_S
         self._plan = replace(
             catalog["proposals"],
             name="plan",
@@ -250,7 +255,7 @@ class ReportMaps:
                 layers += self._highlight_layers(highlight, severity)
             key = ("areas", bbox, tuple(refs), highlight, severity)
         if key not in self._cache:
-            if self.details_drawn >= MAX_DETAIL_MAPS:
+            if self.details_drawn >= MAX_DETAIL_MAPS or time.monotonic() > self._deadline:
                 return None
             self.details_drawn += 1
         return self._render(key, layers, bbox, DETAIL_SIZE)

@@ -1,4 +1,4 @@
-"""Rendering reports: Jinja2 templates to HTML, and HTML to PDF with WeasyPrint."""
+"""Rendering reports: Jinja2 templates to HTML (PDF layout: app.reports.pdf)."""
 
 from functools import lru_cache
 from typing import Any
@@ -43,24 +43,3 @@ def templates() -> Environment:
 def render_html(template: str, **context: Any) -> str:
     """Render one of the report templates."""
     return templates().get_template(template).render(**context)
-
-
-def html_to_pdf(html: str, base_url: str) -> bytes:
-    """Lay out an HTML report on A4 pages; relative links resolve against base_url."""
-    # Imported here: WeasyPrint loads Pango at import, which the rest of the service never needs.
-    from weasyprint import HTML
-
-    return HTML(string=html, base_url=base_url, url_fetcher=_data_urls_only).write_pdf()
-
-
-def _data_urls_only(url: str, timeout: int = 10, ssl_context=None) -> dict:  # noqa: ANN001
-    """Give WeasyPrint the report's embedded images and nothing else.
-
-    The reports embed their maps as data: URLs; fetching any other URL would let text in a
-    report make the service send requests on its own network (SSRF, OWASP A10).
-    """
-    from weasyprint.urls import default_url_fetcher
-
-    if not url.startswith("data:"):
-        raise ValueError(f"reports load no external resources ({url[:80]})")
-    return default_url_fetcher(url, timeout=timeout, ssl_context=ssl_context)

@@ -6,14 +6,16 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app import openapi_examples as ex
 from app.db import SessionDep
 from app.dependencies import INT8_MAX, PageDep, SettingsDep
+from app.reports import pdf
 from app.reports.agenda import build_agenda
-from app.reports.render import html_to_pdf, render_html
+from app.reports.render import render_html
 from app.repositories import forum as repo
 from app.schemas import Link
 from app.security import require_roles
@@ -264,6 +266,16 @@ FromQuery = Annotated[
 ToQuery = Annotated[date | None, Query(alias="to", description=DATE_HELP, examples=["2026-11-30"])]
 
 
+def _agenda_parameters(
+    first: date | None, last: date | None, kommunenummer: list[str] | None
+) -> tuple[str, ...]:
+    if first is not None and last is not None and first > last:
+        raise InvalidInputError(
+            f"from ({first}) is after to ({last})", [Problem("after 'to'", field="from")]
+        )
+    return _kommunenummer(kommunenummer)
+
+
 def _agenda_html(
     request: Request,
     session: SessionDep,
@@ -272,11 +284,7 @@ def _agenda_html(
     last: date | None,
     kommunenummer: list[str] | None,
 ) -> str:
-    if first is not None and last is not None and first > last:
-        raise InvalidInputError(
-            f"from ({first}) is after to ({last})", [Problem("after 'to'", field="from")]
-        )
-    municipalities = _kommunenummer(kommunenummer)
+    municipalities = _agenda_parameters(first, last, kommunenummer)
     query = {"from": first, "to": last, "kommunenummer": ",".join(municipalities)}
     given = urlencode({k: str(v) for k, v in query.items() if v}, safe=",")
     agenda = build_agenda(
@@ -320,10 +328,19 @@ def agenda_html(
             "An A4 PDF (Content-Disposition: inline; "
             'filename="planforum-saksliste-2026-11-01-2026-11-30.pdf")',
         ),
-        **ex.problems(ex.AGENDA_BAD_RANGE),
+        **ex.problems(
+            ex.AGENDA_BAD_RANGE,
+            *(
+                ex.problem(503, "service-unavailable", detail, f"{PREFIX}/agenda.pdf", summary=s)
+                for detail, s in (
+                    (pdf.BUSY, "Every PDF layout slot is busy (with Retry-After)"),
+                    (pdf.too_slow(), "The layout ran past its time limit (with Retry-After)"),
+                )
+            ),
+        ),
     },
 )
-def agenda_pdf(
+async def agenda_pdf(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -332,11 +349,22 @@ def agenda_pdf(
     kommunenummer: KommunenummerQuery = None,
 ) -> Response:
     """The forum meeting's agenda as an A4 PDF."""
-    html = _agenda_html(request, session, settings, first, last, kommunenummer)
-    pdf = html_to_pdf(html, public_base_url(request, settings))
+    # Laid out as the conflict reports are: in a slot, in a process that can be stopped.
+    # Bad parameters answer before waiting for a slot.
+    _agenda_parameters(first, last, kommunenummer)
+    try:
+        async with pdf.layout_slot():
+            html = await run_in_threadpool(
+                _agenda_html, request, session, settings, first, last, kommunenummer
+            )
+            session.close()
+            base_url = public_base_url(request, settings)
+            content = await pdf.html_to_pdf(html, base_url, request.is_disconnected)
+    except pdf.ClientLeftError:
+        return Response(status_code=pdf.CLIENT_CLOSED_REQUEST)
     name = f"planforum-saksliste-{first or 'start'}-{last or 'slutt'}.pdf"
     return Response(
-        pdf,
+        content,
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{name}"'},
     )

@@ -1,6 +1,7 @@
 """Plan proposals: upload a version, list proposals, read versions and their areas."""
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy import func
@@ -136,7 +137,8 @@ def upload_proposal(
     # Built from memory: after the commit, a failing database must not turn into an error
     # answer for an upload that is stored (the client would retry and store it twice).
     public = _version_public(session, version, repo.area_counts(plan))
-    response.headers["Location"] = public.links[0].href
+    # A header is ASCII (RFC 9110 §5.5): a plan id with æøå is percent-encoded (RFC 3986).
+    response.headers["Location"] = quote(public.links[0].href, safe="/:?=&%")
     return public
 
 

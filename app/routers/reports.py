@@ -3,14 +3,16 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from app import openapi_examples as ex
 from app.access import Principal
 from app.db import SessionDep
 from app.dependencies import INT4_MAX, SettingsDep
-from app.reports.data import KARTVERKET, build_report
-from app.reports.render import html_to_pdf, render_html
+from app.reports import pdf
+from app.reports.data import KARTVERKET, build_report, check_ready
+from app.reports.render import render_html
 from app.routers.checks import visible_check
 from app.security import OptionalPrincipalDep
 from app.urls import public_base_url
@@ -20,14 +22,31 @@ router = APIRouter(prefix="/api/v1", tags=["reports"])
 CheckIdPath = Annotated[int, Path(ge=1, le=INT4_MAX, description="check id")]
 PDF = "application/pdf"
 NOT_READY = ex.problems(ex.CHECK_RUNNING, ex.CHECK_FAILED, ex.NO_CHECK)
+PDF_UNAVAILABLE = [
+    ex.problem(503, "service-unavailable", detail, "/api/v1/checks/16/report.pdf", summary=summary)
+    for detail, summary in (
+        (pdf.BUSY, "Every PDF layout slot is busy (with Retry-After)"),
+        (pdf.too_slow(), "The layout ran past its time limit and was stopped (with Retry-After)"),
+    )
+]
+
+
+def _ready_check(session: SessionDep, check_id: int, principal: Principal | None) -> None:
+    """Raise 404 unless the caller may see the check, 409 unless it is done."""
+    check_ready(visible_check(session, check_id, principal))
+    session.close()
 
 
 def _report_html(
-    session: SessionDep, settings: SettingsDep, check_id: int, principal: Principal | None
+    session: SessionDep,
+    settings: SettingsDep,
+    check_id: int,
+    principal: Principal | None,
+    base_url: str,
 ) -> str:
     """Render a finished check's report as a self-contained HTML page."""
     visible_check(session, check_id, principal)
-    report = build_report(session, settings, check_id)
+    report = build_report(session, settings, check_id, base_url=base_url)
     # The maps are drawn; nothing else in the report needs the database.
     session.close()
     return render_html("reports/report.html", r=report, kartverket=KARTVERKET)
@@ -47,10 +66,12 @@ def get_report_html(
     check_id: CheckIdPath,
     session: SessionDep,
     settings: SettingsDep,
+    request: Request,
     principal: OptionalPrincipalDep,
 ) -> Response:
     """The conflict report of a check in bokmål: summary, maps, findings, data sources."""
-    return HTMLResponse(_report_html(session, settings, check_id, principal))
+    base_url = public_base_url(request, settings)
+    return HTMLResponse(_report_html(session, settings, check_id, principal, base_url))
 
 
 @router.get(
@@ -61,10 +82,10 @@ def get_report_html(
             PDF,
             'An A4 PDF (Content-Disposition: inline; filename="arealsjekk-kontroll-1.pdf")',
         ),
-        **NOT_READY,
+        **ex.problems(ex.CHECK_RUNNING, ex.CHECK_FAILED, ex.NO_CHECK, *PDF_UNAVAILABLE),
     },
 )
-def get_report_pdf(
+async def get_report_pdf(
     check_id: CheckIdPath,
     session: SessionDep,
     settings: SettingsDep,
@@ -72,9 +93,19 @@ def get_report_pdf(
     principal: OptionalPrincipalDep,
 ) -> Response:
     """The conflict report of a check as an A4 PDF (for archiving and the plan forum)."""
-    html = _report_html(session, settings, check_id, principal)
-    pdf = html_to_pdf(html, public_base_url(request, settings))
+    base_url = public_base_url(request, settings)
+    # Not found and not ready answer before waiting for a layout slot; no database
+    # connection is held while waiting.
+    await run_in_threadpool(_ready_check, session, check_id, principal)
+    try:
+        async with pdf.layout_slot():
+            html = await run_in_threadpool(
+                _report_html, session, settings, check_id, principal, base_url
+            )
+            content = await pdf.html_to_pdf(html, base_url, request.is_disconnected)
+    except pdf.ClientLeftError:
+        return Response(status_code=pdf.CLIENT_CLOSED_REQUEST)
     filename = f"arealsjekk-kontroll-{check_id}.pdf"
     return Response(
-        pdf, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{filename}"'}
+        content, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{filename}"'}
     )
