@@ -1,6 +1,5 @@
 """Shared request dependencies: settings, paging, output CRS, bounding boxes, the upload body."""
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated
@@ -17,6 +16,7 @@ from app.errors import UnsupportedMediaTypeError
 from app.settings import Settings, get_settings
 from spatial.crs import CANONICAL_SRID, CRS84, OUTPUT_SRIDS, CrsRef, parse_output_crs, to_canonical
 from spatial.errors import InvalidInputError, PayloadTooLargeError, Problem
+from spatial.numbers import is_double
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -94,8 +94,6 @@ class BboxError(InvalidInputError):
     """A bbox (or its bbox-crs) that cannot be used (the OGC API answers it with 400)."""
 
 
-# A decimal number in ASCII: float() would also take 'nan', 'inf', '1_0' and non-ASCII digits.
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 # No projected coordinate on Earth is further from its origin than the equator is long.
 _EARTH_SPAN_M = 40_075_017.0
 # Features are stored in UTM zone 32 (spatial.crs.CANONICAL_SRID, central meridian 9°E).
@@ -111,7 +109,8 @@ _STORAGE_DOMAIN = shapely.box(
 def parse_bbox(text: str, field: str = "bbox") -> tuple[float, float, float, float]:
     """Read 'minx,miny,maxx,maxy' (or the 6-number 3D form) as finite numbers with min <= max."""
     parts = [part.strip() for part in text.split(",")]
-    values = [float(part) for part in parts if _NUMBER.fullmatch(part)]
+    # ASCII only: float() would also take 'nan', 'inf', '1_0' and non-ASCII digits.
+    values = [float(part) for part in parts if is_double(part)]
     shown = text[:200]
     if len(values) != len(parts) or len(values) not in (4, 6):
         raise BboxError(

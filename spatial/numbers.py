@@ -14,6 +14,11 @@ _INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 CODE_DIGITS = re.compile(r"[0-9]{1,6}", re.ASCII)
 
 
+def is_double(text: str) -> bool:
+    """Tell whether text is an ASCII decimal number with an optional exponent."""
+    return _DOUBLE.fullmatch(text) is not None
+
+
 def parse_double(text: str) -> float:
     """Read an ASCII decimal number with an optional exponent; ValueError for anything else."""
     if not _DOUBLE.fullmatch(text):

@@ -31,6 +31,7 @@ from app.wms.render import (
     render_map,
 )
 from spatial.crs import CANONICAL_SRID
+from spatial.numbers import is_double
 from spatial.raster import sample_values
 
 VERSIONS = ("1.3.0", "1.1.1")
@@ -44,7 +45,6 @@ MAX_FEATURE_COUNT = 50
 # Sizes, pixels and counts are at most nine ASCII digits (int() of a long digit string
 # costs quadratic time, and no size here needs more).
 _INTEGER = re.compile(r"[0-9]{1,9}")
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
 # Characters XML 1.0 does not allow (§2.2): echoed in an error document they would make it
 # ill-formed.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -165,7 +165,7 @@ def _bbox(
     """Return a finite BBOX (x first) of positive size whose pixels are within the limits."""
     raw = _required(params, "BBOX")
     parts = [part.strip() for part in raw.split(",")]
-    values = [float(p) for p in parts if _NUMBER.fullmatch(p)]
+    values = [float(p) for p in parts if is_double(p)]
     if len(parts) != 4 or len(values) != 4 or not all(math.isfinite(v) for v in values):
         raise WmsError(
             f"BBOX '{shown(raw)}' must be four finite numbers minx,miny,maxx,maxy",
