@@ -13,6 +13,7 @@ COPY pyproject.toml README.md ./
 COPY app ./app
 COPY spatial ./spatial
 COPY layers ./layers
+COPY db ./db
 COPY migrations ./migrations
 RUN /opt/venv/bin/pip install .
 

@@ -14,4 +14,4 @@ stop:  ## stop the project-local PostgreSQL cluster
 	bash scripts/dev.sh stop
 
 lint:
-	.venv/bin/ruff check app spatial layers migrations tests bench
+	.venv/bin/ruff check app db spatial layers migrations tests bench

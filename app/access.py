@@ -22,7 +22,7 @@ from typing import Literal
 from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session
 
-from app.models import ApiKeyOrm, PlanProposalOrm
+from db.models import ApiKeyOrm, PlanProposalOrm
 from spatial.errors import ArealsjekkError
 
 Role = Literal["planner", "case_system", "forum", "admin"]

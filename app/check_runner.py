@@ -12,26 +12,25 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db import get_sessionmaker
-from app.models import MunicipalityOrm, PlanCheckOrm, PlanFeatureOrm, ProposalVersionOrm
 from app.repositories import checks as repo
 from app.settings import Settings
 from app.webhooks import enqueue_check_completed
+from db.models import MunicipalityOrm, PlanCheckOrm, PlanFeatureOrm, ProposalVersionOrm
+from layers.ruleset import configured_rule_set
 from layers.source import PostgisLayerSource
 from spatial.crs import from_canonical
 from spatial.errors import ArealsjekkError, NotFoundError
 from spatial.plan_model import PlanMetadata, PreparedPlan
 from spatial.rules.engine import CheckResult, run_rules
 from spatial.rules.model import CheckFeature, CheckPlan, Finding, MunicipalityInfo
-from spatial.rules.ruleset import RuleSet, default_rule_set, load_rule_set
+from spatial.rules.ruleset import RuleSet
 
 logger = logging.getLogger(__name__)
 
 
 def get_rule_set(settings: Settings) -> RuleSet:
     """Return the configured rule set (the shipped Buskerudplanen 2026 set by default)."""
-    if settings.rule_set_file is None:
-        return default_rule_set()
-    return load_rule_set(settings.rule_set_file)
+    return configured_rule_set(settings.rule_set_file)
 
 
 def _feature_key(feltnavn: str | None, source_id: str | None, position: int) -> str:

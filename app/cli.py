@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from app import check_runner
 from app.access import create_api_key, revoke_api_key
 from app.db import get_sessionmaker
-from app.migrate import upgrade
-from app.models import ApiKeyOrm, LayerVersionOrm
 from app.repositories.layers import latest_versions
 from app.runtime import tune_garbage_collector
 from app.settings import get_settings
 from app.uploads import prepare_upload
+from db.migrate import upgrade
+from db.models import ApiKeyOrm, LayerVersionOrm
 from layers.demo import DEMO_LICENCE, load_demo_data
 from layers.loader import LoadOptions, LoadResult, load_layer
 from layers.municipalities import load_administrative_units

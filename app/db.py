@@ -1,38 +1,29 @@
-"""Database engine and sessions."""
+"""The service's database engine and the per-request session dependency."""
 
 import logging
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import get_settings
-from spatial.json_text import loads_exact
+from db.session import engine_for, sessionmaker_for
 
 logger = logging.getLogger(__name__)
 
 
-@lru_cache
 def get_engine() -> Engine:
-    """Create the engine lazily, so forked workers and tests each get their own pool."""
+    """Return the engine for the configured database (created once per URL)."""
     settings = get_settings()
-    return create_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        pool_pre_ping=True,  # survive a database restart without restarting the service
-        # Layer feature attributes are jsonb; a check reads thousands of them.
-        json_deserializer=loads_exact,
-    )
+    return engine_for(settings.database_url, settings.db_pool_size)
 
 
-@lru_cache
 def get_sessionmaker() -> sessionmaker[Session]:
     """Return the session factory bound to the engine."""
-    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+    return sessionmaker_for(get_engine())
 
 
 def get_session() -> Iterator[Session]:

@@ -28,7 +28,7 @@ from app import limits
 from app.access import AuthenticationError, authenticate, bearer_token
 from app.db import get_sessionmaker
 from app.errors import DATABASE_UNAVAILABLE, database_unavailable_response, problem_body
-from app.models import IdempotencyRecordOrm
+from db.models import IdempotencyRecordOrm
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""API response models (separate from the ORM models in app.models)."""
+"""API response models (separate from the ORM models in db.models)."""
 
 from datetime import date, datetime
 from typing import Annotated, Any

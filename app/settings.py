@@ -5,19 +5,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pydantic import Field, PositiveInt, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from db.settings import DatabaseSettings
 
 
-class Settings(BaseSettings):
+class Settings(DatabaseSettings):
     """All settings of the service; every field can be set as AREALSJEKK_<NAME>."""
 
     model_config = SettingsConfigDict(env_prefix="AREALSJEKK_", env_file=".env", extra="ignore")
 
-    database_url: str = Field(
-        "postgresql+psycopg://arealsjekk@localhost:5432/arealsjekk",
-        description="SQLAlchemy URL of the PostGIS database",
-    )
-    db_pool_size: PositiveInt = 5
+    # database_url and db_pool_size come from DatabaseSettings (db/settings.py).
     # Raster layers are stored here as Cloud Optimized GeoTIFFs, one file per version.
     raster_dir: Path = Path(".local/rasters")
 

@@ -40,8 +40,8 @@ from sqlalchemy.orm import Session
 
 from app.db import get_sessionmaker
 from app.errors import DATABASE_UNAVAILABLE
-from app.models import ApiKeyOrm, PlanCheckOrm, WebhookDeliveryOrm, WebhookOrm
 from app.settings import Settings
+from db.models import ApiKeyOrm, PlanCheckOrm, WebhookDeliveryOrm, WebhookOrm
 
 logger = logging.getLogger(__name__)
 

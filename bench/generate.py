@@ -1127,7 +1127,7 @@ def load(force: bool = False) -> dict[str, Any]:
     from sqlalchemy import select, text
 
     from app.db import get_sessionmaker
-    from app.models import LayerVersionOrm
+    from db.models import LayerVersionOrm
     from layers.loader import LoadOptions, load_layer
     from layers.municipalities import load_administrative_units
     from layers.registry import get_registry

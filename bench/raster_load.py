@@ -20,7 +20,7 @@ from rasterio.windows import Window
 from sqlalchemy import delete
 
 from app.db import get_sessionmaker
-from app.models import LayerVersionOrm
+from db.models import LayerVersionOrm
 from layers.loader import LoadOptions, load_layer
 from spatial.raster import sample_values
 

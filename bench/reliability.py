@@ -190,7 +190,7 @@ class Cluster:
 def set_up_database(cluster: Cluster) -> tuple[str, dict[str, str]]:
     """Create, migrate and load the database (as scripts/dev.sh does); return URL and keys."""
     from app.access import create_api_key
-    from app.migrate import upgrade
+    from db.migrate import upgrade
     from layers.municipalities import load_administrative_units
 
     cluster.psql("postgres", f"CREATE ROLE {DB_ROLE} LOGIN")

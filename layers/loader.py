@@ -31,7 +31,7 @@ from shapely.geometry import box
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from app.models import LayerFeatureOrm, LayerVersionOrm
+from db.models import LayerFeatureOrm, LayerVersionOrm
 from layers.registry import AttributeConfig, LayerConfig, get_layer_config
 from spatial.crs import CANONICAL_SRID
 from spatial.errors import ArealsjekkError

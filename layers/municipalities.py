@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from app.models import CountyOrm, MunicipalityOrm
+from db.models import CountyOrm, MunicipalityOrm
 from spatial.crs import CANONICAL_SRID
 from spatial.geometry import as_multipolygon
 

@@ -10,7 +10,7 @@ from sqlalchemy import ARRAY, BigInteger, Row, Select, any_, bindparam, func, or
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
-from app.models import LayerFeatureOrm, LayerVersionOrm
+from db.models import LayerFeatureOrm, LayerVersionOrm
 from spatial.crs import CANONICAL_SRID
 from spatial.rules.model import LayerFeature
 

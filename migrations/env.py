@@ -6,15 +6,17 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import engine_from_config, pool
 
-from app.models import Base
-from app.settings import get_settings
+from db.models import Base
+from db.settings import get_database_settings
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 if not config.get_main_option("sqlalchemy.url"):
-    config.set_main_option("sqlalchemy.url", get_settings().database_url.replace("%", "%%"))
+    config.set_main_option(
+        "sqlalchemy.url", get_database_settings().database_url.replace("%", "%%")
+    )
 
 target_metadata = Base.metadata
 

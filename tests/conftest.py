@@ -1,10 +1,15 @@
-"""Test set-up: a real PostGIS database, migrated and loaded once per session."""
+"""Test set-up: a real PostGIS database, migrated and loaded once per session.
+
+Tests under tests/unit/ need no database and run without one (`pytest tests/unit`); every
+other test is marked `db` when collected and gets the database fixtures below.
+"""
 
 import os
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -15,8 +20,8 @@ from sqlalchemy.exc import OperationalError
 from app.access import create_api_key
 from app.db import get_engine, get_sessionmaker
 from app.main import create_app
-from app.migrate import upgrade
 from app.settings import Settings, get_settings
+from db.migrate import upgrade
 from layers.municipalities import load_administrative_units
 
 # The webhook tests' receivers listen on loopback, which production refuses (SSRF); the
@@ -29,9 +34,22 @@ PROPOSAL_TABLES = ("plan_proposal", "proposal_version", "plan_feature")
 LAYER_TABLES = ("layer_version", "layer_feature")
 
 
+UNIT_TESTS = Path(__file__).resolve().parent / "unit"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test outside tests/unit/ as a database test."""
+    for item in items:
+        if UNIT_TESTS not in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.db)
+
+
 @pytest.fixture(scope="session", autouse=True)
-def database() -> Iterator[None]:
-    """Migrate the test database to head and load the boundaries once."""
+def database(request) -> Iterator[None]:
+    """Migrate the test database to head and load the boundaries once, if any test needs it."""
+    if not any(item.get_closest_marker("db") for item in request.session.items):
+        yield
+        return
     if "AREALSJEKK_DATABASE_URL" not in os.environ:
         pytest.exit("AREALSJEKK_DATABASE_URL is not set: run the tests with `make test`", 2)
     upgrade(get_settings().database_url)
@@ -42,9 +60,11 @@ def database() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def clean_proposals(request) -> Iterator[None]:
-    """Give every test empty proposal and layer tables (layers kept under keep_layers)."""
+def clean_tables(request) -> Iterator[None]:
+    """Give every database test empty proposal and layer tables (layers kept under keep_layers)."""
     yield
+    if request.node.get_closest_marker("db") is None:
+        return
     tables = "plan_proposal, idempotency_record, webhook"
     if request.node.get_closest_marker("keep_layers") is None:
         tables += ", layer_version"

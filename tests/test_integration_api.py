@@ -15,9 +15,9 @@ from sqlalchemy.orm import sessionmaker
 from app import idempotency, webhooks
 from app.db import get_engine, get_sessionmaker
 from app.errors import OutageLog
-from app.models import WebhookDeliveryOrm, WebhookOrm
 from app.settings import get_settings
 from app.webhooks import CHECK_COMPLETED, deliver_due, refused_target, verify_signature
+from db.models import WebhookDeliveryOrm, WebhookOrm
 from tests.conftest import row_counts
 from tests.plans import PLAN, cabin_area, collection, encode
 

@@ -7,8 +7,9 @@ import yaml
 from typer.testing import CliRunner
 
 from app.cli import app as cli
+from layers.ruleset import default_rule_set
 from spatial.rules.base import RULE_CLASSES
-from spatial.rules.ruleset import RuleSetError, default_rule_set, parse_rule_set
+from spatial.rules.ruleset import RuleSetError, parse_rule_set
 from tests.plans import cabin_area, collection, encode
 from tests.rule_fixtures import RULE_SET
 

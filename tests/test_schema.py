@@ -4,8 +4,8 @@ from alembic import command
 from sqlalchemy import text
 
 from app.db import get_engine
-from app.migrate import alembic_config
 from app.settings import get_settings
+from db.migrate import alembic_config
 
 
 def test_migrations_match_the_models():

@@ -19,9 +19,9 @@ from sqlalchemy import text
 
 from app import webhooks
 from app.db import get_sessionmaker
-from app.models import WebhookDeliveryOrm, WebhookOrm
 from app.settings import get_settings
 from app.webhooks import CHECK_COMPLETED, deliver_due, refused_target, verify_signature
+from db.models import WebhookDeliveryOrm, WebhookOrm
 
 # Deliveries queued here fall due only tomorrow and are delivered "as of" then, so the
 # dispatcher of a live test server (other modules) does not send them first.

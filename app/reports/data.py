@@ -9,7 +9,6 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.check_runner import get_rule_set
-from app.models import CheckFindingOrm, LayerVersionOrm, MunicipalityOrm, PlanCheckOrm
 from app.reports import maps
 from app.reports.formatting import LONG_VALUE, SEVERITY_LABELS, measure_rows
 from app.repositories import checks as checks_repo
@@ -18,6 +17,7 @@ from app.repositories.forum import severity_rank
 from app.repositories.proposals import proposal_key
 from app.settings import Settings
 from app.wms.catalog import wms_layers
+from db.models import CheckFindingOrm, LayerVersionOrm, MunicipalityOrm, PlanCheckOrm
 from layers.registry import get_registry
 from spatial.codelists import get_codelists
 from spatial.rules.model import SEVERITIES

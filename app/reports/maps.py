@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import ServiceNotReadyError
-from app.models import CheckFindingOrm, LayerVersionOrm, PlanFeatureOrm
 from app.settings import Settings
 from app.wms.catalog import WmsLayer, _guideline_sql
 from app.wms.pool import RenderError
 from app.wms.render import render_map
+from db.models import CheckFindingOrm, LayerVersionOrm, PlanFeatureOrm
 from layers.registry import get_registry
 from spatial.crs import CANONICAL_SRID
 

@@ -6,8 +6,8 @@ from geoalchemy2.shape import from_shape
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.models import CheckFindingOrm, PlanCheckOrm, PlanProposalOrm, ProposalVersionOrm
 from app.repositories.geojson import geometry_json
+from db.models import CheckFindingOrm, PlanCheckOrm, PlanProposalOrm, ProposalVersionOrm
 from spatial.crs import CANONICAL_SRID
 from spatial.errors import NotFoundError
 from spatial.rules.engine import CheckResult

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
-from app.models import (
+from db.models import (
     CheckFindingOrm,
     FindingReviewEventOrm,
     FindingReviewOrm,

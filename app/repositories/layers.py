@@ -6,8 +6,8 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import LayerFeatureOrm, LayerVersionOrm
 from app.repositories.geojson import area_condition, geometry_json
+from db.models import LayerFeatureOrm, LayerVersionOrm
 from spatial.errors import NotFoundError
 
 

@@ -8,8 +8,8 @@ from geoalchemy2.shape import to_shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.models import CountyOrm, MunicipalityOrm
 from app.repositories.geojson import geometry_json
+from db.models import CountyOrm, MunicipalityOrm
 from spatial.errors import NotFoundError
 from spatial.geometry import CoverageArea
 from spatial.plan_input import Boundaries, MunicipalityBoundary

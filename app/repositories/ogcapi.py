@@ -15,7 +15,8 @@ from sqlalchemy import ColumnElement, Select, and_, cast, false, func, select
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Session, aliased
 
-from app.models import (
+from app.repositories.geojson import area_condition
+from db.models import (
     CheckFindingOrm,
     LayerFeatureOrm,
     LayerVersionOrm,
@@ -25,7 +26,6 @@ from app.models import (
     PlanProposalOrm,
     ProposalVersionOrm,
 )
-from app.repositories.geojson import area_condition
 from spatial.crs import CANONICAL_SRID
 
 

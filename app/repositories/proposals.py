@@ -10,8 +10,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.models import PlanFeatureOrm, PlanProposalOrm, ProposalVersionOrm
 from app.repositories.geojson import geometry_json
+from db.models import PlanFeatureOrm, PlanProposalOrm, ProposalVersionOrm
 from spatial.codelists import get_codelists, plan_level
 from spatial.crs import CANONICAL_SRID
 from spatial.errors import NotFoundError

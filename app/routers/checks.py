@@ -16,7 +16,6 @@ from app.dependencies import (
     SettingsDep,
     UploadDep,
 )
-from app.models import PlanCheckOrm
 from app.repositories import checks as repo
 from app.repositories import proposals as proposals_repo
 from app.repositories.geojson import content_crs_header, feature_collection
@@ -33,6 +32,7 @@ from app.schemas import (
 )
 from app.security import OptionalPrincipalDep, PrincipalDep
 from app.uploads import prepare_upload
+from db.models import PlanCheckOrm
 from spatial.errors import InvalidInputError, Problem
 from spatial.rules.compare import compare_findings
 from spatial.rules.model import SEVERITIES

@@ -7,8 +7,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import openapi_examples as ex
 from app.db import get_engine
-from app.migrate import current_revision, head_revision
 from app.schemas import HealthStatus
+from db.migrate import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
 

@@ -19,12 +19,12 @@ from app.dependencies import (
     bbox_region,
     parse_bbox,
 )
-from app.models import LayerVersionOrm
 from app.repositories import layers as repo
 from app.repositories.geojson import content_crs_header, feature_collection
 from app.responses import GeoJSONResponse
 from app.schemas import LayerAttributePublic, LayerPublic, LayerVersionPublic, Link
 from app.security import AdminDep
+from db.models import LayerVersionOrm
 from layers.loader import LoadOptions, load_layer
 from layers.registry import LayerConfig, get_layer_config, get_registry
 from spatial.crs import parse_crs

@@ -17,7 +17,6 @@ from app.dependencies import (
     SettingsDep,
     UploadDep,
 )
-from app.models import PlanProposalOrm, ProposalVersionOrm
 from app.repositories import proposals as repo
 from app.repositories.geojson import content_crs_header, feature_collection
 from app.responses import GeoJSONResponse
@@ -32,6 +31,7 @@ from app.schemas import (
 )
 from app.security import OptionalPrincipalDep, SubmitterDep
 from app.uploads import prepare_upload
+from db.models import PlanProposalOrm, ProposalVersionOrm
 
 router = APIRouter(prefix="/api/v1/proposals", tags=["proposals"])
 

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from app import openapi_examples as ex
 from app.db import SessionDep
 from app.dependencies import SettingsDep
-from app.models import WebhookDeliveryOrm, WebhookOrm
 from app.security import Principal, require_roles
 from app.webhooks import EVENTS, refused_target
+from db.models import WebhookDeliveryOrm, WebhookOrm
 from spatial.errors import InvalidInputError, NotFoundError, Problem
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])

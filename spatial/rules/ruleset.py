@@ -2,8 +2,6 @@
 
 import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 import spatial.rules.catalog  # noqa: F401 - registers the rule classes
 from spatial.errors import ArealsjekkError
 from spatial.rules.base import RULE_CLASSES, Rule
-
-DEFAULT_RULE_SET = "buskerudplanen-2026.yaml"
 
 
 class RuleSetError(ArealsjekkError):
@@ -122,13 +118,6 @@ def build_rule(entry: RuleEntry, name: str) -> Rule:
 def load_rule_set(path: Path) -> RuleSet:
     """Read and validate a rule set file."""
     return parse_rule_set(Path(path).read_text("utf-8"), Path(path).name)
-
-
-@lru_cache
-def default_rule_set() -> RuleSet:
-    """Return the shipped Buskerudplanen 2026 rule set."""
-    entry = resources.files("layers").joinpath("rules", DEFAULT_RULE_SET)
-    return parse_rule_set(entry.read_text("utf-8"), DEFAULT_RULE_SET)
 
 
 def _first_error(exc: ValidationError) -> str:

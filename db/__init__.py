@@ -1,0 +1,1 @@
+"""The database: ORM models, engine and sessions, migrations; used by app/, layers/ and bench/."""

@@ -1,0 +1,23 @@
+"""The rule set the service runs: the shipped Buskerudplanen 2026 file, or one given in settings."""
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from spatial.rules.ruleset import RuleSet, load_rule_set, parse_rule_set
+
+DEFAULT_RULE_SET = "buskerudplanen-2026.yaml"
+
+
+@lru_cache
+def default_rule_set() -> RuleSet:
+    """Return the shipped Buskerudplanen 2026 rule set (layers/rules/)."""
+    entry = resources.files("layers").joinpath("rules", DEFAULT_RULE_SET)
+    return parse_rule_set(entry.read_text("utf-8"), DEFAULT_RULE_SET)
+
+
+def configured_rule_set(rule_set_file: Path | None) -> RuleSet:
+    """Return the rule set in `rule_set_file`, or the shipped one when none is configured."""
+    if rule_set_file is None:
+        return default_rule_set()
+    return load_rule_set(rule_set_file)
