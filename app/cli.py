@@ -17,12 +17,12 @@ from app.repositories.layers import latest_versions
 from app.runtime import tune_garbage_collector
 from app.settings import get_settings
 from app.uploads import prepare_upload
-from db.migrate import upgrade
 from db.models import ApiKeyOrm, LayerVersionOrm
 from layers.demo import DEMO_LICENCE, load_demo_data
 from layers.loader import LoadOptions, LoadResult, load_layer
 from layers.municipalities import load_administrative_units
 from layers.registry import get_registry
+from migrations.runner import upgrade
 from spatial.errors import ArealsjekkError
 
 app = typer.Typer(help="Arealsjekk operator commands.", no_args_is_help=True)

@@ -66,7 +66,7 @@ def ensure_database() -> None:
     if psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{BENCH_DB}'").strip() != "1":
         psql("postgres", f"CREATE DATABASE {BENCH_DB} OWNER {DB_ROLE}")
     psql(BENCH_DB, "CREATE EXTENSION IF NOT EXISTS postgis")
-    from db.migrate import upgrade
+    from migrations.runner import upgrade
 
     upgrade(DATABASE_URL)
 

@@ -190,8 +190,8 @@ class Cluster:
 def set_up_database(cluster: Cluster) -> tuple[str, dict[str, str]]:
     """Create, migrate and load the database (as scripts/dev.sh does); return URL and keys."""
     from app.access import create_api_key
-    from db.migrate import upgrade
     from layers.municipalities import load_administrative_units
+    from migrations.runner import upgrade
 
     cluster.psql("postgres", f"CREATE ROLE {DB_ROLE} LOGIN")
     cluster.psql("postgres", f"CREATE DATABASE {DB_NAME} OWNER {DB_ROLE}")

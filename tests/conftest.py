@@ -21,8 +21,8 @@ from app.access import create_api_key
 from app.db import get_engine, get_sessionmaker
 from app.main import create_app
 from app.settings import Settings, get_settings
-from db.migrate import upgrade
 from layers.municipalities import load_administrative_units
+from migrations.runner import upgrade
 
 # The webhook tests' receivers listen on loopback, which production refuses (SSRF); the
 # refusal itself is tested with this setting overridden.

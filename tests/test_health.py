@@ -1,7 +1,7 @@
 import gc
 
 from app.runtime import GENERATION0_THRESHOLD
-from db.migrate import head_revision
+from migrations.runner import head_revision
 
 
 def test_healthz_answers_while_the_process_is_up(client):

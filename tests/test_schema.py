@@ -5,7 +5,7 @@ from sqlalchemy import text
 
 from app.db import get_engine
 from app.settings import get_settings
-from db.migrate import alembic_config
+from migrations.runner import alembic_config
 
 
 def test_migrations_match_the_models():

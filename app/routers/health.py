@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app import openapi_examples as ex
 from app.db import get_engine
 from app.schemas import HealthStatus
-from db.migrate import current_revision, head_revision
+from migrations.runner import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
 

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 FORBIDDEN = {
     "spatial": {"app", "db", "layers", "migrations", "fastapi", "starlette", "sqlalchemy"},
-    "db": {"app", "layers", "fastapi", "starlette"},
+    "db": {"app", "layers", "migrations", "fastapi", "starlette"},
     "layers": {"app", "fastapi", "starlette"},
     "migrations": {"app", "layers", "fastapi", "starlette"},
 }

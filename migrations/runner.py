@@ -9,15 +9,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
-import migrations
-
-ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
+MIGRATIONS_DIR = Path(__file__).resolve().parent
+ALEMBIC_INI = MIGRATIONS_DIR.parent / "alembic.ini"
 
 
 def alembic_config(database_url: str | None = None) -> Config:
     """Return an Alembic config for our migrations, optionally for a given database URL."""
     config = Config(str(ALEMBIC_INI)) if ALEMBIC_INI.exists() else Config()
-    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if database_url:
         # ConfigParser interpolation would choke on '%' in passwords.
         config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
