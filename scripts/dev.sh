@@ -202,6 +202,12 @@ cmd_test() {
   "$VENV/bin/python" -m pytest "$@"
 }
 
+cmd_unit() {
+  # Pure geometry, parsing and structure tests: no PostgreSQL, no browser.
+  ensure_venv test
+  "$VENV/bin/python" -m pytest tests/unit "$@"
+}
+
 cmd_bench() {
   ensure_system_packages with-mapserver
   ensure_venv test,bench
@@ -226,7 +232,8 @@ case "${1:-}" in
   run) shift; cmd_run "$@" ;;
   test) shift; cmd_test "$@" ;;
   stop) shift; cmd_stop ;;
+  unit) shift; cmd_unit "$@" ;;
   bench) shift; cmd_bench "$@" ;;
   start) shift; ensure_system_packages; ensure_cluster ;;
-  *) echo "usage: scripts/dev.sh run|test|start|stop|bench [pytest or bench args]" >&2; exit 2 ;;
+  *) echo "usage: scripts/dev.sh run|test|unit|start|stop|bench [pytest or bench args]" >&2; exit 2 ;;
 esac
