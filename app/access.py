@@ -53,12 +53,6 @@ class Principal:
         """True for the county-wide roles (forum, admin)."""
         return self.role in COUNTY_ROLES
 
-    def may_see_drafts_of(self, kommunenummer: str) -> bool:
-        """Drafts are visible to their own municipality and to county-wide roles."""
-        if self.is_county or (self.role == "case_system" and self.kommunenummer is None):
-            return True
-        return self.kommunenummer == kommunenummer
-
     def may_submit_for(self, kommunenummer: str) -> bool:
         """Planners and case systems submit for their municipality; admins for any."""
         if self.role == "admin":

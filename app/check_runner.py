@@ -3,6 +3,7 @@
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ from spatial.errors import ArealsjekkError, NotFoundError
 from spatial.plan_model import PlanMetadata, PreparedPlan
 from spatial.rules.engine import CheckResult, run_rules
 from spatial.rules.model import CheckFeature, CheckPlan, Finding, MunicipalityInfo
-from spatial.rules.ruleset import RuleSet
+from spatial.rules.ruleset import RuleSet, RuleSetError, parse_rule_set
 
 logger = logging.getLogger(__name__)
 
@@ -96,15 +97,22 @@ def plan_from_prepared(session: Session, plan: PreparedPlan) -> CheckPlan:
     return CheckPlan(plan.metadata, features, municipality)
 
 
+class RuleSetUnavailableError(RuleSetError):
+    """The rule set a check recorded cannot be run any more: the check fails rather than run
+    other rules under that rule set's name."""
+
+
 def evaluate(
     session: Session,
     plan: CheckPlan,
     settings: Settings,
     pinned_layer_versions: dict[str, int] | None = None,
+    rule_set: RuleSet | None = None,
 ) -> CheckResult:
-    """Run the rule set over a plan against the current (or pinned) layer versions."""
+    """Run a rule set (by default the configured one) over a plan against the current (or
+    pinned) layer versions."""
     source = PostgisLayerSource(session, settings.raster_dir, pinned_layer_versions)
-    return run_rules(get_rule_set(settings), plan, source)
+    return run_rules(rule_set or get_rule_set(settings), plan, source)
 
 
 def create_check(
@@ -113,8 +121,10 @@ def create_check(
     settings: Settings,
     pinned_layer_versions: dict[str, int] | None = None,
 ) -> PlanCheckOrm:
-    """Record a queued check of a version (committed, so a job can pick it up)."""
+    """Record a queued check of a version with the rule set it is to run (committed, so a
+    job can pick it up)."""
     rule_set = get_rule_set(settings)
+    repo.store_rule_set(session, rule_set)
     check = PlanCheckOrm(
         proposal_version_id=version.id,
         status="queued",
@@ -128,8 +138,40 @@ def create_check(
     return check
 
 
+def check_rule_set(session: Session, check: PlanCheckOrm, settings: Settings) -> RuleSet:
+    """Return the rule set a check recorded, parsed from its stored text.
+
+    A check made before rule sets were stored (migration 0008) runs the configured rule set
+    only if it is the one the check recorded.
+    """
+    name = f"{check.rule_set_id} {check.rule_set_version}"
+    text = repo.rule_set_text(session, check.rule_set_checksum)
+    if text is None:
+        configured = get_rule_set(settings)
+        if configured.checksum == check.rule_set_checksum:
+            return configured
+        raise RuleSetUnavailableError(
+            f"the rule set this check recorded ({name}, checksum {check.rule_set_checksum}) "
+            f"is not stored, and the configured one ({configured.id} {configured.version}, "
+            f"checksum {configured.checksum}) is another; run a new check"
+        )
+    try:
+        return _parsed_rule_set(text, name)
+    except RuleSetError as exc:
+        raise RuleSetUnavailableError(
+            f"the rule set this check recorded can no longer be run: {exc.detail}; run a new check"
+        ) from None
+
+
+@lru_cache(maxsize=16)
+def _parsed_rule_set(text: str, name: str) -> RuleSet:
+    # Checks mostly share a few rule sets: each text is parsed once per process.
+    return parse_rule_set(text, name)
+
+
 def execute_check(check_id: int, settings: Settings) -> None:
-    """Run a queued check in its own session; findings are stored all at once or not at all."""
+    """Run a queued check in its own session with the rule set it recorded; findings are
+    stored all at once or not at all."""
     with get_sessionmaker()() as session:
         check = repo.get_check(session, check_id)
         if check.status == "done":
@@ -138,8 +180,9 @@ def execute_check(check_id: int, settings: Settings) -> None:
         check.started_at = func.now()
         session.commit()
         try:
+            rule_set = check_rule_set(session, check, settings)
             plan = plan_from_version(session, check.version)
-            result = evaluate(session, plan, settings, check.requested_layer_versions)
+            result = evaluate(session, plan, settings, check.requested_layer_versions, rule_set)
             repo.store_result(session, check, result)
             # Queued in the same transaction: a finished check always has its events.
             enqueue_check_completed(session, check)
@@ -193,20 +236,4 @@ def finding_feature(finding: Finding, srid: int) -> dict[str, Any]:
         digits = 7 if srid == 4326 else 2
         projected = from_canonical(finding.geometry, srid)
         geometry = shapely.transform(projected, lambda xy: np.round(xy, digits)).__geo_interface__
-    return {
-        "type": "Feature",
-        "properties": {
-            "rule_id": finding.rule_id,
-            "check": finding.check,
-            "paragraph": finding.paragraph,
-            "severity": finding.severity,
-            "plan_feature_ids": list(finding.plan_feature_ids),
-            "plan_feature_keys": list(finding.plan_feature_keys),
-            "layer_refs": [ref.as_dict() for ref in finding.layer_refs],
-            "measures": finding.measures,
-            "message": finding.message,
-            "suggested_action": finding.suggested_action,
-            "fingerprint": finding.fingerprint,
-        },
-        "geometry": geometry,
-    }
+    return repo.finding_geojson(finding.record(), geometry)

@@ -24,6 +24,7 @@ from layers.municipalities import load_administrative_units
 from layers.registry import get_registry
 from migrations.runner import upgrade
 from spatial.errors import ArealsjekkError
+from spatial.inputs.formats import ACCEPTED
 
 app = typer.Typer(help="Arealsjekk operator commands.", no_args_is_help=True)
 layers_app = typer.Typer(help="Guideline layers: list and load.", no_args_is_help=True)
@@ -68,6 +69,11 @@ def load_municipalities() -> None:
 @layers_app.command("list")
 def list_layers() -> None:
     """List the registered layers and their current versions."""
+    try:
+        check_runner.get_rule_set(get_settings())  # the guidelines listed must be its rules
+    except ArealsjekkError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
     with get_sessionmaker()() as session:
         current = latest_versions(session)
     for layer_id, config in get_registry().items():
@@ -145,9 +151,7 @@ def demo_data(
 
 @app.command()
 def check(
-    file: Annotated[
-        Path, typer.Argument(help="plan file: GeoJSON, Plan-GML, SOSI, GeoPackage or zipped SHP")
-    ],
+    file: Annotated[Path, typer.Argument(help=f"plan file: {ACCEPTED}")],
     as_json: Annotated[bool, typer.Option("--json", help="print findings as JSON")] = False,
     kommunenummer: Annotated[str | None, typer.Option(help="overrides the file")] = None,
     planidentifikasjon: Annotated[str | None, typer.Option(help="overrides the file")] = None,
@@ -155,8 +159,8 @@ def check(
     show_ok: Annotated[bool, typer.Option("--ok", help="also list ok findings")] = False,
 ) -> None:
     """Check a plan file against the rule set and print the findings (nothing is stored)."""
-    tune_garbage_collector()  # as the service does: large plans allocate many objects
     settings = get_settings()
+    tune_garbage_collector(settings.gc_generation0_threshold)  # as the service does
     overrides = {
         "kommunenummer": kommunenummer,
         "planidentifikasjon": planidentifikasjon,
@@ -281,7 +285,15 @@ def serve(
     workers: int = typer.Option(1, help="worker processes"),
 ) -> None:
     """Serve the API with uvicorn."""
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, proxy_headers=True)
+    # A factory: importing app.main reads no settings, each worker builds its own app.
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+    )
 
 
 def main() -> None:

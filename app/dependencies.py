@@ -6,16 +6,18 @@ from typing import Annotated
 
 import numpy as np
 import shapely
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from pyproj import CRS, Transformer
 from pyproj.exceptions import ProjError
 from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
 
 from app.errors import UnsupportedMediaTypeError
+from app.openapi_examples import PROPOSAL_ID
 from app.settings import Settings, get_settings
 from spatial.crs import CANONICAL_SRID, CRS84, OUTPUT_SRIDS, CrsRef, parse_output_crs, to_canonical
 from spatial.errors import InvalidInputError, PayloadTooLargeError, Problem
+from spatial.inputs.formats import ACCEPTED_MEDIA_TYPES, FORMAT_TITLES
 from spatial.numbers import is_double
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -25,22 +27,19 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 INT4_MAX = 2**31 - 1
 INT8_MAX = 2**63 - 1
 
-UPLOAD_MEDIA_TYPES = {
-    "",
-    "application/json",
-    "application/geo+json",
-    "application/gml+xml",
-    "application/xml",
-    "text/xml",
-    "text/plain",
-    "text/vnd.sosi",
-    "application/x-sosi",
-    "application/zip",
-    "application/x-zip-compressed",
-    "application/geopackage+sqlite3",
-    "application/x-sqlite3",
-    "application/octet-stream",
-}
+# Path parameters named alike in several routers, declared once.
+ProposalIdPath = Annotated[
+    str,
+    Path(description="national plan id: kommunenummer_planidentifikasjon", examples=[PROPOSAL_ID]),
+]
+KommunenummerPath = Annotated[
+    str, Path(pattern=r"^[0-9]{4}$", description="4-digit kommunenummer", examples=["3326"])
+]
+VersionPath = Annotated[
+    int, Path(ge=1, le=INT4_MAX, description="version number, from 1", examples=[1])
+]
+CheckIdPath = Annotated[int, Path(ge=1, le=INT4_MAX, description="check id", examples=[1])]
+FindingIdPath = Annotated[int, Path(ge=1, le=INT8_MAX, description="finding id", examples=[1])]
 
 
 @dataclass(frozen=True)
@@ -240,11 +239,10 @@ async def uploaded_file(
                 )
             body = await _read_limited(_chunks(upload), limit)
             return UploadedFile(body, upload.filename or filename, upload.content_type or "")
-    if media_type not in UPLOAD_MEDIA_TYPES:
+    if media_type not in ACCEPTED_MEDIA_TYPES:  # the format table's, and untyped ones
         raise UnsupportedMediaTypeError(
             f"content type '{media_type}' is not supported; send the plan file as the raw body "
-            "(GeoJSON, Plan-GML, SOSI, GeoPackage or zipped Shapefile) or as the 'file' field "
-            "of a multipart/form-data form"
+            f"({FORMAT_TITLES}) or as the 'file' field of a multipart/form-data form"
         )
     return UploadedFile(await _read_limited(request.stream(), limit), filename, media_type)
 

@@ -26,7 +26,7 @@ from spatial.errors import (
     Problem,
     UnsupportedCRSError,
 )
-from spatial.formats import UnsupportedFormatError
+from spatial.inputs.formats import UnsupportedFormatError
 from spatial.rules.ruleset import RuleSetError
 
 logger = logging.getLogger(__name__)

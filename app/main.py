@@ -10,13 +10,13 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__
-from app.check_runner import CheckJobs
+from app.check_runner import CheckJobs, get_rule_set
 from app.db import get_engine
 from app.errors import add_exception_handlers
 from app.headers import SecurityHeadersMiddleware
 from app.idempotency import IdempotencyMiddleware
 from app.limits import BodyLimitMiddleware
-from app.openapi import TAGS, install_openapi
+from app.openapi import install_openapi, tags
 from app.routers import (
     checks,
     docs,
@@ -85,7 +85,7 @@ API_ROUTERS = (
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start the check job queue (resuming interrupted checks); release resources on exit."""
-    tune_garbage_collector()
+    tune_garbage_collector(get_settings().gc_generation0_threshold)
     app.state.check_jobs = CheckJobs(get_settings())
     app.state.webhooks = WebhookDispatcher(get_settings())
     app.state.webhooks.start()
@@ -114,7 +114,9 @@ def create_app() -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         docs_url=None,  # served by app.routers.docs from local files
         redoc_url=None,
-        openapi_tags=TAGS,
+        # Resolving the rule set here checks it against the layer registry: a layer config
+        # naming a rule the rule set lacks stops the service at start rather than mid-check.
+        openapi_tags=tags(get_rule_set(get_settings())),
     )
     add_exception_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
@@ -127,6 +129,3 @@ def create_app() -> FastAPI:
     app.include_router(pages.router)
     install_openapi(app, API_ROUTERS)
     return app
-
-
-app = create_app()

@@ -39,6 +39,7 @@ from app.openapi_examples import (
 )
 from app.schemas import ProblemDetails
 from app.security import optional_principal, required_principal
+from spatial.rules.ruleset import RuleSet
 
 BEARER = "apiKey"
 HEADER = "apiKeyHeader"
@@ -61,23 +62,31 @@ SECURITY_SCHEMES = {
 }
 KEY_REQUIREMENT: list[dict[str, list[str]]] = [{BEARER: []}, {HEADER: []}]
 
-TAGS = [
-    {"name": "proposals", "description": "Upload plan proposals (every upload is a version)."},
-    {
-        "name": "plans (national plan id)",
-        "description": "The same proposals, addressed by kommunenummer and planidentifikasjon.",
-    },
-    {"name": "checks", "description": "Check a version against Buskerudplanen (G1–G5)."},
-    {"name": "reports", "description": "Conflict reports of checks, as HTML and PDF."},
-    {"name": "rules", "description": "The rule set in use."},
-    {"name": "layers", "description": "Guideline layers: metadata, versions, features."},
-    {"name": "municipalities", "description": "Buskerud's 18 municipalities (GeoJSON)."},
-    {"name": "forum", "description": "The regional plan forum: findings, reviews, agenda."},
-    {"name": "webhooks", "description": "Callbacks to case systems when a check completes."},
-    {"name": "ogcapi", "description": "OGC API – Features for GIS clients."},
-    {"name": "wms", "description": "OGC WMS 1.3.0 / 1.1.1 for GIS clients."},
-    {"name": "health", "description": "Liveness and readiness probes."},
-]
+
+def tags(rule_set: RuleSet) -> list[dict[str, str]]:
+    """Return the API description's operation groups; the checks name the rule set's rules."""
+    rule_ids = ", ".join(rule.id for rule in rule_set.rules)
+    return [
+        {"name": "proposals", "description": "Upload plan proposals (every upload is a version)."},
+        {
+            "name": "plans (national plan id)",
+            "description": "The same proposals, addressed by kommunenummer and planidentifikasjon.",
+        },
+        {
+            "name": "checks",
+            "description": f"Check a version against the rule set {rule_set.id} ({rule_ids}).",
+        },
+        {"name": "reports", "description": "Conflict reports of checks, as HTML and PDF."},
+        {"name": "rules", "description": "The rule set in use."},
+        {"name": "layers", "description": "Guideline layers: metadata, versions, features."},
+        {"name": "municipalities", "description": "Buskerud's 18 municipalities (GeoJSON)."},
+        {"name": "forum", "description": "The regional plan forum: findings, reviews, agenda."},
+        {"name": "webhooks", "description": "Callbacks to case systems when a check completes."},
+        {"name": "ogcapi", "description": "OGC API – Features for GIS clients."},
+        {"name": "wms", "description": "OGC WMS 1.3.0 / 1.1.1 for GIS clients."},
+        {"name": "health", "description": "Liveness and readiness probes."},
+    ]
+
 
 IDEMPOTENCY_HEADER = {
     "name": "Idempotency-Key",

@@ -1,22 +1,18 @@
-"""Process-wide settings the service applies once it has started."""
+"""Process-wide tuning the service applies once it has started."""
 
 import gc
-
-# CPython collects generation 0 after 700 net allocations of containers. Reading a
-# kommuneplan allocates hundreds of thousands of lists and dicts (one per coordinate pair),
-# which at 700 set off full collections that each walk every object in the process: 25 %
-# of checking a 3,000-area plan (bench/README.md). The older generations keep their ratios.
-GENERATION0_THRESHOLD = 50_000
 
 _tuned = False
 
 
-def tune_garbage_collector() -> None:
-    """Exempt start-up objects from collection and collect cyclic garbage less often (once)."""
+def tune_garbage_collector(generation0_threshold: int) -> None:
+    """Freeze start-up objects and collect generation 0 after `generation0_threshold`
+    allocations (once per process); 0 leaves Python's collector as it is."""
     global _tuned
-    if _tuned:
+    if _tuned or not generation0_threshold:
         return
     _tuned = True
     gc.collect()
     gc.freeze()  # modules, routes and code lists live as long as the process
-    gc.set_threshold(GENERATION0_THRESHOLD, 10, 10)
+    _, generation1, generation2 = gc.get_threshold()
+    gc.set_threshold(generation0_threshold, generation1, generation2)

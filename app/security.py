@@ -49,5 +49,4 @@ def require_roles(*roles: Role):
 OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
 PrincipalDep = Annotated[Principal, Depends(required_principal)]
 AdminDep = Annotated[Principal, Depends(require_roles("admin"))]
-ForumDep = Annotated[Principal, Depends(require_roles("forum", "admin"))]
 SubmitterDep = Annotated[Principal, Depends(require_roles("planner", "case_system", "admin"))]

@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, PositiveInt, field_validator, model_validator
+from pydantic import Field, NonNegativeInt, PositiveInt, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from db.settings import DatabaseSettings
@@ -83,6 +83,14 @@ class Settings(DatabaseSettings):
     max_feature_property_keys: PositiveInt = 1000
     # Reading and validating one upload may take at most this long (parsing hostile files).
     upload_time_budget_s: float = Field(15.0, gt=0)
+
+    # Reading a kommuneplan allocates a container per coordinate pair; with Python's default
+    # generation-0 threshold (700) the collector keeps walking every object in the process
+    # while a large plan is read. The service, `arealsjekk check` and bench/engine.py freeze
+    # what start-up allocated and collect generation 0 after this many allocations instead
+    # (measured on the benchmark plans: bench/README.md, "Garbage collection"); 0 leaves
+    # Python's collector untouched.
+    gc_generation0_threshold: NonNegativeInt = 50_000
 
     default_page_limit: PositiveInt = 50
     max_page_limit: PositiveInt = 1000

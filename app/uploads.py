@@ -9,7 +9,7 @@ from app.errors import ServiceNotReadyError
 from app.repositories.municipalities import load_boundaries
 from app.settings import Settings
 from spatial.errors import InvalidInputError, Problem
-from spatial.formats import ReadLimits, read_plan
+from spatial.inputs.formats import ReadLimits, read_plan
 from spatial.plan_input import InputLimits, prepare_plan, unstorable
 from spatial.plan_model import PreparedPlan
 

@@ -667,10 +667,6 @@ class WebhookDispatcher:
         """Start sending."""
         self._thread.start()
 
-    def wake(self) -> None:
-        """Look for due deliveries now (a check has just finished)."""
-        self._wake.set()
-
     def stop(self) -> None:
         """Stop starting deliveries; let those under way end (within the webhook timeout)."""
         self._stop.set()

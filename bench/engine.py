@@ -5,8 +5,9 @@ the server, minus HTTP and JSON: `app.uploads.prepare_upload` (parse the GeoJSON
 validate and reproject every area against the stored boundaries), then
 `check_runner.plan_from_prepared` and `check_runner.evaluate` (rules G1-G5 reading the
 layers from PostGIS and the COGs). `evaluate` alone is reported too. The garbage collector
-is tuned as the service tunes it at start-up (`app.runtime`). The first repetition
-is the cold run (new process, empty caches) and is reported apart from the warm ones.
+is tuned as the service tunes it at start-up (`app.runtime`, with the setting
+AREALSJEKK_GC_GENERATION0_THRESHOLD). The first repetition is the cold run (new process,
+empty caches) and is reported apart from the warm ones.
 
 Run: .venv/bin/python bench/engine.py --size S --repeat 20 [--profile bench/results/x.txt]
 Prints one JSON line.
@@ -112,7 +113,8 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, default=None, help="write a pyinstrument report")
     args = parser.parse_args()
     bodies = [(path.name, path.read_bytes()) for path in common.plan_files(args.size)]
-    tune_garbage_collector()  # as the service does when it starts (app.main.lifespan)
+    # As the service does when it starts (app.main.lifespan), from the same setting.
+    tune_garbage_collector(get_settings().gc_generation0_threshold)
     rss_before = common.current_rss_mb()
     cold = check_files(bodies)
     warm = common.warm_runs(lambda: check_files(bodies), args.repeat, args.paced)

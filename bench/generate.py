@@ -1,7 +1,7 @@
 """Generate county-scale synthetic benchmark layers and plans, and load the layers.
 
 Everything is deterministic (fixed seed, one random generator per layer or plan) and
-built over the real Buskerud geography of `layers/demo.py` (valleys, ridges, towns,
+built over the real Buskerud geography of `layers/demo/` (valleys, ridges, towns,
 stations, the real municipality boundaries), at the scale of real county data sets:
 
 - `elevation`: a 10 m DEM over the county's bounding box, 17,450 x 18,800 cells, written
@@ -51,7 +51,14 @@ from shapely.geometry import LineString, Point, box
 from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
 
-from layers import demo
+from layers.demo import base as demo_base
+from layers.demo import heritage as demo_heritage
+from layers.demo import nature as demo_nature
+from layers.demo import settlements as demo_settlements
+from layers.demo import shapes as demo_shapes
+from layers.demo import terrain as demo_terrain
+from layers.demo.geography import Geography
+from layers.demo.heritage import HERITAGE_KINDS
 from spatial.crs import CANONICAL_SRID
 
 GENERATOR_VERSION = 4
@@ -59,7 +66,8 @@ RASTER_VERSION = 1
 SEED = 20261108
 CRS = f"EPSG:{CANONICAL_SRID}"
 
-WEST, NORTH, EAST, SOUTH = demo.GRID_WEST, demo.GRID_NORTH, demo.GRID_EAST, demo.GRID_SOUTH
+WEST, NORTH = demo_base.GRID_WEST, demo_base.GRID_NORTH
+EAST, SOUTH = demo_base.GRID_EAST, demo_base.GRID_SOUTH
 DEM_CELL = 10.0
 DEM_COLS = round((EAST - WEST) / DEM_CELL)  # 17,450
 DEM_ROWS = round((NORTH - SOUTH) / DEM_CELL)  # 18,800
@@ -89,8 +97,8 @@ def rng_for(name: str) -> np.random.Generator:
 
 def write_dem(path: Path) -> None:
     """Write the 10 m DEM strip by strip: upsampled demo terrain plus micro-relief."""
-    coarse = demo._terrain_coarse().astype(np.float32)
-    coarse_transform = demo._grid_transform(WEST, NORTH, demo.TERRAIN_CELL)
+    coarse = demo_terrain.terrain_coarse().astype(np.float32)
+    coarse_transform = demo_base.grid_transform(WEST, NORTH, demo_base.TERRAIN_CELL)
     rng = rng_for("elevation-10m")
     waves = [
         (
@@ -109,7 +117,7 @@ def write_dem(path: Path) -> None:
         "dtype": "float32",
         "crs": CRS,
         "transform": from_origin(WEST, NORTH, DEM_CELL, DEM_CELL),
-        "nodata": demo.NODATA,
+        "nodata": demo_base.NODATA,
         "tiled": True,
         "blockxsize": 512,
         "blockysize": 512,
@@ -141,7 +149,7 @@ def write_dem(path: Path) -> None:
             # Flat valley floors, rougher uplands.
             micro *= np.clip((strip - 150.0) / 400.0, 0.15, 1.0)
             strip += micro
-            np.clip(strip, 0.0, demo.MAX_ELEVATION, out=strip)
+            np.clip(strip, 0.0, demo_base.MAX_ELEVATION, out=strip)
             np.round(strip, 1, out=strip)
             dataset.write(strip, 1, window=Window(0, row, DEM_COLS, height))
         dataset.update_tags(SOURCE=common.BENCH_SOURCE, LICENCE=common.BENCH_LICENCE)
@@ -149,8 +157,8 @@ def write_dem(path: Path) -> None:
 
 def write_tree_line(path: Path) -> None:
     """Write the demo tree-line surface (500 m cells)."""
-    array, transform = demo.tree_line_array()
-    demo._write_raster(path, array, transform, "Synthetic tree line (benchmark)")
+    array, transform = demo_terrain.tree_line_array()
+    demo_terrain.write_raster(path, array, transform, "Synthetic tree line (benchmark)")
 
 
 # --- geography -----------------------------------------------------------------------------
@@ -160,9 +168,9 @@ class Context:
     """The geography every layer and plan is placed in, and what layers share."""
 
     def __init__(self) -> None:
-        dem, _ = demo.elevation_array()
-        tree_line, _ = demo.tree_line_array()
-        self.geo = demo._Geography(dem, tree_line)
+        dem, _ = demo_terrain.elevation_array()
+        tree_line, _ = demo_terrain.tree_line_array()
+        self.geo = Geography(dem, tree_line)
         self.geo.keep_out = shapely.Polygon()  # no sample plans to keep clear of here
         self.municipalities = self.geo.municipalities
         self.centrality = _centrality_classes()
@@ -174,15 +182,15 @@ class Context:
     def elevation(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Elevation of the 50 m demo terrain at points (vectorised)."""
         dem = self.geo.dem
-        rows = np.clip(((NORTH - y) // demo.DEM_CELL).astype(int), 0, dem.shape[0] - 1)
-        cols = np.clip(((x - WEST) // demo.DEM_CELL).astype(int), 0, dem.shape[1] - 1)
+        rows = np.clip(((NORTH - y) // demo_base.DEM_CELL).astype(int), 0, dem.shape[0] - 1)
+        cols = np.clip(((x - WEST) // demo_base.DEM_CELL).astype(int), 0, dem.shape[1] - 1)
         return dem[rows, cols].astype(float)
 
     def tree_line(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Tree-line elevation at points (vectorised)."""
         grid = self.geo.tree_line
-        rows = np.clip(((NORTH - y) // demo.TREE_LINE_CELL).astype(int), 0, grid.shape[0] - 1)
-        cols = np.clip(((x - WEST) // demo.TREE_LINE_CELL).astype(int), 0, grid.shape[1] - 1)
+        rows = np.clip(((NORTH - y) // demo_base.TREE_LINE_CELL).astype(int), 0, grid.shape[0] - 1)
+        cols = np.clip(((x - WEST) // demo_base.TREE_LINE_CELL).astype(int), 0, grid.shape[1] - 1)
         return grid[rows, cols].astype(float)
 
     def margin(self, x: float, y: float) -> float:
@@ -302,7 +310,7 @@ def tidy(geometry: BaseGeometry | None, min_area: float = 1.0) -> BaseGeometry |
     """Snap to a 1 cm grid, keep the parts of the geometry's own dimension and size."""
     if geometry is None or geometry.is_empty:
         return None
-    tidied = demo._tidy(geometry)
+    tidied = demo_shapes.tidy(geometry)
     if tidied is None or shapely.get_dimensions(tidied) != 2 or min_area <= 1:
         return tidied
     parts = [p for p in shapely.get_parts(tidied) if p.area >= min_area]
@@ -316,17 +324,17 @@ def tidy(geometry: BaseGeometry | None, min_area: float = 1.0) -> BaseGeometry |
 
 def build_tettsteder(ctx: Context) -> list[tuple[BaseGeometry, dict[str, Any]]]:
     """The demo tettsteder plus small settlements (grender) along the valleys."""
-    features = demo._tettsteder(ctx.geo)
+    features = demo_settlements.tettsteder(ctx.geo)
     rng = rng_for("tettsteder")
     taken = shapely.union_all([g for g, _ in features])
     number = len(features)
     for _ in range(20_000):
-        if number >= len(demo.TETTSTEDER) + N_EXTRA_TETTSTEDER:
+        if number >= len(demo_settlements.TETTSTEDER) + N_EXTRA_TETTSTEDER:
             break
         px, py, valley, _, _ = ctx.geo.along_valley(rng, (0.0, 0.3))
         if not ctx.geo.in_county(px, py) or taken.distance(Point(px, py)) < 3000:
             continue
-        shape = demo._blob(rng, px, py, float(rng.uniform(250, 650)), roughness=0.15)
+        shape = demo_shapes.blob(rng, px, py, float(rng.uniform(250, 650)), roughness=0.15)
         geometry = ctx.geo.clip(shape)
         if geometry is None:
             continue
@@ -344,9 +352,9 @@ def build_tettsteder(ctx: Context) -> list[tuple[BaseGeometry, dict[str, Any]]]:
 
 def build_hubs(ctx: Context) -> list[tuple[BaseGeometry, dict[str, Any]]]:
     """The demo stations and bus hubs, one hub per extra settlement, bus stops in valleys."""
-    features = demo._transport_hubs(ctx.geo)
+    features = demo_settlements.transport_hubs(ctx.geo)
     rng = rng_for("transport_hubs")
-    for geometry, properties in ctx.tettsteder[len(demo.TETTSTEDER) :]:
+    for geometry, properties in ctx.tettsteder[len(demo_settlements.TETTSTEDER) :]:
         point = geometry.representative_point()
         features.append(
             (
@@ -380,9 +388,9 @@ def build_deposits(ctx: Context) -> list[tuple[BaseGeometry, dict[str, Any]]]:
         if not ctx.geo.in_county(px, py):
             continue
         if hard_rock:
-            shape = demo._blob(rng, px, py, rng.uniform(80, 300), roughness=0.2, vertices=16)
+            shape = demo_shapes.blob(rng, px, py, rng.uniform(80, 300), roughness=0.2, vertices=16)
         else:
-            shape = demo._blob(
+            shape = demo_shapes.blob(
                 rng,
                 px,
                 py,
@@ -418,17 +426,17 @@ def build_heritage(ctx: Context) -> list[tuple[BaseGeometry, dict[str, Any]]]:
         mode = rng.uniform()
         if mode < 0.55:
             px, py, *_ = ctx.geo.along_valley(rng, (0.05, 1.6))
-            kinds, cluster, spacing = demo.HERITAGE_KINDS["valley"], int(rng.integers(1, 5)), 60
+            kinds, cluster, spacing = HERITAGE_KINDS["valley"], int(rng.integers(1, 5)), 60
         elif mode < 0.75:
             centre = towns[int(rng.integers(len(towns)))]
             distance, bearing = rng.uniform(300, 4000), rng.uniform(0, 2 * np.pi)
             px, py = centre.x + distance * np.cos(bearing), centre.y + distance * np.sin(bearing)
-            kinds, cluster, spacing = demo.HERITAGE_KINDS["valley"], int(rng.integers(1, 4)), 80
+            kinds, cluster, spacing = HERITAGE_KINDS["valley"], int(rng.integers(1, 4)), 80
         else:
             px, py = rng.uniform(WEST, EAST - 40_000), rng.uniform(SOUTH + 50_000, NORTH)
             if not ctx.geo.in_county(px, py) or ctx.margin(px, py) < -200:
                 continue
-            kinds, cluster, spacing = demo.HERITAGE_KINDS["mountain"], int(rng.integers(2, 13)), 35
+            kinds, cluster, spacing = HERITAGE_KINDS["mountain"], int(rng.integers(2, 13)), 35
         if not ctx.geo.in_county(px, py):
             continue
         heading = rng.uniform(0, 2 * np.pi)
@@ -437,7 +445,7 @@ def build_heritage(ctx: Context) -> list[tuple[BaseGeometry, dict[str, Any]]]:
             sx = px + k * spacing * np.cos(heading) + rng.uniform(-10, 10)
             sy = py + k * spacing * np.sin(heading) + rng.uniform(-10, 10)
             size = rng.uniform(smallest, largest)
-            shape = demo._blob(rng, sx, sy, size, roughness=0.1, vertices=14)
+            shape = demo_shapes.blob(rng, sx, sy, size, roughness=0.1, vertices=14)
             category = "enkeltminne" if rng.uniform() < 0.3 else "lokalitet"
             sites.append((shape, name, category))
     features: list[tuple[BaseGeometry, dict[str, Any]]] = []
@@ -456,7 +464,7 @@ def build_heritage(ctx: Context) -> list[tuple[BaseGeometry, dict[str, Any]]]:
         centre = towns[int(rng.integers(len(towns)))]
         distance, bearing = rng.uniform(500, 6000), rng.uniform(0, 2 * np.pi)
         px, py = centre.x + distance * np.cos(bearing), centre.y + distance * np.sin(bearing)
-        shape = demo._blob(rng, px, py, rng.uniform(150, 500), aspect=rng.uniform(1, 2))
+        shape = demo_shapes.blob(rng, px, py, rng.uniform(150, 500), aspect=rng.uniform(1, 2))
         geometry = ctx.geo.clip(shape)
         if geometry is not None:
             properties = {
@@ -480,16 +488,17 @@ def build_recreation(ctx: Context) -> list[tuple[BaseGeometry, dict[str, Any]]]:
             distance, bearing = rng.uniform(500, 7000), rng.uniform(0, 2 * np.pi)
             px, py = centre.x + distance * np.cos(bearing), centre.y + distance * np.sin(bearing)
             size, value = rng.uniform(200, 1400), str(rng.choice(["A", "B", "B", "C", "C"]))
-            label = f"{town} {demo.RECREATION_NAMES[int(rng.integers(5))]}"
+            label = f"{town} {demo_nature.RECREATION_NAMES[int(rng.integers(5))]}"
         else:
             px, py = rng.uniform(WEST, EAST - 30_000), rng.uniform(SOUTH + 30_000, NORTH)
             if not ctx.geo.in_county(px, py) or ctx.margin(px, py) < -150:
                 continue
             size, value = rng.uniform(600, 2500), str(rng.choice(["A", "A", "B", "B", "C"]))
-            label = f"Fjellområde {demo.MOUNTAIN_NAMES[int(rng.integers(4))]}"
+            label = f"Fjellområde {demo_nature.MOUNTAIN_NAMES[int(rng.integers(4))]}"
         if not ctx.geo.in_county(px, py):
             continue
-        shape = demo._blob(rng, px, py, size, aspect=rng.uniform(1, 2), angle=rng.uniform(0, 3))
+        aspect, angle = rng.uniform(1, 2), rng.uniform(0, 3)
+        shape = demo_shapes.blob(rng, px, py, size, aspect=aspect, angle=angle)
         geometry = ctx.geo.clip(shape)
         if geometry is not None:
             name = f"{label} {len(features) + 1}"
@@ -506,7 +515,7 @@ def _near_towns(
         centre = towns[int(rng.integers(len(towns)))]
         distance, bearing = rng.uniform(0, reach), rng.uniform(0, 2 * np.pi)
         px, py = centre.x + distance * np.cos(bearing), centre.y + distance * np.sin(bearing)
-        shape = demo._blob(rng, px, py, rng.uniform(*size), aspect=rng.uniform(1, 2))
+        shape = demo_shapes.blob(rng, px, py, rng.uniform(*size), aspect=rng.uniform(1, 2))
         geometry = ctx.geo.clip(shape)
         if geometry is not None:
             shapes.append(geometry)
@@ -515,7 +524,7 @@ def _near_towns(
 
 def build_state_recreation(ctx: Context) -> list[tuple[BaseGeometry, dict[str, Any]]]:
     """The demo's state-secured areas plus more along the shores near settlements."""
-    features = demo._state_recreation_areas(ctx.geo)
+    features = demo_nature.state_recreation_areas(ctx.geo)
     rng = rng_for("state_recreation_areas")
     for number, shape in enumerate(
         _near_towns(ctx, rng, N_STATE_RECREATION - len(features), (80, 350), 6000), start=1
@@ -526,7 +535,7 @@ def build_state_recreation(ctx: Context) -> list[tuple[BaseGeometry, dict[str, A
 
 def build_cultural_environments(ctx: Context) -> list[tuple[BaseGeometry, dict[str, Any]]]:
     """The demo's cultural environments plus ~200 more near settlements and in valleys."""
-    features = demo._cultural_environments(ctx.geo)
+    features = demo_heritage.cultural_environments(ctx.geo)
     rng = rng_for("cultural_environments")
     categories = (
         ["regional interesse"] * 6 + ["nasjonal interesse"] * 3 + ["utvalgt kulturlandskap"]
@@ -541,7 +550,7 @@ def build_cultural_environments(ctx: Context) -> list[tuple[BaseGeometry, dict[s
 
 def build_heritage_plans(ctx: Context) -> list[tuple[BaseGeometry, dict[str, Any]]]:
     """The demo's municipal heritage-plan environments plus ~150 more, in one municipality each."""
-    features = demo._municipal_heritage_plans(ctx.geo)
+    features = demo_heritage.municipal_heritage_plans(ctx.geo)
     rng = rng_for("municipal_heritage_plans")
     for number, shape in enumerate(_near_towns(ctx, rng, N_HERITAGE_PLANS, (150, 500), 4000)):
         point = shape.representative_point()
@@ -563,12 +572,12 @@ def build_heritage_plans(ctx: Context) -> list[tuple[BaseGeometry, dict[str, Any
 
 def build_corridors(ctx: Context) -> list[tuple[BaseGeometry, dict[str, Any]]]:
     """The demo corridors plus wandering migration routes inside the living areas."""
-    features = demo._villrein_corridors(ctx.geo)
+    features = demo_nature.villrein_corridors(ctx.geo)
     living = [
         (g, p["name"]) for g, p in ctx.layers["villrein_areas"] if p["category"] == "leveområde"
     ]
     rng = rng_for("villrein_corridors")
-    while len(features) < len(demo.VILLREIN_CORRIDORS) + N_EXTRA_CORRIDORS:
+    while len(features) < len(demo_nature.VILLREIN_CORRIDORS) + N_EXTRA_CORRIDORS:
         area, name = living[int(rng.integers(len(living)))]
         start = area.representative_point()
         minx, miny, maxx, maxy = area.bounds
@@ -668,7 +677,7 @@ def build_existing(
             if len(placed) >= needs[kommunenummer]:
                 break
             x, y = pools.sample(rng, "mountain")
-            shape = demo._blob(
+            shape = demo_shapes.blob(
                 rng,
                 x,
                 y,
@@ -689,7 +698,7 @@ def build_existing(
         for formal, pool, count in ((1110, "town_edge", 25), (1300, "town_edge", 8)):
             for _ in range(count):
                 x, y = pools.sample(rng, pool)
-                shape = demo._blob(rng, x, y, rng.uniform(80, 250), roughness=0.1)
+                shape = demo_shapes.blob(rng, x, y, rng.uniform(80, 250), roughness=0.1)
                 geometry = tidy(shape.intersection(pools.inner), 500)
                 if geometry is not None and occupancy.free(geometry):
                     occupancy.add(geometry)
@@ -767,7 +776,7 @@ def build_kommuneplan(
     for geometry in enlarged:
         edge = shapely.get_exterior_ring(shapely.get_parts(geometry)[0])
         point = edge.interpolate(rng.uniform(0, 1), normalized=True)
-        blob = demo._blob(rng, point.x, point.y, rng.uniform(100, 250))
+        blob = demo_shapes.blob(rng, point.x, point.y, rng.uniform(100, 250))
         grown = tidy(geometry.union(blob).intersection(pools.inner), 2000)
         if grown is not None and occupancy.free(grown.difference(geometry.buffer(1))):
             add(grown, 1120, 2, "BFR")
@@ -797,7 +806,7 @@ def build_kommuneplan(
             if placed >= wanted:
                 break
             x, y = pools.sample(rng, pool)
-            shape = demo._blob(
+            shape = demo_shapes.blob(
                 rng, x, y, rng.uniform(low, high), aspect=rng.uniform(1, 2), angle=rng.uniform(0, 3)
             )
             if not occupancy.free(shape, 5):
@@ -857,10 +866,10 @@ def build_kommuneplan(
             continue
         x, y = pools.sample(rng, "valley" if rng.uniform() < 0.5 else "any")
         code = int(rng.choice([310, 310, 320, 560, 550]))
-        zones.append((demo._blob(rng, x, y, rng.uniform(100, 600)), code))
+        zones.append((demo_shapes.blob(rng, x, y, rng.uniform(100, 600)), code))
     zone_features = []
     for number, (zone, code) in enumerate(zones, start=1):
-        geometry = tidy(zone.intersection(pools.inner), 50) or demo._blob(
+        geometry = tidy(zone.intersection(pools.inner), 50) or demo_shapes.blob(
             rng, *pools.sample(rng, "any"), 100.0
         )
         zone_features.append(
@@ -920,7 +929,7 @@ def build_s_plan(ctx: Context) -> dict[str, Any]:
     """S: a 30-feature detaljregulering for cabins and a village edge on the slope above Geilo."""
     rng = rng_for("plan-S")
     pools = ctx.pools[S_MUNICIPALITY]
-    geilo = Point(demo._utm(8.2066, 60.5343))
+    geilo = Point(demo_base.utm(8.2066, 60.5343))
     heritage = ctx.layers["heritage_protected"]
     tree = shapely.STRtree([g for g, _ in heritage])
     # The slope spot 1.5-6 km from Geilo station, just below the tree line, with most
@@ -1018,9 +1027,9 @@ LAYER_BUILDERS = {
     "municipal_heritage_plans": build_heritage_plans,
     "recreation_areas": build_recreation,
     "state_recreation_areas": build_state_recreation,
-    "villrein_areas": lambda ctx: demo._villrein_areas(ctx.geo),
+    "villrein_areas": lambda ctx: demo_nature.villrein_areas(ctx.geo),
     "villrein_corridors": build_corridors,
-    "intact_nature": lambda ctx: demo._intact_nature(ctx.geo),
+    "intact_nature": lambda ctx: demo_nature.intact_nature(ctx.geo),
 }
 
 

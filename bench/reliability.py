@@ -222,7 +222,7 @@ def free_port() -> int:
 
 
 class Server:
-    """uvicorn serving app.main:app on 127.0.0.1, as `arealsjekk serve` does (one worker)."""
+    """uvicorn serving app.main:create_app on 127.0.0.1, as `arealsjekk serve` does (one worker)."""
 
     def __init__(self, database_url: str, logfile: Path, app_dir: Path = ROOT):
         self.app_dir = app_dir
@@ -252,7 +252,8 @@ class Server:
                     str(VENV_BIN / "python"),
                     "-m",
                     "uvicorn",
-                    "app.main:app",
+                    "--factory",
+                    "app.main:create_app",
                     "--host",
                     "127.0.0.1",
                     "--port",

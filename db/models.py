@@ -212,6 +212,26 @@ class LayerFeatureOrm(Base):
     )
 
 
+class RuleSetTextOrm(Base):
+    """A rule set as it was read, stored once under its checksum; checks run what they name."""
+
+    __tablename__ = "rule_set_text"
+
+    checksum: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rule_set_id: Mapped[str] = mapped_column(Text)
+    rule_set_version: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        # Content-addressed: the key is the SHA-256 of the text (as spatial.rules.ruleset).
+        CheckConstraint(
+            "checksum = encode(sha256(convert_to(text, 'UTF8')), 'hex')",
+            name="ck_rule_set_text_checksum",
+        ),
+    )
+
+
 class PlanCheckOrm(Base):
     """A run of a rule set over a proposal version, with what it needs to be reproduced."""
 
@@ -224,7 +244,11 @@ class PlanCheckOrm(Base):
     status: Mapped[str] = mapped_column(String(16))
     rule_set_id: Mapped[str] = mapped_column(Text)
     rule_set_version: Mapped[str] = mapped_column(Text)
-    rule_set_checksum: Mapped[str] = mapped_column(String(64))
+    # The rule set the check runs (rule_set_text); checks made before migration 0008 may
+    # name one that was never stored.
+    rule_set_checksum: Mapped[str] = mapped_column(
+        String(64), ForeignKey("rule_set_text.checksum", name="fk_plan_check_rule_set_text")
+    )
     # Versions asked for by a re-run (null: current ones), and the versions actually used.
     requested_layer_versions: Mapped[dict[str, int] | None] = mapped_column(JSONB)
     layer_versions: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

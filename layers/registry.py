@@ -2,14 +2,18 @@
 
 from functools import lru_cache
 from importlib import resources
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from spatial.errors import ArealsjekkError, NotFoundError
+from spatial.rules.ruleset import RULE_ID_PATTERN, RuleSet
 
 GeometryType = Literal["Polygon", "LineString", "Point"]
+# A layer names the rules using it by their rule-set ids; which ids exist is the rule set's
+# business (check_guidelines), so the config itself checks only their form.
+GuidelineId = Annotated[str, Field(pattern=RULE_ID_PATTERN)]
 
 
 class LayerConfigError(ArealsjekkError):
@@ -62,19 +66,11 @@ class LayerConfig(BaseModel):
     description: str
     kind: Literal["vector", "raster"]
     geometry_type: GeometryType | None = None
-    guidelines: list[str] = Field(min_length=1)
+    guidelines: list[GuidelineId] = Field(min_length=1)
     optional: bool = False
     attributes: dict[str, AttributeConfig] = Field(default_factory=dict)
     raster: RasterConfig | None = None
     source: SourceConfig
-
-    @field_validator("guidelines")
-    @classmethod
-    def _known_guidelines(cls, value: list[str]) -> list[str]:
-        unknown = [g for g in value if g not in {"G1", "G2", "G3", "G4", "G5"}]
-        if unknown:
-            raise ValueError(f"unknown guideline(s) {unknown}; use G1-G5")
-        return value
 
     def model_post_init(self, __context: object) -> None:
         """Check that vector layers have a geometry type and raster layers a cell meaning."""
@@ -118,3 +114,23 @@ def get_layer_config(layer_id: str) -> LayerConfig:
     if layer_id not in registry:
         raise NotFoundError(f"no layer '{layer_id}'; known layers: {', '.join(sorted(registry))}")
     return registry[layer_id]
+
+
+def check_guidelines(rule_set: RuleSet, registry: dict[str, LayerConfig] | None = None) -> None:
+    """Raise LayerConfigError if a layer names an unknown rule or a rule reads an unknown layer."""
+    registry = get_registry() if registry is None else registry
+    rule_ids = [rule.id for rule in rule_set.rules]
+    for config in registry.values():
+        for guideline in config.guidelines:
+            if guideline not in rule_ids:
+                raise LayerConfigError(
+                    f"{config.id}.yaml: guidelines: '{guideline}' is not a rule of rule set "
+                    f"{rule_set.id} {rule_set.version} (its rules: {', '.join(rule_ids)})"
+                )
+    for rule in rule_set.rules:
+        for layer_id in type(rule).layers:
+            if layer_id not in registry:
+                raise LayerConfigError(
+                    f"rule set {rule_set.id}: rule {rule.id} reads layer '{layer_id}', which "
+                    f"has no layers/config/{layer_id}.yaml"
+                )

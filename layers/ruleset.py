@@ -4,6 +4,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from layers.registry import check_guidelines
 from spatial.rules.ruleset import RuleSet, load_rule_set, parse_rule_set
 
 DEFAULT_RULE_SET = "buskerudplanen-2026.yaml"
@@ -17,7 +18,7 @@ def default_rule_set() -> RuleSet:
 
 
 def configured_rule_set(rule_set_file: Path | None) -> RuleSet:
-    """Return the rule set in `rule_set_file`, or the shipped one when none is configured."""
-    if rule_set_file is None:
-        return default_rule_set()
-    return load_rule_set(rule_set_file)
+    """Return the rule set in `rule_set_file` (or the shipped one), checked against the layers."""
+    rule_set = default_rule_set() if rule_set_file is None else load_rule_set(rule_set_file)
+    check_guidelines(rule_set)
+    return rule_set

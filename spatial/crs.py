@@ -144,7 +144,7 @@ def _apply(transformer: Transformer, xy):  # noqa: ANN001, ANN202 - numpy in, nu
 
 @lru_cache(maxsize=16)
 def _from_canonical_transformer(target_srid: int) -> Transformer:
-    # Building a Transformer costs ~1 ms; a quick check reprojects every finding.
+    # Building a Transformer is costly and a quick check reprojects every finding: cached.
     target = CRS.from_user_input("OGC:CRS84") if target_srid == 4326 else CRS.from_epsg(target_srid)
     return Transformer.from_crs(CRS.from_epsg(CANONICAL_SRID), target, always_xy=True)
 

@@ -16,9 +16,9 @@ AREA_TYPE_IDS = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON
 # work grows faster than the ring count on overlapping rings.
 MAX_RINGS_PER_FEATURE = 10_000
 # Places where an invalid area's outline crosses or overlaps itself that make_valid is asked
-# to sort out. A digitising error makes a few; make_valid's noding grows with their number
-# (a 500-vertex star of 62,000 crossings took 7 s and 290 MB, a ring tracing one triangle
-# 5,000 times 13 GB), so past this the shape is refused before GEOS sees it.
+# to sort out. A digitising error makes a few; make_valid's noding time and memory grow
+# faster than their number (a many-pointed star, a ring tracing one triangle over and over),
+# so past this the shape is refused before GEOS sees it.
 MAX_REPAIR_CROSSINGS = 1000
 # Segment pairs one spatial-index query may return (16 bytes each): bounds the memory of
 # counting crossings when many segments lie on top of each other.
@@ -70,7 +70,7 @@ def union(geometries: Sequence[BaseGeometry]) -> BaseGeometry:
 
 def as_multipolygons(geometries: Sequence[BaseGeometry]) -> list[MultiPolygon]:
     """Return Polygons and MultiPolygons as MultiPolygons, the Polygons in one vectorised
-    call (building a MultiPolygon one by one costs ~10 µs, a tenth of a large plan's upload).
+    call (built one by one they cost a noticeable share of a large plan's upload).
     """
     out = np.empty(len(geometries), dtype=object)
     out[:] = geometries
@@ -91,7 +91,7 @@ def repeated_points(geometries: np.ndarray) -> np.ndarray:
     """For each geometry of an array, how many of its vertices repeat an earlier one, ring
     closings not counted. A valid area repeats none (a hole touching its shell: one); a ring
     traced many times, or many identical holes, repeat thousands, and GEOS's validity check
-    alone then takes super-linear time (43 s for one triangle traced 166,000 times)."""
+    alone then takes super-linear time."""
     coords, owner = shapely.get_coordinates(geometries, return_index=True)
     if not len(coords):
         return np.zeros(len(geometries), dtype=int)
@@ -227,7 +227,7 @@ class CoverageArea:
         """Widen `boundary` by `tolerance_m` metres."""
         # Buffered as it is, not simplified first: a simplified county outline came out up
         # to ~200 m inside the real one and refused a plan drawn on Drammen's outline. The
-        # exact buffer takes ~0.3 s once per process (callers cache it); covers() stays
+        # exact buffer is slow but made once per process (callers cache it); covers() stays
         # fast because the result is prepared.
         widened = boundary.buffer(tolerance_m) if tolerance_m > 0 else boundary
         return cls(boundary=boundary, tolerance_m=tolerance_m, widened=prep(widened))

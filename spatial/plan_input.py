@@ -581,6 +581,7 @@ def _ready_geometries(
     """The areas that pass every check of `_area_geometry` untouched, by index, checked in
     vectorised calls: non-empty (multi)polygons, valid once in 2D and the canonical CRS,
     inside the county. The others go through `_area_geometry`, which says what is wrong.
+    tests/unit/test_validation_paths.py checks that the two accept the same areas.
     """
     if crs.is_geographic:  # degrees are first checked for projected coordinates, one by one
         return {}

@@ -69,11 +69,6 @@ class TreeLineExposure:
         """The part of the area on cells above the tree line."""
         return draw_exposures([(self, False)])[0]
 
-    @cached_property
-    def above_or_transition(self) -> BaseGeometry:
-        """The part of the area on cells above the tree line or in the transition zone."""
-        return draw_exposures([(self, True)])[0]
-
 
 @dataclass(frozen=True)
 class _MeasuredCells:
@@ -95,7 +90,7 @@ _this_thread = threading.local()
 def open_surfaces(dem_path: Path, tree_line_path: Path) -> "TreeLineSurfaces":
     """Return this thread's open terrain model and tree line, opening them on first use.
 
-    Opening a COG reads its header (~2 ms each), and a service checks plan after plan
+    Opening a COG reads its header, and a service checks plan after plan
     against the same two files. Open datasets are not thread-safe, so each thread keeps
     its own pair; it is replaced when either file is another (path, size or mtime).
     """
@@ -205,9 +200,10 @@ def _bilinear_at_centres(
 
     What GDAL's bilinear warp computes (NaN outside the raster and where the cell under the
     centre has no data; elsewhere weights renormalised over the neighbours with data), in
-    numpy because the grid and the raster share their CRS and are both axis-aligned. A
-    WarpedVRT did the same but took two thirds of G1's time. Positions are computed from the
-    whole grid's transform, so a cell gets the same value whichever window it is read in.
+    numpy because the grid and the raster share their CRS and are both axis-aligned (a
+    WarpedVRT does the same at a far higher cost: bench/README.md). Positions are computed
+    from the whole grid's transform, so a cell gets the same value whichever window it is
+    read in.
     Only the cells a check measures are asked for: a group's window is mostly other cells.
     """
     if rows is None or cols is None:
@@ -366,7 +362,7 @@ def _windows_for(
     The window has a margin of one cell on every side: exactextract misses some coverage
     of the cells on the edge of its grid, so no polygon may reach that edge. Computed for
     all geometries at once, with the arithmetic of rasterio's `from_bounds`,
-    `round_offsets` and `round_lengths` (one call each per polygon took 10 % of G1).
+    `round_offsets` and `round_lengths` (one call each per polygon is costly for G1).
     """
     if not len(geometries):
         return []

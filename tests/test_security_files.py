@@ -42,15 +42,15 @@ from spatial.errors import (
     PayloadTooLargeError,
     TimeBudgetExceededError,
 )
-from spatial.formats import ReadLimits, read_plan
-from spatial.gml_input import read_gml
-from spatial.ogr_input import read_geopackage, wkb_vertices
+from spatial.inputs.formats import ReadLimits, read_plan
+from spatial.inputs.gml import read_gml
+from spatial.inputs.ogr import read_geopackage, wkb_vertices
+from spatial.inputs.sosi import read_sosi
 from spatial.plan_input import prepare_plan
 from spatial.plan_model import UploadBudget
-from spatial.sosi_input import read_sosi
 from tests.conftest import row_counts
 from tests.plans import PLAN, cabin_area, collection, encode
-from tests.test_plan_formats import GML_FILE, SOSI_FILE, boundaries, zip_bytes
+from tests.unit.test_plan_formats import GML_FILE, SOSI_FILE, boundaries, zip_bytes
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Normalized/laundered field name:RuntimeWarning"),
@@ -509,9 +509,9 @@ MEASURE = textwrap.dedent(
     from app.errors import STATUS_BY_ERROR
     from app.settings import get_settings
     from app.uploads import upload_limits
-    from spatial.formats import read_plan
+    from spatial.inputs.formats import read_plan
     from spatial.plan_input import prepare_plan
-    from tests.test_plan_formats import SOSI_FILE, boundaries
+    from tests.unit.test_plan_formats import SOSI_FILE, boundaries
 
     read_limits, input_limits = upload_limits(get_settings())
 

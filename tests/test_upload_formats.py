@@ -3,7 +3,7 @@
 import pytest
 
 from tests.conftest import row_counts
-from tests.test_plan_formats import (
+from tests.unit.test_plan_formats import (
     SOSI_FILE,
     geopackage,
     gml_bytes,

@@ -8,9 +8,9 @@ from fastapi import HTTPException
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from app.check_runner import get_rule_set
+from app.check_runner import RuleSetUnavailableError, check_rule_set, get_rule_set
 from app.reports import maps
-from app.reports.formatting import LONG_VALUE, SEVERITY_LABELS, measure_rows
+from app.reports.formatting import LONG_VALUE, measure_rows
 from app.repositories import checks as checks_repo
 from app.repositories import forum as forum_repo
 from app.repositories.forum import severity_rank
@@ -21,6 +21,7 @@ from db.models import CheckFindingOrm, LayerVersionOrm, MunicipalityOrm, PlanChe
 from layers.registry import get_registry
 from spatial.codelists import get_codelists
 from spatial.rules.model import SEVERITIES
+from spatial.rules.ruleset import RuleSet
 
 DEMO_LICENCE = "synthetic demo data"
 KARTVERKET = "Kommunegrenser © Kartverket, CC BY 4.0"
@@ -30,8 +31,8 @@ MAX_LISTED_KEYS = 12
 # took WeasyPrint minutes and gigabytes. The most serious findings are shown in detail (the
 # first MAX_DETAIL_MAPS of them with a map), the next ones as rows of a compact table, and
 # the report says how many it leaves out and links the findings GeoJSON, which has them all.
-# WeasyPrint lays out a detailed finding in ~0.13 s and a table row in ~0.015 s (loaded 2-core
-# machine), so a capped report takes ~15 s whatever the check holds.
+# WeasyPrint's layout time grows with every detailed finding and table row, so capping both
+# bounds a report's layout time whatever the check holds.
 # Module constants until they are settings (report_max_detailed_findings, ...).
 MAX_DETAILED_FINDINGS = 50
 MAX_TABLE_FINDINGS = 200
@@ -103,11 +104,6 @@ class FindingView:
     def long_measures(self) -> list[tuple[str, str]]:
         """Figures (mostly text) that need a row of their own."""
         return [m for m in self.measures if len(m[1]) > LONG_VALUE]
-
-    @property
-    def severity_label(self) -> str:
-        """The severity in Norwegian."""
-        return SEVERITY_LABELS[self.severity]
 
 
 @dataclass
@@ -224,6 +220,16 @@ def check_ready(check: PlanCheckOrm) -> None:
         )
     if check.status != "done":
         raise HTTPException(409, f"check {check.id} failed ({check.error}); there is no report")
+
+
+def _rule_set_of(session: Session, check: PlanCheckOrm, settings: Settings) -> RuleSet:
+    """Return the rule set the check ran, or the configured one when its text is not stored."""
+    try:
+        return check_rule_set(session, check, settings)
+    except RuleSetUnavailableError:
+        # A check from before rule sets were stored, under another rule set than today's:
+        # the report still shows it, marked as made under a changed rule set.
+        return get_rule_set(settings)
 
 
 def _layer_uses(
@@ -368,9 +374,10 @@ def build_report(
     version = check.version
     proposal = version.proposal
     municipality = session.get(MunicipalityOrm, proposal.kommunenummer)
-    rule_set = get_rule_set(settings)
+    rule_set = _rule_set_of(session, check, settings)
     rule_titles = {rule.id: rule.title for rule in rule_set.rules}
-    same_rules = rule_set.checksum == check.rule_set_checksum
+    # The notice tells readers that a new check would run other rules than this one did.
+    same_rules = get_rule_set(settings).checksum == check.rule_set_checksum
     layers, layer_rows = _layer_uses(session, check.layer_versions or {})
     layer_titles = {use.layer_id: use.title for use in layers}
     reviews = forum_repo.reviews_of_check(session, check.id)
@@ -413,7 +420,7 @@ def build_report(
         rule_set_id=check.rule_set_id,
         rule_set_version=check.rule_set_version,
         rule_set_checksum=check.rule_set_checksum,
-        rule_set_title=rule_set.title if same_rules else None,
+        rule_set_title=rule_set.title if rule_set.checksum == check.rule_set_checksum else None,
         rule_set_changed=not same_rules,
         layers=layers,
         summary=summary,
@@ -442,7 +449,7 @@ def _draw_maps(
     session: Session,
     settings: Settings,
     check: PlanCheckOrm,
-    rule_set: Any,
+    rule_set: RuleSet,
     layer_rows: dict[tuple[str, int], LayerVersionOrm],
     rows: list[CheckFindingOrm],
     views: list[FindingView],

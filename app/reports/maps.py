@@ -21,8 +21,8 @@ BBox = tuple[float, float, float, float]
 
 OVERVIEW_SIZE = (1000, 620)
 DETAIL_SIZE = (600, 400)
-# Bounds the work a report does: each detail map is a Mapnik render of ~0.1 s (each render
-# is also bounded by the render pool's time limits, app.wms.pool).
+# Bounds the work a report does: each detail map is a Mapnik render (each render is also
+# bounded by the render pool's time limits, app.wms.pool).
 MAX_DETAIL_MAPS = 30
 # ... and all of a report's detail maps together get this long (each render may take up to
 # wms_render_timeout_s); past it the remaining findings are shown without a map.

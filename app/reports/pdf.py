@@ -8,7 +8,7 @@ MAX_LAYOUTS at once, a request waits at most QUEUE_TIMEOUT_S for a slot, a layou
 past LAYOUT_TIMEOUT_S or when its client disconnects, and its address space is capped at
 MEMORY_LIMIT_BYTES. Waiting is asynchronous: no server thread is held while a PDF is laid out.
 
-A new process costs the import of WeasyPrint (about 1 s); in return nothing of one layout
+A new process costs the import of WeasyPrint; in return nothing of one layout
 (memory, a stuck Pango) can outlive it.
 """
 
@@ -31,9 +31,9 @@ logger = logging.getLogger(__name__)
 # Run as a script, not as app.reports.pdf_worker: importing the package would load the app.
 WORKER_SCRIPT = Path(__file__).with_name("pdf_worker.py")
 # Module constants until they are settings (report_pdf_processes, report_pdf_timeout_s,
-# report_pdf_queue_timeout_s, report_pdf_memory_bytes). A capped report (app.reports.data)
-# lays out in about 15 s on a loaded 2-core machine, a small one in about 3 s; 2 layouts at
-# once keep a core for everything else.
+# report_pdf_queue_timeout_s, report_pdf_memory_bytes). The time-out leaves a capped report
+# (app.reports.data) room to lay out on a loaded 2-core machine; 2 layouts at once keep a core
+# for everything else.
 MAX_LAYOUTS = 2
 LAYOUT_TIMEOUT_S = 45.0
 QUEUE_TIMEOUT_S = 5.0

@@ -4,28 +4,22 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from app.repositories.geojson import geometry_json
-from db.models import CheckFindingOrm, PlanCheckOrm, PlanProposalOrm, ProposalVersionOrm
+from db.models import (
+    CheckFindingOrm,
+    PlanCheckOrm,
+    PlanProposalOrm,
+    ProposalVersionOrm,
+    RuleSetTextOrm,
+)
 from spatial.crs import CANONICAL_SRID
 from spatial.errors import NotFoundError
 from spatial.rules.engine import CheckResult
-from spatial.rules.model import SEVERITIES
-
-FINDING_FIELDS = (
-    "rule_id",
-    "check",
-    "paragraph",
-    "severity",
-    "plan_feature_ids",
-    "plan_feature_keys",
-    "layer_refs",
-    "measures",
-    "message",
-    "suggested_action",
-    "fingerprint",
-)
+from spatial.rules.model import FINDING_FIELDS, SEVERITIES
+from spatial.rules.ruleset import RuleSet
 
 
 def get_check(session: Session, check_id: int, visible: Any = None) -> PlanCheckOrm:
@@ -47,26 +41,39 @@ def get_check(session: Session, check_id: int, visible: Any = None) -> PlanCheck
     return check
 
 
+def store_rule_set(session: Session, rule_set: RuleSet) -> None:
+    """Keep a rule set's text under its checksum, once (the caller commits)."""
+    session.execute(
+        pg_insert(RuleSetTextOrm)
+        .values(
+            checksum=rule_set.checksum,
+            rule_set_id=rule_set.id,
+            rule_set_version=rule_set.version,
+            text=rule_set.text,
+        )
+        .on_conflict_do_nothing(index_elements=[RuleSetTextOrm.checksum])
+    )
+
+
+def rule_set_text(session: Session, checksum: str) -> str | None:
+    """Return the stored text of the rule set with this checksum (None if never stored)."""
+    return session.execute(
+        select(RuleSetTextOrm.text).where(RuleSetTextOrm.checksum == checksum)
+    ).scalar_one_or_none()
+
+
 def store_result(session: Session, check: PlanCheckOrm, result: CheckResult) -> None:
     """Write a finished check's findings and figures (the caller commits)."""
     rows = [
         {
             "check_id": check.id,
             "position": position,
-            "rule_id": f.rule_id,
-            "check": f.check,
-            "paragraph": f.paragraph,
-            "severity": f.severity,
-            "plan_feature_ids": list(f.plan_feature_ids),
-            "plan_feature_keys": list(f.plan_feature_keys),
-            "layer_refs": [ref.as_dict() for ref in f.layer_refs],
-            "measures": f.measures,
-            "message": f.message,
-            "suggested_action": f.suggested_action,
-            "fingerprint": f.fingerprint,
-            "geom": None if f.geometry is None else from_shape(f.geometry, srid=CANONICAL_SRID),
+            **finding.record(),
+            "geom": None
+            if finding.geometry is None
+            else from_shape(finding.geometry, srid=CANONICAL_SRID),
         }
-        for position, f in enumerate(result.findings)
+        for position, finding in enumerate(result.findings)
     ]
     if rows:
         session.execute(insert(CheckFindingOrm), rows)
@@ -110,10 +117,17 @@ def finding_features(
     if rule_id:
         query = query.where(CheckFindingOrm.rule_id == rule_id)
     rows = session.execute(query.order_by(CheckFindingOrm.position))
-    return [
-        {"type": "Feature", "id": row.id, "properties": finding_dict(row), "geometry": geometry}
-        for row, geometry in rows
-    ]
+    return [finding_geojson(finding_dict(row), geometry, row.id) for row, geometry in rows]
+
+
+def finding_geojson(
+    properties: dict[str, Any], geometry: dict[str, Any] | None, feature_id: int | None = None
+) -> dict[str, Any]:
+    """Return a finding as a GeoJSON feature: its fields as properties, `id` if it is stored."""
+    feature: dict[str, Any] = {"type": "Feature"}
+    if feature_id is not None:
+        feature["id"] = feature_id
+    return feature | {"properties": properties, "geometry": geometry}
 
 
 def latest_done_check(session: Session, version_id: int) -> PlanCheckOrm | None:

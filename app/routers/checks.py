@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app import check_runner
@@ -11,10 +11,13 @@ from app.access import Principal, ensure_may_submit, visible_proposals
 from app.db import SessionDep
 from app.dependencies import (
     INT4_MAX,
+    CheckIdPath,
     OutputCrsDep,
     PlanOverridesDep,
+    ProposalIdPath,
     SettingsDep,
     UploadDep,
+    VersionPath,
 )
 from app.repositories import checks as repo
 from app.repositories import proposals as proposals_repo
@@ -39,11 +42,6 @@ from spatial.rules.model import SEVERITIES
 
 router = APIRouter(prefix="/api/v1", tags=["checks"])
 
-ProposalIdPath = Annotated[
-    str, Path(description="kommunenummer_planidentifikasjon", examples=[ex.PROPOSAL_ID])
-]
-VersionPath = Annotated[int, Path(ge=1, le=INT4_MAX, description="version number", examples=[1])]
-CheckIdPath = Annotated[int, Path(ge=1, le=INT4_MAX, description="check id", examples=[1])]
 SeverityQuery = Annotated[
     str | None,
     Query(
@@ -226,10 +224,13 @@ def quick_check(
     plan = check_runner.plan_from_prepared(session, prepared)
     result = check_runner.evaluate(session, plan, settings)
     session.rollback()
-    rule_set = check_runner.get_rule_set(settings)
     features = [check_runner.finding_feature(f, 4326) for f in result.findings]
     return QuickCheckPublic(
-        rule_set=RuleSetRef(id=rule_set.id, version=rule_set.version, checksum=rule_set.checksum),
+        rule_set=RuleSetRef(
+            id=result.rule_set_id,
+            version=result.rule_set_version,
+            checksum=result.rule_set_checksum,
+        ),
         layer_versions=result.layer_versions,
         timings_ms=result.timings_ms,
         summary=result.summary(),

@@ -5,14 +5,14 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app import openapi_examples as ex
 from app.db import SessionDep
-from app.dependencies import INT8_MAX, PageDep, SettingsDep
+from app.dependencies import FindingIdPath, PageDep, SettingsDep
 from app.reports import pdf
 from app.reports.agenda import build_agenda
 from app.reports.render import render_html
@@ -32,9 +32,7 @@ router = APIRouter(
 )
 
 ReviewStatus = Literal["open", "discussed", "accepted", "change_required", "objection"]
-FindingIdPath = Annotated[int, Path(ge=1, le=INT8_MAX, description="finding id", examples=[1])]
 LIST_HELP = "repeat the parameter or separate values with commas"
-ListQuery = Annotated[list[str] | None, Query(description=LIST_HELP)]
 KommunenummerQuery = Annotated[
     list[str] | None,
     Query(description=f"kommunenummer; {LIST_HELP}", examples=[["3326", "3324"]]),

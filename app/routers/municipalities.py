@@ -1,21 +1,18 @@
 """Buskerud's municipalities as GeoJSON."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from app import openapi_examples as ex
 from app.db import SessionDep
-from app.dependencies import OutputCrsDep
+from app.dependencies import KommunenummerPath, OutputCrsDep
 from app.repositories import municipalities as repo
 from app.repositories.geojson import content_crs_header, feature_collection
 from app.responses import GeoJSONResponse
 
 router = APIRouter(prefix="/api/v1/municipalities", tags=["municipalities"])
 
-KommunenummerPath = Annotated[
-    str, Path(pattern=r"^[0-9]{4}$", description="4-digit kommunenummer", examples=["3326"])
-]
 ATTRIBUTION = "© Kartverket, CC BY 4.0 (administrative boundaries 2024)"
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app import __version__
+from spatial.inputs.formats import EXTENSIONS, FORMAT_TITLES_NB
 
 APP_DIR = Path(__file__).resolve().parent.parent
 STATIC_DIR = APP_DIR / "static"
@@ -20,15 +21,21 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=APP_DIR / "templates" / "pages")
 
 
-def _page(request: Request, template: str, title: str) -> HTMLResponse:
+def _page(request: Request, template: str, title: str, **extra: object) -> HTMLResponse:
     context = {"title": title, "version": __version__, "static": STATIC_PATH, "page": template}
-    return templates.TemplateResponse(request, f"{template}.html", context)
+    return templates.TemplateResponse(request, f"{template}.html", {**context, **extra})
 
 
 @router.get("/", response_class=HTMLResponse)
 def map_page(request: Request) -> HTMLResponse:
     """The planner's page: upload a proposal, see it and its findings on the map."""
-    return _page(request, "map", "Arealsjekk – kontroll av planforslag")
+    return _page(
+        request,
+        "map",
+        "Arealsjekk – kontroll av planforslag",
+        upload_accept=",".join(EXTENSIONS),
+        upload_formats=FORMAT_TITLES_NB,
+    )
 
 
 @router.get("/forum", response_class=HTMLResponse)

@@ -10,16 +10,20 @@ from fastapi import APIRouter, Body, Path, Request, Response
 
 from app import openapi_examples as ex
 from app.db import SessionDep
-from app.dependencies import INT4_MAX, PlanOverrides, SettingsDep, UploadDep
+from app.dependencies import (
+    KommunenummerPath,
+    PlanOverrides,
+    SettingsDep,
+    UploadDep,
+    VersionPath,
+)
 from app.routers import checks, proposals
 from app.schemas import CheckPublic, CheckRequest, ProposalPublic, VersionPublic
 from app.security import OptionalPrincipalDep, PrincipalDep, SubmitterDep
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plans (national plan id)"])
 
-KommunenummerPath = Annotated[str, Path(pattern=r"^[0-9]{4}$", examples=["3326"])]
 PlanIdPath = Annotated[str, Path(pattern=r"^[0-9A-Za-zÆØÅæøå._-]{1,16}$", examples=["KPA2026"])]
-VersionPath = Annotated[int, Path(ge=1, le=INT4_MAX, examples=[1])]
 PLAN_PATH = "/api/v1/plans/3326/KPA2026"
 
 

@@ -3,19 +3,20 @@
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import func
 
 from app import openapi_examples as ex
 from app.access import ensure_may_submit, visible_proposals
 from app.db import SessionDep
 from app.dependencies import (
-    INT4_MAX,
     OutputCrsDep,
     PageDep,
     PlanOverridesDep,
+    ProposalIdPath,
     SettingsDep,
     UploadDep,
+    VersionPath,
 )
 from app.repositories import proposals as repo
 from app.repositories.geojson import content_crs_header, feature_collection
@@ -36,16 +37,6 @@ from db.models import PlanProposalOrm, ProposalVersionOrm
 router = APIRouter(prefix="/api/v1/proposals", tags=["proposals"])
 
 PREFIX = router.prefix
-ProposalIdPath = Annotated[
-    str,
-    Path(
-        description="national plan id: kommunenummer_planidentifikasjon",
-        examples=[ex.PROPOSAL_ID],
-    ),
-]
-VersionPath = Annotated[
-    int, Path(ge=1, le=INT4_MAX, description="version number, from 1", examples=[1])
-]
 
 
 def _version_links(proposal_id: str, number: int) -> list[Link]:

@@ -1,15 +1,13 @@
 """Conflict reports of checks, as HTML and as PDF with maps."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from app import openapi_examples as ex
 from app.access import Principal
 from app.db import SessionDep
-from app.dependencies import INT4_MAX, SettingsDep
+from app.dependencies import CheckIdPath, SettingsDep
 from app.reports import pdf
 from app.reports.data import KARTVERKET, build_report, check_ready
 from app.reports.render import render_html
@@ -19,7 +17,6 @@ from app.urls import public_base_url
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
-CheckIdPath = Annotated[int, Path(ge=1, le=INT4_MAX, description="check id")]
 PDF = "application/pdf"
 NOT_READY = ex.problems(ex.CHECK_RUNNING, ex.CHECK_FAILED, ex.NO_CHECK)
 PDF_UNAVAILABLE = [

@@ -17,6 +17,7 @@ const PLAN_STYLE = {
 const statusBox = document.getElementById("status");
 const resultsPanel = document.getElementById("results");
 const findingsBox = document.getElementById("findings");
+let rules = []; // the rules of the rule set in use, from /api/v1/rules
 let ruleTitles = {};
 let planLayer = null;
 let findingsLayer = null;
@@ -76,7 +77,12 @@ async function addGuidelineLayers() {
     if (layer.kind === "vector") vectorLayers.add(layer.id);
     addOverlay(layer.id, layerLabel(layer.guidelines.join(", "), layer.title), 10 + i);
   });
-  addOverlay("matrix_zones", layerLabel("G5", "Sentralitet × utbyggingspress (matrisen)"), 5);
+  // The matrix zones are the cells of the rule set's mobility matrix rule (G5 in Buskerudplanen).
+  const matrix = rules.find((rule) => rule.class === "mobility_matrix");
+  if (matrix) {
+    const label = layerLabel(matrix.id, "Sentralitet × utbyggingspress (matrisen)");
+    addOverlay("matrix_zones", label, 5);
+  }
   addOverlay("proposals", "Alle planforslag (siste versjon)", 40);
   addOverlay("findings", "Funn i alle planforslag (siste kontroll)", 45);
 }
@@ -495,22 +501,24 @@ function findingItem(f) {
 
 async function start() {
   try {
-    const rules = (await api("/api/v1/rules")).body;
-    ruleTitles = Object.fromEntries(rules.rules.map((r) => [r.id, r.title]));
+    rules = (await api("/api/v1/rules")).body.rules;
   } catch {
-    ruleTitles = {};
+    rules = [];
   }
+  ruleTitles = Object.fromEntries(rules.map((r) => [r.id, r.title]));
   await addGuidelineLayers();
   loadProposals();
   const params = new URLSearchParams(location.search);
   if (params.get("check")) openCheck(params.get("check"), params.get("finding"));
-  else
+  else {
+    const ids = rules.length ? ` ${rules.map((r) => r.id).join(", ")}` : "";
     showStatus(
       statusBox,
       "info",
       "Velg en fil med planforslaget. Det kontrolleres mot de regionale " +
-        "retningslinjene G1–G5, og funnene vises i listen og i kartet.",
+        `retningslinjene${ids}, og funnene vises i listen og i kartet.`,
     );
+  }
   document.body.dataset.ready = "true";
 }
 

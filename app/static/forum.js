@@ -46,16 +46,12 @@ async function fillFilters() {
       items.map((m) => [m.kommunenummer, `${m.name} (${m.kommunenummer})`]),
     );
   }
+  // The guidelines are the rules of the rule set in use; without it, only "Alle" is offered.
   if (rules.status === "fulfilled") {
     ruleTitles = Object.fromEntries(rules.value.body.rules.map((r) => [r.id, r.title]));
     fillSelect(
       filters.rule_id,
       rules.value.body.rules.map((r) => [r.id, `${r.id} ${r.title}`]),
-    );
-  } else {
-    fillSelect(
-      filters.rule_id,
-      ["G1", "G2", "G3", "G4", "G5"].map((id) => [id, id]),
     );
   }
 }

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.repositories.layers import latest_versions
 from app.settings import Settings
 from layers.registry import LayerConfig, get_registry
+from spatial.rules.g5_mobility import MobilityMatrixRule
 from spatial.rules.model import CENTRALITY_OMLAND, CENTRALITY_STORBY, CENTRALITY_YTRE
 from spatial.rules.ruleset import RuleSet
 
@@ -103,19 +104,23 @@ def _findings_sql(severity: str) -> str:
     )
 
 
-def _matrix_sql(tettsted_version: int, rule_set: RuleSet) -> str:
-    """Cut each municipality into its G5 matrix cells: tettsteder by size, the rest spredtbygd."""
-    g5 = rule_set.rule("G5")
+def _matrix_rule(rule_set: RuleSet) -> MobilityMatrixRule | None:
+    """Return the rule set's mobility matrix rule (G5 in Buskerudplanen), if it has one."""
+    return next((r for r in rule_set.rules if isinstance(r, MobilityMatrixRule)), None)
+
+
+def _matrix_sql(tettsted_version: int, rule: MobilityMatrixRule) -> str:
+    """Cut each municipality into its matrix cells: tettsteder by size, the rest spredtbygd."""
     by_class = " ".join(
-        f"WHEN {int(k)} THEN {_quote(v)}" for k, v in g5.centrality_by_class.items()
+        f"WHEN {int(k)} THEN {_quote(v)}" for k, v in rule.centrality_by_class.items()
     )
     overrides = " ".join(
-        f"WHEN {_quote(k)} THEN {_quote(v)}" for k, v in g5.centrality_overrides.items()
+        f"WHEN {_quote(k)} THEN {_quote(v)}" for k, v in rule.centrality_overrides.items()
     )
     centrality = f"CASE m.centrality_class {by_class} END"
     if overrides:
         centrality = f"CASE m.kommunenummer {overrides} ELSE {centrality} END"
-    threshold = int(g5.larger_tettsted_population)
+    threshold = int(rule.larger_tettsted_population)
     return (
         "(WITH t AS (SELECT geom, (attributes->>'population')::int AS population "
         f"FROM layer_feature WHERE layer_version_id = {int(tettsted_version)}), "
@@ -169,19 +174,21 @@ def wms_layers(session: Session, settings: Settings, rule_set: RuleSet) -> dict[
                 kind="vector", sql=_guideline_sql(config, version_id), **common
             )
     tettsteder = current.get("tettsteder")
-    out["matrix_zones"] = WmsLayer(
-        name="matrix_zones",
-        title="Sentralitet × utbyggingspress (G5-matrisen)",
-        abstract=(
-            "Buskerudplanen §6.1: hver kommune delt i rutene sentralitet "
-            f"({CENTRALITY_STORBY} / {CENTRALITY_OMLAND} / {CENTRALITY_YTRE}, fra SSBs "
-            "sentralitetsklasse) × utbyggingspress (større tettsted / mindre tettsted / "
-            "spredtbygd, fra SSBs tettsteder), som regelsettet definerer."
-        ),
-        kind="vector",
-        style_file="matrix_zones",
-        sql=_matrix_sql(tettsteder.id if tettsteder else -1, rule_set),
-    )
+    matrix = _matrix_rule(rule_set)
+    if matrix is not None:
+        out["matrix_zones"] = WmsLayer(
+            name="matrix_zones",
+            title=f"Sentralitet × utbyggingspress ({matrix.id}-matrisen)",
+            abstract=(
+                f"{matrix.paragraph}: hver kommune delt i rutene sentralitet "
+                f"({CENTRALITY_STORBY} / {CENTRALITY_OMLAND} / {CENTRALITY_YTRE}, fra SSBs "
+                "sentralitetsklasse) × utbyggingspress (større tettsted / mindre tettsted / "
+                "spredtbygd, fra SSBs tettsteder), som regelsettet definerer."
+            ),
+            kind="vector",
+            style_file="matrix_zones",
+            sql=_matrix_sql(tettsteder.id if tettsteder else -1, matrix),
+        )
     out["proposals"] = WmsLayer(
         name="proposals",
         title="Planforslag (siste versjon)",

@@ -12,9 +12,9 @@ A worker is a new interpreter running app/wms/worker.py, as multiprocessing's 's
 starts one (not 'fork': this process has threads and a database pool whose locks a fork
 would copy in whatever state they are in), talking over a multiprocessing Connection. It is
 not started through multiprocessing itself because 'spawn' and 'forkserver' import the
-service's main script (app.cli, the whole application: ~240 MB and seconds of CPU) in the
-new process, where a renderer needs only Mapnik (about 0.1 s to start). It inherits this
-process's environment, with the PROJ and GDAL data folders app.wms set.
+service's main script (app.cli, the whole application) in the new process, where a
+renderer needs only Mapnik, far lighter to start. It inherits this process's environment,
+with the PROJ and GDAL data folders app.wms set.
 
 The pool starts with the first render, and the app's lifespan stops it.
 """
@@ -42,8 +42,8 @@ WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 # client_connection_check_interval), so PostgreSQL stops it rather than finishing it.
 CLIENT_CHECK_MS = 1000
 JOIN_TIMEOUT_S = 2.0
-# A new render process says READY once Mapnik is loaded (~0.1 s); one that has not after this
-# long is killed, and another started after START_RETRY_S.
+# A new render process says READY once Mapnik is loaded; one that has not after this long is
+# killed, and another started after START_RETRY_S.
 READY = "ready"
 START_TIMEOUT_S = 60.0
 START_RETRY_S = 5.0

@@ -25,22 +25,21 @@ LEGEND_WIDTH_PX = 320
 # one map at a time, its layers one after the other.
 CONNECTIONS_PER_RENDERER = 2
 # zlib's run-length strategy compresses flat-colour vector maps about as small as the default
-# in a third of the time; continuous raster colours need the default's longer matches.
+# and much faster; continuous raster colours need the default's longer matches.
 PNG_VECTOR = "png32:s=rle"
 PNG_RASTER = "png32"
 # PostGIS drops each vertex nearer than this share of a pixel to the one kept before it:
 # outlines move by less than half a pixel (MapServer's AGG renderer drops vertices within a
 # whole pixel), while every vertex costs Mapnik a line join. A feature that fits inside one
 # pixel (its box's diagonal is shorter than a pixel) is drawn as its bounding box instead, as
-# GeoServer's renderer draws such features as one pixel: at county scale that is 49,972 of
-# the 50,012 heritage features, 5 vertices each. The styles join lines with mitres limited
+# GeoServer's renderer draws such features as one pixel: at county scale that is nearly every
+# heritage feature, 5 vertices each. The styles join lines with mitres limited
 # to twice the line width, so such a box shows as a dot of about one pixel, and at the sharp
 # turns of a ring collapsed to a sliver the mitre is cut off one pixel out, not a long spike.
 THIN_PIXELS = 0.5
 # Mapnik draws a line unclipped by default, and lays a dashed line's dashes along its whole
-# length: the work grows with the length in pixels, outside the image too. A municipality
-# boundary drawn with 1 cm pixels took about 1 s, with 1 mm pixels 8 s, and with the
-# micro BBOX of issue 16 for ever. Below this pixel size (in metres) dashed lines are clipped
+# length: the work grows with the length in pixels, outside the image too, and without end
+# for the micro BBOX of issue 16. Below this pixel size (in metres) dashed lines are clipped
 # to the view: cheap at any scale, but the dash pattern then restarts at the image edge, so
 # it is kept unclipped where tiles must join (the map page stops at ~0.3 m pixels).
 CLIP_DASHES_BELOW_M = 0.25

@@ -20,6 +20,7 @@ from spatial.rules.model import (
     LayerSource,
     Severity,
 )
+from spatial.rules.text import join_words
 
 RULE_CLASSES: dict[str, type["Rule"]] = {}
 
@@ -105,6 +106,49 @@ class Rule(BaseModel):
             geometry=geometry,
         )
 
+    def buffer_warning(
+        self,
+        check: str,
+        area: CheckFeature,
+        found: "WithinReach",
+        buffer_m: float,
+        layer: tuple[str, int | None],
+        naming: "FeatureNaming",
+        consequence: str,
+        action: str,
+    ) -> Finding:
+        """A warning for an area within `buffer_m` of layer features it does not overlap.
+
+        `found.nearby` must not be empty; the distance is to the nearest feature and the
+        geometry is the part of the area within the buffer.
+        """
+        hits = [f for f, _ in found.nearby]
+        distance = found.nearby[0][1]
+        measures = {
+            "area_m2": area.geometry.area,
+            "distance_m": distance,
+            "buffer_m": buffer_m,
+            **naming.measures(hits),
+            f"{naming.prefix}_distances_m": [round(m, 1) for _, m in found.nearby],
+        }
+        buffer = f"{buffer_m:.0f} m"
+        if len(hits) == 1:
+            named = _with_noun(naming.noun_one, naming.describe(hits[0]))
+            where = f"{distance:.0f} m fra {named}, innenfor {buffer}"
+        else:
+            named = _with_noun(naming.noun_many, naming.distances(found.nearby))
+            where = f"innenfor {buffer} fra {named}"
+        return self.finding(
+            check,
+            "warning",
+            [area],
+            f"{feature_label(area)} ligger {where}. {consequence}",
+            action,
+            measures,
+            [layer_ref(layer[0], layer[1], hits)],
+            found.near_zone(area.geometry, buffer_m),
+        )
+
     def unknown(
         self, check: str, features: Iterable[CheckFeature], reason: str, layer_id: str
     ) -> Finding:
@@ -174,6 +218,34 @@ def layer_ref(layer_id: str, version: int | None, hits: Iterable[Any]) -> LayerR
 def share_pct(part: float, whole: float) -> float:
     """Return part/whole in percent (0 when whole is 0)."""
     return 100.0 * part / whole if whole > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class FeatureNaming:
+    """How a rule names the layer features of its findings, in measures and in messages."""
+
+    prefix: str  # measures <prefix>_names, <prefix>_<kind measure>, <prefix>_distances_m
+    kind: tuple[str, str]  # (measure suffix, attribute), e.g. ("categories", "category")
+    name: Callable[[LayerFeature], str]
+    describe: Callable[..., str]  # describe(feature, *extra): «Name» (details, extra)
+    noun_one: str = ""  # put before one feature's description ("mineralforekomsten")
+    noun_many: str = ""  # put before several
+
+    def measures(self, features: Sequence[LayerFeature]) -> dict[str, Any]:
+        """The features' names and kinds, as measures."""
+        measure, attribute = self.kind
+        return {
+            f"{self.prefix}_names": [self.name(f) for f in features],
+            f"{self.prefix}_{measure}": [f.attributes.get(attribute) for f in features],
+        }
+
+    def distances(self, nearby: Sequence[tuple[LayerFeature, float]]) -> str:
+        """Name features with their distances: «A» (…, 70 m unna) og «B» (…, 90 m unna)."""
+        return join_words([self.describe(f, f"{m:.0f} m unna") for f, m in nearby], "og")
+
+
+def _with_noun(noun: str, text: str) -> str:
+    return f"{noun} {text}" if noun else text
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,13 @@ from spatial.geometry import union
 from spatial.raster import draw_exposures, open_surfaces
 from spatial.rules.base import (
     CodeSet,
-    Rule,
     feature_label,
     layer_ref,
     register,
     share_pct,
 )
+from spatial.rules.cabins import CabinAreaRule
 from spatial.rules.model import CheckPlan, Finding, LayerRef, LayerSource
-from spatial.rules.selection import new_areas
 from spatial.rules.text import fmt_m2, fmt_pct
 
 # The verdicts whose findings carry a drawing of the cells concerned.
@@ -21,16 +20,11 @@ DRAWN = ("conflict", "warning")
 
 
 @register("tree_line")
-class TreeLineRule(Rule):
+class TreeLineRule(CabinAreaRule):
     """Measures each new cabin area against the tree-line surface and the terrain model."""
 
     layers = ("elevation", "tree_line", "existing_kommuneplan")
 
-    kommuneplan_purposes: CodeSet
-    reguleringsplan_purposes: CodeSet
-    tourism_purposes: CodeSet
-    include_tourism_purposes: bool
-    new_status: CodeSet
     existing_cabin_purposes: CodeSet
     conflict_min_area_m2: float
     conflict_min_share_pct: float
@@ -39,23 +33,9 @@ class TreeLineRule(Rule):
 
     def evaluate(self, plan: CheckPlan, layers: LayerSource) -> list[Finding]:
         """Return a finding per new cabin area: conflict, warning, ok or unknown."""
-        extra = self.tourism_purposes if self.include_tourism_purposes else frozenset()
-        cabins = new_areas(
-            plan,
-            self.kommuneplan_purposes | extra,
-            self.reguleringsplan_purposes | extra,
-            self.new_status,
-        )
+        cabins = self.new_cabin_areas(plan)
         if not cabins:
-            return [
-                self.finding(
-                    "no_new_cabin_areas",
-                    "info",
-                    [],
-                    "Planen har ingen nye eller utvidede områder for fritidsbebyggelse.",
-                    "Ingen.",
-                )
-            ]
+            return [self.no_new_cabin_areas()]
         dem, tree_line = layers.raster_path("elevation"), layers.raster_path("tree_line")
         for layer_id, path in (("elevation", dem), ("tree_line", tree_line)):
             if path is None:

@@ -15,13 +15,12 @@ from pydantic import BeforeValidator, Field, model_validator
 from shapely.geometry.base import BaseGeometry
 
 from spatial.rules.base import (
-    CodeSet,
-    Rule,
     feature_label,
     layer_ref,
     register,
     share_pct,
 )
+from spatial.rules.cabins import CabinAreaRule
 from spatial.rules.model import (
     CheckFeature,
     CheckPlan,
@@ -30,7 +29,6 @@ from spatial.rules.model import (
     LayerRef,
     LayerSource,
 )
-from spatial.rules.selection import new_areas
 from spatial.rules.text import fmt_m, fmt_m2, fmt_pct, join_words
 
 ParamSeverity = Literal["conflict", "warning", "info"]
@@ -80,16 +78,11 @@ _Cut = tuple[LayerFeature, BaseGeometry]
 
 
 @register("nature_recreation")
-class NatureRecreationRule(Rule):
+class NatureRecreationRule(CabinAreaRule):
     """Overlays each new cabin area with recreation, wild reindeer and intact nature layers."""
 
     layers = (RECREATION, STATE_RECREATION, VILLREIN, CORRIDORS, INTACT_NATURE)
 
-    kommuneplan_purposes: CodeSet
-    reguleringsplan_purposes: CodeSet
-    tourism_purposes: CodeSet
-    include_tourism_purposes: bool
-    new_status: CodeSet
     recreation_conflict_values: ValueSet
     recreation_warning_values: ValueSet
     villrein_severity: ParamSeverity
@@ -109,26 +102,9 @@ class NatureRecreationRule(Rule):
 
     def evaluate(self, plan: CheckPlan, layers: LayerSource) -> list[Finding]:
         """Return findings per new cabin area and layer; ok if none; unknown per missing layer."""
-        extra = self.tourism_purposes if self.include_tourism_purposes else frozenset()
-        cabins = sorted(
-            new_areas(
-                plan,
-                self.kommuneplan_purposes | extra,
-                self.reguleringsplan_purposes | extra,
-                self.new_status,
-            ),
-            key=lambda f: (f.id, f.key),
-        )
+        cabins = sorted(self.new_cabin_areas(plan), key=lambda f: (f.id, f.key))
         if not cabins:
-            return [
-                self.finding(
-                    "no_new_cabin_areas",
-                    "info",
-                    [],
-                    "Planen har ingen nye eller utvidede områder for fritidsbebyggelse.",
-                    "Ingen.",
-                )
-            ]
+            return [self.no_new_cabin_areas()]
         versions = {layer_id: layers.version(layer_id) for layer_id in self.layers}
         loaded = [layer_id for layer_id in self.layers if versions[layer_id] is not None]
         missing = [layer_id for layer_id in self.layers if versions[layer_id] is None]

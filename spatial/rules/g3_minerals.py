@@ -21,6 +21,7 @@ import shapely
 from spatial.geometry import union
 from spatial.rules.base import (
     CodeSet,
+    FeatureNaming,
     Rule,
     WithinReach,
     feature_label,
@@ -119,8 +120,7 @@ class MineralsRule(Rule):
                 "overlap_pct": share_pct(lost.area, area_m2),
                 "deposit_area_m2": deposit_m2,
                 "deposit_lost_pct": share_pct(lost.area, deposit_m2),
-                "deposit_names": [_name(d) for d in hits],
-                "deposit_importance": [d.attributes.get("importance") for d in hits],
+                **DEPOSITS.measures(hits),
             }
             parts = [
                 f"{_describe(d)} med {fmt_m2(inside.area)} "
@@ -135,7 +135,8 @@ class MineralsRule(Rule):
                 "bygd ned eller båndlagt og kan ikke tas ut senere."
             )
             if nearby:
-                message += f" I tillegg ligger {_distances(nearby)} innenfor {self.buffer_m:.0f} m."
+                also = DEPOSITS.distances(nearby)
+                message += f" I tillegg ligger {also} innenfor {self.buffer_m:.0f} m."
             return self.finding(
                 "deposit_overlap",
                 "conflict",
@@ -150,35 +151,16 @@ class MineralsRule(Rule):
                 lost,
             )
         if nearby:
-            hits = [d for d, _ in nearby]
-            distance = nearby[0][1]
-            measures = {
-                "area_m2": area_m2,
-                "distance_m": distance,
-                "buffer_m": self.buffer_m,
-                "deposit_names": [_name(d) for d in hits],
-                "deposit_importance": [d.attributes.get("importance") for d in hits],
-                "deposit_distances_m": [round(m, 1) for _, m in nearby],
-            }
-            buffer = f"{self.buffer_m:.0f} m"
-            if len(hits) == 1:
-                where = (
-                    f"{distance:.0f} m fra mineralforekomsten {_describe(hits[0])}, "
-                    f"innenfor {buffer}"
-                )
-            else:
-                where = f"innenfor {buffer} fra mineralforekomstene {_distances(nearby)}"
-            return self.finding(
+            return self.buffer_warning(
                 "deposit_buffer",
-                "warning",
-                [area],
-                f"{label} ligger {where}. Støy og støv fra uttak kan gi konflikter som "
-                "begrenser uttaket.",
+                area,
+                found,
+                self.buffer_m,
+                (LAYER, version),
+                DEPOSITS,
+                "Støy og støv fra uttak kan gi konflikter som begrenser uttaket.",
                 f"Trekk området minst {self.buffer_m:.0f} m unna forekomsten, eller velg en "
                 "arealbruk som tåler støy og støv fra framtidig uttak.",
-                measures,
-                [layer_ref(LAYER, version, hits)],
-                found.near_zone(area.geometry, self.buffer_m),
             )
         return self.finding(
             "deposit_overlap",
@@ -285,9 +267,15 @@ def _describe(deposit: LayerFeature, *extra: str) -> str:
     return f"«{_name(deposit)}» ({', '.join(details)})" if details else f"«{_name(deposit)}»"
 
 
-def _distances(nearby: list[tuple[LayerFeature, float]]) -> str:
-    """Name deposits with their distances: «A» (grus, regional betydning, 70 m unna) og ..."""
-    return join_words([_describe(d, f"{m:.0f} m unna") for d, m in nearby], "og")
+# Deposits in measures (deposit_names, deposit_importance) and messages.
+DEPOSITS = FeatureNaming(
+    "deposit",
+    ("importance", "importance"),
+    _name,
+    _describe,
+    "mineralforekomsten",
+    "mineralforekomstene",
+)
 
 
 def _zone_codes(codes: Iterable[int]) -> str:

@@ -27,6 +27,7 @@ from shapely.geometry.base import BaseGeometry
 from spatial.geometry import union
 from spatial.rules.base import (
     CodeSet,
+    FeatureNaming,
     Rule,
     WithinReach,
     feature_label,
@@ -132,8 +133,7 @@ class HeritageRule(Rule):
                 "area_m2": area_m2,
                 "overlap_m2": inside.area,
                 "overlap_pct": share_pct(inside.area, area_m2),
-                "heritage_names": [_name(s) for s in hits],
-                "heritage_categories": [s.attributes.get("category") for s in hits],
+                **SITES.measures(hits),
             }
             message = (
                 f"{label} overlapper {join_words([_describe_site(s) for s in hits], 'og')} med "
@@ -142,7 +142,8 @@ class HeritageRule(Rule):
                 "dispensasjon etter kulturminneloven."
             )
             if nearby:
-                message += f" I tillegg ligger {_distances(nearby)} innenfor {self.buffer_m:.0f} m."
+                also = SITES.distances(nearby)
+                message += f" I tillegg ligger {also} innenfor {self.buffer_m:.0f} m."
             return self.finding(
                 "protected_overlap",
                 "conflict",
@@ -156,32 +157,17 @@ class HeritageRule(Rule):
                 inside,
             )
         if nearby:
-            hits = [s for s, _ in nearby]
-            distance = nearby[0][1]
-            measures = {
-                "area_m2": area_m2,
-                "distance_m": distance,
-                "buffer_m": self.buffer_m,
-                "heritage_names": [_name(s) for s in hits],
-                "heritage_categories": [s.attributes.get("category") for s in hits],
-                "heritage_distances_m": [round(m, 1) for _, m in nearby],
-            }
-            buffer = f"{self.buffer_m:.0f} m"
-            if len(hits) == 1:
-                where = f"{distance:.0f} m fra {_describe_site(hits[0])}, innenfor {buffer}"
-            else:
-                where = f"innenfor {buffer} fra {_distances(nearby)}"
-            return self.finding(
+            return self.buffer_warning(
                 "protected_buffer",
-                "warning",
-                [area],
-                f"{label} ligger {where}. Utbyggingen må tilpasses kulturminnet.",
+                area,
+                found,
+                self.buffer_m,
+                (HERITAGE, version),
+                SITES,
+                "Utbyggingen må tilpasses kulturminnet.",
                 "Tilpass tiltaket til kulturminnet (plassering, høyder, terrenginngrep og "
                 "vegetasjon), gjerne med en buffer av grønnstruktur; kontakt fylkeskommunen "
                 "(kulturarv).",
-                measures,
-                [layer_ref(HERITAGE, version, hits)],
-                found.near_zone(area.geometry, self.buffer_m),
             )
         return self.finding(
             "protected_overlap",
@@ -388,9 +374,8 @@ def _describe_site(site: LayerFeature, *extra: str) -> str:
     return f"«{_name(site)}» ({', '.join(details)})" if details else f"«{_name(site)}»"
 
 
-def _distances(nearby: list[tuple[LayerFeature, float]]) -> str:
-    """Name features with their distances: «A» (lokalitet, automatisk fredet, 33 m unna) og ..."""
-    return join_words([_describe_site(s, f"{m:.0f} m unna") for s, m in nearby], "og")
+# Protected heritage in measures (heritage_names, heritage_categories) and messages.
+SITES = FeatureNaming("heritage", ("categories", "category"), _name, _describe_site)
 
 
 def _describe_environment(layer_id: str, feature: LayerFeature) -> str:

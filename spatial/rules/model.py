@@ -141,6 +141,23 @@ class LayerRef:
         }
 
 
+# A finding's fields as stored (check_finding's columns) and served, in this order; the
+# geometry goes apart (a column of its own, a GeoJSON feature's geometry).
+FINDING_FIELDS = (
+    "rule_id",
+    "check",
+    "paragraph",
+    "severity",
+    "plan_feature_ids",
+    "plan_feature_keys",
+    "layer_refs",
+    "measures",
+    "message",
+    "suggested_action",
+    "fingerprint",
+)
+
+
 @dataclass(frozen=True)
 class Finding:
     """One result of one rule for one or more plan areas."""
@@ -164,3 +181,15 @@ class Finding:
             f"{ref.layer_id}:{','.join(sorted(ref.feature_keys))}" for ref in self.layer_refs
         )
         return f"{self.rule_id}|{self.check}|{','.join(sorted(self.plan_feature_keys))}|{layers}"
+
+    def record(self) -> dict[str, Any]:
+        """Return the FINDING_FIELDS as JSON-ready values (lists, dicts), without the geometry."""
+        return {name: _json_ready(getattr(self, name)) for name in FINDING_FIELDS}
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, LayerRef):
+        return value.as_dict()
+    if isinstance(value, tuple):
+        return [_json_ready(item) for item in value]
+    return value

@@ -12,6 +12,9 @@ import spatial.rules.catalog  # noqa: F401 - registers the rule classes
 from spatial.errors import ArealsjekkError
 from spatial.rules.base import RULE_CLASSES, Rule
 
+# A rule id (G1, G5, …); layer configs name the rules using them by these ids.
+RULE_ID_PATTERN = r"^[A-Z][A-Za-z0-9_.-]{0,15}$"
+
 
 class RuleSetError(ArealsjekkError):
     """A rule set file is invalid; the message names the file, rule and parameter."""
@@ -31,7 +34,7 @@ class RuleEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    id: str = Field(pattern=r"^[A-Z][A-Za-z0-9_.-]{0,15}$")
+    id: str = Field(pattern=RULE_ID_PATTERN)
     rule_class: str = Field(alias="class")
     paragraph: str
     title: str
@@ -53,7 +56,7 @@ class RuleSetFile(BaseModel):
 
 @dataclass(frozen=True)
 class RuleSet:
-    """A validated rule set: its identity, its rules and the checksum of its file."""
+    """A validated rule set: its identity, its rules, its text as read and that text's checksum."""
 
     id: str
     version: str
@@ -62,6 +65,7 @@ class RuleSet:
     checksum: str
     rules: tuple[Rule, ...]
     document: dict[str, Any]
+    text: str
 
     def rule(self, rule_id: str) -> Rule:
         """Return a rule by id."""
@@ -92,10 +96,16 @@ def parse_rule_set(text: str, name: str) -> RuleSet:
         version=parsed.version,
         title=parsed.title,
         source=parsed.source,
-        checksum=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        checksum=rule_set_checksum(text),
         rules=tuple(rules),
         document=document,
+        text=text,
     )
+
+
+def rule_set_checksum(text: str) -> str:
+    """Return the SHA-256 of a rule set's text (UTF-8), which identifies the rule set."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def build_rule(entry: RuleEntry, name: str) -> Rule:

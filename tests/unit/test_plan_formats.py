@@ -26,13 +26,14 @@ from spatial.errors import (
     PayloadTooLargeError,
     UnsupportedCRSError,
 )
-from spatial.formats import ReadLimits, UnsupportedFormatError, detect_format, read_plan
 from spatial.geometry import CoverageArea
-from spatial.gml_input import ARC_MAX_DEVIATION_M, arc_points, read_gml
-from spatial.ogr_input import read_geopackage, read_zipped_shapefile
+from spatial.inputs.curves import ARC_MAX_DEVIATION_M, arc_points
+from spatial.inputs.formats import ReadLimits, UnsupportedFormatError, detect_format, read_plan
+from spatial.inputs.gml import read_gml
+from spatial.inputs.ogr import read_geopackage, read_zipped_shapefile
+from spatial.inputs.sosi import read_sosi
 from spatial.plan_input import Boundaries, InputLimits, MunicipalityBoundary, prepare_plan
 from spatial.plan_model import SourcePlan
-from spatial.sosi_input import read_sosi
 
 # Writing the test Shapefiles and GeoPackages makes GDAL warn about what the tests intend.
 pytestmark = [
@@ -40,10 +41,10 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:'crs' was not provided:UserWarning"),
     pytest.mark.filterwarnings("ignore:GPKG. bad application_id:RuntimeWarning"),
 ]
-PLANS = Path(__file__).parent / "fixtures" / "plans"
+PLANS = Path(__file__).parents[1] / "fixtures" / "plans"
 GML_FILE = PLANS / "hemsedal-reguleringsplanforslag.gml"
 SOSI_FILE = PLANS / "hole-kpa-2026.sos"
-SAMPLE_GEOJSON = Path(__file__).parents[1] / "samples" / "hemsedal-kpa-demo.geojson"
+SAMPLE_GEOJSON = Path(__file__).parents[2] / "samples" / "hemsedal-kpa-demo.geojson"
 LIMITS = ReadLimits(max_features=1000)
 ZIP_LIMITS = {"max_members": 20, "max_unpacked_bytes": 50_000_000, "max_compression_ratio": 200}
 # A half circle of radius 25 m on a 100 m × 50 m rectangle (both fixtures use the shape).

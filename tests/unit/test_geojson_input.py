@@ -14,7 +14,7 @@ import shapely
 from shapely.geometry import shape
 
 from spatial.errors import MalformedInputError
-from spatial.geojson_input import read_geojson
+from spatial.inputs.geojson import read_geojson
 from spatial.json_text import loads_exact
 
 SQUARE = [[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]

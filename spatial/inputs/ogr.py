@@ -36,7 +36,8 @@ from spatial.errors import (
     UnsupportedCRSError,
     summarize,
 )
-from spatial.plan_model import SourceFeature, SourcePlan, UploadBudget
+from spatial.inputs.features import SourcePlanBuilder, cannot_read, check_feature_count
+from spatial.plan_model import SourcePlan, UploadBudget
 
 # The files GDAL reads a whole Shapefile from; anything else in the archive is left packed
 # (spatial indexes, .qix/.sbn/.sbx, only serve queries by area, which are not made here).
@@ -257,10 +258,7 @@ def _read_gpkg(
         for layer in layers
     }
     total = sum(counts.values())
-    if total > max_features:
-        raise PayloadTooLargeError(
-            f"the GeoPackage has {total} features; the limit is {max_features}"
-        )
+    check_feature_count(total, max_features, "the GeoPackage")
     if total == 0:
         raise InvalidInputError("the GeoPackage is empty: a plan needs an area")
     _check_attribute_values(
@@ -269,12 +267,10 @@ def _read_gpkg(
     crs_by_layer = {layer.name: _gpkg_crs(connection, layer) for layer in layers}
     _one_crs(crs_by_layer)
 
-    features: list[SourceFeature] = []
+    builder = SourcePlanBuilder("gpkg")
     for layer in layers:
-        features.extend(_gpkg_features(connection, layer, len(features), budget))
-    return SourcePlan(
-        features=features, crs=next(iter(crs_by_layer.values())), source_format="gpkg"
-    )
+        _read_gpkg_layer(connection, layer, builder, budget)
+    return builder.plan(next(iter(crs_by_layer.values())))
 
 
 def _not_a_plain_table(entry: tuple[str, str]) -> str | None:
@@ -377,20 +373,22 @@ def _gpkg_crs(connection: sqlite3.Connection, layer: _GpkgLayer) -> CrsRef:
     return _layer_crs(None if crs.is_engineering else crs, layer.name, "gpkg")
 
 
-def _gpkg_features(
-    connection: sqlite3.Connection, layer: _GpkgLayer, first: int, budget: UploadBudget
-) -> list[SourceFeature]:
+def _read_gpkg_layer(
+    connection: sqlite3.Connection,
+    layer: _GpkgLayer,
+    builder: SourcePlanBuilder,
+    budget: UploadBudget,
+) -> None:
     columns = [layer.key, layer.geometry, *(name for name, _ in layer.columns)]
     cursor = connection.execute(
         f"SELECT {', '.join(_quoted(c) for c in columns)} FROM {_quoted(layer.name)}"
     )
     objtype = _layer_objtype(layer.name, [layer.geometry, *(n for n, _ in layer.columns)])
     boolean = {name for name, declared in layer.columns if declared.upper() == "BOOLEAN"}
-    features: list[SourceFeature] = []
     while rows := cursor.fetchmany(_ROWS_PER_FETCH):
         budget.check_time(f"reading layer '{layer.name}' of the GeoPackage")
         for fid, blob, *values in rows:
-            position = first + len(features)
+            position = builder.next_position
             source_id = f"{layer.name}:{fid}"
             properties: dict[str, Any] = {"objtype": objtype} if objtype else {}
             for (name, _), value in zip(layer.columns, values, strict=True):
@@ -400,17 +398,8 @@ def _gpkg_features(
                 try:
                     geometry = _gpkg_geometry(blob, budget, source_id, position)
                 except ValueError as exc:
-                    error = f"geometry cannot be read: {exc}"
-            features.append(
-                SourceFeature(
-                    position=position,
-                    source_id=source_id,
-                    properties=properties,
-                    geometry=geometry,
-                    geometry_error=error,
-                )
-            )
-    return features
+                    error = cannot_read(exc)
+            builder.add(source_id, properties, geometry, error)
 
 
 def _gpkg_value(value: Any, boolean: bool) -> Any:
@@ -706,10 +695,7 @@ def _check_shapefile(
         _check_shp_header(shp.read(_SHP_HEADER_BYTES), ".shp")
         _check_shp_header(shx[:_SHP_HEADER_BYTES], ".shx")
         records = (len(shx) - _SHP_HEADER_BYTES) // 8
-        if records > max_features:
-            raise PayloadTooLargeError(
-                f"the Shapefile has {records} features; the limit is {max_features}"
-            )
+        check_feature_count(records, max_features, "the Shapefile")
         if records == 0:
             raise InvalidInputError("the Shapefile is empty: a plan needs an area")
         vertices = 0
@@ -790,12 +776,12 @@ def _read_shapefile(path: Path, budget: UploadBudget) -> SourcePlan:
     crs = _layer_crs(frame.crs, name, "shapefile")
     rename = _shapefile_names(list(frame.columns))
     objtype = _layer_objtype(name, frame.columns)
-    features: list[SourceFeature] = []
+    builder = SourcePlanBuilder("shapefile")
     geometry_column = frame.geometry.name
     names = [rename.get(column, column) for column in frame.columns]
     rows = frame.itertuples(index=False, name=None)
     for fid, row in zip(frame.index, rows, strict=True):
-        if not len(features) % 1024:
+        if not builder.next_position % 1024:
             budget.check_time("reading the Shapefile's attributes")
         properties: dict[str, Any] = {"objtype": objtype} if objtype else {}
         geometry = None
@@ -804,15 +790,8 @@ def _read_shapefile(path: Path, budget: UploadBudget) -> SourcePlan:
                 geometry = value
             else:
                 properties[key] = _plain(value)
-        features.append(
-            SourceFeature(
-                position=len(features),
-                source_id=f"{name}:{fid}",
-                properties=properties,
-                geometry=geometry,
-            )
-        )
-    return SourcePlan(features=features, crs=crs, source_format="shapefile")
+        builder.add(f"{name}:{fid}", properties, geometry)
+    return builder.plan(crs)
 
 
 def _gdal_message(exc: Exception, path: Path) -> str:

@@ -1,9 +1,8 @@
 """Reading plan proposals from Plan-GML 5.0 (reguleringsplanforslag, GML 3.2)."""
 
-import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -17,7 +16,6 @@ from pyproj import CRS
 from shapely.geometry import LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from spatial.codelists import fold_name
 from spatial.crs import CrsRef, parse_crs
 from spatial.errors import (
     InvalidInputError,
@@ -27,23 +25,25 @@ from spatial.errors import (
     UnsupportedCRSError,
     summarize,
 )
-from spatial.numbers import CODE_DIGITS, parse_double
+from spatial.inputs.curves import (
+    Coord,
+    arc_point_count,
+    arc_points,
+    circle_points,
+    closed_ring,
+    join_parts,
+    join_tolerance_for,
+    max_deviation_for,
+)
+from spatial.inputs.features import (
+    GeometryReadError,
+    SourcePlanBuilder,
+    cannot_read,
+    check_feature_count,
+    leaves_to_properties,
+)
+from spatial.numbers import parse_double
 from spatial.plan_model import MAX_COORDINATE, SourceFeature, SourcePlan, UploadBudget
-
-Coord = tuple[float, float]
-
-# Arcs (gml:Arc, gml:ArcString, gml:Circle, SOSI .BUEP) are stored as polygons: no chord may
-# lie farther than this from the true arc. 5 cm is five times the centimetre resolution plan
-# data are delivered in (SOSI ENHET 0.01) and well below the accuracy plan maps are drawn to;
-# a half circle of radius 25 m then takes 25 chords, one of 100 m about 50.
-ARC_MAX_DEVIATION_M = 0.05
-# Metres per degree of latitude, to express the deviation in a geographic CRS.
-_METRES_PER_DEGREE = 111_320.0
-# An arc needing more chords than this spans tens of kilometres (more than any plan); it is
-# cut at this many chords rather than allowed to explode the vertex count.
-MAX_ARC_SEGMENTS = 1000
-# Curve ends closer than this (in metres; scaled for degrees) are the same node.
-JOIN_TOLERANCE_M = 0.001
 
 GML_NAMESPACES = ("http://www.opengis.net/gml/3.2", "http://www.opengis.net/gml")
 _ARC_SEGMENTS = ("Arc", "ArcString", "Circle")
@@ -64,214 +64,6 @@ MAX_XML_NODES = 1_200_000
 _XML_CHUNK = 1 << 20
 # The plan object of Plan-GML 5.0: its attributes are the plan's, not an area's.
 _PLAN_OBJECT = "Arealplan"
-
-
-# Plan attributes whose values are integer codes (SOSI type Heltall, Plan-GML code lists of
-# numbers). Their text is handed over as int, as a GeoJSON upload would give it.
-INTEGER_CODES = frozenset(
-    {
-        "plantype",
-        "planstatus",
-        "arealbruksstatus",
-        "arealformal",
-        "angitthensyn",
-        "sikring",
-        "stoy",
-        "fare",
-        "bandlegging",
-        "infrastruktur",
-        "gjennomforing",
-        "detaljering",
-        "lovreferanse",
-        "planbestemmelse",
-        "vertikalniva",
-        "eierform",
-    }
-)
-
-
-def typed_value(name: str, text: str) -> str | int:
-    """Return an integer-coded attribute's text as int (e.g. plantype '35' → 35); only ASCII
-    digits are a number ('٣٥' stays text, an unknown code)."""
-    if fold_name(name) in INTEGER_CODES and CODE_DIGITS.fullmatch(text):
-        return int(text)
-    return text
-
-
-class GeometryReadError(Exception):
-    """A geometry cannot be built; the message says why, for the feature's problem entry."""
-
-
-# --- curves shared with the SOSI reader ------------------------------------------------------
-
-
-def max_deviation_for(geographic: bool) -> float:
-    """Return ARC_MAX_DEVIATION_M in the CRS's units (metres, or degrees of latitude)."""
-    return ARC_MAX_DEVIATION_M / _METRES_PER_DEGREE if geographic else ARC_MAX_DEVIATION_M
-
-
-def join_tolerance_for(geographic: bool) -> float:
-    """Return JOIN_TOLERANCE_M in the CRS's units."""
-    return JOIN_TOLERANCE_M / _METRES_PER_DEGREE if geographic else JOIN_TOLERANCE_M
-
-
-def arc_points(
-    start: Coord,
-    middle: Coord,
-    end: Coord,
-    max_deviation: float,
-    before_building: Callable[[int], None] | None = None,
-) -> list[Coord]:
-    """Linearise the arc from `start` through `middle` to `end` (start and end kept exactly).
-
-    `before_building` is called with the number of points about to be made, before any is
-    (to refuse an arc the upload's vertex budget cannot hold).
-    """
-    if _close(start, end, 0.0):
-        raise GeometryReadError(
-            f"an arc starts and ends at the same point ({_fmt(start)}); it has no defined "
-            "shape (a full circle must be given as a circle)"
-        )
-    circle = _circle(start, middle, end)
-    if circle is None:
-        return [start, middle, end]
-    cx, cy, radius, a_start, sweep = circle
-    steps = _arc_steps(radius, abs(sweep), max_deviation)
-    if before_building is not None:
-        before_building(steps + 1)
-    inner = [
-        (
-            start[0] + cx + radius * math.cos(a_start + sweep * i / steps),
-            start[1] + cy + radius * math.sin(a_start + sweep * i / steps),
-        )
-        for i in range(1, steps)
-    ]
-    return [start, *inner, end]
-
-
-def circle_points(
-    a: Coord,
-    b: Coord,
-    c: Coord,
-    max_deviation: float,
-    before_building: Callable[[int], None] | None = None,
-) -> list[Coord]:
-    """Linearise the full circle through three points, starting and ending at `a`."""
-    circle = _circle(a, b, c)
-    if circle is None:
-        raise GeometryReadError(f"the three points of a circle lie on a line (from {_fmt(a)})")
-    cx, cy, radius, a_start, sweep = circle
-    full = math.copysign(2 * math.pi, sweep)
-    steps = _arc_steps(radius, 2 * math.pi, max_deviation)
-    if before_building is not None:
-        before_building(steps + 1)
-    inner = [
-        (
-            a[0] + cx + radius * math.cos(a_start + full * i / steps),
-            a[1] + cy + radius * math.sin(a_start + full * i / steps),
-        )
-        for i in range(1, steps)
-    ]
-    return [a, *inner, a]
-
-
-def arc_point_count(points: Sequence[Coord], circle: bool, max_deviation: float) -> int:
-    """The points linearising an arc string (or a circle) will make, without making them.
-
-    0 for an arc that cannot be drawn: building it says why.
-    """
-    total = 1
-    for i in range(0, len(points) - 2, 2):
-        try:
-            found = _circle(*points[i : i + 3])
-        except GeometryReadError:
-            return 0
-        if found is not None:
-            sweep = 2 * math.pi if circle else abs(found[4])
-            total += _arc_steps(found[2], sweep, max_deviation)
-    return total
-
-
-def _circle(p1: Coord, p2: Coord, p3: Coord) -> tuple[float, float, float, float, float] | None:
-    """Centre (relative to p1), radius, start angle and signed sweep p1→p2→p3; None if straight."""
-    # Relative to p1: UTM northings near 6.7e6 would otherwise lose precision in the products.
-    bx, by = p2[0] - p1[0], p2[1] - p1[1]
-    qx, qy = p3[0] - p1[0], p3[1] - p1[1]
-    cross = bx * qy - by * qx
-    chord = math.hypot(qx, qy) or math.hypot(bx, by)
-    if chord == 0 or abs(cross) <= 1e-12 * chord * chord:
-        return None
-    d = 2 * cross
-    b2, q2 = bx * bx + by * by, qx * qx + qy * qy
-    cx = (qy * b2 - by * q2) / d
-    cy = (bx * q2 - qx * b2) / d
-    radius = math.hypot(cx, cy)
-    if not math.isfinite(radius):
-        raise GeometryReadError(
-            f"an arc from {_fmt(p1)} is too large to draw (its radius overflows); check the "
-            "coordinates"
-        )
-    a_start = math.atan2(-cy, -cx)
-    a_end = math.atan2(qy - cy, qx - cx)
-    if cross > 0:  # counter-clockwise through the middle point
-        sweep = (a_end - a_start) % (2 * math.pi)
-    else:
-        sweep = -((a_start - a_end) % (2 * math.pi))
-    return cx, cy, radius, a_start, sweep
-
-
-def _arc_steps(radius: float, sweep: float, max_deviation: float) -> int:
-    """Chords needed so no chord's sagitta r(1 - cos(θ/2)) exceeds max_deviation."""
-    if max_deviation >= radius:
-        max_angle = math.pi / 2
-    else:
-        max_angle = min(math.pi / 2, 2 * math.acos(1 - max_deviation / radius))
-    return max(2, min(MAX_ARC_SEGMENTS, math.ceil(sweep / max_angle)))
-
-
-def join_parts(parts: Sequence[tuple[str, list[Coord]]], tolerance: float) -> list[Coord]:
-    """Chain curve parts end to start; raise naming the first part that does not connect."""
-    coords: list[Coord] = []
-    previous = ""
-    for label, part in parts:
-        if not part:
-            raise GeometryReadError(f"{label} has no coordinates")
-        if coords:
-            if not _close(coords[-1], part[0], tolerance):
-                gap = math.dist(coords[-1], part[0])
-                raise GeometryReadError(
-                    f"{label} does not connect to {previous}: it starts at {_fmt(part[0])}, "
-                    f"{gap:.3f} from where {previous} ends ({_fmt(coords[-1])})"
-                )
-            coords.extend(part[1:])
-        else:
-            coords.extend(part)
-        previous = label
-    return coords
-
-
-def closed_ring(coords: list[Coord], tolerance: float, what: str) -> list[Coord]:
-    """Check that a ring closes and has an area; snap the closing node within tolerance."""
-    if len(coords) < 3:
-        raise GeometryReadError(f"{what} has {len(coords)} points; a ring needs at least 4")
-    if not _close(coords[0], coords[-1], tolerance):
-        gap = math.dist(coords[0], coords[-1])
-        raise GeometryReadError(
-            f"{what} is not closed: it starts at {_fmt(coords[0])} and ends at "
-            f"{_fmt(coords[-1])}, {gap:.3f} apart"
-        )
-    ring = [*coords[:-1], coords[0]]
-    if len(ring) < 4:
-        raise GeometryReadError(f"{what} has {len(ring)} points; a ring needs at least 4")
-    return ring
-
-
-def _close(a: Coord, b: Coord, tolerance: float) -> bool:
-    return abs(a[0] - b[0]) <= tolerance and abs(a[1] - b[1]) <= tolerance
-
-
-def _fmt(point: Coord) -> str:
-    return f"{point[0]:.3f} {point[1]:.3f}"
 
 
 # --- CRS handling ----------------------------------------------------------------------------
@@ -331,10 +123,7 @@ def read_gml(body: bytes, max_features: int, budget: UploadBudget | None = None)
         )
     plans = [m for m in members if _local(m.tag) == _PLAN_OBJECT]
     features = [m for m in members if _local(m.tag) != _PLAN_OBJECT]
-    if len(features) > max_features:
-        raise PayloadTooLargeError(
-            f"the GML has {len(features)} features; the limit is {max_features}"
-        )
+    check_feature_count(len(features), max_features, "the GML")
     if len(plans) > 1:
         raise InvalidInputError(
             f"the GML holds {len(plans)} Arealplan objects; upload one plan per file"
@@ -346,7 +135,7 @@ def read_gml(body: bytes, max_features: int, budget: UploadBudget | None = None)
     reader.count_arcs(features)
     plan_attributes = _properties(plans[0], ids)[0] if plans else {}
 
-    source_features: list[SourceFeature] = []
+    builder = SourcePlanBuilder("gml")
     crs_by_feature: list[CrsRef | None] = []
     problems: list[Problem] = []
     for position, element in enumerate(features):
@@ -364,7 +153,7 @@ def read_gml(body: bytes, max_features: int, budget: UploadBudget | None = None)
                 problems.append(Problem(exc.detail, feature=position, feature_id=source_id))
                 missing = False
             except GeometryReadError as exc:
-                geometry_error = f"geometry cannot be read: {exc}"
+                geometry_error = cannot_read(exc)
                 missing = False
             if missing:
                 problems.append(
@@ -385,24 +174,11 @@ def read_gml(body: bytes, max_features: int, budget: UploadBudget | None = None)
                 )
             )
         crs_by_feature.append(next(iter(used)) if len(used) == 1 else None)
-        source_features.append(
-            SourceFeature(
-                position=position,
-                source_id=source_id,
-                properties=properties,
-                geometry=geometry,
-                geometry_error=geometry_error,
-            )
-        )
-    crs = _dataset_crs(source_features, crs_by_feature, default, problems)
+        builder.add(source_id, properties, geometry, geometry_error)
+    crs = _dataset_crs(builder.features, crs_by_feature, default, problems)
     if problems:  # every problem found here is about the CRS; bad geometry is per feature
         raise UnsupportedCRSError(summarize(problems), problems)
-    return SourcePlan(
-        features=source_features,
-        crs=crs,
-        source_format="gml",
-        plan_attributes=plan_attributes,
-    )
+    return builder.plan(crs, plan_attributes)
 
 
 def _parse_xml(body: bytes, budget: UploadBudget) -> Element:
@@ -588,20 +364,6 @@ def _collect_leaves(
     text = (element.text or "").strip()
     if text:
         out.append(((*path, name), text))
-
-
-def leaves_to_properties(leaves: list[tuple[tuple[str, ...], str]]) -> dict[str, Any]:
-    """Key each value by its leaf name (nasjonalArealplanId/…/kommunenummer → kommunenummer)."""
-    by_path: dict[tuple[str, ...], list[str]] = {}
-    for path, text in leaves:
-        by_path.setdefault(path, []).append(text)
-    names = Counter(path[-1] for path in by_path)
-    properties: dict[str, Any] = {}
-    for path, values in by_path.items():
-        key = path[-1] if names[path[-1]] == 1 else ".".join(path)
-        typed = [typed_value(path[-1], value) for value in values]
-        properties[key] = typed[0] if len(typed) == 1 else typed
-    return properties
 
 
 def _local_target(href: str, ids: dict[str, Element]) -> Element | None:

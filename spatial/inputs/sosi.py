@@ -16,20 +16,25 @@ from spatial.errors import (
     PayloadTooLargeError,
     UnsupportedCRSError,
 )
-from spatial.gml_input import (
+from spatial.inputs.curves import (
     Coord,
-    GeometryReadError,
     arc_point_count,
     arc_points,
     circle_points,
     closed_ring,
     join_parts,
     join_tolerance_for,
-    leaves_to_properties,
     max_deviation_for,
 )
+from spatial.inputs.features import (
+    GeometryReadError,
+    SourcePlanBuilder,
+    cannot_read,
+    check_feature_count,
+    leaves_to_properties,
+)
 from spatial.numbers import first_non_integer, parse_decimal
-from spatial.plan_model import MAX_COORDINATE, SourceFeature, SourcePlan, UploadBudget
+from spatial.plan_model import MAX_COORDINATE, SourcePlan, UploadBudget
 
 # SOSI ..KOORDSYS codes (SOSI-standarden del 1, realisering i SOSI-format) and their EPSG
 # codes: NGO1948 Gauss-Krüger axes 1-8 and geographic, EUREF89 UTM zones 31-36 and
@@ -189,14 +194,11 @@ def read_sosi(body: bytes, max_features: int, budget: UploadBudget | None = None
     ]
     if not features_in:
         raise InvalidInputError("the SOSI file has no objects: a plan needs at least one area")
-    if len(features_in) > max_features:
-        raise PayloadTooLargeError(
-            f"the SOSI file has {len(features_in)} objects; the limit is {max_features}"
-        )
+    check_feature_count(len(features_in), max_features, "the SOSI file", "objects")
 
     builder = _GeometryBuilder(by_serial, transform, geographic, budget)
     builder.count_arcs(objects)
-    features: list[SourceFeature] = []
+    features = SourcePlanBuilder("sosi")
     for position, obj in enumerate(features_in):
         budget.check_time("building the SOSI geometries")
         geometry = None
@@ -204,17 +206,9 @@ def read_sosi(body: bytes, max_features: int, budget: UploadBudget | None = None
         try:
             geometry = builder.geometry(obj, position)
         except GeometryReadError as exc:
-            geometry_error = f"geometry cannot be read: {exc}"
-        features.append(
-            SourceFeature(
-                position=position,
-                source_id=f"{obj.kind} {obj.serial}",
-                properties=_properties(obj),
-                geometry=geometry,
-                geometry_error=geometry_error,
-            )
-        )
-    return SourcePlan(features=features, crs=crs, source_format="sosi", plan_attributes={})
+            geometry_error = cannot_read(exc)
+        features.add(f"{obj.kind} {obj.serial}", _properties(obj), geometry, geometry_error)
+    return features.plan(crs)
 
 
 # --- decoding --------------------------------------------------------------------------------

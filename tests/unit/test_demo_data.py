@@ -14,14 +14,15 @@ from rasterio.features import geometry_mask
 from shapely.geometry import shape
 from shapely.prepared import prep
 
-from layers import demo
+from layers.demo import build_demo_data
+from layers.demo.base import COUNTY_FILE, GRID_NORTH, GRID_WEST, MUNICIPALITIES_FILE
 from layers.registry import get_registry
-from spatial.geojson_input import read_geojson
 from spatial.geometry import CoverageArea
+from spatial.inputs.geojson import read_geojson
 from spatial.plan_input import Boundaries, InputLimits, MunicipalityBoundary, prepare_plan
 from spatial.plan_model import PreparedPlan
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 SAMPLE_FILES = sorted(SAMPLES.glob("*.geojson"))
 VECTOR_FAMILIES = {
     "Polygon": {"Polygon", "MultiPolygon"},
@@ -32,7 +33,7 @@ VECTOR_FAMILIES = {
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> dict[str, Path]:
-    return demo.build_demo_data(tmp_path_factory.mktemp("demo"))
+    return build_demo_data(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +47,13 @@ def rasters(built) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def county() -> shapely.Geometry:
-    frame = gpd.read_file(demo.COUNTY_FILE).to_crs(epsg=25832)
+    frame = gpd.read_file(COUNTY_FILE).to_crs(epsg=25832)
     return shapely.union_all(frame.geometry.values)
 
 
 @pytest.fixture(scope="module")
 def boundaries(county) -> Boundaries:
-    frame = gpd.read_file(demo.MUNICIPALITIES_FILE).to_crs(epsg=25832)
+    frame = gpd.read_file(MUNICIPALITIES_FILE).to_crs(epsg=25832)
     municipalities = {
         row.kommunenummer: MunicipalityBoundary.build(
             row.kommunenummer, row.kommunenavn, row.geometry
@@ -87,11 +88,9 @@ def _cells(rasters, polygon, all_touched: bool) -> tuple[np.ndarray, np.ndarray]
     """Elevation and tree line of the 50 m cells whose centre is inside (or that touch)."""
     dem, tree_line = rasters
     west, south, east, north = polygon.bounds
-    col0, col1 = int((west - demo.GRID_WEST) // 50) - 1, int((east - demo.GRID_WEST) // 50) + 2
-    row0, row1 = int((demo.GRID_NORTH - north) // 50) - 1, int((demo.GRID_NORTH - south) // 50) + 2
-    transform = Affine(
-        50.0, 0.0, demo.GRID_WEST + col0 * 50, 0.0, -50.0, demo.GRID_NORTH - row0 * 50
-    )
+    col0, col1 = int((west - GRID_WEST) // 50) - 1, int((east - GRID_WEST) // 50) + 2
+    row0, row1 = int((GRID_NORTH - north) // 50) - 1, int((GRID_NORTH - south) // 50) + 2
+    transform = Affine(50.0, 0.0, GRID_WEST + col0 * 50, 0.0, -50.0, GRID_NORTH - row0 * 50)
     shape_ = (row1 - row0, col1 - col0)
     inside = ~geometry_mask([polygon], shape_, transform, all_touched=all_touched)
     rows, cols = np.nonzero(inside)
@@ -113,7 +112,7 @@ def test_every_registry_layer_gets_a_file(built):
 
 
 def test_the_same_bytes_come_out_every_run(built, tmp_path):
-    again = demo.build_demo_data(tmp_path)
+    again = build_demo_data(tmp_path)
     for layer_id, path in built.items():
         first = hashlib.sha256(path.read_bytes()).hexdigest()
         second = hashlib.sha256(again[layer_id].read_bytes()).hexdigest()

@@ -19,6 +19,7 @@ from spatial.errors import (
     UnsupportedCRSError,
     summarize,
 )
+from spatial.inputs.features import SourcePlanBuilder, cannot_read, check_feature_count
 from spatial.json_text import loads_exact
 from spatial.plan_model import SourceFeature, SourcePlan, UploadBudget
 
@@ -84,10 +85,7 @@ def read_geojson(body: bytes, max_features: int, budget: UploadBudget | None = N
         raise InvalidInputError("the FeatureCollection has no 'features' array")
     if not features:
         raise InvalidInputError("the FeatureCollection is empty: a plan needs at least one area")
-    if len(features) > max_features:
-        raise PayloadTooLargeError(
-            f"the FeatureCollection has {len(features)} features; the limit is {max_features}"
-        )
+    check_feature_count(len(features), max_features, "the FeatureCollection")
 
     crs = _read_crs_member(document.get("crs"))
     plan_attributes = document.get("plan") or {}
@@ -98,17 +96,14 @@ def read_geojson(body: bytes, max_features: int, budget: UploadBudget | None = N
         )
 
     problems: list[Problem] = []
-    source_features = [_read_feature(i, f, problems) for i, f in enumerate(features)]
+    members = [_feature_members(i, f, problems) for i, f in enumerate(features)]
     if problems:
         raise InvalidInputError(summarize(problems), problems)
-    readable = [f for f in source_features if f is not None]
-    _read_geometries(readable, features)
-    return SourcePlan(
-        features=readable,
-        crs=crs,
-        source_format="geojson",
-        plan_attributes=plan_attributes,
-    )
+    builder = SourcePlanBuilder("geojson")
+    for source_id, properties in members:
+        builder.add(source_id, properties)
+    _read_geometries(builder.features, features)
+    return builder.plan(crs, plan_attributes)
 
 
 def _check_value_count(body: bytes, max_features: int, max_vertices: int) -> None:
@@ -182,19 +177,19 @@ def _bounded_crs_text(text: str) -> str:
     return text
 
 
-def _read_feature(position: int, feature: Any, problems: list[Problem]) -> SourceFeature | None:
+def _feature_members(
+    position: int, feature: Any, problems: list[Problem]
+) -> tuple[str | None, dict[str, Any]]:
+    """A Feature's id and properties; what is wrong with it goes to `problems`."""
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         problems.append(Problem("is not a GeoJSON Feature object", feature=position))
-        return None
+        return None, {}
     properties = feature.get("properties") or {}
     if not isinstance(properties, dict):
         problems.append(Problem("'properties' must be an object or null", feature=position))
-        return None
+        return None, {}
     source_id = feature.get("id")
-    source_id = None if source_id is None else str(source_id)
-    return SourceFeature(
-        position=position, source_id=source_id, properties=properties, geometry=None
-    )
+    return (None if source_id is None else str(source_id)), properties
 
 
 def _read_geometries(source_features: list[SourceFeature], features: list[Any]) -> None:
@@ -221,7 +216,7 @@ def _read_geometries(source_features: list[SourceFeature], features: list[Any]) 
         try:
             feature.geometry = shape(member)
         except Exception as exc:  # shapely raises several types for broken coordinates
-            feature.geometry_error = f"geometry cannot be read: {exc}"
+            feature.geometry_error = cannot_read(exc)
 
 
 def _from_coordinate_arrays(members: list[Any]) -> dict[int, BaseGeometry]:

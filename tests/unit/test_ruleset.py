@@ -1,7 +1,5 @@
 """The rule set file: validation, registry of rule classes, and the `arealsjekk check` CLI."""
 
-import json
-
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -10,7 +8,6 @@ from app.cli import app as cli
 from layers.ruleset import default_rule_set
 from spatial.rules.base import RULE_CLASSES
 from spatial.rules.ruleset import RuleSetError, parse_rule_set
-from tests.plans import cabin_area, collection, encode
 from tests.rule_fixtures import RULE_SET
 
 
@@ -69,21 +66,6 @@ def test_a_bad_rule_set_fails_with_a_clear_error(change, message):
     with pytest.raises(RuleSetError, match=message) as error:
         parse_rule_set(mutate(change), "my-rules.yaml")
     assert error.value.detail.startswith("my-rules.yaml:")
-
-
-def test_cli_check_prints_findings_and_json(tmp_path):
-    """`arealsjekk check FILE` lists findings (unknown where no layers are loaded), --json too."""
-    plan = tmp_path / "plan.geojson"
-    plan.write_bytes(encode(collection(cabin_area())))
-    runner = CliRunner()
-    table = runner.invoke(cli, ["check", str(plan)])
-    assert table.exit_code == 0, table.output
-    assert "3326_2024001" in table.output
-    assert "UNKNOWN  G1" in table.output  # no layers loaded in this test
-    as_json = runner.invoke(cli, ["check", str(plan), "--json"])
-    document = json.loads(as_json.output)
-    assert document["summary"]["by_severity"]["unknown"] >= 5
-    assert document["findings"]["type"] == "FeatureCollection"
 
 
 def test_cli_check_reports_bad_input(tmp_path):

@@ -1,0 +1,146 @@
+"""Synthetic demo data for every guideline layer, over the real geography of Buskerud.
+
+Real guideline data (NGU, Riksantikvaren, Miljødirektoratet, SSB, Kartverket's DTM) cannot
+be shipped with the project, so `arealsjekk demo-data` builds a clearly labelled synthetic
+set instead. Only the municipality and county boundaries are real (Kartverket, CC BY 4.0);
+every feature, attribute and raster cell here is made up. Every file says so.
+
+The data are deterministic: one fixed seed, a separate random generator per layer (so a
+change in one layer does not move features in another), no clocks. The same bytes come out
+on every run, which keeps the demo findings in `samples/README.md` true.
+
+One module per layer family: `terrain` (the rasters), `settlements` (tettsteder and
+transport hubs), `minerals`, `heritage`, `nature` (recreation, wild reindeer, intact
+nature) and `plans` (adopted kommuneplaner); `base`, `shapes`, `geography` and
+`sample_sites` hold what they share. Which guideline reads a layer is said once, in its
+registry file (layers/config/).
+
+Reasoning behind the shapes:
+
+- Rasters: a terrain model and a tree-line surface (`terrain.py` explains them).
+- Vectors are placed relative to the same geography: gravel deposits on valley floors
+  (hard-rock quarries on valley sides), heritage sites along valleys and near towns,
+  trapping pits (fangstgroper) in the mountains, recreation areas around towns and in the
+  mountains, wild reindeer areas on the western plateaus and Norefjell-Reinsjøfjell,
+  intact nature (INON zones) by distance from the valleys, towns and mountain roads in
+  the west, urban settlements and stations at real places. Every feature is clipped to
+  the county boundary.
+- A few features are fixed rather than random, because the sample plans in `samples/`
+  exercise them: the regional gravel deposit north of Kongsberg, the selected cultural
+  landscape Steinsletta at Hole/Ringerike, a heritage site next to the Hole plan, the
+  adopted cabin areas in Hemsedal, a B recreation area on the Hemsedal mountainside and
+  the cultural environment at Tuv that the quick-tour sample's H570_1 partly covers.
+  Random features keep out of the sample plans' areas so the findings stay as promised.
+"""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import shapely
+from sqlalchemy.orm import Session
+
+from layers.demo import heritage, minerals, nature, plans, settlements
+from layers.demo.base import DEMO_LICENCE, DEMO_NOTE, DEMO_SOURCE, DEMO_SOURCE_DATE, Feature
+from layers.demo.geography import Geography
+from layers.demo.terrain import RASTER_TITLES, elevation_array, tree_line_array, write_raster
+from layers.loader import LoadOptions, LoadResult, Progress, load_layer
+from layers.registry import get_registry
+from spatial.crs import CANONICAL_SRID
+
+__all__ = ["DEMO_LICENCE", "VECTOR_BUILDERS", "build_demo_data", "load_demo_data"]
+
+VECTOR_BUILDERS: dict[str, Callable[[Geography], list[Feature]]] = {
+    # Order matters where layers avoid each other: settlements come first.
+    "tettsteder": settlements.tettsteder,
+    "transport_hubs": settlements.transport_hubs,
+    "mineral_deposits": minerals.mineral_deposits,
+    "heritage_protected": heritage.heritage_protected,
+    "cultural_environments": heritage.cultural_environments,
+    "municipal_heritage_plans": heritage.municipal_heritage_plans,
+    "recreation_areas": nature.recreation_areas,
+    "state_recreation_areas": nature.state_recreation_areas,
+    "villrein_areas": nature.villrein_areas,
+    "villrein_corridors": nature.villrein_corridors,
+    "intact_nature": nature.intact_nature,
+    "existing_kommuneplan": plans.existing_kommuneplan,
+}
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 2)
+    if isinstance(value, list | tuple):
+        return [_rounded(item) for item in value]
+    return value
+
+
+def _write_geojson(path: Path, layer_id: str, features: list[Feature]) -> None:
+    config = get_registry()[layer_id]
+    lines = []
+    for number, (geometry, properties) in enumerate(features, start=1):
+        unknown = set(properties) - set(config.attributes)
+        if unknown:
+            raise ValueError(
+                f"{layer_id}: attributes {sorted(unknown)} are not in the layer config"
+            )
+        feature = {
+            "type": "Feature",
+            "id": f"{layer_id}.{number}",
+            "properties": properties,
+            "geometry": _rounded(shapely.geometry.mapping(geometry)),
+        }
+        lines.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
+    header = {
+        "type": "FeatureCollection",
+        "name": layer_id,
+        "description": DEMO_NOTE,
+        "source": DEMO_SOURCE,
+        "licence": DEMO_LICENCE,
+        "crs": {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{CANONICAL_SRID}"}},
+    }
+    # One feature per line: small diffs, and readable without a GIS.
+    members = [f" {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in header.items()]
+    members.append(' "features": [\n' + ",\n".join(lines) + "\n ]")
+    path.write_text("{\n" + ",\n".join(members) + "\n}\n", "utf-8")
+
+
+def build_demo_data(out_dir: Path) -> dict[str, Path]:
+    """Write the synthetic data of every registry layer into out_dir; return {layer_id: path}."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    registry = get_registry()
+    missing = set(registry) - set(VECTOR_BUILDERS) - set(RASTER_TITLES)
+    if missing:
+        raise ValueError(f"no demo data for layer(s) {sorted(missing)}")
+
+    paths: dict[str, Path] = {}
+    dem, dem_transform = elevation_array()
+    tree_line, tree_line_transform = tree_line_array()
+    for layer_id, (array, transform) in {
+        "elevation": (dem, dem_transform),
+        "tree_line": (tree_line, tree_line_transform),
+    }.items():
+        paths[layer_id] = out_dir / f"{layer_id}.tif"
+        write_raster(paths[layer_id], array, transform, RASTER_TITLES[layer_id])
+
+    geo = Geography(dem, tree_line)
+    for layer_id, builder in VECTOR_BUILDERS.items():
+        paths[layer_id] = out_dir / f"{layer_id}.geojson"
+        _write_geojson(paths[layer_id], layer_id, builder(geo))
+    return {layer_id: paths[layer_id] for layer_id in registry}
+
+
+def load_demo_data(
+    session: Session,
+    out_dir: Path,
+    progress: Progress | None = None,
+    raster_dir: Path | None = None,
+) -> list[LoadResult]:
+    """Build the demo data into out_dir and load every layer as labelled synthetic data."""
+    options = LoadOptions(source=DEMO_SOURCE, licence=DEMO_LICENCE, source_date=DEMO_SOURCE_DATE)
+    return [
+        load_layer(session, layer_id, path, options, progress=progress, raster_dir=raster_dir)
+        for layer_id, path in build_demo_data(out_dir).items()
+    ]
