@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import shapely
 from geoalchemy2.shape import to_shape
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,7 +22,7 @@ from layers.ruleset import configured_rule_set
 from layers.source import PostgisLayerSource
 from spatial.crs import from_canonical
 from spatial.errors import ArealsjekkError, NotFoundError
-from spatial.plan_model import PlanMetadata, PreparedPlan
+from spatial.plan_model import PlanArea, PlanMetadata, PreparedPlan
 from spatial.rules.engine import CheckResult, run_rules
 from spatial.rules.model import CheckFeature, CheckPlan, Finding, MunicipalityInfo
 from spatial.rules.ruleset import RuleSet, RuleSetError, parse_rule_set
@@ -37,6 +38,22 @@ def get_rule_set(settings: Settings) -> RuleSet:
 def _feature_key(feltnavn: str | None, source_id: str | None, position: int) -> str:
     # Planners keep feltnavn between versions, so findings can be compared across them.
     return feltnavn or source_id or f"#{position}"
+
+
+def _check_feature(
+    feature_id: int, area: PlanFeatureOrm | PlanArea, geometry: BaseGeometry
+) -> CheckFeature:
+    """One plan area as the rules see it, from a stored row or an area of an unstored upload."""
+    return CheckFeature(
+        id=feature_id,
+        key=_feature_key(area.feltnavn, area.source_id, area.position),
+        kind=area.kind,
+        geometry=geometry,
+        arealformal=area.arealformal,
+        arealbruksstatus=area.arealbruksstatus,
+        hensynssone=area.hensynssone,
+        properties=area.properties,
+    )
 
 
 def municipality_info(session: Session, kommunenummer: str) -> MunicipalityInfo:
@@ -55,19 +72,7 @@ def plan_from_version(session: Session, version: ProposalVersionOrm) -> CheckPla
         .where(PlanFeatureOrm.version_id == version.id)
         .order_by(PlanFeatureOrm.position)
     ).scalars()
-    features = tuple(
-        CheckFeature(
-            id=row.id,
-            key=_feature_key(row.feltnavn, row.source_id, row.position),
-            kind=row.kind,
-            geometry=to_shape(row.geom),
-            arealformal=row.arealformal,
-            arealbruksstatus=row.arealbruksstatus,
-            hensynssone=row.hensynssone,
-            properties=row.properties,
-        )
-        for row in rows
-    )
+    features = tuple(_check_feature(row.id, row, to_shape(row.geom)) for row in rows)
     metadata = PlanMetadata(
         proposal.kommunenummer,
         proposal.planidentifikasjon,
@@ -80,19 +85,7 @@ def plan_from_version(session: Session, version: ProposalVersionOrm) -> CheckPla
 
 def plan_from_prepared(session: Session, plan: PreparedPlan) -> CheckPlan:
     """Build the plan to check from an upload that is not stored (ids are positions)."""
-    features = tuple(
-        CheckFeature(
-            id=area.position,
-            key=_feature_key(area.feltnavn, area.source_id, area.position),
-            kind=area.kind,
-            geometry=area.geometry,
-            arealformal=area.arealformal,
-            arealbruksstatus=area.arealbruksstatus,
-            hensynssone=area.hensynssone,
-            properties=area.properties,
-        )
-        for area in plan.areas
-    )
+    features = tuple(_check_feature(area.position, area, area.geometry) for area in plan.areas)
     municipality = municipality_info(session, plan.metadata.kommunenummer)
     return CheckPlan(plan.metadata, features, municipality)
 
