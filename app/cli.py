@@ -299,3 +299,7 @@ def serve(
 def main() -> None:
     """Entry point of the `arealsjekk` console script."""
     app()
+
+
+if __name__ == "__main__":  # `python -m app.cli`, as the console script
+    main()

@@ -21,7 +21,8 @@ UPLOAD_GEOJSON: dict[str, Any] = EXAMPLE_GEOJSON
 
 BINARY = {"type": "string", "format": "binary"}
 
-_FILE_FORMATS = f"{FORMAT_TITLES} (a .shp with its .shx, .dbf and .prj)"
+# A zip is read as a Shapefile: say what it must hold, wherever the table lists it.
+_FILE_FORMATS = f"{FORMAT_TITLES} (a zip holds a .shp with its .shx, .dbf and .prj)"
 
 
 def _media_type_entry(

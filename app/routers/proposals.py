@@ -117,7 +117,7 @@ def upload_proposal(
     overrides: PlanOverridesDep,
     response: Response,
 ) -> VersionPublic:
-    """Upload a plan proposal (GeoJSON, Plan-GML, SOSI, GeoPackage, zipped Shapefile)."""
+    """Upload a plan proposal in any of the formats the request body lists."""
     plan = prepare_upload(
         session, settings, upload.body, overrides.as_dict(), upload.filename, upload.content_type
     )
