@@ -92,13 +92,21 @@ def test_where_keeps_the_named_text_values_in_both_reads(sites, tmp_path, read_p
     assert [f.id for f in in_box] == sorted(f.id for f in in_box)
 
 
+LATEST_HERITAGE = (
+    "layer_version_id = (SELECT max(id) FROM layer_version WHERE layer_id = 'heritage_protected')"
+)
+
+
 @pytest.mark.parametrize(
     ("condition", "index"),
     [
         (
+            f"{LATEST_HERITAGE} AND "
             "geom && ST_MakeEnvelope(537000, 6614000, 538000, 6615000, 25832)",
             "ix_layer_feature_version_geom",
         ),
+        # Alone: beside the version clause, the planner may as well pick the version-and-
+        # geometry index on a table this small, whichever index the attributes have.
         ('attributes @> \'{"category": "fredet kulturmiljø"}\'', "ix_layer_feature_attributes"),
     ],
 )
@@ -108,10 +116,6 @@ def test_the_reads_can_use_an_index(sites, condition, index):
         session.execute(text("SET LOCAL enable_seqscan = off"))
         session.execute(text("SET LOCAL enable_indexscan = off"))  # not the version b-tree
         plan = session.execute(
-            text(
-                "EXPLAIN SELECT id FROM layer_feature WHERE layer_version_id = "
-                "(SELECT max(id) FROM layer_version WHERE layer_id = 'heritage_protected') "
-                f"AND {condition}"
-            )
+            text(f"EXPLAIN SELECT id FROM layer_feature WHERE {condition}")
         ).scalars()
         assert index in "\n".join(plan)
