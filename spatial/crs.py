@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import parse_qsl
 
 import shapely
 from pyproj import CRS, Transformer
@@ -26,14 +27,29 @@ _CRS84_NAMES = {
     "ogc:crs84",
     "urn:ogc:def:crs:ogc:1.3:crs84",
     "urn:ogc:def:crs:ogc::crs84",
+    "urn:x-ogc:def:crs:ogc:1.3:crs84",
+    "urn:x-ogc:def:crs:ogc::crs84",
     "http://www.opengis.net/def/crs/ogc/1.3/crs84",
     "https://www.opengis.net/def/crs/ogc/1.3/crs84",
 }
+# The single-CRS spellings, matched on the lower-cased text. The URN is OGC 07-092r3
+# ("urn:ogc:def:crs:EPSG:{version}:{code}", the version may be empty); its predecessor
+# "urn:x-ogc:..." (OGC 05-010, still written by GeoServer for WFS 1.1) and writers that leave
+# the version field out ("urn:ogc:def:crs:EPSG:25832") are read the same way. The http URI is
+# OGC 09-048r5 ("/def/crs/EPSG/{version}/{code}", version 0 = the latest); the
+# "gml/srs/epsg.xml#" form is the GML 2 / WFS 1.0 one.
 _EPSG_PATTERNS = [
     re.compile(r"^(?:epsg:)?([0-9]{4,6})$"),
-    re.compile(r"^urn:ogc:def:crs:epsg:[0-9.]*:([0-9]{4,6})$"),
+    re.compile(r"^urn:(?:x-)?ogc:def:crs:epsg:(?:[0-9.]*:)?([0-9]{4,6})$"),
     re.compile(r"^https?://www\.opengis\.net/def/crs/epsg/[0-9.]+/([0-9]{4,6})$"),
+    re.compile(r"^https?://www\.opengis\.net/gml/srs/epsg\.xml#([0-9]{4,6})$"),
 ]
+# Compound CRSs named by their parts: the URN of OGC 07-092r3
+# ("urn:ogc:def:crs,crs:EPSG::25832,crs:EPSG::5941") and the URI of OGC 09-048r5
+# ("http://www.opengis.net/def/crs-compound?1=<uri>&2=<uri>").
+_COMPOUND_URN = re.compile(r"^urn:(?:x-)?ogc:def:crs,(crs:.+)$")
+_COMPOUND_URI = re.compile(r"^https?://www\.opengis\.net/def/crs-compound\?(.+)$")
+_MAX_IDENTIFIER = 400
 
 
 @dataclass(frozen=True)
@@ -65,21 +81,97 @@ class CrsRef:
 CRS84 = CrsRef(None)
 
 
+@dataclass(frozen=True)
+class CrsName:
+    """A CRS identifier as read: the CRS the data are in, and the number of coordinates a
+    position has in it (3 for a projected CRS with heights, such as EPSG:5972)."""
+
+    ref: CrsRef
+    dimension: int
+
+
 def parse_crs(identifier: str, what: str = "crs") -> CrsRef:
     """Parse an EPSG or CRS84 identifier in any of its usual spellings."""
+    name = _parse_single(identifier, what)
+    if name is None:
+        raise _unknown(identifier, what)
+    return name.ref
+
+
+def parse_crs_name(identifier: str, what: str = "crs") -> CrsName:
+    """Parse a CRS identifier of a data file, compound ones too: a compound CRS named by its
+    parts (horizontal + height) is read as its horizontal part, with the parts' dimensions."""
+    name = _parse_single(identifier, what)
+    if name is not None:
+        return name
+    text = identifier.strip()
+    lowered = text.lower()
+    urn = _COMPOUND_URN.match(lowered)
+    uri = _COMPOUND_URI.match(lowered)
+    if urn:
+        parts = [f"urn:ogc:def:{part}" for part in text[len(text) - len(urn.group(1)) :].split(",")]
+    elif uri:
+        parts = [value for _, value in parse_qsl(text[len(text) - len(uri.group(1)) :])]
+    else:
+        raise _unknown(identifier, what)
+    names = [_parse_single(part, what, vertical=True) for part in parts]
+    if len(parts) < 2 or any(n is None for n in names):
+        raise _unknown(identifier, what)
+    horizontal = [n for n in names if n is not None and _is_horizontal(n)]
+    if len(horizontal) != 1 or horizontal[0].dimension != 2:
+        raise UnsupportedCRSError(
+            f"{what} '{identifier}' is a compound CRS without exactly one 2D horizontal part; "
+            "name the horizontal CRS, e.g. 'EPSG:25832'"
+        )
+    dimension = sum(n.dimension for n in names if n is not None)
+    return CrsName(horizontal[0].ref, dimension)
+
+
+def _parse_single(identifier: str, what: str, vertical: bool = False) -> CrsName | None:
+    """The CRS named by one EPSG or CRS84 identifier (a height CRS only as the part of a
+    compound, `vertical`); None if it is not one."""
+    if len(identifier) > _MAX_IDENTIFIER:
+        raise UnsupportedCRSError(
+            f"{what} '{identifier[:60]}…' ({len(identifier)} characters) is not a CRS we know; "
+            "use an EPSG code such as 'EPSG:25832'"
+        )
     text = identifier.strip().lower()
     if text in _CRS84_NAMES:
-        return CRS84
+        return CrsName(CRS84, 2)
     for pattern in _EPSG_PATTERNS:
         match = pattern.match(text)
         if match:
             epsg = int(match.group(1))
+            _epsg_crs(epsg, identifier, what)
+            if vertical and _is_vertical(epsg):
+                return CrsName(CrsRef(epsg), 1)
             _horizontal_crs(epsg, identifier, what)
-            return CrsRef(epsg)
-    raise UnsupportedCRSError(
+            return CrsName(CrsRef(epsg), max(2, len(_epsg_crs(epsg, identifier, what).axis_info)))
+    return None
+
+
+def _unknown(identifier: str, what: str) -> UnsupportedCRSError:
+    return UnsupportedCRSError(
         f"{what} '{identifier}' is not a CRS we know; use an EPSG code such as "
         "'EPSG:25832' or the URN 'urn:ogc:def:crs:EPSG::25833'"
     )
+
+
+def _is_horizontal(name: CrsName) -> bool:
+    return name.ref.epsg is None or not _is_vertical(name.ref.epsg)
+
+
+def _is_vertical(epsg: int) -> bool:
+    crs = _epsg_crs(epsg, f"EPSG:{epsg}", "crs")
+    return crs.is_vertical and not crs.is_compound
+
+
+@lru_cache(maxsize=64)
+def _epsg_crs(epsg: int, identifier: str, what: str) -> CRS:
+    try:
+        return CRS.from_epsg(epsg)
+    except CRSError:
+        raise UnsupportedCRSError(f"{what} '{identifier}': EPSG:{epsg} does not exist") from None
 
 
 def parse_output_crs(identifier: str | None) -> tuple[str, int]:
@@ -97,10 +189,7 @@ def parse_output_crs(identifier: str | None) -> tuple[str, int]:
 
 @lru_cache(maxsize=64)
 def _horizontal_crs(epsg: int, identifier: str, what: str) -> CRS:
-    try:
-        crs = CRS.from_epsg(epsg)
-    except CRSError:
-        raise UnsupportedCRSError(f"{what} '{identifier}': EPSG:{epsg} does not exist") from None
+    crs = _epsg_crs(epsg, identifier, what)
     if crs.is_compound:
         # 3D plan data come as e.g. EPSG:5972 (UTM 32 + NN2000); the plan is 2D here.
         horizontal = [sub for sub in crs.sub_crs_list if sub.is_projected or sub.is_geographic]
@@ -124,6 +213,11 @@ def _transformer(source: CrsRef, target_epsg: int) -> Transformer:
     # GeoJSON (also the pre-2016 dialect with a `crs` member) always writes x/easting
     # or longitude first, whatever the CRS definition's axis order says.
     return Transformer.from_crs(source_crs, CRS.from_epsg(target_epsg), always_xy=True)
+
+
+def canonical_transformer(source: CrsRef) -> Transformer:
+    """Return the (cached) transformer from `source` to the canonical CRS, x/easting first."""
+    return _transformer(source, CANONICAL_SRID)
 
 
 def to_canonical(geometry: BaseGeometry, source: CrsRef) -> BaseGeometry:

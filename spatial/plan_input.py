@@ -136,7 +136,7 @@ def prepare_plan(
     """
     budget = budget or UploadBudget()
     codelists = get_codelists()
-    report = UploadReport()
+    report = UploadReport(warnings=list(source.warnings))
     problems: list[Problem] = storage_problems(source, plan_overrides or {}, limits)
     if problems:
         raise InvalidInputError(summarize(problems), problems)

@@ -88,6 +88,9 @@ class SourcePlan:
     crs: CrsRef
     source_format: str
     plan_attributes: dict[str, Any] = field(default_factory=dict)
+    # What the reader changed or assumed while reading (e.g. a character set other than the
+    # declared one); handed on to the upload report's warnings.
+    warnings: list[Problem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from spatial.errors import (
     PayloadTooLargeError,
     TimeBudgetExceededError,
 )
+from spatial.inputs.curves import ARC_MAX_DEVIATION_M, chord_count
 from spatial.inputs.formats import ReadLimits, read_plan
 from spatial.inputs.gml import read_gml
 from spatial.inputs.ogr import read_geopackage, wkb_vertices
@@ -71,7 +72,7 @@ SOSI_HEAD = ".HODE\n..TEGNSETT UTF-8\n..TRANSPAR\n...KOORDSYS 22\n...ORIGO-NØ 0
 
 
 def sosi_arcs(count: int = 4000, radius_m: float = 5000.0) -> bytes:
-    """The issue's file: 4,000 half circles of 5 km as .BUEP (1.4 MB, 353 chords each)."""
+    """The issue's file: 4,000 half circles of 5 km as .BUEP (1.4 MB, 406 chords each)."""
     north, east, r = round(HOLE[1] * 100), round(HOLE[0] * 100), round(radius_m * 100)
     arcs = "".join(
         f".BUEP {i + 1}:\n..OBJTYPE KpFormålGrense\n..NØ\n"
@@ -684,19 +685,21 @@ def test_zip_unpacks_only_the_parts_gdal_reads_a_shapefile_from(tmp_path):
 
 
 def test_one_huge_sosi_arc_is_refused_before_its_points_are_made():
-    """An arc of 1,000 chords over a budget of 500 vertices names the curve and the limit."""
+    """An arc of 1,814 chords over a budget of 500 vertices names the curve and the limit."""
     body = sosi_arcs(count=1, radius_m=100_000)
     budget = UploadBudget(max_vertices=500)
     with pytest.raises(PayloadTooLargeError) as raised:
         read_sosi(body, 100, budget)
     assert ".BUEP 1 (line 7)" in raised.value.detail and "past 500 vertices" in raised.value.detail
     assert budget.vertices == 0  # nothing was built
-    assert len(read_sosi(body, 100).features[0].geometry.coords) == 1001  # unbudgeted: drawn
+    # unbudgeted, it is drawn in full (no silent cap on the chords of one arc)
+    chords = chord_count(100_000.0, math.pi, ARC_MAX_DEVIATION_M)
+    assert len(read_sosi(body, 100).features[0].geometry.coords) == chords + 1 == 1815
 
 
 def test_gml_circles_over_the_budget_name_a_feature():
-    """Three circles of 5 km radius (707 points each) do not fit in 1,000 vertices; the
-    fixture, whose gml:Arc takes 25 chords, does."""
+    """Three circles of 5 km radius (813 points each) do not fit in 1,000 vertices; the
+    fixture, whose gml:Arc takes 45 chords, does."""
     body = gml_arcs(count=3).replace(b"<gml:Arc>", b"<gml:Circle>")
     body = body.replace(b"</gml:Arc>", b"</gml:Circle>")
     budget = UploadBudget(max_vertices=1000)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from spatial.inputs.formats import PLAN_FORMATS, UNTYPED_MEDIA_TYPES
+from spatial.inputs.formats import MISLABELLED_MEDIA_TYPES, PLAN_FORMATS, UNTYPED_MEDIA_TYPES
 
 # The plan attributes the GeoPackage, Shapefile and SOSI examples do not carry.
 PLAN_PARAMS = {"kommunenummer": "3326", "planidentifikasjon": "KPA2026", "plantype": 20}
@@ -34,9 +34,11 @@ def test_every_media_type_of_the_table_is_accepted(client, examples, row, media_
     assert response.json()["source_format"] in (row.name, "shapefile")
 
 
-@pytest.mark.parametrize("media_type", [m for m in UNTYPED_MEDIA_TYPES if m])
+@pytest.mark.parametrize(
+    "media_type", [*(m for m in UNTYPED_MEDIA_TYPES if m), *MISLABELLED_MEDIA_TYPES]
+)
 def test_media_types_that_name_no_format_leave_it_to_the_content(client, examples, media_type):
-    """application/octet-stream and text/plain are accepted; the content says what it is."""
+    """octet-stream, text/plain and curl's default form type are accepted; the content decides."""
     for row in PLAN_FORMATS:
         response = client.post(
             "/api/v1/proposals",

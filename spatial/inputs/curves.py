@@ -1,34 +1,128 @@
 """Curve geometry of plan files: arcs and circles linearised, curve parts joined into rings.
 
-Plan-GML (gml:Arc, gml:ArcString, gml:Circle, gml:Ring of curve members) and SOSI (.BUEP,
-.SIRKELP, .FLATE bounded by .KURVE references) describe areas by curves; both readers build
-their rings here.
+Plan-GML (gml:Arc, gml:ArcString, gml:Circle, gml:ArcByCenterPoint, gml:CircleByCenterPoint,
+gml:Ring of curve members) and SOSI (.BUEP, .SIRKELP, .FLATE bounded by .KURVE references)
+describe areas by curves; both readers build their rings here.
+
+An arc is drawn in a plane measured in metres (an `ArcFrame`): the file's own projected CRS,
+or, for a geographic CRS, the canonical projection (the arc's defining points are projected,
+the arc is linearised there and the new points are transformed back, so a reader still
+returns the file's coordinates). The step is bounded by a maximum angle and by the distance
+the polyline may stray from the arc, and the inner points are placed slightly outside the arc
+so that the polyline encloses exactly the area of the arc (see `_area_radius`): every ring
+made of lines and arcs then has the area of the exact curve, however few chords it gets.
 """
 
 import math
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
+import numpy as np
+from pyproj import CRS, Geod, Transformer
+from pyproj.enums import TransformDirection
+from pyproj.exceptions import ProjError
+
+from spatial.crs import CrsRef, canonical_transformer
 from spatial.inputs.features import GeometryReadError
 
 Coord = tuple[float, float]
 
-# Arcs (gml:Arc, gml:ArcString, gml:Circle, SOSI .BUEP) are stored as polygons: no chord may
-# lie farther than this from the true arc. 5 cm is five times the centimetre resolution plan
-# data are delivered in (SOSI ENHET 0.01) and well below the accuracy plan maps are drawn to;
-# a half circle of radius 25 m then takes 25 chords, one of 100 m about 50.
+# No point of the polyline lies farther than this from the true arc. 5 cm is five times the
+# centimetre resolution plan data are delivered in (SOSI ENHET 0.01) and well below the
+# accuracy plan maps are drawn to.
 ARC_MAX_DEVIATION_M = 0.05
-# Metres per degree of latitude, to express the deviation in a geographic CRS.
+# The angle one chord may span, whatever the radius: GDAL's default (OGR_ARC_STEPSIZE), so an
+# arc keeps its shape when drawn at any scale.
+ARC_MAX_ANGLE = math.radians(4.0)
+# Points placed off the arc to keep its area stray up to 4/3 of the sagitta r(1 - cos(θ/2))
+# (n = 2: (θ/sin θ - 1)·r ≈ θ²r/6 against θ²r/8); the step is chosen for a sagitta this much
+# smaller than ARC_MAX_DEVIATION_M.
+_SAGITTA_SHARE = 0.75
+# An arc needing more chords than this has a radius far beyond the Earth's: a broken file.
+# (The upload's vertex budget refuses most such arcs before this is reached.)
+MAX_ARC_CHORDS = 200_000
+# Metres per degree of latitude, to express the join tolerance in a geographic CRS.
 _METRES_PER_DEGREE = 111_320.0
-# An arc needing more chords than this spans tens of kilometres (more than any plan); it is
-# cut at this many chords rather than allowed to explode the vertex count.
-MAX_ARC_SEGMENTS = 1000
 # Curve ends closer than this (in metres; scaled for degrees) are the same node.
 JOIN_TOLERANCE_M = 0.001
+# Offset (degrees) used to measure the local scale and grid rotation of the canonical
+# projection at a geographic centre point.
+_PROBE_DEGREES = 1e-5
 
 
-def max_deviation_for(geographic: bool) -> float:
-    """Return ARC_MAX_DEVIATION_M in the CRS's units (metres, or degrees of latitude)."""
-    return ARC_MAX_DEVIATION_M / _METRES_PER_DEGREE if geographic else ARC_MAX_DEVIATION_M
+class ArcFrame:
+    """The plane arcs of one CRS are drawn in: the CRS itself if projected, else the canonical
+    projection. Converts points between the CRS and the plane, in metres."""
+
+    def __init__(self, crs: CrsRef | None):
+        self.geographic = crs is not None and crs.is_geographic
+        self._transformer: Transformer | None = None
+        self._unit = 1.0
+        if self.geographic:
+            assert crs is not None
+            self._transformer = canonical_transformer(crs)
+            self._geod = Geod(ellps="GRS80")
+        elif crs is not None and crs.epsg is not None:
+            axes = CRS.from_epsg(crs.epsg).axis_info
+            self._unit = axes[0].unit_conversion_factor if axes else 1.0
+
+    @property
+    def max_deviation(self) -> float:
+        """ARC_MAX_DEVIATION_M in plane units."""
+        return ARC_MAX_DEVIATION_M / self._unit
+
+    def metres(self, length: float) -> float:
+        """A length in metres (a gml:radius) in plane units."""
+        return length / self._unit
+
+    def to_plane(self, points: Sequence[Coord]) -> list[Coord]:
+        """The points in the plane."""
+        if self._transformer is None:
+            return list(points)
+        xs, ys = self._run(points, TransformDirection.FORWARD)
+        return list(zip(xs.tolist(), ys.tolist(), strict=True))
+
+    def from_plane(self, points: Sequence[Coord]) -> list[Coord]:
+        """Plane points back in the CRS."""
+        if self._transformer is None or not points:
+            return list(points)
+        xs, ys = self._run(points, TransformDirection.INVERSE)
+        return list(zip(xs.tolist(), ys.tolist(), strict=True))
+
+    def ground_at(self, point: Coord) -> tuple[float, float]:
+        """At a CRS point: plane units per ground metre, and the angle (radians) of the CRS's
+        x axis in the plane. (1, 0) for a projected CRS, whose lengths and angles are taken
+        as given, as GDAL does."""
+        if self._transformer is None:
+            return 1.0, 0.0
+        lon, lat = point
+        east = (lon + _PROBE_DEGREES, lat)
+        (x0, y0), (x1, y1) = self.to_plane([point, east])
+        ground = self._geod.inv(lon, lat, east[0], east[1])[2]
+        return math.hypot(x1 - x0, y1 - y0) / ground, math.atan2(y1 - y0, x1 - x0)
+
+    def _run(self, points: Sequence[Coord], direction: TransformDirection):  # noqa: ANN202
+        assert self._transformer is not None
+        xy = np.asarray(points, dtype=float)
+        try:
+            xs, ys = self._transformer.transform(
+                xy[:, 0], xy[:, 1], direction=direction, errcheck=True
+            )
+        except ProjError as exc:
+            raise GeometryReadError(
+                f"an arc near {_fmt(points[0])} cannot be drawn in the projection: {exc}"
+            ) from None
+        if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
+            raise GeometryReadError(
+                f"an arc near {_fmt(points[0])} lies outside the area the projection covers"
+            )
+        return xs, ys
+
+
+@lru_cache(maxsize=32)
+def arc_frame(crs: CrsRef | None) -> ArcFrame:
+    """The (cached) plane arcs given in `crs` are drawn in; None: coordinates taken as metres."""
+    return ArcFrame(crs)
 
 
 def join_tolerance_for(geographic: bool) -> float:
@@ -40,7 +134,7 @@ def arc_points(
     start: Coord,
     middle: Coord,
     end: Coord,
-    max_deviation: float,
+    frame: ArcFrame,
     before_building: Callable[[int], None] | None = None,
 ) -> list[Coord]:
     """Linearise the arc from `start` through `middle` to `end` (start and end kept exactly).
@@ -53,64 +147,151 @@ def arc_points(
             f"an arc starts and ends at the same point ({_fmt(start)}); it has no defined "
             "shape (a full circle must be given as a circle)"
         )
-    circle = _circle(start, middle, end)
+    if end < start:
+        # Neighbouring areas give a shared arc in opposite directions: drawn one way, they
+        # get the very same points, and no sliver between them.
+        return arc_points(end, middle, start, frame, before_building)[::-1]
+    p1, p2, p3 = frame.to_plane([start, middle, end])
+    circle = _circle(p1, p2, p3)
     if circle is None:
         return [start, middle, end]
     cx, cy, radius, a_start, sweep = circle
-    steps = _arc_steps(radius, abs(sweep), max_deviation)
-    if before_building is not None:
-        before_building(steps + 1)
-    inner = [
-        (
-            start[0] + cx + radius * math.cos(a_start + sweep * i / steps),
-            start[1] + cy + radius * math.sin(a_start + sweep * i / steps),
-        )
-        for i in range(1, steps)
-    ]
-    return [start, *inner, end]
+    steps = chord_count(radius, abs(sweep), frame.max_deviation)
+    inner = _inner_points((p1[0] + cx, p1[1] + cy), radius, a_start, sweep, steps, before_building)
+    return [start, *frame.from_plane(inner), end]
 
 
 def circle_points(
     a: Coord,
     b: Coord,
     c: Coord,
-    max_deviation: float,
+    frame: ArcFrame,
     before_building: Callable[[int], None] | None = None,
 ) -> list[Coord]:
     """Linearise the full circle through three points, starting and ending at `a`."""
-    circle = _circle(a, b, c)
+    p1, p2, p3 = frame.to_plane([a, b, c])
+    circle = _circle(p1, p2, p3)
     if circle is None:
         raise GeometryReadError(f"the three points of a circle lie on a line (from {_fmt(a)})")
     cx, cy, radius, a_start, sweep = circle
     full = math.copysign(2 * math.pi, sweep)
-    steps = _arc_steps(radius, 2 * math.pi, max_deviation)
-    if before_building is not None:
-        before_building(steps + 1)
-    inner = [
-        (
-            a[0] + cx + radius * math.cos(a_start + full * i / steps),
-            a[1] + cy + radius * math.sin(a_start + full * i / steps),
+    steps = chord_count(radius, 2 * math.pi, frame.max_deviation)
+    inner = _inner_points((p1[0] + cx, p1[1] + cy), radius, a_start, full, steps, before_building)
+    return [a, *frame.from_plane(inner), a]
+
+
+def center_arc_points(
+    center: Coord,
+    radius_m: float,
+    start_deg: float,
+    end_deg: float | None,
+    frame: ArcFrame,
+    before_building: Callable[[int], None] | None = None,
+) -> list[Coord]:
+    """Linearise gml:ArcByCenterPoint (from `start_deg` to `end_deg`, counter-clockwise from
+    the x axis, turning the way end - start does) or, with `end_deg` None,
+    gml:CircleByCenterPoint (counter-clockwise from the x axis)."""
+    if not (math.isfinite(radius_m) and radius_m > 0):
+        raise GeometryReadError(f"the radius {radius_m:g} is not a positive length")
+    sweep_deg = 360.0 if end_deg is None else end_deg - start_deg
+    if not (0 < abs(sweep_deg) <= 360):
+        raise GeometryReadError(
+            f"the arc from {start_deg:g}° to {end_deg:g}° spans {abs(sweep_deg):g}°; it must "
+            "span more than 0° and at most 360°"
         )
-        for i in range(1, steps)
+    scale, x_axis = frame.ground_at(center)
+    radius = frame.metres(radius_m) * scale if frame.geographic else frame.metres(radius_m)
+    (cx, cy) = frame.to_plane([center])[0]
+    a_start = math.radians(start_deg) + x_axis
+    sweep = math.radians(sweep_deg)
+    steps = chord_count(radius, abs(sweep), frame.max_deviation)
+    inner = _inner_points((cx, cy), radius, a_start, sweep, steps, before_building)
+    ends = [
+        (cx + radius * math.cos(a_start), cy + radius * math.sin(a_start)),
+        (cx + radius * math.cos(a_start + sweep), cy + radius * math.sin(a_start + sweep)),
     ]
-    return [a, *inner, a]
+    first, *middle, last = frame.from_plane([ends[0], *inner, ends[1]])
+    if end_deg is None:
+        last = first  # the ring closes exactly
+    return [first, *middle, last]
 
 
-def arc_point_count(points: Sequence[Coord], circle: bool, max_deviation: float) -> int:
+def center_arc_point_count(radius_m: float, sweep_deg: float, frame: ArcFrame) -> int:
+    """The points `center_arc_points` will make (estimated in ground metres); 0 if invalid."""
+    if not (math.isfinite(radius_m) and radius_m > 0 and 0 < abs(sweep_deg) <= 360):
+        return 0
+    return 1 + chord_count(
+        frame.metres(radius_m), math.radians(abs(sweep_deg)), frame.max_deviation
+    )
+
+
+def arc_point_count(points: Sequence[Coord], circle: bool, frame: ArcFrame) -> int:
     """The points linearising an arc string (or a circle) will make, without making them.
 
     0 for an arc that cannot be drawn: building it says why.
     """
+    try:
+        plane = frame.to_plane(points)
+    except GeometryReadError:
+        return 0
     total = 1
-    for i in range(0, len(points) - 2, 2):
+    for i in range(0, len(plane) - 2, 2):
         try:
-            found = _circle(*points[i : i + 3])
+            found = _circle(*plane[i : i + 3])
         except GeometryReadError:
             return 0
         if found is not None:
             sweep = 2 * math.pi if circle else abs(found[4])
-            total += _arc_steps(found[2], sweep, max_deviation)
+            total += chord_count(found[2], sweep, frame.max_deviation)
     return total
+
+
+def chord_count(radius: float, sweep: float, max_deviation: float) -> int:
+    """Chords for an arc of `radius` and `sweep` (radians): at most ARC_MAX_ANGLE each, and
+    no point farther than `max_deviation` from the arc; at least 2 (3 for a full circle)."""
+    sagitta = _SAGITTA_SHARE * max_deviation
+    angle = ARC_MAX_ANGLE
+    if sagitta < radius:
+        angle = min(angle, 2 * math.acos(1 - sagitta / radius))
+    return max(3 if sweep >= 2 * math.pi else 2, math.ceil(sweep / angle - 1e-9))
+
+
+def _inner_points(
+    center: Coord,
+    radius: float,
+    a_start: float,
+    sweep: float,
+    steps: int,
+    before_building: Callable[[int], None] | None,
+) -> list[Coord]:
+    """The steps - 1 points between an arc's ends, placed so the area is kept."""
+    if before_building is not None:
+        before_building(steps + 1)
+    if steps > MAX_ARC_CHORDS:
+        raise GeometryReadError(
+            f"an arc of radius {radius:.6g} needs {steps} chords, more than {MAX_ARC_CHORDS}; "
+            "no plan has such an arc: check the coordinates"
+        )
+    outer = _area_radius(radius, abs(sweep), steps)
+    angles = a_start + sweep * np.arange(1, steps) / steps
+    xs = center[0] + outer * np.cos(angles)
+    ys = center[1] + outer * np.sin(angles)
+    return list(zip(xs.tolist(), ys.tolist(), strict=True))
+
+
+def _area_radius(radius: float, sweep: float, steps: int) -> float:
+    """The radius R for the inner points that makes the polyline enclose the arc's area.
+
+    Seen from the centre, the polyline is a fan of triangles: two from the ends (radius r)
+    to the first and last inner points (R), and steps - 2 between inner points. With
+    θ = sweep/steps the fan's area is r R sin θ + (steps - 2) R² sin θ / 2, and the sector's
+    is r² sweep / 2; equal when R = r·sweep / (sin θ + √(sin² θ + (steps - 2) sin θ·sweep)).
+    The region between the arc's chord and the polyline then has the circular segment's area
+    exactly, so any ring of lines and arcs keeps the area of its exact curve.
+    """
+    theta = sweep / steps
+    s = math.sin(theta)
+    return radius * sweep / (s + math.sqrt(s * s + (steps - 2) * s * sweep))
 
 
 def _circle(p1: Coord, p2: Coord, p3: Coord) -> tuple[float, float, float, float, float] | None:
@@ -139,15 +320,6 @@ def _circle(p1: Coord, p2: Coord, p3: Coord) -> tuple[float, float, float, float
     else:
         sweep = -((a_start - a_end) % (2 * math.pi))
     return cx, cy, radius, a_start, sweep
-
-
-def _arc_steps(radius: float, sweep: float, max_deviation: float) -> int:
-    """Chords needed so no chord's sagitta r(1 - cos(θ/2)) exceeds max_deviation."""
-    if max_deviation >= radius:
-        max_angle = math.pi / 2
-    else:
-        max_angle = min(math.pi / 2, 2 * math.acos(1 - max_deviation / radius))
-    return max(2, min(MAX_ARC_SEGMENTS, math.ceil(sweep / max_angle)))
 
 
 def join_parts(parts: Sequence[tuple[str, list[Coord]]], tolerance: float) -> list[Coord]:

@@ -8,7 +8,7 @@ from shapely.geometry.base import BaseGeometry
 
 from spatial.codelists import fold_name
 from spatial.crs import CrsRef
-from spatial.errors import PayloadTooLargeError
+from spatial.errors import PayloadTooLargeError, Problem
 from spatial.numbers import CODE_DIGITS
 from spatial.plan_model import SourceFeature, SourcePlan
 
@@ -58,13 +58,19 @@ class SourcePlanBuilder:
         self.features.append(feature)
         return feature
 
-    def plan(self, crs: CrsRef, plan_attributes: dict[str, Any] | None = None) -> SourcePlan:
-        """The features read, in the file's CRS, with any plan-level attributes."""
+    def plan(
+        self,
+        crs: CrsRef,
+        plan_attributes: dict[str, Any] | None = None,
+        warnings: list[Problem] | None = None,
+    ) -> SourcePlan:
+        """The features read, in the file's CRS, with any plan-level attributes and warnings."""
         return SourcePlan(
             features=self.features,
             crs=crs,
             source_format=self.source_format,
             plan_attributes=plan_attributes or {},
+            warnings=warnings or [],
         )
 
 

@@ -23,6 +23,10 @@ _SHAPEFILE_MAGIC = b"\x00\x00\x27\x0a"
 # Media types that name no format (none sent, or "some bytes", or "some text"): the content
 # decides. They are accepted with every format's own types.
 UNTYPED_MEDIA_TYPES = ("", "application/octet-stream", "text/plain")
+# Media types that describe no file at all but arrive with one: curl's -d/--data-binary sends
+# the raw file as a form by default. Read like untyped bodies (the content and the filename
+# decide), but not advertised: the API document lists what clients should send.
+MISLABELLED_MEDIA_TYPES = ("application/x-www-form-urlencoded",)
 
 
 class UnsupportedFormatError(ArealsjekkError):
@@ -208,7 +212,7 @@ FORMAT_TITLES = _listing([row.title for row in PLAN_FORMATS])
 FORMAT_TITLES_NB = _listing([row.title_nb for row in PLAN_FORMATS], "eller")
 EXTENSIONS = tuple(_BY_EXTENSION)
 MEDIA_TYPES = tuple(_BY_MEDIA_TYPE)
-ACCEPTED_MEDIA_TYPES = frozenset((*UNTYPED_MEDIA_TYPES, *MEDIA_TYPES))
+ACCEPTED_MEDIA_TYPES = frozenset((*UNTYPED_MEDIA_TYPES, *MISLABELLED_MEDIA_TYPES, *MEDIA_TYPES))
 
 
 def detect_format(filename: str | None, content_type: str | None, body: bytes) -> str:

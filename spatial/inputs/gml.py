@@ -1,5 +1,6 @@
 """Reading plan proposals from Plan-GML 5.0 (reguleringsplanforslag, GML 3.2)."""
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from pyproj import CRS
 from shapely.geometry import LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from spatial.crs import CrsRef, parse_crs
+from spatial.crs import CrsRef, parse_crs_name
 from spatial.errors import (
     InvalidInputError,
     MalformedInputError,
@@ -27,13 +28,15 @@ from spatial.errors import (
 )
 from spatial.inputs.curves import (
     Coord,
+    arc_frame,
     arc_point_count,
     arc_points,
+    center_arc_point_count,
+    center_arc_points,
     circle_points,
     closed_ring,
     join_parts,
     join_tolerance_for,
-    max_deviation_for,
 )
 from spatial.inputs.features import (
     GeometryReadError,
@@ -46,7 +49,9 @@ from spatial.numbers import parse_double
 from spatial.plan_model import MAX_COORDINATE, SourceFeature, SourcePlan, UploadBudget
 
 GML_NAMESPACES = ("http://www.opengis.net/gml/3.2", "http://www.opengis.net/gml")
-_ARC_SEGMENTS = ("Arc", "ArcString", "Circle")
+# GML 3.2 solids (volumes): plan areas are surfaces, a solid is refused by name.
+_SOLIDS = ("Solid", "CompositeSolid", "MultiSolid")
+_ARC_SEGMENTS = ("Arc", "ArcString", "Circle", "ArcByCenterPoint", "CircleByCenterPoint")
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 _GML_IDS = tuple(f"{{{ns}}}id" for ns in GML_NAMESPACES)
 _MAX_REFERENCE_DEPTH = 16
@@ -77,9 +82,8 @@ class _CrsInfo:
     geographic: bool
 
 
-# The longest srsName spelling (an http URI of an EPSG code) is under 60 characters.
+# The longest srsName spelling (a compound CRS URI of two http URIs) is under 200 characters.
 _MAX_SRS_NAME = 200
-_LEGACY_SRS = re.compile(r"^https?://www\.opengis\.net/gml/srs/epsg\.xml#(\d+)$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=32)
@@ -89,23 +93,22 @@ def _crs_info(srs_name: str) -> _CrsInfo:
             f"srsName '{srs_name[:60]}…' ({len(srs_name)} characters) is not a CRS we know; "
             "use an EPSG code such as 'EPSG:25832'"
         )
-    legacy = _LEGACY_SRS.match(srs_name.strip())
-    ref = parse_crs(f"EPSG:{legacy.group(1)}" if legacy else srs_name, what="srsName")
+    name = parse_crs_name(srs_name, what="srsName")
+    ref = name.ref
     if ref.epsg is None:
         return _CrsInfo(ref, 2, False, True)
-    crs = CRS.from_epsg(ref.epsg)
-    axes = crs.axis_info
+    axes = CRS.from_epsg(ref.epsg).axis_info
     # GML 3.2 follows the CRS definition's axis order: easting first for ETRS89/UTM
     # (25832/25833/5972), latitude first for geographic ETRS89 (4258).
     northing_first = bool(axes) and axes[0].direction.lower() in ("north", "south")
-    geographic = ref.is_geographic
-    return _CrsInfo(ref, max(2, len(axes)), northing_first, geographic)
+    return _CrsInfo(ref, name.dimension, northing_first, ref.is_geographic)
 
 
 @dataclass(frozen=True)
 class _Context:
     crs: _CrsInfo | None
-    dimension: int | None
+    dimension: int | None  # srsDimension given on a geometry: binding
+    hint: int | None = None  # srsDimension of an enclosing envelope: used where lists allow
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -154,7 +157,7 @@ def read_gml(body: bytes, max_features: int, budget: UploadBudget | None = None)
                 missing = False
             except GeometryReadError as exc:
                 geometry_error = cannot_read(exc)
-                missing = False
+                used, missing = reader.used, False
             if missing:
                 problems.append(
                     Problem(
@@ -178,7 +181,11 @@ def read_gml(body: bytes, max_features: int, budget: UploadBudget | None = None)
     crs = _dataset_crs(builder.features, crs_by_feature, default, problems)
     if problems:  # every problem found here is about the CRS; bad geometry is per feature
         raise UnsupportedCRSError(summarize(problems), problems)
-    return builder.plan(crs, plan_attributes)
+    warnings = []
+    if reader.z_dropped:
+        # The README promises this for 3D GML: heights are read past, not kept.
+        warnings.append(Problem("Z coordinates were dropped; plans are checked in 2D"))
+    return builder.plan(crs, plan_attributes, warnings)
 
 
 def _parse_xml(body: bytes, budget: UploadBudget) -> Element:
@@ -196,11 +203,24 @@ def _parse_xml(body: bytes, budget: UploadBudget) -> Element:
     parser = DefusedXMLParser(
         target=builder, forbid_dtd=True, forbid_entities=True, forbid_external=True
     )
+    fed = False
     try:
         for start in range(0, len(body), _XML_CHUNK):
             parser.feed(body[start : start + _XML_CHUNK])
             budget.check_time("parsing the XML")
+        fed = True
         return parser.close()
+    except ParseError as exc:
+        line, column = getattr(exc, "position", (0, 0))
+        if fed and body.strip():
+            # Every byte was read without fault, yet the document is not complete.
+            raise MalformedInputError(
+                f"the XML ends early, at line {line}, column {column}: the file is cut short "
+                f"(truncated), {_still_open(builder.open_elements)}; upload the whole file"
+            ) from None
+        raise MalformedInputError(
+            f"body is not well-formed XML: {_parse_message(exc)} at line {line}, column {column}"
+        ) from None
     except DTDForbidden as exc:
         # Parse the start again, still defused, only to name what the DTD tried to do.
         external = f" referring to '{exc.sysid or exc.pubid}'" if exc.sysid or exc.pubid else ""
@@ -212,13 +232,15 @@ def _parse_xml(body: bytes, budget: UploadBudget) -> Element:
         ) from None
     except (EntitiesForbidden, ExternalReferenceForbidden) as exc:
         raise MalformedInputError(f"the XML is refused: {_describe_refusal(exc)}") from None
-    except ParseError as exc:
-        line, column = getattr(exc, "position", (0, 0))
-        raise MalformedInputError(
-            f"body is not well-formed XML: {_parse_message(exc)} at line {line}, column {column}"
-        ) from None
     except LookupError as exc:  # an encoding in the XML declaration Python does not know
         raise MalformedInputError(f"body is not readable XML: {exc}") from None
+
+
+def _still_open(tags: list[str]) -> str:
+    if not tags:
+        return "before its first element is complete"
+    count = f"{len(tags)} element{'s' if len(tags) > 1 else ''}"
+    return f"with {count} not closed, the innermost <{_local(tags[-1])}>"
 
 
 class _DepthLimitedTreeBuilder(TreeBuilder):
@@ -227,12 +249,12 @@ class _DepthLimitedTreeBuilder(TreeBuilder):
 
     def __init__(self) -> None:
         super().__init__()
-        self._depth = 0
+        self.open_elements: list[str] = []
 
     def start(self, tag: str, attrs: dict[str, str]) -> Element:
         """Open an element, unless it nests too deep."""
-        self._depth += 1
-        if self._depth > MAX_XML_DEPTH:
+        self.open_elements.append(tag)
+        if len(self.open_elements) > MAX_XML_DEPTH:
             raise MalformedInputError(
                 f"the XML nests elements more than {MAX_XML_DEPTH} levels deep; "
                 "Plan-GML needs far fewer"
@@ -241,7 +263,7 @@ class _DepthLimitedTreeBuilder(TreeBuilder):
 
     def end(self, tag: str) -> Element:
         """Close the element."""
-        self._depth -= 1
+        self.open_elements.pop()
         return super().end(tag)
 
 
@@ -288,14 +310,21 @@ def _gml_id(element: Element) -> str | None:
 
 
 def _feature_elements(root: Element) -> list[Element]:
-    """The features of a GML FeatureCollection (featureMember, featureMembers or wfs:member)."""
+    """The features of a GML FeatureCollection (featureMember, featureMembers or wfs:member),
+    also those of collections nested in a member (WFS 2.0 answers to several queries)."""
     members: list[Element] = []
-    for child in root:
-        name = _local(child.tag)
-        if name in ("featureMember", "member"):
-            members.extend(child[:1])
-        elif name == "featureMembers":
-            members.extend(list(child))
+    collections = [root]
+    while collections:
+        collection = collections.pop(0)
+        for child in collection:
+            name = _local(child.tag)
+            held = child[:1] if name in ("featureMember", "member") else []
+            held = list(child) if name == "featureMembers" else held
+            for feature in held:
+                if _local(feature.tag) == "FeatureCollection":
+                    collections.append(feature)
+                else:
+                    members.append(feature)
     return members
 
 
@@ -309,19 +338,30 @@ def _id_index(root: Element) -> dict[str, Element]:
 
 
 def _default_context(root: Element) -> _Context:
-    """The CRS named on the collection itself or its gml:boundedBy envelope."""
-    srs = root.get("srsName")
-    dimension = root.get("srsDimension")
-    for bounded in root:
-        if _is_gml(bounded, "boundedBy"):
-            for envelope in bounded:
-                srs = srs or envelope.get("srsName")
-                dimension = dimension or envelope.get("srsDimension")
-    crs = _crs_info(srs) if srs else None
+    """The CRS named on the collection itself or its boundedBy envelope."""
     try:
-        return _Context(crs, _dimension(dimension))
+        return _wrapper_context(root, _Context(None, None))
     except GeometryReadError as exc:
         raise InvalidInputError(f"the FeatureCollection's envelope: {exc}") from None
+
+
+def _wrapper_context(element: Element, context: _Context) -> _Context:
+    """The CRS a collection, member wrapper or feature gives the geometries within: its
+    srsName, else that of its envelope (gml:boundedBy, or wfs:boundedBy in WFS 2.0). GML 3.2
+    (SRSReferenceGroup) lets geometries leave srsName out where the context names it."""
+    srs = element.get("srsName")
+    dimension = element.get("srsDimension")
+    for bounded in element:
+        if _local(bounded.tag) != "boundedBy":
+            continue
+        for envelope in bounded:
+            srs = srs or envelope.get("srsName")
+            dimension = dimension or envelope.get("srsDimension")
+    if srs:
+        context = replace(context, crs=_crs_info(srs))
+    if dimension:
+        context = replace(context, hint=_dimension(dimension))
+    return context
 
 
 def _dimension(value: str | None) -> int | None:
@@ -413,11 +453,14 @@ class _GeometryReader:
         self._default = default
         self._budget = budget
         self._feature: tuple[int | None, str | None] = (None, None)
-        self._parsed: dict[tuple[Element, int, bool], list[Coord]] = {}
+        self._parsed: dict[tuple[Element, int | None, int, bool], list[Coord]] = {}
         self._parents: dict[Element, Element] | None = None
         self._depth = 0
         self._used: set[CrsRef] = set()
         self._missing = False
+        self._list_dimension: int | None = None
+        self._declared: dict[Element, _Context] = {}
+        self.z_dropped = False  # whether any position had a height
 
     def count_arcs(self, features: list[Element]) -> None:
         """Refuse a file whose arcs alone need more vertices than the budget holds, before
@@ -434,9 +477,7 @@ class _GeometryReader:
                     coords = self._coords(element, context, peek=True)
                 except (GeometryReadError, UnsupportedCRSError):
                     continue  # reading its feature says what is wrong
-                geographic = context.crs is not None and context.crs.geographic
-                circle = _local(element.tag) == "Circle"
-                total += arc_point_count(coords, circle, max_deviation_for(geographic))
+                total += self._arc_point_count(element, coords, context)
                 if total > limit:
                     position = self._feature_position(element, features)
                     source_id = None if position is None else _gml_id(features[position])
@@ -457,8 +498,17 @@ class _GeometryReader:
         self._feature = (position, source_id)
         self._used = set()
         self._missing = False
-        geometry = self._geometry(element, self._context_at(element))
+        context = self._context_at(element)
+        named = self._enter(element, context).crs
+        if named is not None:  # known even where the geometry cannot be read
+            self._used.add(named.ref)
+        geometry = self._geometry(element, context)
         return geometry, self._used, self._missing
+
+    @property
+    def used(self) -> set[CrsRef]:
+        """The CRSs named by the geometry last read, also when reading it failed."""
+        return self._used
 
     # context: srsName and srsDimension are inherited from enclosing geometry elements
 
@@ -479,9 +529,23 @@ class _GeometryReader:
         while chain[-1] in self._parents:
             chain.append(self._parents[chain[-1]])
         context = self._default
-        for ancestor in reversed(chain[1:]):
+        for ancestor in reversed(chain[1:-1]):  # the root is the default
             if _is_gml(ancestor):
                 context = self._enter(ancestor, context)
+            else:
+                context = self._wrapped(ancestor, context)
+        return context
+
+    def _wrapped(self, element: Element, context: _Context) -> _Context:
+        """`_wrapper_context`, remembered: a nested collection has many children to look at."""
+        declared = self._declared.get(element)
+        if declared is None:
+            declared = _wrapper_context(element, _Context(None, None))
+            self._declared[element] = declared
+        if declared.crs is not None:
+            context = replace(context, crs=declared.crs)
+        if declared.hint is not None:
+            context = replace(context, hint=declared.hint)
         return context
 
     def _deref(self, wrapper: Element, context: _Context) -> tuple[Element, _Context]:
@@ -556,6 +620,11 @@ class _GeometryReader:
                 for m in self._members(element, "pointMember", "pointMembers")
             ]
             return MultiPoint(points)
+        if name in _SOLIDS:
+            raise GeometryReadError(
+                f"3D geometry (gml:{name}) is not supported; a plan area is a 2D surface "
+                "(gml:Surface, gml:Polygon or gml:MultiSurface)"
+            )
         raise GeometryReadError(f"gml:{name} geometries are not supported")
 
     def _point_coord(self, element: Element, context: _Context) -> Coord:
@@ -637,7 +706,9 @@ class _GeometryReader:
                 (f"curve member {i + 1}", self._follow(m, context, self._curve))
                 for i, m in enumerate(members)
             ]
-            return closed_ring(join_parts(parts, tolerance), tolerance, "gml:Ring")
+            return closed_ring(
+                join_parts(_oriented(parts, tolerance), tolerance), tolerance, "gml:Ring"
+            )
         raise GeometryReadError(f"expected gml:LinearRing or gml:Ring, got <{name}>")
 
     def _curve(self, element: Element, context: _Context) -> list[Coord]:
@@ -681,7 +752,7 @@ class _GeometryReader:
     def _segment(self, element: Element, context: _Context) -> list[Coord]:
         context = self._enter(element, context)
         name = _local(element.tag)
-        deviation = max_deviation_for(context.crs is not None and context.crs.geographic)
+        frame = arc_frame(context.crs.ref if context.crs is not None else None)
         if name == "LineStringSegment":
             return self._curve(element, context)
         coords = self._coords(element, context)
@@ -692,7 +763,7 @@ class _GeometryReader:
         if name == "Arc":
             if len(coords) != 3:
                 raise GeometryReadError(f"gml:Arc has {len(coords)} points; it needs 3")
-            return arc_points(*coords, max_deviation=deviation, before_building=take)
+            return arc_points(*coords, frame=frame, before_building=take)
         if name == "ArcString":
             if len(coords) < 3 or len(coords) % 2 == 0:
                 raise GeometryReadError(
@@ -700,14 +771,36 @@ class _GeometryReader:
                 )
             out = [coords[0]]
             for i in range(0, len(coords) - 2, 2):
-                arc = arc_points(*coords[i : i + 3], max_deviation=deviation, before_building=take)
+                arc = arc_points(*coords[i : i + 3], frame=frame, before_building=take)
                 out.extend(arc[1:])
             return out
         if name == "Circle":
             if len(coords) != 3:
                 raise GeometryReadError(f"gml:Circle has {len(coords)} points; it needs 3")
-            return circle_points(*coords, max_deviation=deviation, before_building=take)
+            return circle_points(*coords, frame=frame, before_building=take)
+        if name in ("ArcByCenterPoint", "CircleByCenterPoint"):
+            if len(coords) != 1:
+                raise GeometryReadError(
+                    f"gml:{name} has {len(coords)} points; it needs 1 (the centre)"
+                )
+            radius, start, end = _center_arc(element)
+            try:
+                return center_arc_points(coords[0], radius, start, end, frame, take)
+            except GeometryReadError as exc:
+                raise GeometryReadError(f"gml:{name}: {exc}") from None
         raise GeometryReadError(f"curve segments of type gml:{name} are not supported")
+
+    def _arc_point_count(self, element: Element, coords: list[Coord], context: _Context) -> int:
+        """The points an arc segment will be drawn with (0 if it cannot be drawn)."""
+        frame = arc_frame(context.crs.ref if context.crs is not None else None)
+        name = _local(element.tag)
+        if name in ("ArcByCenterPoint", "CircleByCenterPoint"):
+            try:
+                radius, start, end = _center_arc(element)
+            except GeometryReadError:
+                return 0
+            return center_arc_point_count(radius, 360.0 if end is None else end - start, frame)
+        return arc_point_count(coords, name == "Circle", frame)
 
     def _coords(self, element: Element, context: _Context, peek: bool = False) -> list[Coord]:
         """Read gml:posList, gml:pos or gml:coordinates children as (x=east, y=north) pairs.
@@ -719,12 +812,12 @@ class _GeometryReader:
             self._missing = True
         elif not peek:
             self._used.add(context.crs.ref)
-        dimension = context.dimension or (context.crs.dimension if context.crs else 2)
+        default = context.hint or (context.crs.dimension if context.crs else 2)
         swap = context.crs is not None and context.crs.northing_first
-        key = (element, dimension, swap)
+        key = (element, context.dimension, default, swap)
         coords = self._parsed.get(key)
         if coords is None:
-            coords, plain = self._read_coords(element, context, dimension, swap)
+            coords, plain = self._read_coords(element, context, default, swap)
             if plain:
                 self._parsed[key] = coords
         if not peek:
@@ -732,15 +825,17 @@ class _GeometryReader:
         return coords
 
     def _read_coords(
-        self, element: Element, context: _Context, dimension: int, swap: bool
+        self, element: Element, context: _Context, default: int, swap: bool
     ) -> tuple[list[Coord], bool]:
         """The coordinates, and whether they came from the element's own text alone."""
         values: list[tuple[float, ...]] = []
         plain = True
         for child in element:
             if _is_gml(child, "posList"):
-                own = _dimension(child.get("srsDimension")) or dimension
                 numbers = _numbers(child.text)
+                own = _dimension(child.get("srsDimension")) or context.dimension
+                if own is None:
+                    own = self._infer_dimension(numbers, default, _local(element.tag))
                 if len(numbers) % own:
                     raise GeometryReadError(
                         f"gml:posList has {len(numbers)} numbers, not a multiple of its "
@@ -759,9 +854,51 @@ class _GeometryReader:
                 plain = False
         if not values:
             raise GeometryReadError(f"gml:{_local(element.tag)} has no coordinates")
+        if any(len(v) > 2 for v in values):
+            self.z_dropped = True
         if swap:
             return [(v[1], v[0]) for v in values], plain
         return [(v[0], v[1]) for v in values], plain
+
+    def _infer_dimension(self, numbers: list[float], default: int, holder: str) -> int:
+        """The dimension of a gml:posList without srsDimension (GML 3.2 leaves it to the CRS,
+        but files in EPSG:5972/5973 often hold 2D lists): what the number count allows, then
+        what makes the geometry whole (a closed ring, three arc points), then what the file's
+        other positions show, then the envelope's srsDimension or the CRS's dimension."""
+        count = len(numbers)
+        candidates = [d for d in (2, 3) if count % d == 0]
+        if not candidates:
+            raise GeometryReadError(
+                f"gml:posList has {count} numbers, which are neither 2D nor 3D positions; "
+                "give its srsDimension"
+            )
+        if len(candidates) == 1:
+            return candidates[0]
+        fitting = [d for d in candidates if _fits(numbers, d, holder)]
+        if len(fitting) == 1:
+            return fitting[0]
+        return self._document_dimension() or default
+
+    def _document_dimension(self) -> int | None:
+        """2 or 3 if the file's positions whose count tells the dimension (single positions and
+        envelope corners, lists whose length only one dimension divides) all tell the same one;
+        None otherwise."""
+        if self._list_dimension is None:
+            seen: set[int] = set()
+            for ns in GML_NAMESPACES:
+                for element in self._root.iter(f"{{{ns}}}posList"):
+                    count = len((element.text or "").split())
+                    if count % 2 == 0 and count % 3:
+                        seen.add(2)
+                    elif count % 3 == 0 and count % 2:
+                        seen.add(3)
+                for name in ("pos", "lowerCorner", "upperCorner"):
+                    for element in self._root.iter(f"{{{ns}}}{name}"):
+                        count = len((element.text or "").split())
+                        if count in (2, 3):
+                            seen.add(count)
+            self._list_dimension = seen.pop() if len(seen) == 1 else 0
+        return self._list_dimension or None
 
     def _tolerance(self, context: _Context) -> float:
         return join_tolerance_for(context.crs is not None and context.crs.geographic)
@@ -769,6 +906,88 @@ class _GeometryReader:
     def _take(self, count: int, what: str) -> None:
         position, source_id = self._feature
         self._budget.take_vertices(count, f"the {what} of this feature", position, source_id)
+
+
+def _oriented(
+    parts: list[tuple[str, list[Coord]]], tolerance: float
+) -> list[tuple[str, list[Coord]]]:
+    """Ring members with those given end first turned round. GML 3.2's gml:Ring wants each
+    member to start where the one before ends; Plan-GML rings refer to shared boundary curves,
+    and writers leave out the gml:OrientableCurve that would turn one (GDAL turns them too).
+    A member is turned only where its end, not its start, meets the end before it."""
+    if len(parts) < 2 or not all(coords for _, coords in parts):
+        return parts  # join_parts names what is wrong
+    out: list[tuple[str, list[Coord]]] = []
+    for i, (label, coords) in enumerate(parts):
+        if i == 0:
+            following = parts[1][1]
+            meets = [p for p in (following[0], following[-1]) if _near(coords[-1], p, tolerance)]
+            turns = [p for p in (following[0], following[-1]) if _near(coords[0], p, tolerance)]
+            if turns and not meets:
+                coords = coords[::-1]
+        else:
+            end = out[-1][1][-1]
+            if not _near(end, coords[0], tolerance) and _near(end, coords[-1], tolerance):
+                coords = coords[::-1]
+        out.append((label, coords))
+    return out
+
+
+def _near(a: Coord, b: Coord, tolerance: float) -> bool:
+    return abs(a[0] - b[0]) <= tolerance and abs(a[1] - b[1]) <= tolerance
+
+
+def _fits(numbers: list[float], dimension: int, holder: str) -> bool:
+    """Whether reading the numbers as `dimension`-D positions makes a whole `holder`."""
+    points = len(numbers) // dimension
+    if holder == "LinearRing":
+        last = len(numbers) - dimension
+        return points >= 4 and numbers[0:2] == numbers[last : last + 2]
+    if holder in ("Arc", "Circle"):
+        return points == 3
+    if holder == "ArcString":
+        return points >= 3 and points % 2 == 1
+    return True
+
+
+# GML 3.2.1 gml:LengthType/gml:AngleType carry a unit of measure (uom): a symbol, or an
+# EPSG unit URN/URI. Units as multiples of metres and degrees.
+_LENGTH_UNITS = {"m": 1.0, "metre": 1.0, "meter": 1.0, "9001": 1.0, "km": 1000.0, "9036": 1000.0}
+_ANGLE_UNITS = {"deg": 1.0, "degree": 1.0, "9102": 1.0, "rad": 180 / math.pi, "9101": 180 / math.pi}
+
+
+def _center_arc(element: Element) -> tuple[float, float, float | None]:
+    """Radius (metres), start and end angle (degrees; end None for a circle) of
+    gml:ArcByCenterPoint or gml:CircleByCenterPoint (GML 3.2.1 geometryPrimitives.xsd)."""
+    name = _local(element.tag)
+    radius = _measure(element, "radius", _LENGTH_UNITS, name)
+    if radius is None:
+        raise GeometryReadError(f"gml:{name} has no gml:radius")
+    start = _measure(element, "startAngle", _ANGLE_UNITS, name)
+    end = _measure(element, "endAngle", _ANGLE_UNITS, name)
+    if name == "CircleByCenterPoint":
+        return radius, start or 0.0, None
+    if start is None or end is None:
+        raise GeometryReadError(f"gml:{name} needs gml:startAngle and gml:endAngle")
+    return radius, start, end
+
+
+def _measure(element: Element, child_name: str, units: dict[str, float], what: str) -> float | None:
+    """The value of a gml:MeasureType child in the units of `units` (None if absent)."""
+    child = next((c for c in element if _is_gml(c, child_name)), None)
+    if child is None:
+        return None
+    numbers = _numbers(child.text)
+    if len(numbers) != 1:
+        raise GeometryReadError(f"gml:{child_name} of gml:{what} is not one number")
+    uom = (child.get("uom") or "").strip()
+    key = re.split(r"[:/#]", uom)[-1].lower() if uom else next(iter(units))
+    if key not in units:
+        raise GeometryReadError(
+            f"gml:{child_name} of gml:{what} is in '{uom[:40]}', a unit Arealsjekk cannot "
+            f"read; use one of {', '.join(k for k in units if not k.isdigit())}"
+        )
+    return numbers[0] * units[key]
 
 
 def _numbers(text: str | None) -> list[float]:

@@ -14,17 +14,18 @@ from spatial.errors import (
     InvalidInputError,
     MalformedInputError,
     PayloadTooLargeError,
+    Problem,
     UnsupportedCRSError,
 )
 from spatial.inputs.curves import (
     Coord,
+    arc_frame,
     arc_point_count,
     arc_points,
     circle_points,
     closed_ring,
     join_parts,
     join_tolerance_for,
-    max_deviation_for,
 )
 from spatial.inputs.features import (
     GeometryReadError,
@@ -64,22 +65,34 @@ _CHARSETS: dict[str, str] = {
     "DECN7": "iso646-no",
 }
 _ISO646_NO = str.maketrans("[\\]{|}", "ÆØÅæøå")
+_UTF8_BOM = b"\xef\xbb\xbf"
+# The bytes of Æ Ø Å æ ø å in ISO8859-1/-10 and Windows-1252 (all agree), and in DOSN8.
+_LATIN_NORWEGIAN = {bytes([b]) for b in "ÆØÅæøå".encode("iso8859_10")}
+_DOSN8_NORWEGIAN = {bytes([b]) for b in "ÆØÅæøå".encode("cp865")}
+_UNCLEAR_BYTE = re.compile(
+    rb"[^\x00-\x7f" + re.escape(b"".join(sorted(_LATIN_NORWEGIAN | _DOSN8_NORWEGIAN))) + b"]"
+)
 
 # SOSI 4.x abbreviations of attributes whose Plan-GML / national-copy names Arealsjekk maps;
 # renamed so the format-neutral attribute mapping (plan_input.ATTRIBUTE_ALIASES) finds them.
+# A hensynssone's code is written under its group's name, RP... in reguleringsplaner and
+# KP... in kommuneplaner (SOSI Plan 4.5/5.0: ..RPSIKRING 140, ..KPFARE 310), beside
+# ..HENSYNSONENAVN; the Plan-GML names are sikring, støy, fare, infrastruktur, båndlegging,
+# detaljering, angittHensyn and gjennomføring.
+_ZONE_GROUPS = (
+    "SIKRING",
+    "STØY",
+    "FARE",
+    "INFRASTRUKTUR",
+    "BÅNDLEGGING",
+    "DETALJERING",
+    "ANGITTHENSYN",
+    "GJENNOMFØRING",
+)
 SOSI_ATTRIBUTE_NAMES: dict[str, str] = {
     "RPAREALFORMÅL": "AREALFORMÅL",
     "KPAREALFORMÅL": "AREALFORMÅL",
-    "RPANGITTHENSYN": "ANGITTHENSYN",
-    "KPANGITTHENSYN": "ANGITTHENSYN",
-    "RPBÅNDLEGGING": "BÅNDLEGGING",
-    "KPBÅNDLEGGING": "BÅNDLEGGING",
-    "RPDETALJERING": "DETALJERING",
-    "KPDETALJERING": "DETALJERING",
-    "RPGJENNOMFØRING": "GJENNOMFØRING",
-    "KPGJENNOMFØRING": "GJENNOMFØRING",
-    "RPINFRASTRUKTUR": "INFRASTRUKTUR",
-    "KPINFRASTRUKTUR": "INFRASTRUKTUR",
+    **{f"{level}{group}": group for level in ("RP", "KP") for group in _ZONE_GROUPS},
     "PLANSTAT": "PLANSTATUS",
     "KOMM": "KOMMUNENUMMER",
 }
@@ -164,10 +177,9 @@ class _Transform:
 def read_sosi(body: bytes, max_features: int, budget: UploadBudget | None = None) -> SourcePlan:
     """Parse a SOSI text file into source features; raise on malformed input."""
     budget = budget or UploadBudget()
-    text = _decode(body)
+    text, warnings = _decode(body)
     head, objects = _parse(text, budget)
     crs, transform = _header(head)
-    geographic = crs.is_geographic
 
     objects = [obj for obj in objects if obj.kind not in _SKIPPED_SECTIONS]
     by_serial: dict[str, _Object] = {}
@@ -196,7 +208,7 @@ def read_sosi(body: bytes, max_features: int, budget: UploadBudget | None = None
         raise InvalidInputError("the SOSI file has no objects: a plan needs at least one area")
     check_feature_count(len(features_in), max_features, "the SOSI file", "objects")
 
-    builder = _GeometryBuilder(by_serial, transform, geographic, budget)
+    builder = _GeometryBuilder(by_serial, transform, crs, budget)
     builder.count_arcs(objects)
     features = SourcePlanBuilder("sosi")
     for position, obj in enumerate(features_in):
@@ -208,47 +220,139 @@ def read_sosi(body: bytes, max_features: int, budget: UploadBudget | None = None
         except GeometryReadError as exc:
             geometry_error = cannot_read(exc)
         features.add(f"{obj.kind} {obj.serial}", _properties(obj), geometry, geometry_error)
-    return features.plan(crs)
+    return features.plan(crs, warnings=warnings)
 
 
 # --- decoding --------------------------------------------------------------------------------
 
 
-def _decode(body: bytes) -> str:
-    """Decode by the header's ..TEGNSETT (the only way SOSI states its encoding)."""
-    if body.startswith(b"\xef\xbb\xbf"):
-        body = body[3:]
-    declared = re.search(rb"\.\.TEGNSETT[ \t]+\"?([A-Za-z0-9_-]+)", body[:65536])
+def _decode(body: bytes) -> tuple[str, list[Problem]]:
+    """Decode by the header's ..TEGNSETT (the only way SOSI states its encoding), checked
+    against the bytes: a byte-order mark or valid UTF-8 where an 8-bit set is declared, or no
+    ..TEGNSETT at all, is read as what the bytes are with a warning, or refused."""
+    bom = body.startswith(_UTF8_BOM)
+    if bom:
+        body = body[len(_UTF8_BOM) :]
+    declared = _declared_charset(body)
+    non_ascii = not body.isascii()
+    utf8 = _utf8_or_none(body) if non_ascii or bom else body.decode("ascii")
     if declared is None:
-        try:
-            return body.decode("utf-8")
-        except UnicodeDecodeError:
-            # No declaration and not UTF-8: the Norwegian 8-bit set is the likely one.
-            return body.decode("iso8859_10")
-    name = declared.group(1).decode("ascii").upper()
-    codec = _CHARSETS.get(name)
+        return _decode_undeclared(body, bom, utf8)
+    codec = _CHARSETS.get(declared)
     if codec is None:
         raise MalformedInputError(
-            f"..TEGNSETT {name} is not a character set Arealsjekk reads; use UTF-8, "
+            f"..TEGNSETT {declared} is not a character set Arealsjekk reads; use UTF-8, "
             "ISO8859-10, ISO8859-1, ANSI, DOSN8 or ND7"
+        )
+    if codec == "utf-8":
+        if utf8 is None:
+            raise _decode_error(body, declared)
+        return utf8, []
+    # An 8-bit set is declared. Text in Æ Ø Å that is also valid UTF-8 is UTF-8: the two-byte
+    # UTF-8 sequences are Ã + a symbol in every 8-bit set, never Norwegian text.
+    if utf8 is not None and (bom or non_ascii):
+        why = "starts with a UTF-8 byte-order mark" if bom else "is valid UTF-8"
+        return utf8, [
+            Problem(
+                f"the file declares ..TEGNSETT {declared} but {why}; it was read as UTF-8. "
+                "Correct ..TEGNSETT to UTF-8",
+                field="TEGNSETT",
+            )
+        ]
+    if bom:
+        raise MalformedInputError(
+            f"the file starts with a UTF-8 byte-order mark but is not UTF-8, and declares "
+            f"..TEGNSETT {declared}: the two disagree; save the file again in one character "
+            "set and name it in ..TEGNSETT"
         )
     if codec == "iso646-no":
         try:
-            return body.decode("ascii").translate(_ISO646_NO)
-        except UnicodeDecodeError as exc:
-            raise _decode_error(body, exc, name) from None
+            return body.decode("ascii").translate(_ISO646_NO), []
+        except UnicodeDecodeError:
+            raise _decode_error(body, declared) from None
     try:
-        return body.decode(codec)
-    except UnicodeDecodeError as exc:
-        raise _decode_error(body, exc, name) from None
+        text = body.decode(codec)
+    except UnicodeDecodeError:
+        raise _decode_error(body, declared) from None
+    if codec.startswith("iso8859") or codec == "latin-1":
+        # C1 control bytes (0x80-0x9F) are no text in ISO 8859: such a file is in another set
+        # (DOSN8 writes Æ Ø Å æ ø å there), and reading it as declared would garble the names.
+        if (control := re.search(rb"[\x80-\x9f]", body)) is not None:
+            raise _decode_error(body, declared, control.start())
+    return text, []
 
 
-def _decode_error(body: bytes, exc: UnicodeDecodeError, name: str) -> MalformedInputError:
-    line = body.count(b"\n", 0, exc.start) + 1
-    return MalformedInputError(
-        f"the file declares ..TEGNSETT {name} but byte 0x{body[exc.start]:02X} on line {line} "
-        f"is not {name} text"
+def _declared_charset(body: bytes) -> str | None:
+    """The ..TEGNSETT value of the .HODE (up to the first object), upper case, or None."""
+    head_end = re.search(rb"(?m)^[ \t]*\.(?!HODE\b)[A-Za-z\xc0-\xff]", body[:65536])
+    head = body[: head_end.start()] if head_end else body[:65536]
+    declared = re.search(rb"\.\.TEGNSETT[ \t]+[\"']?([A-Za-z0-9_-]+)", head)
+    return declared.group(1).decode("ascii").upper() if declared else None
+
+
+def _utf8_or_none(body: bytes) -> str | None:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _decode_undeclared(body: bytes, bom: bool, utf8: str | None) -> tuple[str, list[Problem]]:
+    """A file whose .HODE has no ..TEGNSETT: read it only where the bytes leave no doubt."""
+    if utf8 is not None:
+        if bom or not body.isascii():
+            what = "UTF-8 (it starts with a byte-order mark)" if bom else "UTF-8, which it is"
+        elif re.search(rb"\.\.N\\", body):
+            # ..N\ is ..NØ in ND7, the 7-bit Norwegian set of old SOSI files.
+            text = body.decode("ascii").translate(_ISO646_NO)
+            return text, [_missing_tegnsett("ND7 (it writes ..NØ as ..N\\)")]
+        else:
+            what = "plain ASCII, which it is"
+        return utf8, [_missing_tegnsett(what)]
+    high = set(re.findall(rb"[\x80-\xff]", body))
+    if high <= _LATIN_NORWEGIAN:
+        # Æ Ø Å æ ø å have the same bytes in ISO8859-1, ISO8859-10 and ANSI (Windows-1252).
+        return body.decode("iso8859_10"), [
+            _missing_tegnsett("ISO8859-10 (its only 8-bit characters are Æ Ø Å æ ø å)")
+        ]
+    if high <= _DOSN8_NORWEGIAN:
+        return body.decode("cp865"), [
+            _missing_tegnsett("DOSN8 (its only 8-bit characters are Æ Ø Å æ ø å in DOSN8)")
+        ]
+    at = _UNCLEAR_BYTE.search(body).start()  # found: the bytes are in neither set
+    line = body.count(b"\n", 0, at) + 1
+    raise MalformedInputError(
+        f"the SOSI header has no ..TEGNSETT and the file is not UTF-8 (byte 0x{body[at]:02X} "
+        f"on line {line} is not Æ Ø Å æ ø å in a set Arealsjekk could assume); add "
+        "..TEGNSETT to .HODE, e.g. ..TEGNSETT ISO8859-10 or ..TEGNSETT UTF-8"
     )
+
+
+def _missing_tegnsett(read_as: str) -> Problem:
+    return Problem(
+        f"the SOSI header has no ..TEGNSETT; the file was read as {read_as}. Add ..TEGNSETT "
+        "to .HODE",
+        field="TEGNSETT",
+    )
+
+
+def _decode_error(body: bytes, name: str, at: int | None = None) -> MalformedInputError:
+    if at is None:
+        at = _first_undecodable(body, name)
+    line = body.count(b"\n", 0, at) + 1
+    return MalformedInputError(
+        f"the file declares ..TEGNSETT {name} but byte 0x{body[at]:02X} on line {line} "
+        f"is not {name} text; correct ..TEGNSETT to the character set the file is saved in"
+    )
+
+
+def _first_undecodable(body: bytes, name: str) -> int:
+    codec = _CHARSETS[name]
+    try:
+        body.decode("ascii" if codec == "iso646-no" else codec)
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return 0
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -286,7 +390,8 @@ def _parse(text: str, budget: UploadBudget) -> tuple[_Object, list[_Object]]:
     fallback: list[str] | None = None  # where values on the next lines go (after ...KP)
     target_line = 0
     values = 0  # numbers on bare lines: nearly all coordinates
-    for number, raw in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    for number, raw in enumerate(lines, start=1):
         if not number % _LINES_PER_CHECK:
             budget.check_time(f"parsing the SOSI file (line {number})")
             _check_coordinate_count(values, number, budget)
@@ -310,6 +415,7 @@ def _parse(text: str, budget: UploadBudget) -> tuple[_Object, list[_Object]]:
             level, name = len(match.group(1)), match.group(2).upper()
             if level == 1:
                 if name == "SLUTT":
+                    _check_end(lines, number, budget)
                     return _finish(head, objects)
                 current = _Object(name, number)
                 if name == "HODE":
@@ -354,7 +460,31 @@ def _parse(text: str, budget: UploadBudget) -> tuple[_Object, list[_Object]]:
                 target, target_line = element.values, number
             else:
                 target, fallback = element.values, None
-    return _finish(head, objects)
+    if head is None:
+        return _finish(head, objects)
+    # SOSI files end with .SLUTT (SOSI del 1, realisering i SOSI-format); without it the file
+    # was cut short, and its last object may have lost coordinates or references.
+    last = (
+        ".HODE" if current is None or current is head else f"{current.label} (line {current.line})"
+    )
+    raise MalformedInputError(
+        f"the SOSI file ends without .SLUTT: it was cut short (the last object, {last}, may be "
+        "incomplete); upload the whole file"
+    )
+
+
+def _check_end(lines: list[str], slutt: int, budget: UploadBudget) -> None:
+    """Refuse objects after .SLUTT (two files joined, or a copy gone wrong): they would be
+    lost without a word. Blank lines, comments and DOS end-of-file marks may follow."""
+    for number in range(slutt, len(lines)):
+        if not number % _LINES_PER_CHECK:
+            budget.check_time(f"reading past .SLUTT (line {number})")
+        rest = _strip_comment(lines[number]).strip(" \t\x1a\x00")
+        if rest:
+            raise MalformedInputError(
+                f"line {number + 1}: the SOSI file goes on after .SLUTT on line {slutt}; a "
+                "SOSI file ends with .SLUTT (are two files joined?)"
+            )
 
 
 def _check_coordinate_count(values: int, line: int, budget: UploadBudget) -> None:
@@ -472,14 +602,16 @@ class _GeometryBuilder:
         self,
         objects: dict[str, _Object],
         transform: _Transform,
-        geographic: bool,
+        crs: CrsRef,
         budget: UploadBudget,
     ):
         self._objects = objects
         self._transform = transform
-        self._deviation = max_deviation_for(geographic)
-        self._tolerance = join_tolerance_for(geographic)
+        # Arcs are drawn in a projected plane, also those of a geographic file.
+        self._frame = arc_frame(crs)
+        self._tolerance = join_tolerance_for(crs.is_geographic)
         self._curves: dict[str, list[Coord]] = {}
+        self._islands: dict[str, list[Coord]] = {}  # outer rings of areas used as islands
         self._budget = budget
         self._position: int | None = None
         self._label: str | None = None
@@ -521,7 +653,7 @@ class _GeometryBuilder:
             except GeometryReadError:
                 continue  # building it says what is wrong
             if len(points) == 3:
-                total += arc_point_count(points, obj.kind == "SIRKELP", self._deviation)
+                total += arc_point_count(points, obj.kind == "SIRKELP", self._frame)
             if total > limit:
                 what = f"{obj.label} (line {obj.line}), with the arcs before it,"
                 self._budget.refuse_vertices(what)
@@ -561,6 +693,10 @@ class _GeometryBuilder:
         rings = []
         for index, group in enumerate(groups):
             what = "the outer boundary" if index == 0 else f"island {index}"
+            if index and (island := self._island_surface(group, obj.serial)) is not None:
+                self._take(len(island), f"{obj.label} ({what})")
+                rings.append(island)
+                continue
             parts = []
             for serial, reverse in group:
                 coords = self._curve(serial, None)
@@ -574,6 +710,45 @@ class _GeometryBuilder:
         # as arrays, shapely takes the coordinates in one step
         shell, *holes = (np.asarray(ring, dtype=float) for ring in rings)
         return Polygon(shell, holes)
+
+    def _island_surface(self, group: list[tuple[str, bool]], own: str) -> list[Coord] | None:
+        """An island given as a reference to another .FLATE, e.g. '..REF :1 :2 (:7)' where 7
+        is a .FLATE: the island is that area's outer boundary (SOSI realisering: an island in
+        parentheses in ..REF may name a .FLATE); None when the group refers to curves."""
+        surfaces = [s for s, _ in group if self._kind(s) == "FLATE"]
+        if not surfaces:
+            return None
+        serial = surfaces[0]
+        if len(group) > 1:
+            raise GeometryReadError(
+                f"..REF ({_ref_text(group)}) mixes the area :{serial} with curves; an island "
+                "is either curves or one other .FLATE"
+            )
+        if serial == own:
+            raise GeometryReadError(f"..REF (:{serial}) makes the area an island of itself")
+        if serial in self._islands:
+            return self._islands[serial]
+        outer = _ref_groups(self._objects[serial])[0]
+        if not outer:
+            raise GeometryReadError(f".FLATE {serial}, the island, has no ..REF")
+        if any(self._kind(part) == "FLATE" for part, _ in outer):
+            raise GeometryReadError(
+                f".FLATE {serial}, the island, has another .FLATE as its outer boundary"
+            )
+        parts = []
+        for part, reverse in outer:
+            coords = self._curve(part, None)
+            parts.append((f"{'-' if reverse else ':'}{part}", coords[::-1] if reverse else coords))
+        try:
+            ring = closed_ring(join_parts(parts, self._tolerance), self._tolerance, "island")
+        except GeometryReadError as exc:
+            raise GeometryReadError(f".FLATE {serial}, the island: {exc}") from None
+        self._islands[serial] = ring
+        return ring
+
+    def _kind(self, serial: str) -> str | None:
+        obj = self._objects.get(serial)
+        return obj.kind if obj is not None else None
 
     def _curve(self, serial: str, obj: _Object | None) -> list[Coord]:
         if serial in self._curves:
@@ -620,7 +795,7 @@ class _GeometryBuilder:
                 self._budget.refuse_vertices(what, self._position, self._label)
 
         try:
-            return linearise(*points, max_deviation=self._deviation, before_building=room_for)
+            return linearise(*points, self._frame, before_building=room_for)
         except GeometryReadError as exc:
             raise GeometryReadError(f"{curve.label}: {exc}") from None
 

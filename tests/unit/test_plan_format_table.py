@@ -7,6 +7,7 @@ from spatial.inputs.examples import EXAMPLE_GEOJSON
 from spatial.inputs.formats import (
     ACCEPTED_MEDIA_TYPES,
     EXTENSIONS,
+    MISLABELLED_MEDIA_TYPES,
     PLAN_FORMATS,
     UNTYPED_MEDIA_TYPES,
     ReadLimits,
@@ -51,7 +52,7 @@ def test_no_extension_or_media_type_names_two_formats():
     assert len(extensions) == len(set(extensions)) == len(EXTENSIONS)
     assert len(media_types) == len(set(media_types))
     assert not set(media_types) & set(UNTYPED_MEDIA_TYPES)
-    assert ACCEPTED_MEDIA_TYPES == {*media_types, *UNTYPED_MEDIA_TYPES}
+    assert ACCEPTED_MEDIA_TYPES == {*media_types, *UNTYPED_MEDIA_TYPES, *MISLABELLED_MEDIA_TYPES}
 
 
 @pytest.mark.parametrize("row", ROWS)
