@@ -3,6 +3,7 @@
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +86,9 @@ _CODE = re.compile(r"^H?([0-9]{1,4})(?:_[0-9A-Za-z_]*)?$", re.IGNORECASE | re.AS
 # clients remove from paths (RFC 3986 §5.2.4).
 _PLANID = re.compile(r"^[0-9A-Za-zÆØÅæøå._-]{1,16}$")
 _DOT_SEGMENTS = (".", "..")
+# What a file without plan areas holds is listed this far: a message, not an inventory.
+FOUND_TYPES = 10
+FOUND_NAME_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,17 @@ def prepare_plan(
 
     folded = [_fold_attributes(f.properties) for f in source.features]
     kinds = [_kind_of(f, attrs, report) for f, attrs in zip(source.features, folded, strict=True)]
+    if not any(kind not in (None, "planomrade") for kind in kinds):
+        # Said before any missing plan attribute: a file of buildings or roads is not a plan,
+        # and asking for its kommunenummer would send the planner the wrong way.
+        raise InvalidInputError(
+            "the plan has no arealformål areas or hensynssoner Arealsjekk can read; "
+            + _found_objects(source.features, folded),
+            [
+                Problem(p.message, feature=p.feature, feature_id=p.feature_id)
+                for p in report.ignored
+            ],
+        )
     metadata = _plan_metadata(source, folded, kinds, plan_overrides or {}, codelists, problems)
     if metadata is not None and metadata.kommunenummer not in boundaries.municipalities:
         problems.append(
@@ -563,6 +578,24 @@ def _code_in(
         problems.append(Problem(f"'{value}' is not a known {name} code", field=name))
         return None
     return code
+
+
+def _found_objects(features: list[SourceFeature], folded: list[dict[str, Any]]) -> str:
+    """Say what a file without plan areas holds: its object types (or geometry types), counted."""
+    counts: Counter[str] = Counter()
+    for feature, attrs in zip(features, folded, strict=True):
+        objtype = _text(attrs.get("objtype"))
+        if objtype is not None:
+            counts[objtype[:FOUND_NAME_CHARS]] += 1
+        elif feature.geometry is not None:
+            counts[f"{feature.geometry.geom_type} without object type"] += 1
+        else:
+            counts["features without a readable geometry"] += 1
+    if not counts:
+        return "the file holds no features"
+    listed = ", ".join(f"{count} {name}" for name, count in counts.most_common(FOUND_TYPES))
+    others = len(counts) - FOUND_TYPES
+    return f"the file holds {listed}" + (f" and {others} other types" if others > 0 else "")
 
 
 def _text(value: Any) -> str | None:

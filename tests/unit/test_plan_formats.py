@@ -19,6 +19,7 @@ import shapely
 from shapely.geometry import Point, box
 
 from layers.municipalities import COUNTY_FILE, MUNICIPALITIES_FILE
+from spatial.crs import CrsRef
 from spatial.errors import (
     ArealsjekkError,
     InvalidInputError,
@@ -33,7 +34,7 @@ from spatial.inputs.gml import read_gml
 from spatial.inputs.ogr import read_geopackage, read_zipped_shapefile
 from spatial.inputs.sosi import read_sosi
 from spatial.plan_input import Boundaries, InputLimits, MunicipalityBoundary, prepare_plan
-from spatial.plan_model import SourcePlan
+from spatial.plan_model import SourceFeature, SourcePlan
 
 # Writing the test Shapefiles and GeoPackages makes GDAL warn about what the tests intend.
 pytestmark = [
@@ -725,3 +726,18 @@ def test_read_plan_dispatches_every_format(tmp_path):
         read_plan(gml_bytes(), "plan.gml", None, ReadLimits(max_features=2))
     with pytest.raises(PayloadTooLargeError, match="members"):
         read_plan(shp, "plan.zip", None, ReadLimits(max_features=100, max_zip_members=2))
+
+
+def test_a_file_without_plan_areas_says_what_it_holds():
+    """An FKB-like file (no plan attributes either) hears it has no plan areas, and what it has."""
+    features = [
+        SourceFeature(i, None, {"objtype": t}, box(470_000 + i, 6_750_000, 470_001 + i, 6_750_001))
+        for i, t in enumerate(["Bygning", "Bygning", "Bygning", "Veglenke"])
+    ]
+    features.append(SourceFeature(4, None, {"navn": "Gol"}, Point(470_000, 6_750_000)))
+    with pytest.raises(InvalidInputError) as raised:
+        prepare(SourcePlan(features, CrsRef(25832), "geojson"))
+    assert raised.value.detail == (
+        "the plan has no arealformål areas or hensynssoner Arealsjekk can read; the file "
+        "holds 3 Bygning, 1 Veglenke, 1 Point without object type"
+    )
