@@ -35,6 +35,7 @@ from spatial.geometry import (
 )
 from spatial.plan_model import (
     MAX_COORDINATE,
+    Z_DROPPED_WARNING,
     FeatureKind,
     PlanArea,
     PlanMetadata,
@@ -223,7 +224,7 @@ def prepare_plan(
     for area, geometry in zip(areas, as_multipolygons([a.geometry for a in areas]), strict=True):
         area.geometry = geometry
     if z_dropped:
-        report.warnings.append(Problem("Z coordinates were dropped; plans are checked in 2D"))
+        report.warnings.append(Problem(Z_DROPPED_WARNING))
     _note_outside_municipality(areas, boundaries.municipalities[metadata.kommunenummer], report)
     return PreparedPlan(
         metadata=metadata,

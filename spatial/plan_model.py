@@ -69,6 +69,10 @@ class UploadBudget:
             )
 
 
+# Heights are read past by the readers that meet them (GML) or by the validation (GeoJSON).
+Z_DROPPED_WARNING = "Z coordinates were dropped; plans are checked in 2D"
+
+
 @dataclass
 class SourceFeature:
     """A feature as read from an input file, before interpretation."""

@@ -46,7 +46,13 @@ from spatial.inputs.features import (
     leaves_to_properties,
 )
 from spatial.numbers import parse_double
-from spatial.plan_model import MAX_COORDINATE, SourceFeature, SourcePlan, UploadBudget
+from spatial.plan_model import (
+    MAX_COORDINATE,
+    Z_DROPPED_WARNING,
+    SourceFeature,
+    SourcePlan,
+    UploadBudget,
+)
 
 GML_NAMESPACES = ("http://www.opengis.net/gml/3.2", "http://www.opengis.net/gml")
 # GML 3.2 solids (volumes): plan areas are surfaces, a solid is refused by name.
@@ -184,7 +190,7 @@ def read_gml(body: bytes, max_features: int, budget: UploadBudget | None = None)
     warnings = []
     if reader.z_dropped:
         # The README promises this for 3D GML: heights are read past, not kept.
-        warnings.append(Problem("Z coordinates were dropped; plans are checked in 2D"))
+        warnings.append(Problem(Z_DROPPED_WARNING))
     return builder.plan(crs, plan_attributes, warnings)
 
 
