@@ -22,7 +22,7 @@ from layers.ruleset import configured_rule_set
 from layers.source import PostgisLayerSource
 from spatial.crs import from_canonical
 from spatial.errors import ArealsjekkError, NotFoundError
-from spatial.plan_model import PlanArea, PlanMetadata, PreparedPlan
+from spatial.plan_model import PlanArea, PlanMetadata, PreparedPlan, area_name
 from spatial.rules.engine import CheckResult, run_rules
 from spatial.rules.model import CheckFeature, CheckPlan, Finding, MunicipalityInfo
 from spatial.rules.ruleset import RuleSet, RuleSetError, parse_rule_set
@@ -35,18 +35,14 @@ def get_rule_set(settings: Settings) -> RuleSet:
     return configured_rule_set(settings.rule_set_file)
 
 
-def _feature_key(feltnavn: str | None, source_id: str | None, position: int) -> str:
-    # Planners keep feltnavn between versions, so findings can be compared across them.
-    return feltnavn or source_id or f"#{position}"
-
-
 def _check_feature(
     feature_id: int, area: PlanFeatureOrm | PlanArea, geometry: BaseGeometry
 ) -> CheckFeature:
     """One plan area as the rules see it, from a stored row or an area of an unstored upload."""
     return CheckFeature(
         id=feature_id,
-        key=_feature_key(area.feltnavn, area.source_id, area.position),
+        key=area.area_key if isinstance(area, PlanFeatureOrm) else area.key,
+        name=area_name(area.feltnavn, area.source_id, area.position),
         kind=area.kind,
         geometry=geometry,
         arealformal=area.arealformal,

@@ -168,7 +168,13 @@ class FindingPublic(BaseModel):
     paragraph: str
     severity: str = Field(description="conflict | warning | unknown | info | ok")
     plan_feature_ids: list[int]
-    plan_feature_keys: list[str]
+    plan_feature_keys: list[str] = Field(
+        description="the plan areas' keys: lokalId, else feltnavn, feature id or position "
+        "(they follow an area across versions)"
+    )
+    plan_feature_names: list[str] = Field(
+        description="the plan areas as people name them: feltnavn, else feature id or position"
+    )
     layer_refs: list[dict[str, Any]]
     measures: dict[str, Any]
     message: str

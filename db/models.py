@@ -142,6 +142,9 @@ class PlanFeatureOrm(Base):
     feltnavn: Mapped[str | None] = mapped_column(Text)
     hensynssone: Mapped[int | None] = mapped_column(SmallInteger)
     hensynssone_navn: Mapped[str | None] = mapped_column(Text)
+    lokal_id: Mapped[str | None] = mapped_column(Text)
+    # Recognises the area in the plan's next version (spatial.plan_model.area_keys).
+    area_key: Mapped[str] = mapped_column(Text)
     properties: Mapped[dict[str, Any]] = mapped_column(JSONB)
     geom: Mapped[Any] = mapped_column(_area_geometry())
 
@@ -284,6 +287,7 @@ class CheckFindingOrm(Base):
     severity: Mapped[str] = mapped_column(String(8))
     plan_feature_ids: Mapped[list[int]] = mapped_column(JSONB)
     plan_feature_keys: Mapped[list[str]] = mapped_column(JSONB)
+    plan_feature_names: Mapped[list[str]] = mapped_column(JSONB)
     layer_refs: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     measures: Mapped[dict[str, Any]] = mapped_column(JSONB)
     message: Mapped[str] = mapped_column(Text)

@@ -44,6 +44,7 @@ from spatial.plan_model import (
     SourcePlan,
     UploadBudget,
     UploadReport,
+    area_keys,
 )
 
 # Attribute names seen in SOSI Plan, Plan-GML, NAP exports and hand-made files,
@@ -53,6 +54,9 @@ ATTRIBUTE_ALIASES: dict[str, tuple[str, ...]] = {
     "arealformal": ("arealformal", "arealformaal"),
     "arealbruksstatus": ("arealbruksstatus",),
     "feltnavn": ("feltnavn", "feltbetegnelse", "omradenavn"),
+    # identifikasjon.lokalId (Plan-GML, SOSI ..IDENTIFIKASJON ...LOKALID), flattened by
+    # the readers; a GeoJSON `identifikasjon` object is looked into.
+    "lokal_id": ("lokalid",),
     # SOSI names the zone code after the zone's group (sikring, støy, fare, ...).
     "hensynssone": (
         "hensynssone",
@@ -204,6 +208,7 @@ def prepare_plan(
             properties=feature.properties,
             feltnavn=_text(attrs.get("feltnavn")),
             hensynssone_navn=_text(attrs.get("hensynssone_navn")),
+            lokal_id=_identifier(attrs.get("lokal_id")),
         )
         if metadata is not None:
             _map_codes(area, attrs, metadata, codelists, report, problems)
@@ -223,6 +228,10 @@ def prepare_plan(
         )
     for area, geometry in zip(areas, as_multipolygons([a.geometry for a in areas]), strict=True):
         area.geometry = geometry
+    keys, key_notes = area_keys(areas)
+    for area, key in zip(areas, keys, strict=True):
+        area.key = key
+    report.warnings.extend(Problem(note, field="lokalId") for note in key_notes)
     if z_dropped:
         report.warnings.append(Problem(Z_DROPPED_WARNING))
     _note_outside_municipality(areas, boundaries.municipalities[metadata.kommunenummer], report)
@@ -391,7 +400,13 @@ def _fold_attributes(properties: Mapping[str, Any]) -> dict[str, Any]:
     """Map input attribute names to our field names; unrecognised names are left out."""
     out: dict[str, Any] = {}
     for name, value in properties.items():
-        key = _ALIAS_LOOKUP.get(fold_name(str(name)))
+        folded = fold_name(str(name))
+        if folded == "identifikasjon" and isinstance(value, Mapping):
+            lokal_id = next((v for k, v in value.items() if fold_name(str(k)) == "lokalid"), None)
+            if lokal_id is not None:
+                out.setdefault("lokal_id", lokal_id)
+            continue
+        key = _ALIAS_LOOKUP.get(folded)
         if key is not None and key not in out:
             out[key] = value
     return out
@@ -604,6 +619,13 @@ def _text(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _identifier(value: Any) -> str | None:
+    # An id is text or a whole number; an object or list where lokalId belongs is no id.
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    return _text(value)
 
 
 def _ready_geometries(

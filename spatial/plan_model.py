@@ -1,6 +1,8 @@
 """The internal model of a plan proposal that every input format is read into."""
 
 import time
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -122,6 +124,41 @@ class PlanArea:
     feltnavn: str | None = None
     hensynssone: int | None = None
     hensynssone_navn: str | None = None
+    lokal_id: str | None = None
+    key: str = ""
+
+
+def area_name(feltnavn: str | None, source_id: str | None, position: int) -> str:
+    """What people read for a plan area: its feltnavn, else its feature id or position."""
+    return feltnavn or source_id or f"#{position}"
+
+
+def area_keys(areas: Sequence[PlanArea]) -> tuple[list[str], list[str]]:
+    """Key each area so the same area is recognised in the plan's next version.
+
+    The key is the first of lokalId (the national object id, SOSI/Plan-GML
+    identifikasjon), feltnavn, feature id and position that no other area of the plan
+    shares: two areas under one key would merge their findings. Returns the keys and one
+    note per lokalId that several areas share.
+    """
+    choices = [
+        (area.lokal_id, area.feltnavn, area.source_id, f"#{area.position}") for area in areas
+    ]
+    counts = [Counter(choice[level] for choice in choices) for level in range(3)]
+    keys: list[str] = []
+    for choice in choices:
+        level = next(
+            (n for n in range(3) if choice[n] and counts[n][choice[n]] == 1),
+            3,
+        )
+        keys.append(choice[level])  # type: ignore[arg-type]
+    notes = [
+        f"lokalId '{lokal_id}' is given to {count} areas; they are told apart by "
+        "feltnavn, feature id or position instead"
+        for lokal_id, count in counts[0].items()
+        if lokal_id and count > 1
+    ]
+    return keys, notes
 
 
 @dataclass

@@ -170,3 +170,33 @@ def test_compare_needs_checked_versions(client, layers):
 def test_unknown_check_is_404(client):
     """A check id that does not exist is a 404 problem."""
     assert client.get("/api/v1/checks/999999").status_code == 404
+
+
+def test_compare_follows_an_area_by_its_lokal_id_across_a_rename(client, layers):
+    """An area renamed between versions keeps its lokalId, so its finding is the same finding
+    (issue 18): keys are lokalIds, people still read the feltnavn."""
+    lokal_id = "5f0c1d8e-7a43-4c55-9f6d-3326a0000042"
+    identifikasjon = {"lokalId": lokal_id, "navnerom": "http://data.geonorge.no/3326/so"}
+
+    def renamed(name: str, x: float) -> dict:
+        area = cabin(x, name)
+        area["properties"]["identifikasjon"] = identifikasjon
+        return area
+
+    v1 = upload(client, renamed("BFR1", X0))
+    first = client.post(f"{v1}/checks").json()
+    v2 = upload(client, renamed("BFR1 Fjellstølen", X0 + 50))
+    client.post(f"{v2}/checks")
+    g1 = next(f for f in first["findings"] if f["rule_id"] == "G1")
+    assert g1["plan_feature_keys"] == [lokal_id]
+    assert g1["plan_feature_names"] == ["BFR1"]
+    assert g1["message"].startswith("BFR1 (1120)")
+    diff = client.get("/api/v1/proposals/3326_2024001/compare", params={"from": 1, "to": 2}).json()
+    moved = [c for c in diff["changed"] if c["to"]["rule_id"] == "G1"]
+    assert len(moved) == 1  # less of it above the line: changed, not appeared + disappeared
+    assert moved[0]["to"]["plan_feature_names"] == ["BFR1 Fjellstølen"]
+    assert not [f for f in diff["appeared"] + diff["disappeared"] if f["rule_id"] == "G1"]
+    features = client.get(f"{v2}/features").json()["features"]
+    assert [(f["properties"]["lokal_id"], f["properties"]["key"]) for f in features] == [
+        (lokal_id, lokal_id)
+    ]

@@ -1,5 +1,7 @@
 """The migrated schema: matches the ORM models, and every geometry column is indexed."""
 
+import json
+
 from alembic import command
 from sqlalchemy import text
 
@@ -36,3 +38,48 @@ def test_every_geometry_column_has_a_spatial_index():
     assert {c.f_table_name for c in columns} == tables
     assert all(c.srid == 25832 for c in columns)
     assert [c.f_table_name for c in columns if not c.indexed] == []
+
+
+def test_migration_0009_keys_stored_areas_as_uploads_are_keyed(client):
+    """Areas stored before area keys get the keys an upload now gets: lokalId (flat or in
+    identifikasjon), passed over where shared, then feltnavn, feature id, position; their
+    findings' names are their old keys."""
+    from tests.plans import cabin_area, collection, encode  # a DB test's helpers
+
+    areas = [cabin_area(f"BFR{i}", lon=8.40 + 0.01 * i) for i in range(4)]
+    areas[0]["properties"]["lokalId"] = "flat-0"
+    areas[1]["properties"]["identifikasjon"] = {"lokalId": "nested-1"}
+    areas[2]["properties"]["lokalId"] = "shared"
+    areas[3]["properties"]["lokalId"] = "shared"
+    response = client.post("/api/v1/proposals", content=encode(collection(*areas)))
+    assert response.status_code == 201, response.text
+    client.post(f"{response.json()['links'][0]['href']}/checks")
+    query = text("SELECT lokal_id, area_key FROM plan_feature ORDER BY position")
+    with get_engine().connect() as connection:
+        uploaded = connection.execute(query).all()
+    assert [key for _, key in uploaded] == ["flat-0", "nested-1", "BFR2", "BFR3"]
+    findings = text(
+        "SELECT id, plan_feature_keys, plan_feature_names, fingerprint FROM check_finding "
+        "WHERE plan_feature_ids <> '[]' ORDER BY id"
+    )
+    with get_engine().connect() as connection:
+        checked = connection.execute(findings).all()
+    assert {key for row in checked for key in row.plan_feature_keys} >= {"flat-0", "nested-1"}
+    config = alembic_config(get_settings().database_url)
+    get_engine().dispose()
+    command.downgrade(config, "0008_rule_set_text")
+    # As stored before: keyed by feltnavn, fingerprints made from those keys.
+    with get_engine().begin() as connection:
+        for row in checked:
+            connection.execute(
+                text(
+                    "UPDATE check_finding SET plan_feature_keys = CAST(:names AS jsonb), "
+                    "fingerprint = 'old' WHERE id = :id"
+                ),
+                {"names": json.dumps(row.plan_feature_names), "id": row.id},
+            )
+    get_engine().dispose()
+    command.upgrade(config, "head")
+    with get_engine().connect() as connection:
+        assert connection.execute(query).all() == uploaded
+        assert connection.execute(findings).all() == checked

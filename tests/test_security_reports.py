@@ -43,10 +43,11 @@ def multiply_findings(check_id: int, copies: int) -> int:
         connection.execute(
             text(
                 'INSERT INTO check_finding (check_id, position, rule_id, "check", paragraph, '
-                "severity, plan_feature_ids, plan_feature_keys, layer_refs, measures, message, "
-                "suggested_action, fingerprint, geom) "
+                "severity, plan_feature_ids, plan_feature_keys, plan_feature_names, layer_refs, "
+                "measures, message, suggested_action, fingerprint, geom) "
                 'SELECT check_id, 100000 + g * 100 + position, rule_id, "check", paragraph, '
-                "severity, plan_feature_ids, plan_feature_keys, layer_refs, measures, "
+                "severity, plan_feature_ids, plan_feature_keys, plan_feature_names, layer_refs, "
+                "measures, "
                 "message || ' (kopi ' || g || ')', suggested_action, fingerprint || '-' || g, "
                 "ST_Translate(geom, (g % 40) * 400.0, (g / 40) * 400.0) "
                 "FROM check_finding, generate_series(1, :copies) g "

@@ -50,6 +50,7 @@ FINDING_G1_CONFLICT: dict[str, Any] = {
     "severity": "conflict",
     "plan_feature_ids": [4],
     "plan_feature_keys": ["BFR10 Storeli øvre"],
+    "plan_feature_names": ["BFR10 Storeli øvre"],
     "layer_refs": _G1_LAYERS,
     "measures": {
         "area_m2": 161435.5,
@@ -79,6 +80,7 @@ FINDING_G1_WARNING: dict[str, Any] = {
     "severity": "warning",
     "plan_feature_ids": [5],
     "plan_feature_keys": ["BFR11 Vestlia"],
+    "plan_feature_names": ["BFR11 Vestlia"],
     "layer_refs": _G1_LAYERS,
     "measures": {
         "area_m2": 84071.5,
@@ -109,6 +111,7 @@ FINDING_G2_WARNING: dict[str, Any] = {
     "severity": "warning",
     "plan_feature_ids": [4],
     "plan_feature_keys": ["BFR10 Storeli øvre"],
+    "plan_feature_names": ["BFR10 Storeli øvre"],
     "layer_refs": [
         {
             "layer_id": "recreation_areas",
@@ -139,6 +142,7 @@ FINDING_G4_OK: dict[str, Any] = {
     "severity": "ok",
     "plan_feature_ids": [9],
     "plan_feature_keys": ["H570_1"],
+    "plan_feature_names": ["H570_1"],
     "layer_refs": [
         {
             "layer_id": "cultural_environments",
@@ -169,6 +173,7 @@ FINDING_G5_INFO: dict[str, Any] = {
     "severity": "info",
     "plan_feature_ids": [],
     "plan_feature_keys": [],
+    "plan_feature_names": [],
     "layer_refs": [],
     "measures": {},
     "message": "Planen har ingen nye områder for bolig, næring, handel eller offentlig "

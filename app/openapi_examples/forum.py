@@ -22,6 +22,7 @@ FORUM_FINDING: dict[str, Any] = {
     "suggested_action": G1_ACTION,
     "measures": FINDING_G1_CONFLICT["measures"],
     "plan_feature_keys": ["BFR10 Storeli øvre"],
+    "plan_feature_names": ["BFR10 Storeli øvre"],
     "review": {"status": "open", "comment": None, "reviewer": None, "updated_at": None},
     "links": [
         link("/api/v1/checks/1/report.html", "report", HTML),

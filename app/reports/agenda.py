@@ -34,7 +34,7 @@ class AgendaFinding:
     rule_id: str
     rule_title: str
     paragraph: str
-    plan_feature_keys: list[str]
+    plan_feature_names: list[str]
     message: str
     suggested_action: str
     review: dict[str, Any]
@@ -165,7 +165,7 @@ def build_agenda(
                     rule_id=row.rule_id,
                     rule_title=rule_titles.get(row.rule_id, row.rule_id),
                     paragraph=row.paragraph,
-                    plan_feature_keys=list(row.plan_feature_keys),
+                    plan_feature_names=list(row.plan_feature_names),
                     message=row.message,
                     suggested_action=row.suggested_action,
                     review=review,

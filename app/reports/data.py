@@ -38,7 +38,7 @@ MAX_DETAILED_FINDINGS = 50
 MAX_TABLE_FINDINGS = 200
 MAX_UNKNOWN_ROWS = 100
 # Keys and characters of a finding as a compact table row shows it.
-TABLE_KEYS = 3
+TABLE_NAMES = 3
 TABLE_MESSAGE_CHARS = 160
 
 
@@ -86,7 +86,7 @@ class FindingView:
     check: str
     paragraph: str
     severity: str
-    plan_feature_keys: list[str]
+    plan_feature_names: list[str]
     layers: list[str]
     measures: list[tuple[str, str]]
     message: str
@@ -113,7 +113,7 @@ class TableFinding:
     id: int
     rule_id: str
     severity: str
-    plan_feature_keys: list[str]
+    plan_feature_names: list[str]
     message: str
     review_status: str | None
 
@@ -292,7 +292,7 @@ def _finding_view(
         check=row.check,
         paragraph=row.paragraph,
         severity=row.severity,
-        plan_feature_keys=_listed(list(row.plan_feature_keys)),
+        plan_feature_names=_listed(list(row.plan_feature_names)),
         layers=_layer_lines(row.layer_refs, layer_titles),
         measures=measure_rows(row.measures),
         message=row.message,
@@ -307,15 +307,15 @@ def _shortened(text: str, limit: int) -> str:
 
 
 def _table_finding(row: CheckFindingOrm, reviews: dict[int, dict[str, Any]]) -> TableFinding:
-    keys = list(row.plan_feature_keys)
-    if len(keys) > TABLE_KEYS:
-        keys = [*keys[:TABLE_KEYS], f"og {len(keys) - TABLE_KEYS} til"]
+    names = list(row.plan_feature_names)
+    if len(names) > TABLE_NAMES:
+        names = [*names[:TABLE_NAMES], f"og {len(names) - TABLE_NAMES} til"]
     review = reviews.get(row.id)
     return TableFinding(
         id=row.id,
         rule_id=row.rule_id,
         severity=row.severity,
-        plan_feature_keys=keys,
+        plan_feature_names=names,
         message=_shortened(row.message, TABLE_MESSAGE_CHARS),
         review_status=review["status"] if review else None,
     )

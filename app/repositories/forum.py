@@ -70,6 +70,7 @@ def _finding_query(filters: ForumFilters) -> Select:
             CheckFindingOrm.suggested_action,
             CheckFindingOrm.measures,
             CheckFindingOrm.plan_feature_keys,
+            CheckFindingOrm.plan_feature_names,
             ProposalVersionOrm.version,
             func.coalesce(ProposalVersionOrm.plannavn, PlanProposalOrm.plannavn).label("plannavn"),
             PlanProposalOrm.kommunenummer,

@@ -112,6 +112,7 @@ def proposal_source() -> FeatureSource:
             PlanFeatureOrm.arealformal,
             PlanFeatureOrm.arealbruksstatus,
             PlanFeatureOrm.feltnavn,
+            PlanFeatureOrm.lokal_id,
             PlanFeatureOrm.hensynssone,
         ),
         conditions=(

@@ -102,6 +102,8 @@ def store_version(
                 "feltnavn": area.feltnavn,
                 "hensynssone": area.hensynssone,
                 "hensynssone_navn": area.hensynssone_navn,
+                "lokal_id": area.lokal_id,
+                "area_key": area.key,
                 "properties": area.properties,
                 "geom": from_shape(area.geometry, srid=CANONICAL_SRID),
             }
@@ -195,6 +197,8 @@ def version_features(
                     "kind": feature.kind,
                     "position": feature.position,
                     "source_id": feature.source_id,
+                    "lokal_id": feature.lokal_id,
+                    "key": feature.area_key,
                     "arealformal": feature.arealformal,
                     "arealformal_navn": purposes.get(feature.arealformal)
                     if feature.arealformal

@@ -68,6 +68,7 @@ class ForumFinding(BaseModel):
     suggested_action: str
     measures: dict[str, Any]
     plan_feature_keys: list[str]
+    plan_feature_names: list[str]
     review: ReviewState
     links: list[Link]
 

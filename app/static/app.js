@@ -342,7 +342,7 @@ function drawFindings(collection) {
         layer.on("click", () => selectFinding(f.id));
         const text =
           `${SEVERITY[f.properties.severity]?.label || f.properties.severity}: ` +
-          `${f.properties.rule_id} ${f.properties.plan_feature_keys.join(", ")}`;
+          `${f.properties.rule_id} ${f.properties.plan_feature_names.join(", ")}`;
         layer.bindTooltip(el("span", {}, text), { sticky: true }); // a node: text, not HTML
       },
     },
@@ -481,12 +481,12 @@ function findingItem(f) {
       el("span", { class: `badge sev-${f.severity}` }, SEVERITY[f.severity].label),
       el("strong", {}, rule),
     ),
-    f.plan_feature_keys.length
+    f.plan_feature_names.length
       ? el(
           "div",
           { class: "finding-areas" },
           "Planområde: ",
-          el("b", {}, f.plan_feature_keys.join(", ")),
+          el("b", {}, f.plan_feature_names.join(", ")),
         )
       : null,
     el("p", { class: "finding-message" }, f.message),

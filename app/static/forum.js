@@ -152,12 +152,12 @@ function row(f) {
     el(
       "td",
       { class: "finding-cell" },
-      f.plan_feature_keys?.length
+      f.plan_feature_names?.length
         ? el(
             "div",
             {},
             "Planområde: ",
-            el("b", {}, f.plan_feature_keys.join(", ")),
+            el("b", {}, f.plan_feature_names.join(", ")),
             " ",
             el(
               "a",

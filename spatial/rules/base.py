@@ -99,6 +99,7 @@ class Rule(BaseModel):
             severity=severity,
             plan_feature_ids=tuple(f.id for f in features),
             plan_feature_keys=tuple(f.key for f in features),
+            plan_feature_names=tuple(f.label for f in features),
             layer_refs=tuple(layer_refs),
             measures=_rounded(measures or {}),
             message=message,
@@ -179,7 +180,7 @@ def _rounded(measures: dict[str, Any]) -> dict[str, Any]:
 def feature_label(feature: CheckFeature) -> str:
     """Name a plan area in a message: its feltnavn/id, purpose code in brackets."""
     code = feature.arealformal or feature.hensynssone
-    return f"{feature.key} ({code})" if code else feature.key
+    return f"{feature.label} ({code})" if code else feature.label
 
 
 def overlap(geometry: BaseGeometry, candidates: list[Any]) -> tuple[BaseGeometry, list[Any]]:

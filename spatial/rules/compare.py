@@ -9,7 +9,7 @@ def compare_findings(
 ) -> dict[str, Any]:
     """Split findings into appeared, disappeared, changed and unchanged, by fingerprint.
 
-    A fingerprint names the rule, the sub-check, the plan areas (by feltnavn or id) and
+    A fingerprint names the rule, the sub-check, the plan areas (by key: lokalId first) and
     the layer features, so the same problem in a new version is recognised; a finding
     whose severity or measured figures differ is "changed".
     """

@@ -45,7 +45,7 @@ def _order(finding: Finding) -> tuple:
         finding.rule_id,
         SEVERITIES.index(finding.severity),
         finding.check,
-        finding.plan_feature_keys,
+        finding.plan_feature_names,
         finding.fingerprint,
     )
 

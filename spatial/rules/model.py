@@ -22,7 +22,11 @@ CENTRALITY_YTRE = "ytre del av regionen"
 
 @dataclass(frozen=True)
 class CheckFeature:
-    """A plan area as rules see it; `id` is the stored feature id (or position if not stored)."""
+    """A plan area as rules see it; `id` is the stored feature id (or position if not stored).
+
+    `key` recognises the area in the plan's next version (lokalId first, see
+    spatial.plan_model.area_keys); `name` is what people read (feltnavn first).
+    """
 
     id: int
     key: str
@@ -32,6 +36,12 @@ class CheckFeature:
     arealbruksstatus: int | None = None
     hensynssone: int | None = None
     properties: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Return the name people read: the area's name, else its key."""
+        return self.name or self.key
 
 
 @dataclass(frozen=True)
@@ -150,6 +160,7 @@ FINDING_FIELDS = (
     "severity",
     "plan_feature_ids",
     "plan_feature_keys",
+    "plan_feature_names",
     "layer_refs",
     "measures",
     "message",
@@ -168,6 +179,7 @@ class Finding:
     severity: Severity
     plan_feature_ids: tuple[int, ...]
     plan_feature_keys: tuple[str, ...]
+    plan_feature_names: tuple[str, ...]
     layer_refs: tuple[LayerRef, ...]
     measures: dict[str, Any]
     message: str

@@ -21,7 +21,8 @@ FINDING = Finding(
     paragraph="6.2.5",
     severity="warning",
     plan_feature_ids=(7,),
-    plan_feature_keys=("B1",),
+    plan_feature_keys=("0b7d6c1e-lokal-1",),
+    plan_feature_names=("B1",),
     layer_refs=(LayerRef("mineral_deposits", 2, (11, 12), ("d-1", "d-2")),),
     measures={"area_m2": 2500.0, "deposit_names": ["Skollenborg"]},
     message="B1 (1110) ligger 70 m fra mineralforekomsten «Skollenborg».",
@@ -34,7 +35,8 @@ def test_a_record_has_every_field_in_order_as_json_values():
     """The record holds FINDING_FIELDS in order, tuples as lists, layer refs as dicts."""
     record = FINDING.record()
     assert tuple(record) == FINDING_FIELDS
-    assert record["plan_feature_ids"] == [7] and record["plan_feature_keys"] == ["B1"]
+    assert record["plan_feature_ids"] == [7] and record["plan_feature_keys"] == ["0b7d6c1e-lokal-1"]
+    assert record["plan_feature_names"] == ["B1"]
     assert record["layer_refs"] == [
         {
             "layer_id": "mineral_deposits",
@@ -43,7 +45,7 @@ def test_a_record_has_every_field_in_order_as_json_values():
             "feature_keys": ["d-1", "d-2"],
         }
     ]
-    assert record["fingerprint"] == "G3|deposit_buffer|B1|mineral_deposits:d-1,d-2"
+    assert record["fingerprint"] == "G3|deposit_buffer|0b7d6c1e-lokal-1|mineral_deposits:d-1,d-2"
     assert json.loads(json.dumps(record)) == record  # nothing that JSON would change
 
 
