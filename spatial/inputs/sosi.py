@@ -35,7 +35,7 @@ from spatial.inputs.features import (
     leaves_to_properties,
 )
 from spatial.numbers import first_non_integer, parse_decimal
-from spatial.plan_model import MAX_COORDINATE, SourcePlan, UploadBudget
+from spatial.plan_model import MAX_COORDINATE, Z_DROPPED_WARNING, SourcePlan, UploadBudget
 
 # SOSI ..KOORDSYS codes (SOSI-standarden del 1, realisering i SOSI-format) and their EPSG
 # codes: NGO1948 Gauss-Krüger axes 1-8 and geographic, EUREF89 UTM zones 31-36 and
@@ -220,6 +220,9 @@ def read_sosi(body: bytes, max_features: int, budget: UploadBudget | None = None
         except GeometryReadError as exc:
             geometry_error = cannot_read(exc)
         features.add(f"{obj.kind} {obj.serial}", _properties(obj), geometry, geometry_error)
+    if any(dimension == 3 for obj in objects for dimension, _ in obj.coordinates):
+        # ..NØH / ..NØD give a height or depth with each point; plans are checked in 2D.
+        warnings.append(Problem(Z_DROPPED_WARNING))
     return features.plan(crs, warnings=warnings)
 
 
