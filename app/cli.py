@@ -19,15 +19,19 @@ from app.settings import get_settings
 from app.uploads import prepare_upload
 from db.models import ApiKeyOrm, LayerVersionOrm
 from layers.demo import DEMO_LICENCE, load_demo_data
+from layers.derive import DERIVABLE, derive_tree_line
 from layers.loader import LoadOptions, LoadResult, load_layer
 from layers.municipalities import load_administrative_units
 from layers.registry import get_registry
+from layers.sources.files import parse_constant
+from layers.status import layer_status
 from migrations.runner import upgrade
 from spatial.errors import ArealsjekkError
 from spatial.inputs.formats import ACCEPTED
+from spatial.treeline import TreeLineParams
 
 app = typer.Typer(help="Arealsjekk operator commands.", no_args_is_help=True)
-layers_app = typer.Typer(help="Guideline layers: list and load.", no_args_is_help=True)
+layers_app = typer.Typer(help="Guideline layers: list, load and derive.", no_args_is_help=True)
 app.add_typer(layers_app, name="layers")
 keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -47,6 +51,16 @@ def _report(result: LoadResult) -> None:
         typer.echo(f"{result.layer_id}: version {result.version} loaded ({size})")
     else:
         typer.echo(f"{result.layer_id}: unchanged, version {result.version} is identical")
+    for name, counts in result.unmapped.items():
+        listed = ", ".join(f"'{value}': {count}" for value, count in counts.items())
+        typer.echo(f"  {name}: values with no mapping, left empty (value: features): {listed}")
+    stops = result.notes.get("stops")
+    if stops:  # NSR NeTEx / GTFS (layers/sources/stops.py): what was kept and what not
+        types = ", ".join(f"'{value}': {count}" for value, count in stops["types"].items())
+        typer.echo(f"  {stops['stops_read']} stops read, by source type: {types}")
+        hubs = ", ".join(f"{value}: {count}" for value, count in stops["hubs"].items())
+        merged = stops["children_merged_into_parent"]
+        typer.echo(f"  kept as hubs: {hubs}; children merged into their parent: {merged}")
 
 
 @app.command()
@@ -86,17 +100,73 @@ def list_layers() -> None:
         typer.echo(f"{layer_id:26} {config.kind:6} {'/'.join(config.guidelines):6} {state}")
 
 
+@layers_app.command("status")
+def status(
+    kommunenummer: Annotated[
+        str | None, typer.Option(help="only this municipality, e.g. 3305")
+    ] = None,
+) -> None:
+    """Show what is loaded and, per municipality, which guidelines cannot be fully checked."""
+    try:
+        rule_set = check_runner.get_rule_set(get_settings())
+    except ArealsjekkError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    with get_sessionmaker()() as session:
+        report = layer_status(session, rule_set, kommunenummer)
+    typer.echo(f"{'layer':26} {'version':7} {'source date':11} {'features':>8}  licence; file")
+    for entry in report.layers:
+        if entry.version is None:
+            typer.echo(f"{entry.layer_id:26} not loaded")
+            continue
+        features = "raster" if entry.feature_count is None else str(entry.feature_count)
+        typer.echo(
+            f"{entry.layer_id:26} v{entry.version:<6} {str(entry.source_date or '-'):11} "
+            f"{features:>8}  {entry.licence}; {entry.file_name}"
+        )
+    typer.echo("")
+    typer.echo(f"Guidelines of rule set {rule_set.id} {rule_set.version} not fully checkable:")
+    for gap in report.everywhere:
+        kind = "optional layer" if gap.optional else "layer"
+        typer.echo(f"  everywhere: {gap.guideline}: {kind} {gap.layer_id} {gap.reason}")
+    for (number, name), gaps in report.by_municipality.items():
+        for gap in gaps:
+            typer.echo(f"  {number} {name}: {gap.guideline}: {gap.layer_id} {gap.reason}")
+    if not report.everywhere and not any(report.by_municipality.values()):
+        typer.echo("  none: every guideline has its layers loaded over every municipality")
+    elif any(report.by_municipality.values()):
+        typer.echo(
+            "Coverage is judged by each version's extent (the bounding box of its data); where "
+            "it falls short, check that the download includes the municipality."
+        )
+
+
 @layers_app.command("load")
 def load(
     layer: Annotated[str, typer.Argument(help="layer id, see `arealsjekk layers list`")],
     file: Annotated[
-        Path, typer.Argument(help="GeoJSON, GeoPackage, zipped Shapefile, GML or GeoTIFF")
+        Path,
+        typer.Argument(
+            help="FileGDB (.gdb folder), Shapefile, SOSI, GML, GeoJSON, GeoPackage, a zip or "
+            "folder of them as downloaded, or GeoTIFF"
+        ),
     ],
     source: Annotated[str | None, typer.Option(help="source (default: the config's)")] = None,
     source_date: Annotated[str | None, typer.Option(help="date of the data, YYYY-MM-DD")] = None,
     licence: Annotated[str | None, typer.Option(help="licence (default: the config's)")] = None,
     attr_map: Annotated[list[str] | None, typer.Option(help="ATTRIBUTE=COLUMN, repeatable")] = None,
-    source_layer: Annotated[str | None, typer.Option(help="layer in a multi-layer file")] = None,
+    source_layer: Annotated[
+        list[str] | None,
+        typer.Option(help="layer of a multi-layer download; repeat to load several as one"),
+    ] = None,
+    constants: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="[SOURCE_LAYER:]ATTRIBUTE=VALUE, a constant for that source layer's features "
+            "(for all without SOURCE_LAYER:); repeatable",
+        ),
+    ] = None,
 ) -> None:
     """Load a file as a new version of a layer (nothing is written if it is unchanged)."""
     mapping = {}
@@ -111,12 +181,17 @@ def load(
         raise typer.BadParameter(
             f"'{source_date}' is not YYYY-MM-DD", param_hint="--source-date"
         ) from None
+    try:
+        parsed_constants = [parse_constant(item) for item in constants or []]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--set") from None
     options = LoadOptions(
         source=source,
         source_date=parsed_date,
         licence=licence,
         attr_map=mapping,
-        source_layer=source_layer,
+        source_layers=tuple(source_layer or ()),
+        constants=tuple(parsed_constants),
     )
     try:
         with get_sessionmaker()() as session:
@@ -125,6 +200,42 @@ def load(
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(1) from None
     _report(result)
+
+
+@layers_app.command("derive")
+def derive(
+    layer: Annotated[str, typer.Argument(help="the layer to derive: tree_line")],
+    percentile: Annotated[float, typer.Option(help="of the forest's elevations")] = 98.0,
+    window_m: Annotated[float, typer.Option(help="side of the moving window, m")] = 5000.0,
+    cell_m: Annotated[float, typer.Option(help="cell size of the surface, m")] = 500.0,
+    smooth_m: Annotated[float, typer.Option(help="side of the final moving mean, m")] = 1500.0,
+    max_fill_m: Annotated[float, typer.Option(help="fill gaps up to this far, m")] = 20000.0,
+    offset_m: Annotated[float, typer.Option(help="added to the result, m")] = 0.0,
+) -> None:
+    """Derive the tree line from the loaded elevation and forest_mask layers (layers/README.md)."""
+    if layer not in DERIVABLE:
+        raise typer.BadParameter(f"only {', '.join(DERIVABLE)} can be derived", param_hint="LAYER")
+    try:
+        params = TreeLineParams(
+            percentile=percentile,
+            window_m=window_m,
+            cell_m=cell_m,
+            smooth_m=smooth_m,
+            max_fill_m=max_fill_m,
+            offset_m=offset_m,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    try:
+        with get_sessionmaker()() as session:
+            result = derive_tree_line(session, get_settings().raster_dir, params, _progress)
+    except ArealsjekkError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    if result.created:
+        typer.echo(f"tree_line: version {result.version} derived (raster)")
+    else:
+        typer.echo(f"tree_line: unchanged, version {result.version} has the same inputs")
 
 
 @app.command("demo-data")

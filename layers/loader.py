@@ -1,9 +1,10 @@
 """Loading guideline layers from files into new, immutable layer versions.
 
-Vectors (GeoJSON, GeoPackage, zipped Shapefile, GML) are read with pyogrio, reprojected to
-EPSG:25832, validated and stored in PostGIS. Rasters (GeoTIFF) are written as Cloud
-Optimized GeoTIFFs into the raster directory. A load either writes a complete new version
-or nothing; loading data identical to the current version writes nothing.
+Vectors (FileGDB, Shapefile, GML, GeoJSON, GeoPackage, SOSI; as files, folders or zipped
+downloads: layers/sources/files.py) are reprojected to EPSG:25832, validated and stored in
+PostGIS. Rasters (GeoTIFF) are written as Cloud Optimized GeoTIFFs into the raster
+directory. A load either writes a complete new version or nothing; loading data identical
+to the current version writes nothing.
 """
 
 import hashlib
@@ -11,19 +12,17 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pyogrio
 import rasterio
 import rasterio.shutil
 import shapely
 from geoalchemy2.shape import from_shape
-from pyogrio.errors import DataLayerError, DataSourceError
 from rasterio.errors import RasterioError
 from rasterio.vrt import WarpedVRT
 from rasterio.warp import Resampling
@@ -32,12 +31,30 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from db.models import LayerFeatureOrm, LayerVersionOrm
+from layers.rasters import (
+    RasterSourceError,
+    is_tile_set,
+    list_tiles,
+    open_geotiff,
+    tile_grid,
+    tiles_checksum,
+    write_mosaic_vrt,
+)
 from layers.registry import AttributeConfig, LayerConfig, get_layer_config
+from layers.sources.files import (
+    Constant,
+    SourceFileError,
+    VectorSource,
+    constant_column,
+    read_vector_source,
+)
+from layers.sources.stops import StopSourceError, read_stop_source, stop_source_kind
 from spatial.crs import CANONICAL_SRID
 from spatial.errors import ArealsjekkError
 
 Progress = Callable[[str, int, int], None]
-VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".zip", ".gml", ".shp"}
+# A folder (a FileGDB .gdb or an unpacked download) is read too: layers/sources/files.py.
+VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".zip", ".gml", ".shp", ".gdb", ".sos", ".sosi"}
 RASTER_SUFFIXES = {".tif", ".tiff"}
 INSERT_BATCH = 2000
 GDAL_CACHE_MB = 256
@@ -60,7 +77,10 @@ class LoadOptions:
     source_date: date | None = None
     licence: str | None = None
     attr_map: dict[str, str] = field(default_factory=dict)
-    source_layer: str | None = None
+    # Layers of a multi-layer download read into one version; none: the file's only layer.
+    source_layers: tuple[str, ...] = ()
+    # --set values, per source layer or for all (layers/sources/files.py)
+    constants: tuple[Constant, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,6 +92,10 @@ class LoadResult:
     created: bool
     feature_count: int
     checksum: str
+    # attribute -> {source value: features} for values its map does not know (left empty)
+    unmapped: dict[str, dict[str, int]] = field(default_factory=dict)
+    # what the format reader reported besides the features (e.g. NSR stops per type)
+    notes: dict[str, Any] = field(default_factory=dict)
 
 
 def load_layer(
@@ -86,16 +110,16 @@ def load_layer(
     config = get_layer_config(layer_id)
     options = options or LoadOptions()
     path = Path(path)
-    if not path.is_file():
-        raise LayerLoadError(f"{path}: no such file")
-    suffix = path.suffix.lower()
     if config.kind == "raster":
-        if suffix not in RASTER_SUFFIXES:
-            raise LayerLoadError(f"{path.name}: raster layer '{layer_id}' needs a GeoTIFF (.tif)")
+        # A GeoTIFF, or a folder or zip of GeoTIFF tiles (layers/rasters.py).
         if raster_dir is None:
             raise LayerLoadError("no raster directory configured (AREALSJEKK_RASTER_DIR)")
         return _load_raster(session, config, path, options, progress, raster_dir)
-    if suffix not in VECTOR_SUFFIXES:
+    if not path.exists():
+        raise LayerLoadError(f"{path}: no such file or folder")
+    suffix = path.suffix.lower()
+    stops = stop_source_kind(path, config)  # NSR NeTEx XML or GTFS (layers/sources/stops.py)
+    if not path.is_dir() and suffix not in VECTOR_SUFFIXES and stops is None:
         known = ", ".join(sorted(VECTOR_SUFFIXES))
         raise LayerLoadError(f"{path.name}: vector layer '{layer_id}' needs one of {known}")
     return _load_vector(session, config, path, options, progress)
@@ -123,16 +147,26 @@ def _next_version(session: Session, layer_id: str) -> int:
 # --- vectors -------------------------------------------------------------------------
 
 
-def _read_vector(path: Path, options: LoadOptions) -> gpd.GeoDataFrame:
-    source = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+def _read_vector(path: Path, config: LayerConfig, options: LoadOptions) -> VectorSource:
+    """Read the chosen source layers, with the --set constants as columns of their own."""
+    both = sorted({c.attribute for c in options.constants} & set(options.attr_map))
+    if both:
+        raise LayerLoadError(f"{both} given both by --set and by --attr-map; use one")
     try:
-        layers = pyogrio.list_layers(source)
-        if options.source_layer is None and len(layers) > 1:
-            names = ", ".join(str(name) for name in layers[:, 0])
-            raise LayerLoadError(f"{path.name}: holds several layers ({names}); pick one")
-        return pyogrio.read_dataframe(source, layer=options.source_layer)
-    except (DataSourceError, DataLayerError) as exc:
-        raise LayerLoadError(f"{path.name}: cannot be read as vector data: {exc}") from None
+        stops = read_stop_source(path, config, options)
+        if stops is not None:
+            return stops
+        # The config's constants per source layer, unless --attr-map names a column instead.
+        defaults = {
+            name: {a: v for a, v in s.set.items() if a not in options.attr_map}
+            for s in config.source_layers
+            for name in s.names
+        }
+        return read_vector_source(
+            path, options.source_layers, options.constants, config.attributes, defaults
+        )
+    except (SourceFileError, StopSourceError) as exc:
+        raise LayerLoadError(exc.detail) from None
 
 
 def _load_vector(
@@ -142,13 +176,16 @@ def _load_vector(
     options: LoadOptions,
     progress: Progress | None,
 ) -> LoadResult:
-    frame = _read_vector(path, options)
+    source = _read_vector(path, config, options)
+    frame = source.frame
+    options = replace(options, attr_map={**options.attr_map, **source.constant_columns})
     if frame.empty:
         raise LayerLoadError(f"{path.name}: has no features")
     if frame.crs is None:
         raise LayerLoadError(f"{path.name}: declares no CRS; give the data an EPSG code")
     frame = frame.to_crs(epsg=CANONICAL_SRID)
     columns = _attribute_columns(config, frame, path, options)
+    unmapped = _unmapped_values(config, frame, columns, path)
     features = [
         _vector_feature(config, path, position, row, columns)
         for position, row in enumerate(frame.itertuples(index=False))
@@ -163,7 +200,15 @@ def _load_vector(
     checksum = digest.hexdigest()
     current = current_version(session, config.id)
     if current is not None and current.checksum == checksum:
-        return LoadResult(config.id, current.version, False, current.feature_count, checksum)
+        return LoadResult(
+            config.id,
+            current.version,
+            False,
+            current.feature_count,
+            checksum,
+            unmapped,
+            source.notes,
+        )
 
     number = _next_version(session, config.id)
     version = LayerVersionOrm(
@@ -177,7 +222,14 @@ def _load_vector(
         licence=options.licence or config.source.licence,
         file_name=path.name,
         raster_file=None,
-        details={"attribute_columns": columns, "source_crs": str(frame.crs)},
+        details={
+            "attribute_columns": columns,
+            "source_crs": str(frame.crs),
+            "source_layers": source.layers,
+            "constants": source.constants,
+            "unmapped_values": unmapped,
+            **source.notes,
+        },
     )
     session.add(version)
     session.flush()
@@ -198,7 +250,7 @@ def _load_vector(
         if progress:
             progress(config.id, start + len(batch), len(features))
     session.commit()
-    return LoadResult(config.id, number, True, len(features), checksum)
+    return LoadResult(config.id, number, True, len(features), checksum, unmapped, source.notes)
 
 
 def _attribute_columns(
@@ -229,7 +281,8 @@ def _attribute_columns(
             raise LayerLoadError(
                 f"{path.name}: layer '{config.id}' needs attribute '{name}' "
                 f"({attribute.description}); looked for {candidates}, the file has "
-                f"{sorted(available.values())}; map it with --attr-map {name}=COLUMN"
+                f"{sorted(available.values())}; map it with --attr-map {name}=COLUMN, or give "
+                f"it per source layer with --set [SOURCE_LAYER:]{name}=VALUE"
             )
     return columns
 
@@ -284,13 +337,65 @@ def _attribute_value(attribute: AttributeConfig, value: Any, where: str, name: s
             return float(value)
         except (TypeError, ValueError):
             raise LayerLoadError(f"{where}: '{name}' = {value!r} is not a number") from None
-    text = str(value).strip()
+    text = _source_text(value)
     if attribute.allowed is not None:
-        match = next((a for a in attribute.allowed if a.lower() == text.lower()), None)
-        if match is None:
-            raise LayerLoadError(f"{where}: '{name}' = '{text}' is not one of {attribute.allowed}")
-        return match
+        # Unmapped values become None here; _unmapped_values counts and reports them.
+        return attribute.map_value(text) if text else None
     return text
+
+
+def _source_text(value: Any) -> str:
+    """A source value as text: 2.0 (an integer code in a column with gaps) reads as '2'."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _unmapped_values(
+    config: LayerConfig, frame: gpd.GeoDataFrame, columns: dict[str, str], path: Path
+) -> dict[str, dict[str, int]]:
+    """Count the source values of each mapped attribute that its value map does not know.
+
+    Unknown values are never guessed: if an attribute a rule needs (required) has any, the
+    load fails listing them with their counts; for the others they are returned (and the
+    features keep no value for that attribute).
+    """
+    unmapped: dict[str, dict[str, int]] = {}
+    for name, column in columns.items():
+        attribute = config.attributes[name]
+        if attribute.allowed is None:
+            continue
+        counts: dict[str, int] = {}
+        for raw, count in frame[column].value_counts(dropna=True).items():
+            text = _source_text(raw)
+            if text and attribute.map_value(text) is None:
+                counts[text] = counts.get(text, 0) + int(count)
+        if counts:
+            unmapped[name] = dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+    failed = [name for name in unmapped if config.attributes[name].required]
+    if failed:
+        lines = [
+            f"'{name}' ({_column_label(name, columns[name])}): "
+            + ", ".join(f"'{value}': {count}" for value, count in unmapped[name].items())
+            + f"; known: {_known_values(config.attributes[name])}"
+            for name in failed
+        ]
+        raise LayerLoadError(
+            f"{path.name}: layer '{config.id}' has values with no mapping in "
+            f"layers/config/{config.id}.yaml (value: features): " + "; ".join(lines)
+        )
+    return unmapped
+
+
+def _column_label(name: str, column: str) -> str:
+    return "given with --set" if column == constant_column(name) else f"column '{column}'"
+
+
+def _known_values(attribute: AttributeConfig) -> str:
+    known = [*attribute.values, *(a for a in attribute.allowed or [] if a not in attribute.values)]
+    return ", ".join(f"'{value}'" for value in known)
 
 
 # --- rasters -------------------------------------------------------------------------
@@ -317,23 +422,45 @@ def _load_raster(
     progress: Progress | None,
     raster_dir: Path,
 ) -> LoadResult:
+    tiles = None
     try:
-        with rasterio.open(path) as dataset:
-            if dataset.crs is None:
-                raise LayerLoadError(f"{path.name}: declares no CRS; give the raster an EPSG code")
-            if dataset.count < 1:
-                raise LayerLoadError(f"{path.name}: has no bands")
-    except RasterioError as exc:
-        raise LayerLoadError(f"{path.name}: cannot be read as a GeoTIFF: {exc}") from None
-
-    checksum = _file_checksum(path, config.id, progress)
+        if is_tile_set(path):
+            tiles = list_tiles(path)
+            grid = tile_grid(tiles, config.raster.nodata if config.raster else None)
+            checksum = tiles_checksum(config.id, tiles, progress)
+        else:
+            if not path.is_file():
+                raise LayerLoadError(f"{path}: no such file or folder")
+            if path.suffix.lower() not in RASTER_SUFFIXES:
+                raise LayerLoadError(
+                    f"{path.name}: raster layer '{config.id}' needs a GeoTIFF (.tif), or a "
+                    "folder or zip of GeoTIFF tiles"
+                )
+            with open_geotiff(str(path), path.name) as dataset:
+                if dataset.crs is None:
+                    raise LayerLoadError(
+                        f"{path.name}: declares no CRS; give the raster an EPSG code"
+                    )
+                if dataset.count < 1:
+                    raise LayerLoadError(f"{path.name}: has no bands")
+            checksum = _file_checksum(path, config.id, progress)
+    except RasterSourceError as exc:
+        raise LayerLoadError(exc.detail) from None
     current = current_version(session, config.id)
     if current is not None and current.checksum == checksum:
         return LoadResult(config.id, current.version, False, 0, checksum)
 
     raster_dir.mkdir(parents=True, exist_ok=True)
     target = raster_dir / f"{config.id}-{checksum[:16]}.tif"
-    details = _write_cog(path, target, config)
+    if tiles is None:
+        details = _write_cog(path, target, config)
+    else:
+        with tempfile.TemporaryDirectory(dir=raster_dir) as work:
+            mosaic = Path(work) / f"{path.stem}.vrt"
+            write_mosaic_vrt(tiles, grid, mosaic)
+            details = _write_cog(mosaic, target, config, label=path.name)
+        details["tiles"] = [tile.name for tile in tiles]
+        details["tile_nodata"] = grid.source_nodata
     try:
         number = _next_version(session, config.id)
         session.add(
@@ -361,7 +488,9 @@ def _load_raster(
     return LoadResult(config.id, number, True, 0, checksum)
 
 
-def _write_cog(source: Path, target: Path, config: LayerConfig) -> dict[str, Any]:
+def _write_cog(
+    source: Path, target: Path, config: LayerConfig, label: str | None = None
+) -> dict[str, Any]:
     """Write band 1 of `source` as a COG in EPSG:25832, streaming block by block."""
     nodata = config.raster.nodata if config.raster else None
     handle, partial = tempfile.mkstemp(suffix=".tif", dir=target.parent)
@@ -403,7 +532,8 @@ def _write_cog(source: Path, target: Path, config: LayerConfig) -> dict[str, Any
             }
         os.replace(partial, target)
     except RasterioError as exc:
-        raise LayerLoadError(f"{source.name}: cannot be converted to a COG: {exc}") from None
+        name = label or source.name
+        raise LayerLoadError(f"{name}: cannot be converted to a COG: {exc}") from None
     finally:
         if os.path.exists(partial):
             os.unlink(partial)

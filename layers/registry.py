@@ -2,10 +2,10 @@
 
 from functools import lru_cache
 from importlib import resources
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from spatial.errors import ArealsjekkError, NotFoundError
 from spatial.rules.ruleset import RULE_ID_PATTERN, RuleSet
@@ -20,17 +20,70 @@ class LayerConfigError(ArealsjekkError):
     """A layer configuration file is invalid."""
 
 
+def normalise_value(value: str) -> str:
+    """The form values are matched in: whitespace runs collapsed and trimmed, case folded."""
+    return " ".join(value.split()).casefold()
+
+
 class AttributeConfig(BaseModel):
-    """An attribute kept from the source data."""
+    """An attribute kept from the source data, with the map from its real codes to ours."""
 
     model_config = ConfigDict(extra="forbid")
 
     description: str
     type: Literal["text", "integer", "number", "date"] = "text"
     required: bool = False
-    allowed: list[str] | None = Field(None, description="allowed values (text attributes)")
+    allowed: list[str] | None = Field(None, description="internal values the rules use")
     source_names: list[str] = Field(
-        default_factory=list, description="attribute names in the official data set"
+        default_factory=list,
+        description="column names in the distributed data (FileGDB, Shape, SOSI, GML, APIs)",
+    )
+    values: dict[str, str] = Field(
+        default_factory=dict,
+        description="real code value -> internal value (one of `allowed`)",
+    )
+    _lookup: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, __context: object) -> None:
+        """Check the value map against `allowed` and build the matching table."""
+        if self.values and self.allowed is None:
+            raise ValueError("'values' maps onto 'allowed', so 'allowed' must be given")
+        if self.allowed is not None and self.type != "text":
+            raise ValueError("'allowed' and 'values' apply to text attributes only")
+        lookup: dict[str, str] = {}
+        # An internal value stands for itself (files already in our vocabulary, --set).
+        for internal in self.allowed or []:
+            lookup[normalise_value(internal)] = internal
+        for real, internal in self.values.items():
+            if internal not in (self.allowed or []):
+                raise ValueError(
+                    f"values: '{real}' maps to '{internal}', which is not in allowed {self.allowed}"
+                )
+            key = normalise_value(real)
+            if lookup.get(key, internal) != internal:
+                raise ValueError(
+                    f"values: '{real}' maps to '{internal}' but matches '{lookup[key]}' "
+                    "when case and whitespace are ignored"
+                )
+            lookup[key] = internal
+        self._lookup = lookup
+
+    def map_value(self, value: str) -> str | None:
+        """The internal value for a source value, or None if it is not in the map."""
+        if self.allowed is None:
+            return value
+        return self._lookup.get(normalise_value(value))
+
+
+class SourceLayerConfig(BaseModel):
+    """A layer of the distributed data (feature class, GML feature type, API collection)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    names: list[str] = Field(min_length=1, description="its names, one per format or edition")
+    where: str = Field(description="the downloads and formats that hold it, with evidence")
+    set: dict[str, str] = Field(
+        default_factory=dict, description="constant attributes to give it with --set"
     )
 
 
@@ -69,15 +122,36 @@ class LayerConfig(BaseModel):
     guidelines: list[GuidelineId] = Field(min_length=1)
     optional: bool = False
     attributes: dict[str, AttributeConfig] = Field(default_factory=dict)
+    source_layers: list[SourceLayerConfig] = Field(
+        default_factory=list, description="the layers of the distributed data that feed it"
+    )
     raster: RasterConfig | None = None
+    readers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="settings of a format reader in layers/sources/ (e.g. NSR NeTEx, GTFS), "
+        "checked by that reader",
+    )
     source: SourceConfig
 
     def model_post_init(self, __context: object) -> None:
-        """Check that vector layers have a geometry type and raster layers a cell meaning."""
+        """Check geometry/raster sections and that source layers set known attribute values."""
         if self.kind == "vector" and self.geometry_type is None:
             raise ValueError(f"layer '{self.id}': a vector layer needs geometry_type")
         if self.kind == "raster" and self.raster is None:
             raise ValueError(f"layer '{self.id}': a raster layer needs a 'raster' section")
+        for source_layer in self.source_layers:
+            for name, value in source_layer.set.items():
+                attribute = self.attributes.get(name)
+                if attribute is None:
+                    raise ValueError(
+                        f"source layer '{source_layer.names[0]}' sets '{name}', which layer "
+                        f"'{self.id}' does not keep"
+                    )
+                if attribute.map_value(value) is None:
+                    raise ValueError(
+                        f"source layer '{source_layer.names[0]}' sets {name}='{value}', which is "
+                        f"not one of {attribute.allowed}"
+                    )
 
 
 def parse_layer_config(text: str, name: str) -> LayerConfig:

@@ -87,23 +87,24 @@ class _MeasuredCells:
 _this_thread = threading.local()
 
 
-def open_surfaces(dem_path: Path, tree_line_path: Path) -> "TreeLineSurfaces":
+def open_surfaces(dem_path: Path, tree_line: "Path | float") -> "TreeLineSurfaces":
     """Return this thread's open terrain model and tree line, opening them on first use.
 
     Opening a COG reads its header, and a service checks plan after plan
     against the same two files. Open datasets are not thread-safe, so each thread keeps
     its own pair; it is replaced when either file is another (path, size or mtime).
+    `tree_line` is the tree-line COG, or one height (m a.s.l.) for every cell.
     """
+    paths = (dem_path,) if isinstance(tree_line, float | int) else (dem_path, tree_line)
     key = tuple(
-        (str(p), stat.st_size, stat.st_mtime_ns)
-        for p, stat in ((p, p.stat()) for p in (dem_path, tree_line_path))
-    )
+        (str(p), stat.st_size, stat.st_mtime_ns) for p, stat in ((p, p.stat()) for p in paths)
+    ) + ((float(tree_line),) if isinstance(tree_line, float | int) else ())
     cached = getattr(_this_thread, "surfaces", None)
     if cached is not None and cached[0] == key:
         return cached[1]
     if cached is not None:
         cached[1].close()
-    surfaces = TreeLineSurfaces(dem_path, tree_line_path)
+    surfaces = TreeLineSurfaces(dem_path, tree_line)
     _this_thread.surfaces = (key, surfaces)
     return surfaces
 
@@ -118,19 +119,25 @@ class TreeLineSurfaces:
     Not thread-safe: use one instance per thread (`open_surfaces` keeps one per thread).
     """
 
-    def __init__(self, dem_path: Path, tree_line_path: Path):
+    def __init__(self, dem_path: Path, tree_line: "Path | float"):
         self._stack = ExitStack()
+        # One height for every cell (a municipality's configured tree line), or a raster.
+        self.tree_line_m = float(tree_line) if isinstance(tree_line, float | int) else None
         try:
             self.dem = self._stack.enter_context(rasterio.open(dem_path))
-            self.tree_line = self._stack.enter_context(rasterio.open(tree_line_path))
+            self.tree_line = (
+                None
+                if self.tree_line_m is not None
+                else self._stack.enter_context(rasterio.open(tree_line))
+            )
         except BaseException:
             self._stack.close()
             raise
         for name, dataset in (("terrain model", self.dem), ("tree line", self.tree_line)):
-            if dataset.transform.b != 0 or dataset.transform.d != 0:
+            if dataset is not None and (dataset.transform.b != 0 or dataset.transform.d != 0):
                 self.close()
                 raise ValueError(f"the {name} raster {dataset.name} is rotated; store it north-up")
-        if self.tree_line.crs != self.dem.crs:
+        if self.tree_line is not None and self.tree_line.crs != self.dem.crs:
             self.close()
             raise ValueError(
                 f"the tree line raster ({self.tree_line.crs}) is not in the terrain model's CRS "
@@ -170,7 +177,9 @@ class TreeLineSurfaces:
             needed_rows = np.concatenate([cells[0] for cells in covered])
             needed_cols = np.concatenate([cells[1] for cells in covered])
             tree_line = np.full(elevation.shape, np.nan)
-            if len(needed_rows):
+            if len(needed_rows) and self.tree_line is None:
+                tree_line[needed_rows, needed_cols] = self.tree_line_m
+            elif len(needed_rows):
                 tree_line[needed_rows, needed_cols] = _bilinear_at_centres(
                     self.tree_line, self.dem.transform, window, needed_rows, needed_cols
                 )

@@ -13,6 +13,8 @@ def test_demo_data_loads_every_layer_and_reloading_changes_nothing(tmp_path, cli
     assert {r.layer_id for r in first} == set(get_registry())
     assert all(r.created and r.version == 1 for r in first)
     assert not any(r.created for r in second)
+    # The demo is written in the agencies' codes; every one is in the configs' value maps.
+    assert not any(r.unmapped for r in first)
 
     layers = {layer["id"]: layer for layer in client.get("/api/v1/layers").json()}
     for layer_id, layer in layers.items():

@@ -180,12 +180,13 @@ def test_a_bad_file_of_each_format_is_rejected_with_nothing_written(
 
 
 def test_bad_feature_rejects_the_whole_file(tmp_path):
-    """One feature with a value outside the allowed list stops the load; nothing is written."""
+    """One feature with a value the config does not map stops the load; nothing is written."""
     frame = deposits_frame()
     frame.loc[1, "betydning"] = "svært viktig"
     path = tmp_path / "one-bad.geojson"
     frame.to_file(path, driver="GeoJSON", engine="pyogrio")
-    with pytest.raises(LayerLoadError, match="feature 1: 'importance' = 'svært viktig'"):
+    unmapped = r"'importance' \(column 'betydning'\): 'svært viktig': 1"
+    with pytest.raises(LayerLoadError, match=unmapped):
         load(path)
     assert row_counts(LAYER_TABLES) == NOTHING
 

@@ -20,14 +20,20 @@ FAR = box(X0 + 20_000, Y0 + 20_000, X0 + 20_100, Y0 + 20_100)  # nowhere near th
 SITE = box(X0, Y0, X0 + 20, Y0 + 20)  # a 20 m x 20 m protected site
 
 
-def site(geometry=SITE, category="lokalitet", name="Gravhaug ved Stein", heritage_id="T-1"):
+def site(
+    geometry=SITE,
+    category="lokalitet",
+    name="Gravhaug ved Stein",
+    heritage_id="T-1",
+    vernetype="AUT",
+):
     """A heritage_protected record."""
     return {
         "geometry": geometry,
         "name": name,
         "heritage_id": heritage_id,
         "category": category,
-        "vernetype": "AUT",
+        "vernetype": vernetype,
     }
 
 
@@ -107,6 +113,24 @@ def test_development_40_m_from_a_protected_site_must_be_adapted(tmp_path):
     assert "40 m" in finding.message and "tilpasses" in finding.message
     assert "fylkeskommunen (kulturarv)" in finding.suggested_action
     assert not by_check(evaluate(rule("G4"), plan, tmp_path), "protected_overlap")
+
+
+@pytest.mark.parametrize("vernetype", ["IKKEV", "FJE", "OPP"])
+def test_sites_not_protected_removed_or_lifted_are_passed_over(tmp_path, vernetype):
+    """Riksantikvaren's data also holds unprotected, removed and delisted sites: building on
+    them is no conflict; a listed (LIST) or unresolved (UAV) site still is."""
+    load_all(tmp_path, sites=[site(vernetype=vernetype), site(FAR, heritage_id="T-2")])
+    plan = make_plan(housing(X0 + 10), plantype=REGULERING)
+    finding = only(evaluate(rule("G4"), plan, tmp_path))
+    assert finding.severity == "ok" and finding.check == "protected_overlap"
+
+
+@pytest.mark.parametrize("vernetype", ["LIST", "UAV"])
+def test_listed_and_unresolved_sites_count(tmp_path, vernetype):
+    load_all(tmp_path, sites=[site(vernetype=vernetype)])
+    plan = make_plan(housing(X0 + 10), plantype=REGULERING)
+    finding = only(by_check(evaluate(rule("G4"), plan, tmp_path), "protected_overlap"))
+    assert finding.severity == "conflict"
 
 
 def test_site_and_its_sikringssone_nearby_are_one_warning_at_the_nearest(tmp_path):

@@ -27,7 +27,7 @@ NO_LAYER = problem(
     404,
     "not-found",
     "no layer 'skoggrense'; known layers: cultural_environments, elevation, "
-    "existing_kommuneplan, heritage_protected, intact_nature, mineral_deposits, "
+    "existing_kommuneplan, forest_mask, heritage_protected, intact_nature, mineral_deposits, "
     "municipal_heritage_plans, recreation_areas, state_recreation_areas, tettsteder, "
     "transport_hubs, tree_line, villrein_areas, villrein_corridors",
     "/api/v1/layers/skoggrense",

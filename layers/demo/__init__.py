@@ -11,9 +11,14 @@ on every run, which keeps the demo findings in `samples/README.md` true.
 
 One module per layer family: `terrain` (the rasters), `settlements` (tettsteder and
 transport hubs), `minerals`, `heritage`, `nature` (recreation, wild reindeer, intact
-nature) and `plans` (adopted kommuneplaner); `base`, `shapes`, `geography` and
-`sample_sites` hold what they share. Which guideline reads a layer is said once, in its
-registry file (layers/config/).
+nature), `forest` (AR5 skog) and `plans` (adopted kommuneplaner); `base`, `shapes`,
+`geography` and `sample_sites` hold what they share. Which guideline reads a layer is said
+once, in its registry file (layers/config/).
+
+The builders work in Arealsjekk's internal attributes; the files are written in the real
+schemas of the agencies' downloads (`schemas`: source-layer names, field names, code
+values) and loaded with the same source layers and `--set` constants an operator gives for
+the real data, so the first run exercises the configs' field and value maps.
 
 Reasoning behind the shapes:
 
@@ -34,22 +39,29 @@ Reasoning behind the shapes:
 """
 
 import json
+import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import shapely
 from sqlalchemy.orm import Session
 
-from layers.demo import heritage, minerals, nature, plans, settlements
+from layers.demo import forest, heritage, minerals, nature, plans, settlements
 from layers.demo.base import DEMO_LICENCE, DEMO_NOTE, DEMO_SOURCE, DEMO_SOURCE_DATE, Feature
 from layers.demo.geography import Geography
+from layers.demo.schemas import SCHEMAS, real_properties, source_layer_of
 from layers.demo.terrain import RASTER_TITLES, elevation_array, tree_line_array, write_raster
 from layers.loader import LoadOptions, LoadResult, Progress, load_layer
 from layers.registry import get_registry
+from layers.sources.files import Constant
 from spatial.crs import CANONICAL_SRID
 
-__all__ = ["DEMO_LICENCE", "VECTOR_BUILDERS", "build_demo_data", "load_demo_data"]
+__all__ = ["DEMO_LICENCE", "VECTOR_BUILDERS", "build_demo_data", "load_demo_data", "load_options"]
+
+# Zip members carry a date; a fixed one keeps the demo's bytes the same on every run.
+ZIP_DATE = (2026, 1, 1, 0, 0, 0)
 
 VECTOR_BUILDERS: dict[str, Callable[[Geography], list[Feature]]] = {
     # Order matters where layers avoid each other: settlements come first.
@@ -65,6 +77,7 @@ VECTOR_BUILDERS: dict[str, Callable[[Geography], list[Feature]]] = {
     "villrein_corridors": nature.villrein_corridors,
     "intact_nature": nature.intact_nature,
     "existing_kommuneplan": plans.existing_kommuneplan,
+    "forest_mask": forest.forest_mask,
 }
 
 
@@ -76,25 +89,20 @@ def _rounded(value: Any) -> Any:
     return value
 
 
-def _write_geojson(path: Path, layer_id: str, features: list[Feature]) -> None:
-    config = get_registry()[layer_id]
+def _geojson(name: str, features: list[tuple[str, Feature]]) -> str:
+    """A GeoJSON collection named like the source layer, one feature per line."""
     lines = []
-    for number, (geometry, properties) in enumerate(features, start=1):
-        unknown = set(properties) - set(config.attributes)
-        if unknown:
-            raise ValueError(
-                f"{layer_id}: attributes {sorted(unknown)} are not in the layer config"
-            )
+    for feature_id, (geometry, properties) in features:
         feature = {
             "type": "Feature",
-            "id": f"{layer_id}.{number}",
+            "id": feature_id,
             "properties": properties,
             "geometry": _rounded(shapely.geometry.mapping(geometry)),
         }
         lines.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
     header = {
         "type": "FeatureCollection",
-        "name": layer_id,
+        "name": name,
         "description": DEMO_NOTE,
         "source": DEMO_SOURCE,
         "licence": DEMO_LICENCE,
@@ -103,7 +111,51 @@ def _write_geojson(path: Path, layer_id: str, features: list[Feature]) -> None:
     # One feature per line: small diffs, and readable without a GIS.
     members = [f" {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in header.items()]
     members.append(' "features": [\n' + ",\n".join(lines) + "\n ]")
-    path.write_text("{\n" + ",\n".join(members) + "\n}\n", "utf-8")
+    return "{\n" + ",\n".join(members) + "\n}\n"
+
+
+def _write_vector(out_dir: Path, layer_id: str, features: list[Feature]) -> Path:
+    """Write a layer's features in its real schema: one GeoJSON, or a zip of source layers."""
+    config = get_registry()[layer_id]
+    schema = SCHEMAS.get(layer_id)
+    if schema is None:  # written in the internal schema (the layer's own reader owns its form)
+        numbered = [(f"{layer_id}.{n}", feature) for n, feature in enumerate(features, start=1)]
+        path = out_dir / f"{layer_id}.geojson"
+        path.write_text(_geojson(layer_id, numbered), "utf-8")
+        return path
+    by_layer: dict[str, list[tuple[str, Feature]]] = {s.name: [] for s in schema.source_layers}
+    for number, (geometry, properties) in enumerate(features, start=1):
+        layer = source_layer_of(config, schema, properties)
+        real = real_properties(config, schema, layer, properties)
+        by_layer[layer.name].append((f"{layer_id}.{number}", (geometry, real)))
+    if not schema.multi_layer:
+        name = schema.source_layers[0].name
+        path = out_dir / f"{layer_id}.geojson"
+        path.write_text(_geojson(name, by_layer[name]), "utf-8")
+        return path
+    # Several source layers come as one download; a fixed member date keeps the bytes stable.
+    path = out_dir / f"{layer_id}.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, members in by_layer.items():
+            info = zipfile.ZipInfo(f"{name}.geojson", date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, _geojson(name, members).encode("utf-8"))
+    return path
+
+
+def load_options(layer_id: str) -> LoadOptions:
+    """The options a demo layer is loaded with: its source layers and their --set constants."""
+    options = LoadOptions(source=DEMO_SOURCE, licence=DEMO_LICENCE, source_date=DEMO_SOURCE_DATE)
+    schema = SCHEMAS.get(layer_id)
+    if schema is None or not schema.multi_layer:
+        return options
+    constants = tuple(
+        Constant(attribute, value, layer.name)
+        for layer in schema.source_layers
+        for attribute, value in layer.constants.items()
+    )
+    names = tuple(layer.name for layer in schema.source_layers)
+    return replace(options, source_layers=names, constants=constants)
 
 
 def build_demo_data(out_dir: Path) -> dict[str, Path]:
@@ -127,8 +179,7 @@ def build_demo_data(out_dir: Path) -> dict[str, Path]:
 
     geo = Geography(dem, tree_line)
     for layer_id, builder in VECTOR_BUILDERS.items():
-        paths[layer_id] = out_dir / f"{layer_id}.geojson"
-        _write_geojson(paths[layer_id], layer_id, builder(geo))
+        paths[layer_id] = _write_vector(out_dir, layer_id, builder(geo))
     return {layer_id: paths[layer_id] for layer_id in registry}
 
 
@@ -138,9 +189,19 @@ def load_demo_data(
     progress: Progress | None = None,
     raster_dir: Path | None = None,
 ) -> list[LoadResult]:
-    """Build the demo data into out_dir and load every layer as labelled synthetic data."""
-    options = LoadOptions(source=DEMO_SOURCE, licence=DEMO_LICENCE, source_date=DEMO_SOURCE_DATE)
+    """Build the demo data into out_dir and load every layer as labelled synthetic data.
+
+    Each layer is loaded as an operator loads the real download (layers/README.md): the
+    same source layers and --set constants, through the config's field and value maps.
+    """
     return [
-        load_layer(session, layer_id, path, options, progress=progress, raster_dir=raster_dir)
+        load_layer(
+            session,
+            layer_id,
+            path,
+            load_options(layer_id),
+            progress=progress,
+            raster_dir=raster_dir,
+        )
         for layer_id, path in build_demo_data(out_dir).items()
     ]

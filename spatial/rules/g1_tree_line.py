@@ -1,6 +1,11 @@
 """G1: no new or expanded cabin areas above the tree line (Buskerudplanen §6.2.4, guideline 1)."""
 
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Annotated, Any
+
 import shapely
+from pydantic import Field, StringConstraints
 
 from spatial.geometry import union
 from spatial.raster import draw_exposures, open_surfaces
@@ -14,9 +19,21 @@ from spatial.rules.base import (
 from spatial.rules.cabins import CabinAreaRule
 from spatial.rules.model import CheckPlan, Finding, LayerRef, LayerSource
 from spatial.rules.text import fmt_m2, fmt_pct
+from spatial.treeline import derivation_note
 
 # The verdicts whose findings carry a drawing of the cells concerned.
 DRAWN = ("conflict", "warning")
+Kommunenummer = Annotated[str, StringConstraints(pattern=r"^\d{4}$")]
+TreeLineHeight = Annotated[float, Field(ge=0, le=2500)]
+
+
+@dataclass(frozen=True)
+class TreeLineChoice:
+    """The tree line a check measures against: a raster or one height, and how it is named."""
+
+    surface: Path | float
+    text: str  # bokmål, after "Tregrense fra "
+    measures: dict[str, Any] = field(default_factory=dict)
 
 
 @register("tree_line")
@@ -30,24 +47,31 @@ class TreeLineRule(CabinAreaRule):
     conflict_min_share_pct: float
     transition_zone_m: float
     min_data_coverage_pct: float
+    # kommunenummer -> tree line (m a.s.l.) used where no tree_line layer is loaded
+    tree_line_fallback_m: dict[Kommunenummer, TreeLineHeight] = Field(default_factory=dict)
 
     def evaluate(self, plan: CheckPlan, layers: LayerSource) -> list[Finding]:
         """Return a finding per new cabin area: conflict, warning, ok or unknown."""
         cabins = self.new_cabin_areas(plan)
         if not cabins:
             return [self.no_new_cabin_areas()]
-        dem, tree_line = layers.raster_path("elevation"), layers.raster_path("tree_line")
-        for layer_id, path in (("elevation", dem), ("tree_line", tree_line)):
-            if path is None:
-                return [
-                    self.unknown(
-                        "above_tree_line", cabins, f"kartlaget {layer_id} mangler", layer_id
-                    )
-                ]
-        refs = [
-            LayerRef("elevation", layers.version("elevation")),
-            LayerRef("tree_line", layers.version("tree_line")),
-        ]
+        dem = layers.raster_path("elevation")
+        if dem is None:
+            return [
+                self.unknown("above_tree_line", cabins, "kartlaget elevation mangler", "elevation")
+            ]
+        choice = self.tree_line(plan, layers)
+        if choice is None:
+            municipality = plan.municipality
+            reason = (
+                "kartlaget tree_line mangler, og regelsettet har ingen reservehøyde for "
+                f"skoggrensen i {municipality.name} ({municipality.kommunenummer})"
+            )
+            unknown = self.unknown("above_tree_line", cabins, reason, "tree_line")
+            return [replace(unknown, measures={**unknown.measures, "tree_line_source": "none"})]
+        refs = [LayerRef("elevation", layers.version("elevation"))]
+        if not isinstance(choice.surface, float):
+            refs.append(LayerRef("tree_line", layers.version("tree_line")))
         existing_version = layers.version("existing_kommuneplan")
         # The layer source selects by bounding box: the cabins' total bounds suffice.
         search = shapely.box(*shapely.total_bounds([c.geometry for c in cabins]))
@@ -71,7 +95,7 @@ class TreeLineRule(CabinAreaRule):
             cabin_refs.append(refs_here)
         # Only the parts that are really new are measured, all in one pass over the rasters.
         measured = [i for i, part in enumerate(new_parts) if part.area >= 1.0]
-        surfaces = open_surfaces(dem, tree_line)
+        surfaces = open_surfaces(dem, choice.surface)
         exposures = surfaces.exposures([new_parts[i] for i in measured], self.transition_zone_m)
         exposure_of = dict(zip(measured, exposures, strict=True))
         verdicts = [self._verdict(new_parts[i], exposure_of.get(i)) for i in range(len(cabins))]
@@ -91,9 +115,34 @@ class TreeLineRule(CabinAreaRule):
                 exposure_of.get(i),
                 verdicts[i],
                 next(drawn) if verdicts[i] in DRAWN else None,
+                choice,
             )
             for i, cabin in enumerate(cabins)
         ]
+
+    def tree_line(self, plan: CheckPlan, layers: LayerSource) -> TreeLineChoice | None:
+        """The loaded tree_line layer, else the municipality's configured height, else None."""
+        path = layers.raster_path("tree_line")
+        if path is not None:
+            version = layers.version("tree_line")
+            note = derivation_note(path)
+            return TreeLineChoice(
+                path,
+                f"kartlaget tree_line v{version}, " + (note or "innlest datasett"),
+                {
+                    "tree_line_source": "derived" if note else "loaded",
+                    "tree_line_version": version,
+                },
+            )
+        height = self.tree_line_fallback_m.get(plan.municipality.kommunenummer)
+        if height is None:
+            return None
+        return TreeLineChoice(
+            float(height),
+            f"regelsettets reservehøyde for {plan.municipality.name}: {height:.0f} moh. "
+            "(ingen tregrenseflate er lastet inn)",
+            {"tree_line_source": "municipality_fallback", "tree_line_fallback_m": float(height)},
+        )
 
     def _verdict(self, new_part, exposure) -> str:
         """existing (inside adopted cabin areas), unknown, conflict, warning or ok."""
@@ -110,7 +159,16 @@ class TreeLineRule(CabinAreaRule):
             return "warning"
         return "ok"
 
-    def _assess(self, cabin, new_part, existing_loaded, refs, exposure, verdict, drawing):
+    def _assess(self, cabin, new_part, existing_loaded, refs, exposure, verdict, drawing, choice):
+        finding = self._measured(cabin, new_part, existing_loaded, refs, exposure, verdict, drawing)
+        # Every finding names the tree line it was measured against (findings are frozen).
+        measures = {**finding.measures, **choice.measures}
+        message = finding.message
+        if verdict != "existing":
+            message = f"{message} Tregrense fra {choice.text}."
+        return replace(finding, measures=measures, message=message)
+
+    def _measured(self, cabin, new_part, existing_loaded, refs, exposure, verdict, drawing):
         label = feature_label(cabin)
         measures = {
             "area_m2": cabin.geometry.area,

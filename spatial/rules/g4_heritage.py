@@ -52,11 +52,17 @@ HERITAGE = "heritage_protected"
 ENVIRONMENTS = "cultural_environments"
 HERITAGE_PLANS = "municipal_heritage_plans"
 PROTECTED_ENVIRONMENT = "fredet kulturmiljø"
+# SOSI code list Vernetype as Riksantikvaren uses it (layers/config/heritage_protected.yaml).
 VERNETYPER = {
     "AUT": "automatisk fredet",
     "VED": "vedtaksfredet",
     "FOR": "forskriftsfredet",
-    "MIDL": "midlertidig fredet",
+    "MID": "midlertidig fredet",
+    "FPG": "fredningssak pågår",
+    "LIST": "listeført",
+    "UAV": "uavklart vernestatus",
+    "IKKEV": "ikke fredet",
+    "FJE": "fjernet",
 }
 
 
@@ -74,6 +80,7 @@ class HeritageRule(Rule):
     omission_min_uncovered_pct: float
     min_overlap_m2: float
     overlap_info_categories: frozenset[str]
+    unprotected_vernetyper: frozenset[str]
 
     def evaluate(self, plan: CheckPlan, layers: LayerSource) -> list[Finding]:
         """Return a finding per development area and, in a kommuneplan, per environment."""
@@ -114,7 +121,11 @@ class HeritageRule(Rule):
                     HERITAGE,
                 )
             ]
-        sites = _candidates(layers, HERITAGE, areas, self.buffer_m)
+        sites = [
+            site
+            for site in _candidates(layers, HERITAGE, areas, self.buffer_m)
+            if str(site.attributes.get("vernetype") or "") not in self.unprotected_vernetyper
+        ]
         reach = within_reach(areas, sites, self.buffer_m, self.min_overlap_m2)
         return [
             self._assess_site(area, found, version)

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,6 +17,7 @@ from shapely.prepared import prep
 
 from layers.demo import build_demo_data
 from layers.demo.base import COUNTY_FILE, GRID_NORTH, GRID_WEST, MUNICIPALITIES_FILE
+from layers.demo.schemas import SCHEMAS
 from layers.registry import get_registry
 from spatial.geometry import CoverageArea
 from spatial.inputs.geojson import read_geojson
@@ -72,12 +74,45 @@ def plans(boundaries) -> dict[str, PreparedPlan]:
     }
 
 
+def _collections(path: Path) -> list[dict]:
+    """The GeoJSON collections of a demo file: one, or one per source layer in a zip."""
+    if path.suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            return [json.loads(archive.read(name)) for name in archive.namelist()]
+    return [json.loads(path.read_text("utf-8"))]
+
+
 def _features(path: Path) -> list[dict]:
-    return json.loads(path.read_text("utf-8"))["features"]
+    return [f for collection in _collections(path) for f in collection["features"]]
+
+
+def _internal(layer_id: str, source_layer: str, properties: dict) -> dict:
+    """Real fields and codes read back through the layer config, as a load maps them."""
+    config = get_registry()[layer_id]
+    schema = SCHEMAS.get(layer_id)
+    constants = {}
+    if schema is not None:
+        constants = next(s.constants for s in schema.source_layers if s.name == source_layer)
+    given = {key.lower(): value for key, value in properties.items()}
+    internal = {}
+    for name, attribute in config.attributes.items():
+        column = next(
+            (c.lower() for c in [name, *attribute.source_names] if c.lower() in given), None
+        )
+        value = constants.get(name, given.get(column))
+        if value is not None and attribute.allowed is not None:
+            value = attribute.map_value(str(value))
+        if value is not None:
+            internal[name] = value
+    return internal
 
 
 def _layer(built, layer_id: str) -> list[tuple[shapely.Geometry, dict]]:
-    return [(shape(f["geometry"]), f["properties"]) for f in _features(built[layer_id])]
+    return [
+        (shape(f["geometry"]), _internal(layer_id, collection["name"], f["properties"]))
+        for collection in _collections(built[layer_id])
+        for f in collection["features"]
+    ]
 
 
 def _area(plan: PreparedPlan, source_id: str) -> shapely.Geometry:
@@ -107,8 +142,11 @@ def test_every_registry_layer_gets_a_file(built):
     assert set(built) == set(registry)
     for layer_id, path in built.items():
         assert path.is_file() and path.stat().st_size > 0
-        expected = ".tif" if registry[layer_id].kind == "raster" else ".geojson"
-        assert path.suffix == expected
+        if registry[layer_id].kind == "raster":
+            assert path.suffix == ".tif"
+        else:  # a download of several source layers is a zip of them
+            multi = layer_id in SCHEMAS and SCHEMAS[layer_id].multi_layer
+            assert path.suffix == (".zip" if multi else ".geojson"), layer_id
 
 
 def test_the_same_bytes_come_out_every_run(built, tmp_path):
@@ -144,17 +182,45 @@ def test_tree_line_rises_from_east_to_west(built):
     assert tree_line[:, :20].mean() > tree_line[:, -20:].mean() + 150
 
 
+def test_vector_files_use_the_real_schema(built):
+    """Source layers, field names and code values as the agencies distribute them."""
+    for layer_id, schema in SCHEMAS.items():
+        config = get_registry()[layer_id]
+        real_fields = {n.lower() for a in config.attributes.values() for n in a.source_names}
+        real_codes = {name: set(attribute.values) for name, attribute in config.attributes.items()}
+        collections = _collections(built[layer_id])
+        assert [c["name"] for c in collections] == [s.name for s in schema.source_layers]
+        for collection in collections:
+            for feature in collection["features"]:
+                properties = feature["properties"]
+                assert {key.lower() for key in properties} <= real_fields, layer_id
+                for name, field_name in schema.fields.items():
+                    value = properties.get(field_name)
+                    if value is not None and real_codes[name]:
+                        assert value in real_codes[name], (layer_id, name, value)
+    recreation = _collections(built["recreation_areas"])[0]["features"]
+    assert {f["properties"]["omraadeverdi"] for f in recreation} == {
+        "SvaertViktigFriluftslivsomraade",
+        "ViktigFriluftslivsomraade",
+        "RegistrertFriluftslivsomraade",
+    }
+    deposits = _features(built["mineral_deposits"])
+    assert "Nasjonal betydning" in {f["properties"]["rastoffBetydning"] for f in deposits}
+    sites = _features(built["heritage_protected"])
+    assert "AUT" in {f["properties"]["vernetype"] for f in sites}
+    assert all("category" not in f["properties"] for f in sites)  # the source layer says it
+
+
 def test_vector_attributes_follow_the_layer_config(built):
     for layer_id, config in get_registry().items():
         if config.kind != "vector":
             continue
-        collection = json.loads(built[layer_id].read_text("utf-8"))
-        assert collection["crs"]["properties"]["name"] == "urn:ogc:def:crs:EPSG::25832"
-        assert "SYNTHETIC" in collection["description"]
-        assert collection["features"], layer_id
-        for feature in collection["features"]:
-            properties = feature["properties"]
-            assert set(properties) <= set(config.attributes), layer_id
+        collections = _collections(built[layer_id])
+        for collection in collections:
+            assert collection["crs"]["properties"]["name"] == "urn:ogc:def:crs:EPSG::25832"
+            assert "SYNTHETIC" in collection["description"]
+        assert _features(built[layer_id]), layer_id
+        for _, properties in _layer(built, layer_id):
             for name, attribute in config.attributes.items():
                 value = properties.get(name)
                 if attribute.required:
@@ -180,7 +246,7 @@ def test_layer_sizes_match_the_demo_design(built):
     counts = {
         layer_id: len(_features(path))
         for layer_id, path in built.items()
-        if path.suffix == ".geojson"
+        if path.suffix in (".geojson", ".zip")
     }
     assert counts["mineral_deposits"] == 40
     assert counts["heritage_protected"] >= 290  # ~150 sites, their safety zones, one kulturmiljø

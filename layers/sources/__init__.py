@@ -1,0 +1,1 @@
+"""Readers for guideline data in the forms the agencies distribute it."""
