@@ -184,8 +184,9 @@ def _load_vector(
     if frame.crs is None:
         raise LayerLoadError(f"{path.name}: declares no CRS; give the data an EPSG code")
     frame = frame.to_crs(epsg=CANONICAL_SRID)
-    columns = _attribute_columns(config, frame, path, options)
-    unmapped = _unmapped_values(config, frame, columns, path)
+    found = _attribute_columns(config, frame, path, options)
+    columns = _one_column_each(frame, found)
+    unmapped = _unmapped_values(config, frame, columns, found, path)
     features = [
         _vector_feature(config, path, position, row, columns)
         for position, row in enumerate(frame.itertuples(index=False))
@@ -223,7 +224,7 @@ def _load_vector(
         file_name=path.name,
         raster_file=None,
         details={
-            "attribute_columns": columns,
+            "attribute_columns": {name: " or ".join(names) for name, names in found.items()},
             "source_crs": str(frame.crs),
             "source_layers": source.layers,
             "constants": source.constants,
@@ -255,8 +256,9 @@ def _load_vector(
 
 def _attribute_columns(
     config: LayerConfig, frame: gpd.GeoDataFrame, path: Path, options: LoadOptions
-) -> dict[str, str]:
-    """Find the source column of each configured attribute (--attr-map wins)."""
+) -> dict[str, list[str]]:
+    """Find the source columns of each configured attribute, in the order of its names
+    (--attr-map wins): source layers read together may keep one fact under different names."""
     unknown = set(options.attr_map) - set(config.attributes)
     if unknown:
         raise LayerLoadError(
@@ -264,7 +266,7 @@ def _attribute_columns(
             f"its attributes are {sorted(config.attributes)}"
         )
     available = {str(c).lower(): str(c) for c in frame.columns if c != "geometry"}
-    columns: dict[str, str] = {}
+    columns: dict[str, list[str]] = {}
     for name, attribute in config.attributes.items():
         candidates = (
             [options.attr_map[name]]
@@ -274,8 +276,9 @@ def _attribute_columns(
                 *attribute.source_names,
             ]
         )
-        found = next((available[c.lower()] for c in candidates if c.lower() in available), None)
-        if found is not None:
+        present = (available[c.lower()] for c in candidates if c.lower() in available)
+        found = list(dict.fromkeys(present))
+        if found:
             columns[name] = found
         elif attribute.required:
             raise LayerLoadError(
@@ -284,6 +287,23 @@ def _attribute_columns(
                 f"{sorted(available.values())}; map it with --attr-map {name}=COLUMN, or give "
                 f"it per source layer with --set [SOURCE_LAYER:]{name}=VALUE"
             )
+    return columns
+
+
+def _one_column_each(frame: gpd.GeoDataFrame, found: dict[str, list[str]]) -> dict[str, str]:
+    """One column per attribute: where several hold it, a column of each row's first value."""
+    columns: dict[str, str] = {}
+    for name, names in found.items():
+        if len(names) == 1:
+            columns[name] = names[0]
+            continue
+        # e.g. heritage ids: kulturminneId in enkeltminne, lokalitetId in lokalitet
+        combined = frame[names[0]].copy()
+        for other in names[1:]:
+            empty = combined.isna() | (combined.astype(str).str.strip() == "")
+            combined = combined.where(~empty, frame[other])
+        columns[name] = f"arealsjekk_any_{name}"
+        frame[columns[name]] = combined
     return columns
 
 
@@ -354,7 +374,11 @@ def _source_text(value: Any) -> str:
 
 
 def _unmapped_values(
-    config: LayerConfig, frame: gpd.GeoDataFrame, columns: dict[str, str], path: Path
+    config: LayerConfig,
+    frame: gpd.GeoDataFrame,
+    columns: dict[str, str],
+    found: dict[str, list[str]],
+    path: Path,
 ) -> dict[str, dict[str, int]]:
     """Count the source values of each mapped attribute that its value map does not know.
 
@@ -377,7 +401,7 @@ def _unmapped_values(
     failed = [name for name in unmapped if config.attributes[name].required]
     if failed:
         lines = [
-            f"'{name}' ({_column_label(name, columns[name])}): "
+            f"'{name}' ({_column_label(name, found[name])}): "
             + ", ".join(f"'{value}': {count}" for value, count in unmapped[name].items())
             + f"; known: {_known_values(config.attributes[name])}"
             for name in failed
@@ -389,8 +413,10 @@ def _unmapped_values(
     return unmapped
 
 
-def _column_label(name: str, column: str) -> str:
-    return "given with --set" if column == constant_column(name) else f"column '{column}'"
+def _column_label(name: str, names: list[str]) -> str:
+    if names == [constant_column(name)]:
+        return "given with --set"
+    return ("column " if len(names) == 1 else "columns ") + " or ".join(f"'{n}'" for n in names)
 
 
 def _known_values(attribute: AttributeConfig) -> str:

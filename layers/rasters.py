@@ -28,6 +28,10 @@ TIFF_SUFFIXES = (".tif", ".tiff")
 # Files GIS tools write beside a GeoTIFF (world file, PAM statistics, projection, external
 # overviews); they are read past, never used: the tile's own header is authoritative.
 SIDECAR_SUFFIXES = (".tfw", ".tifw", ".aux.xml", ".prj", ".ovr")
+# Documents a download carries beside its tiles (read-me, licence, metadata, a product
+# sheet); read past too. Anything else (e.g. an .asc or .img grid) may be terrain in
+# another format, so it is refused rather than silently left out of the mosaic.
+DOCUMENT_SUFFIXES = (".txt", ".pdf", ".html", ".htm", ".md", ".xml", ".json", ".csv")
 # As for vector downloads (layers/sources/files.py): a member unpacking to more than this
 # many times its packed size (beyond the first MiB) is a zip bomb, not a DTM tile.
 MAX_COMPRESSION_RATIO = 500
@@ -100,7 +104,7 @@ def _kind(name: str) -> str:
     lower = name.lower()
     if lower.endswith(TIFF_SUFFIXES):
         return "tile"
-    if lower.endswith(SIDECAR_SUFFIXES) or lower.endswith(".tif.xml"):
+    if lower.endswith(SIDECAR_SUFFIXES + DOCUMENT_SUFFIXES):
         return "sidecar"
     return "other"
 
@@ -169,7 +173,8 @@ def _not_tiles(source: str, others: list[str]) -> str:
     )
     return (
         f"{source}: holds files that are not GeoTIFF tiles: {shown}; a tile set holds only "
-        f".tif tiles (and their {', '.join(SIDECAR_SUFFIXES)} side files)"
+        f".tif tiles (and their {', '.join(SIDECAR_SUFFIXES)} side files, and documents: "
+        f"{', '.join(DOCUMENT_SUFFIXES)})"
     )
 
 

@@ -114,7 +114,10 @@ def test_kulturminner_take_their_category_from_the_source_layer(downloads, editi
         ["lokalitet"] * 2 + ["enkeltminne"] * 3 + ["sikringssone"]
     )
     assert [row["vernetype"] for row in rows] == ["AUT", "VED", "AUT", "LIST", "IKKEV", "AUT"]
-    assert rows[2]["heritage_id"] == "165570-6"
+    # Each source layer keeps the id under its own name: kulturminneId, lokalitetId.
+    assert [row.get("heritage_id") for row in rows] == [
+        "41907", "41908", "165570-6", "165571-1", "165572-2", "165570-6"
+    ]  # fmt: skip
 
 
 def test_set_must_be_given_for_every_chosen_layer(downloads):

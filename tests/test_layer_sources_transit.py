@@ -279,12 +279,22 @@ def test_zip_members_outside_the_archive_are_refused(tmp_path):
 
 
 def test_members_that_are_not_geotiffs_are_refused_but_sidecars_are_read_past(tmp_path):
+    """Side files and documents are read past; a grid in another format is refused, as it
+    may be terrain the mosaic would otherwise leave out."""
     files = write_dtm(tmp_path)
     with zipfile.ZipFile(files["zip"], "a") as out:
         out.writestr("dtm10/6603_1_10m_z33.tif.aux.xml", "<PAMDataset/>")
         out.writestr("dtm10/6603_1_10m_z33.prj", "PROJCS[...]")
         out.writestr("dtm10/les_meg.pdf", b"%PDF-1.4")
-    refused(files["zip"], "les_meg.pdf", "not GeoTIFF tiles")
+        out.writestr("metadata/dtm10.xml", "<gmd:MD_Metadata/>")
+        out.writestr("dtm10/6604_1_10m_z33.asc", "ncols 1\nnrows 1\n")
+    refused(files["zip"], "6604_1_10m_z33.asc", "not GeoTIFF tiles")
+    with zipfile.ZipFile(files["zip"]) as source, zipfile.ZipFile(tmp_path / "b.zip", "w") as out:
+        for info in source.infolist():
+            if not info.filename.endswith(".asc"):
+                out.writestr(info, source.read(info))
+    result = run("layers", "load", "elevation", str(tmp_path / "b.zip"))
+    assert result.exit_code == 0, result.output
 
 
 def test_a_vrt_named_tif_is_not_opened(tmp_path):
