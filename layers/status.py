@@ -77,6 +77,11 @@ def layer_status(
         if layer_id not in current
         for guideline in guidelines
     ]
+    everywhere += [
+        Gap(guideline, layer_id, reason, registry[layer_id].optional)
+        for layer_id, reason in _stale_derivations(current).items()
+        for guideline in readers.get(layer_id, [])
+    ]
     coverage = _coverage(session, current, kommunenummer)
     by_municipality: dict[tuple[str, str], list[Gap]] = {}
     for (number, name), shares in coverage.items():
@@ -109,6 +114,24 @@ def _current_versions(session: Session) -> dict[str, LayerVersionOrm]:
         )
     ).scalars()
     return {row.layer_id: row for row in rows}
+
+
+def _stale_derivations(current: dict[str, LayerVersionOrm]) -> dict[str, str]:
+    """Derived versions (layers/derive.py) whose inputs have newer versions since."""
+    stale: dict[str, str] = {}
+    for layer_id, row in current.items():
+        inputs = (row.details or {}).get("derived", {}).get("inputs", {})
+        changed = [
+            f"{source} v{used['version']}, now v{current[source].version}"
+            for source, used in sorted(inputs.items())
+            if source in current and current[source].version != used.get("version")
+        ]
+        if changed:
+            stale[layer_id] = (
+                f"version {row.version} was derived from {'; '.join(changed)}: run "
+                f"`arealsjekk layers derive {layer_id}` again"
+            )
+    return stale
 
 
 def _loaded(layer_id: str, config: LayerConfig, row: LayerVersionOrm | None) -> LoadedLayer:

@@ -13,6 +13,8 @@ from app.settings import get_settings
 from db.models import LayerVersionOrm
 from layers.derive import DeriveError, derive_tree_line
 from layers.loader import current_version
+from layers.ruleset import default_rule_set
+from layers.status import layer_status
 from spatial.treeline import TreeLineParams, derivation_note
 from tests.rule_fixtures import (
     area,
@@ -120,6 +122,23 @@ def test_deriving_again_writes_nothing_and_new_inputs_give_a_new_version(tmp_pat
     assert tree_line_version(2).details["derived"]["inputs"]["forest_mask"]["version"] == 2
     third = derive(tmp_path, TreeLineParams(percentile=95.0))
     assert third.created and third.version == 3
+
+
+def test_status_says_when_a_derived_tree_line_is_older_than_its_inputs(tmp_path):
+    """A new forest or terrain version leaves the derived line behind: status says so."""
+    load_raster_layer("elevation", ramp(), tmp_path, (WEST, NORTH))
+    load_vector_layer("forest_mask", [forest_up_to(1000.0)], tmp_path)
+    derive(tmp_path)
+    with get_sessionmaker()() as session:
+        fresh = layer_status(session, default_rule_set(), "3326")
+    assert not [gap for gap in fresh.everywhere if gap.layer_id == "tree_line"]
+    load_vector_layer("forest_mask", [forest_up_to(1100.0)], tmp_path)
+    with get_sessionmaker()() as session:
+        stale = layer_status(session, default_rule_set(), "3326")
+    (gap,) = [gap for gap in stale.everywhere if gap.layer_id == "tree_line"]
+    assert gap.guideline == "G1"
+    assert "derived from forest_mask v1, now v2" in gap.reason
+    assert "arealsjekk layers derive tree_line" in gap.reason
 
 
 def test_deriving_needs_both_inputs_and_some_forest(tmp_path):
