@@ -137,6 +137,13 @@ class LayerAttributePublic(BaseModel):
     description: str
     type: str
     allowed: list[str] | None
+    source_names: list[str] = Field(
+        default_factory=list, description="column names it is read from in the agencies' files"
+    )
+    values: dict[str, str] = Field(
+        default_factory=dict,
+        description="real source values and the internal value each is read as",
+    )
 
 
 class LayerPublic(BaseModel):

@@ -121,6 +121,10 @@ def test_provenance_and_attr_map(tmp_path, client):
     assert current["source_date"] == "2025-06-01"
     assert current["licence"] == "NLOD 2.0"
     assert current["feature_count"] == 2 and len(current["checksum"]) == 64
+    # What an operator needs to prepare a download: the real names and the value map.
+    importance = layer["attributes"]["importance"]
+    assert "rastoffBetydning" in importance["source_names"]
+    assert importance["values"]["Liten lokal betydning"] == "liten eller ingen"
 
 
 def test_bbox_filter_and_paging(files, client):

@@ -113,8 +113,13 @@ LAYER: dict[str, Any] = {
     "guidelines": ["G3"],
     "optional": False,
     "attributes": {
-        "name": {"description": "forekomstnavn", "type": "text", "allowed": None},
-        "deposit_id": {"description": "NGU forekomst-id", "type": "text", "allowed": None},
+        "name": {
+            "description": "forekomstnavn",
+            "type": "text",
+            "allowed": None,
+            "source_names": ["navnRastoffobj", "FOREKNAVN", "navnRastof", "forekomstnavn", "navn"],
+            "values": {},
+        },
         "importance": {
             "description": "betydning (NGU's assessment)",
             "type": "text",
@@ -126,11 +131,15 @@ LAYER: dict[str, Any] = {
                 "liten eller ingen",
                 "ikke vurdert",
             ],
-        },
-        "resource_type": {
-            "description": "ressurstype",
-            "type": "text",
-            "allowed": ["grus", "pukk", "industrimineral", "naturstein", "metall"],
+            "source_names": ["rastoffBetydning", "RASTOFFBETYDNING", "rastoffBet", "betydning"],
+            "values": {
+                "Internasjonal betydning": "internasjonal",
+                "Nasjonal betydning": "nasjonal",
+                "Regional betydning": "regional",
+                "Lokal betydning": "lokal",
+                "Liten lokal betydning": "liten eller ingen",
+                "Ikke vurdert": "ikke vurdert",
+            },
         },
     },
     "source": {

@@ -80,7 +80,13 @@ def _layer_public(config: LayerConfig, current: LayerVersionOrm | None) -> Layer
         guidelines=config.guidelines,
         optional=config.optional,
         attributes={
-            name: LayerAttributePublic(description=a.description, type=a.type, allowed=a.allowed)
+            name: LayerAttributePublic(
+                description=a.description,
+                type=a.type,
+                allowed=a.allowed,
+                source_names=a.source_names,
+                values=a.values,
+            )
             for name, a in config.attributes.items()
         },
         source=config.source.model_dump(),
