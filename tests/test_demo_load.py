@@ -15,6 +15,10 @@ def test_demo_data_loads_every_layer_and_reloading_changes_nothing(tmp_path, cli
     assert not any(r.created for r in second)
     # The demo is written in the agencies' codes; every one is in the configs' value maps.
     assert not any(r.unmapped for r in first)
+    # The hubs are NSR's NeTEx stop places, read by the NeTEx reader through readers.netex.
+    hubs = next(r for r in first if r.layer_id == "transport_hubs").notes["stops"]
+    assert hubs["types"] == {"railStation": 17, "busStation": 11}
+    assert hubs["hubs"] == {"jernbanestasjon": 17, "regionalt knutepunkt": 11}
 
     layers = {layer["id"]: layer for layer in client.get("/api/v1/layers").json()}
     for layer_id, layer in layers.items():

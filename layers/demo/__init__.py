@@ -18,7 +18,8 @@ once, in its registry file (layers/config/).
 The builders work in Arealsjekk's internal attributes; the files are written in the real
 schemas of the agencies' downloads (`schemas`: source-layer names, field names, code
 values) and loaded with the same source layers and `--set` constants an operator gives for
-the real data, so the first run exercises the configs' field and value maps.
+the real data, so the first run exercises the configs' field and value maps. The transport
+hubs are written as NSR's NeTEx stop place export (`stops`) and read by the NeTEx reader.
 
 Reasoning behind the shapes:
 
@@ -52,6 +53,7 @@ from layers.demo import forest, heritage, minerals, nature, plans, settlements
 from layers.demo.base import DEMO_LICENCE, DEMO_NOTE, DEMO_SOURCE, DEMO_SOURCE_DATE, Feature
 from layers.demo.geography import Geography
 from layers.demo.schemas import SCHEMAS, real_properties, source_layer_of
+from layers.demo.stops import write_netex
 from layers.demo.terrain import RASTER_TITLES, elevation_array, tree_line_array, write_raster
 from layers.loader import LoadOptions, LoadResult, Progress, load_layer
 from layers.registry import get_registry
@@ -115,14 +117,13 @@ def _geojson(name: str, features: list[tuple[str, Feature]]) -> str:
 
 
 def _write_vector(out_dir: Path, layer_id: str, features: list[Feature]) -> Path:
-    """Write a layer's features in its real schema: one GeoJSON, or a zip of source layers."""
+    """Write a layer's features in its real schema: GeoJSON, a zip of source layers, or NeTEx."""
     config = get_registry()[layer_id]
+    if "netex" in config.readers:  # NSR's stops come as NeTEx XML, not as a feature file
+        return write_netex(out_dir / f"{layer_id}.xml", config, features)
     schema = SCHEMAS.get(layer_id)
-    if schema is None:  # written in the internal schema (the layer's own reader owns its form)
-        numbered = [(f"{layer_id}.{n}", feature) for n, feature in enumerate(features, start=1)]
-        path = out_dir / f"{layer_id}.geojson"
-        path.write_text(_geojson(layer_id, numbered), "utf-8")
-        return path
+    if schema is None:
+        raise ValueError(f"{layer_id}: no real schema to write the demo data in (demo/schemas.py)")
     by_layer: dict[str, list[tuple[str, Feature]]] = {s.name: [] for s in schema.source_layers}
     for number, (geometry, properties) in enumerate(features, start=1):
         layer = source_layer_of(config, schema, properties)

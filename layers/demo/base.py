@@ -39,6 +39,7 @@ MAX_ELEVATION = 2000.0
 MAX_ATTEMPTS = 50_000
 
 _TO_UTM = Transformer.from_crs("EPSG:4326", f"EPSG:{CANONICAL_SRID}", always_xy=True)
+_TO_LONLAT = Transformer.from_crs(f"EPSG:{CANONICAL_SRID}", "EPSG:4326", always_xy=True)
 
 
 def grid_transform(west: float, north: float, cell: float) -> Affine:
@@ -50,6 +51,12 @@ def utm(lon: float, lat: float) -> tuple[float, float]:
     """A lon/lat point in the canonical CRS (EPSG:25832)."""
     x, y = _TO_UTM.transform(lon, lat)
     return float(x), float(y)
+
+
+def lonlat(x: float, y: float) -> tuple[float, float]:
+    """A point of the canonical CRS (EPSG:25832) as WGS84 longitude and latitude."""
+    lon, lat = _TO_LONLAT.transform(x, y)
+    return float(lon), float(lat)
 
 
 def layer_rng(name: str) -> np.random.Generator:

@@ -56,7 +56,12 @@ TETTSTEDER: list[tuple[str, int, list[tuple[float, float, float]]]] = [
 ]
 
 # Railway stations with passenger trains (Hol closed in 1983; Vikersund has a few Bergen
-# Line trains a day) and bus hubs: name, type, lon, lat.
+# Line trains a day) and bus hubs: name, type, lon, lat. They are written as NSR stop places
+# (demo/stops.py): stations as railStation, every bus hub as busStation. NSR has no stop
+# place type a small bus hub could be told by (in layers/config/transport_hubs.yaml only
+# metro, tram and ferry ports are lokalt knutepunkt, and Buskerud has none), so Åmot
+# bussterminal, Sundvollen and the others are bus terminals like Drammen's and load as
+# regionalt knutepunkt. G5 measures to the nearest hub of any type.
 TRANSPORT_HUBS = [
     ("Drammen stasjon", "jernbanestasjon", 10.2040, 59.7404),
     ("Gulskogen stasjon", "jernbanestasjon", 10.1413, 59.7402),
@@ -78,14 +83,14 @@ TRANSPORT_HUBS = [
     ("Drammen bussterminal", "regionalt knutepunkt", 10.2072, 59.7437),
     ("Hemsedal skysstasjon", "regionalt knutepunkt", 8.5617, 60.8627),
     ("Rødberg skysstasjon", "regionalt knutepunkt", 8.9448, 60.2679),
-    ("Åmot bussterminal", "lokalt knutepunkt", 9.9050, 59.8900),
-    ("Sundvollen", "lokalt knutepunkt", 10.3085, 60.0594),
-    ("Prestfoss", "lokalt knutepunkt", 9.6240, 60.0500),
-    ("Noresund", "lokalt knutepunkt", 9.6220, 60.1800),
-    ("Lampeland", "lokalt knutepunkt", 9.5730, 59.8350),
-    ("Veggli", "lokalt knutepunkt", 9.1700, 60.0400),
-    ("Sylling", "lokalt knutepunkt", 10.2200, 59.9000),
-    ("Svelvik", "lokalt knutepunkt", 10.4070, 59.6120),
+    ("Åmot bussterminal", "regionalt knutepunkt", 9.9050, 59.8900),
+    ("Sundvollen", "regionalt knutepunkt", 10.3085, 60.0594),
+    ("Prestfoss", "regionalt knutepunkt", 9.6240, 60.0500),
+    ("Noresund", "regionalt knutepunkt", 9.6220, 60.1800),
+    ("Lampeland", "regionalt knutepunkt", 9.5730, 59.8350),
+    ("Veggli", "regionalt knutepunkt", 9.1700, 60.0400),
+    ("Sylling", "regionalt knutepunkt", 10.2200, 59.9000),
+    ("Svelvik", "regionalt knutepunkt", 10.4070, 59.6120),
 ]
 
 

@@ -26,10 +26,12 @@ import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from spatial.errors import ArealsjekkError
+from spatial.inputs.ogr import list_geopackage_tables, read_geopackage_table
 from spatial.inputs.sosi import read_sosi
 
 # Each readable dataset suffix and the GDAL driver that must read it ("SOSI": our own reader;
-# GDAL has no SOSI driver here, and spatial/inputs/sosi.py linearises arcs correctly).
+# GDAL has no SOSI driver here, and spatial/inputs/sosi.py linearises arcs correctly; "GPKG":
+# our own sqlite3 reader, since GDAL's GPKG driver runs the SQL a file defines, its views).
 DATASET_DRIVERS = {
     ".gdb": "OpenFileGDB",
     ".shp": "ESRI Shapefile",
@@ -54,6 +56,10 @@ _COPY_CHUNK = 1 << 20
 MAX_LAYERS = 1000
 # SOSI objects read from one file at most (a county extract holds a few thousand).
 MAX_SOSI_OBJECTS = 5_000_000
+# Features and vertices read from one GeoPackage table at most: far above the national themes
+# the layers take, they stop a file that would fill memory before it is read.
+MAX_GPKG_FEATURES = 10_000_000
+MAX_GPKG_VERTICES = 500_000_000
 # A FileGDB's system catalogue table; its header starts with version 3 (32-bit offsets) or
 # 4 (64-bit, ArcGIS Pro 3.2+), little-endian.
 _GDB_CATALOGUE = "a00000001.gdbtable"
@@ -342,6 +348,15 @@ def _dataset_layers(dataset: Path, label: str) -> list[SourceLayer]:
             geometry_type = str(kinds.iloc[0]) if len(kinds) else None
             layers.append(SourceLayer(name, dataset, driver, name, geometry_type, len(rows), rows))
         return layers
+    if driver == "GPKG":
+        try:
+            tables = list_geopackage_tables(dataset)
+        except ArealsjekkError as exc:
+            raise SourceFileError(f"{label}: {dataset.name} cannot be read: {exc.detail}") from None
+        return [
+            SourceLayer(t.name, dataset, driver, t.name, t.geometry_type, t.features)
+            for t in tables
+        ]
     layers = []
     # Layers by index rather than pyogrio.list_layers, which takes no open options.
     for index in range(MAX_LAYERS):
@@ -374,6 +389,8 @@ def _open_options(driver: str) -> dict[str, str]:
 def _read_layer(layer: SourceLayer, label: str) -> gpd.GeoDataFrame:
     if layer.sosi_rows is not None:
         return layer.sosi_rows
+    if layer.driver == "GPKG":
+        return _gpkg_frame(layer, label)
     # A Shapefile without .cpg is tried as UTF-8 first: GDAL would read it as ISO-8859-1.
     encodings: list[str | None] = [None]
     if layer.driver == "ESRI Shapefile" and not layer.dataset.with_suffix(".cpg").exists():
@@ -410,6 +427,21 @@ def _sosi_frame(path: Path, label: str) -> gpd.GeoDataFrame:
         rows.append({**properties, "geometry": feature.geometry})
     crs = "OGC:CRS84" if plan.crs.epsg is None else f"EPSG:{plan.crs.epsg}"
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+
+
+def _gpkg_frame(layer: SourceLayer, label: str) -> gpd.GeoDataFrame:
+    """A GeoPackage table as a frame, read by our own reader (no SQL of the file's runs)."""
+    try:
+        rows = read_geopackage_table(
+            layer.dataset, layer.layer, MAX_GPKG_FEATURES, MAX_GPKG_VERTICES
+        )
+    except ArealsjekkError as exc:
+        raise SourceFileError(
+            f"{label}: layer '{layer.name}' of {layer.dataset.name} cannot be read: {exc.detail}"
+        ) from None
+    frame = pd.DataFrame(rows.columns, index=pd.RangeIndex(len(rows.geometries)))
+    geometry = gpd.GeoSeries(rows.geometries, index=frame.index, crs=rows.crs)
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=rows.crs)
 
 
 # --- zip archives --------------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""Reading plan proposals from GeoPackage (with sqlite3) and zipped Shapefile (pyogrio/GDAL)."""
+"""Reading plan proposals from GeoPackage (with sqlite3) and zipped Shapefile (pyogrio/GDAL).
+
+Guideline layers read their GeoPackages here too (`list_geopackage_tables`,
+`read_geopackage_table`): the same reader, opened on the file in place, with larger limits.
+"""
 
 import io
 import lzma
@@ -10,7 +14,8 @@ import struct
 import tempfile
 import zipfile
 import zlib
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -135,17 +140,26 @@ def read_geopackage(
     with tempfile.TemporaryDirectory(prefix="arealsjekk-gpkg-") as directory:
         path = Path(directory) / "upload.gpkg"
         path.write_bytes(body)
-        try:
-            authorizer = _Authorizer()
-            with closing(_open_untrusted_sqlite(path, len(body), budget, authorizer)) as connection:
-                return _read_gpkg(connection, authorizer, max_features, budget, max_property_keys)
-        except (sqlite3.Error, UnicodeDecodeError) as exc:
-            budget.check_time("reading the GeoPackage")  # the progress handler stopped it
-            # SQLite's message may quote bytes of a broken file that are not UTF-8.
-            message = _short(str(exc)) if isinstance(exc, sqlite3.Error) else "unreadable schema"
-            if "not authorized" in message:
-                message = "it asks SQLite to run SQL of its own; only plain tables are read"
-            raise MalformedInputError(f"the GeoPackage cannot be opened: {message}") from None
+        with _untrusted_geopackage(path, len(body), budget) as (connection, authorizer):
+            return _read_gpkg(connection, authorizer, max_features, budget, max_property_keys)
+
+
+@contextmanager
+def _untrusted_geopackage(
+    path: Path, size: int, budget: UploadBudget
+) -> Iterator[tuple[sqlite3.Connection, "_Authorizer"]]:
+    """The open database and its authorizer; SQLite's errors become MalformedInputError."""
+    try:
+        authorizer = _Authorizer()
+        with closing(_open_untrusted_sqlite(path, size, budget, authorizer)) as connection:
+            yield connection, authorizer
+    except (sqlite3.Error, UnicodeDecodeError) as exc:
+        budget.check_time("reading the GeoPackage")  # the progress handler stopped it
+        # SQLite's message may quote bytes of a broken file that are not UTF-8.
+        message = _short(str(exc)) if isinstance(exc, sqlite3.Error) else "unreadable schema"
+        if "not authorized" in message:
+            message = "it asks SQLite to run SQL of its own; only plain tables are read"
+        raise MalformedInputError(f"the GeoPackage cannot be opened: {message}") from None
 
 
 def _open_untrusted_sqlite(
@@ -219,6 +233,31 @@ def _read_gpkg(
     budget: UploadBudget,
     max_property_keys: int | None,
 ) -> SourcePlan:
+    layers = _feature_tables(connection, authorizer, max_property_keys)
+    counts = {
+        layer.name: connection.execute(f"SELECT count(*) FROM {_quoted(layer.name)}").fetchone()[0]
+        for layer in layers
+    }
+    total = sum(counts.values())
+    check_feature_count(total, max_features, "the GeoPackage")
+    if total == 0:
+        raise InvalidInputError("the GeoPackage is empty: a plan needs an area")
+    _check_attribute_values(
+        sum(counts[layer.name] * len(layer.columns) for layer in layers), max_features, "GeoPackage"
+    )
+    crs_by_layer = {layer.name: _gpkg_crs(connection, layer) for layer in layers}
+    _one_crs(crs_by_layer)
+
+    builder = SourcePlanBuilder("gpkg")
+    for layer in layers:
+        _read_gpkg_layer(connection, layer, builder, budget)
+    return builder.plan(next(iter(crs_by_layer.values())))
+
+
+def _feature_tables(
+    connection: sqlite3.Connection, authorizer: "_Authorizer", max_property_keys: int | None
+) -> list[_GpkgLayer]:
+    """The feature tables gpkg_contents lists, once each is checked to be a plain table."""
     schema = {
         str(name).lower(): (str(kind), str(sql or ""))
         for kind, name, sql in connection.execute("SELECT type, name, sql FROM sqlite_master")
@@ -252,25 +291,7 @@ def _read_gpkg(
     if problems:
         raise InvalidInputError(f"the GeoPackage is refused: {summarize(problems)}", problems)
     authorizer.readable.update(layer.name.lower() for layer in layers)
-
-    counts = {
-        layer.name: connection.execute(f"SELECT count(*) FROM {_quoted(layer.name)}").fetchone()[0]
-        for layer in layers
-    }
-    total = sum(counts.values())
-    check_feature_count(total, max_features, "the GeoPackage")
-    if total == 0:
-        raise InvalidInputError("the GeoPackage is empty: a plan needs an area")
-    _check_attribute_values(
-        sum(counts[layer.name] * len(layer.columns) for layer in layers), max_features, "GeoPackage"
-    )
-    crs_by_layer = {layer.name: _gpkg_crs(connection, layer) for layer in layers}
-    _one_crs(crs_by_layer)
-
-    builder = SourcePlanBuilder("gpkg")
-    for layer in layers:
-        _read_gpkg_layer(connection, layer, builder, budget)
-    return builder.plan(next(iter(crs_by_layer.values())))
+    return layers
 
 
 def _not_a_plain_table(entry: tuple[str, str]) -> str | None:
@@ -412,6 +433,16 @@ def _gpkg_value(value: Any, boolean: bool) -> Any:
 
 def _gpkg_geometry(blob: Any, budget: UploadBudget, source_id: str, position: int) -> BaseGeometry:
     """Decode a GeoPackage geometry blob: the header, then WKB walked before GEOS reads it."""
+    wkb, vertices = _gpkg_wkb(blob, budget)
+    budget.take_vertices(vertices, f"feature '{source_id}'", position, source_id)
+    try:
+        return shapely.from_wkb(wkb)
+    except shapely.errors.GEOSException as exc:
+        raise ValueError(_short(str(exc))) from None
+
+
+def _gpkg_wkb(blob: Any, budget: UploadBudget) -> tuple[bytes, int]:
+    """The WKB of a GeoPackage geometry blob and its vertex count; ValueError if malformed."""
     if not isinstance(blob, bytes) or len(blob) < 8 or blob[:2] != b"GP":
         raise ValueError("the value is no GeoPackage geometry (it does not start with 'GP')")
     version, flags = blob[2], blob[3]
@@ -424,11 +455,200 @@ def _gpkg_geometry(blob: Any, budget: UploadBudget, source_id: str, position: in
         raise ValueError(f"envelope contents indicator {envelope} is not defined")
     start = 8 + _ENVELOPE_BYTES[envelope]
     vertices, end = wkb_vertices(blob, start, budget)
-    budget.take_vertices(vertices, f"feature '{source_id}'", position, source_id)
+    return blob[start:end], vertices
+
+
+# --- GeoPackage files of guideline layers ------------------------------------------------------
+
+# gpkg_geometry_columns.geometry_type_name (OGC 12-128 Annex E) as GDAL names the types.
+_GDAL_GEOMETRY_NAMES = {
+    "GEOMETRY": "Unknown",
+    "POINT": "Point",
+    "LINESTRING": "LineString",
+    "POLYGON": "Polygon",
+    "MULTIPOINT": "MultiPoint",
+    "MULTILINESTRING": "MultiLineString",
+    "MULTIPOLYGON": "MultiPolygon",
+    "GEOMETRYCOLLECTION": "GeometryCollection",
+}
+# Declared column types GDAL reads as dates and times (OGC 12-128 Table 1: ISO 8601 text).
+_TIME_TYPES = ("DATE", "DATETIME")
+_SQLITE_MAX_LENGTH = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class GeoPackageTable:
+    """A feature table of a GeoPackage file: its name, geometry type and number of rows."""
+
+    name: str
+    geometry_type: str
+    features: int
+
+
+@dataclass
+class GeoPackageRows:
+    """One feature table as read: attribute columns in table order, geometries, CRS."""
+
+    columns: dict[str, list[Any]]
+    geometries: list[BaseGeometry | None]
+    crs: CRS | None
+
+
+@contextmanager
+def _geopackage_file(
+    path: Path, budget: UploadBudget
+) -> Iterator[tuple[sqlite3.Connection, "_Authorizer"]]:
+    """A GeoPackage file opened in place, as uploads are (read-only, immutable, authorizer)."""
+    wal = path.with_name(path.name + "-wal")
+    if wal.is_file() and wal.stat().st_size:
+        # Opened immutable, SQLite reads the main file only; what the WAL holds would be lost.
+        raise MalformedInputError(
+            f"the GeoPackage has unsaved changes in {wal.name}; close the program that writes "
+            "it (or run `ogrinfo` on it once) so they are written into the file"
+        )
+    # SQLite's value-length limit cannot pass its compiled maximum (SQLITE_MAX_LENGTH, 1e9
+    # bytes), which a layer file may well exceed; no value needs more.
+    size = min(path.stat().st_size, _SQLITE_MAX_LENGTH)
+    with _untrusted_geopackage(path.resolve(), size, budget) as opened:
+        yield opened
+
+
+def list_geopackage_tables(path: Path) -> list[GeoPackageTable]:
+    """The feature tables of a GeoPackage file, refusing files whose layers are SQL."""
+    with _geopackage_file(Path(path), UploadBudget()) as (connection, authorizer):
+        tables = []
+        for layer in _feature_tables(connection, authorizer, None):
+            row = connection.execute(
+                "SELECT geometry_type_name, z, m FROM gpkg_geometry_columns WHERE table_name = ?",
+                (layer.name,),
+            ).fetchone()
+            name, z, m = row if row is not None else ("GEOMETRY", 0, 0)
+            geometry_type = _GDAL_GEOMETRY_NAMES.get(str(name).upper(), str(name))
+            suffix = ("Z" if z in (1, 2) else "") + ("M" if m in (1, 2) else "")
+            count = connection.execute(f"SELECT count(*) FROM {_quoted(layer.name)}").fetchone()[0]
+            tables.append(
+                GeoPackageTable(layer.name, f"{geometry_type} {suffix}".strip(), int(count))
+            )
+        return tables
+
+
+def read_geopackage_table(
+    path: Path,
+    table: str,
+    max_features: int,
+    max_vertices: int,
+    budget: UploadBudget | None = None,
+) -> GeoPackageRows:
+    """Read one feature table of a GeoPackage file as columns, without running its SQL."""
+    budget = budget or UploadBudget()
+    with _geopackage_file(Path(path), budget) as (connection, authorizer):
+        layers = {layer.name: layer for layer in _feature_tables(connection, authorizer, None)}
+        layer = layers.get(table)
+        if layer is None:
+            raise InvalidInputError(f"the GeoPackage has no feature table '{table}'")
+        count = connection.execute(f"SELECT count(*) FROM {_quoted(table)}").fetchone()[0]
+        check_feature_count(count, max_features, f"layer '{table}' of the GeoPackage")
+        values = count * len(layer.columns)
+        if values > ATTRIBUTE_VALUES_PER_FEATURE * max_features:
+            raise PayloadTooLargeError(
+                f"layer '{table}' of the GeoPackage holds {values} attribute values (features × "
+                f"attribute columns); the limit is {ATTRIBUTE_VALUES_PER_FEATURE * max_features}"
+            )
+        crs = _gpkg_file_crs(connection, layer)
+        return _read_gpkg_columns(connection, layer, max_vertices, budget, crs)
+
+
+def _gpkg_file_crs(connection: sqlite3.Connection, layer: _GpkgLayer) -> CRS | None:
+    """A layer's CRS as GDAL takes it: the EPSG code, else the WKT; None if undefined."""
+    row = connection.execute(
+        "SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys "
+        "WHERE srs_id = ?",
+        (layer.srs_id,),
+    ).fetchone()
+    if row is None or layer.srs_id in _UNDEFINED_SRS:
+        return None
+    organization, code, definition = row
+    if str(organization).strip().upper() == "EPSG":
+        try:
+            return CRS.from_epsg(int(code))
+        except (CRSError, TypeError, ValueError, OverflowError):
+            pass  # an EPSG code PROJ does not know: its WKT may still say what it is
     try:
-        return shapely.from_wkb(blob[start:end])
-    except shapely.errors.GEOSException as exc:
-        raise ValueError(_short(str(exc))) from None
+        crs = CRS.from_wkt(str(definition))
+    except CRSError:
+        raise UnsupportedCRSError(
+            f"layer '{layer.name}': srs_id {_short(str(layer.srs_id))} in gpkg_spatial_ref_sys "
+            "is defined by no WKT PROJ reads and no EPSG code",
+            [Problem("CRS definition cannot be read", field=layer.name)],
+        ) from None
+    # GDAL writes a layer without CRS with its own 'Undefined SRS', a local engineering CRS.
+    return None if crs.is_engineering else crs
+
+
+def _read_gpkg_columns(
+    connection: sqlite3.Connection,
+    layer: _GpkgLayer,
+    max_vertices: int,
+    budget: UploadBudget,
+    crs: CRS | None,
+) -> GeoPackageRows:
+    names = [name for name, _ in layer.columns]
+    columns: dict[str, list[Any]] = {name: [] for name in names}
+    geometries: list[BaseGeometry | None] = []
+    vertices = 0
+    cursor = connection.execute(
+        f"SELECT {', '.join(_quoted(c) for c in [layer.key, layer.geometry, *names])} "
+        f"FROM {_quoted(layer.name)}"
+    )
+    while rows := cursor.fetchmany(_ROWS_PER_FETCH):
+        budget.check_time(f"reading layer '{layer.name}' of the GeoPackage")
+        wkbs: list[bytes | None] = []
+        for fid, blob, *values in rows:
+            for column, value in zip(columns.values(), values, strict=True):
+                column.append(value)
+            if blob is None:
+                wkbs.append(None)
+                continue
+            try:
+                wkb, count = _gpkg_wkb(blob, budget)
+            except ValueError as exc:
+                raise MalformedInputError(
+                    f"feature {layer.name}:{fid}: {cannot_read(exc)}"
+                ) from None
+            vertices += count
+            if vertices > max_vertices:
+                raise PayloadTooLargeError(
+                    f"layer '{layer.name}' of the GeoPackage has more than {max_vertices} "
+                    f"vertices (passed at feature {layer.name}:{fid}); the limit is {max_vertices}"
+                )
+            wkbs.append(wkb)
+        try:
+            geometries.extend(shapely.from_wkb(wkbs))
+        except shapely.errors.GEOSException:
+            for (fid, *_), wkb in zip(rows, wkbs, strict=True):  # name the feature GEOS refuses
+                try:
+                    shapely.from_wkb(wkb)
+                except shapely.errors.GEOSException as exc:
+                    raise MalformedInputError(
+                        f"feature {layer.name}:{fid}: {cannot_read(_short(str(exc)))}"
+                    ) from None
+            raise
+    for name, declared in layer.columns:
+        columns[name] = _gpkg_column(columns[name], declared.upper())
+    return GeoPackageRows(columns, geometries, crs)
+
+
+def _gpkg_column(values: list[Any], declared: str) -> Any:
+    """A column's values as GDAL gives them: booleans as bool, dates and times as datetimes."""
+    if declared == "BOOLEAN" and all(v in (0, 1, None) for v in values):
+        return [None if v is None else bool(v) for v in values]
+    if declared in _TIME_TYPES and all(v is None or isinstance(v, str) for v in values):
+        try:
+            times = pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601")
+            return times.dt.as_unit("ms")  # GeoPackage times are given to the millisecond
+        except (ValueError, TypeError, OverflowError):
+            return values  # not ISO 8601 (or mixed time zones): kept as the text it is
+    return values
 
 
 # WKB (OGC 06-103r4 §8.2.9, with ISO's Z/M codes and PostGIS's EWKB flags): what the members

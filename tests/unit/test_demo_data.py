@@ -2,7 +2,9 @@
 
 import hashlib
 import json
+import re
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,10 +17,13 @@ from rasterio.features import geometry_mask
 from shapely.geometry import shape
 from shapely.prepared import prep
 
-from layers.demo import build_demo_data
+from layers.demo import build_demo_data, load_options
 from layers.demo.base import COUNTY_FILE, GRID_NORTH, GRID_WEST, MUNICIPALITIES_FILE
 from layers.demo.schemas import SCHEMAS
+from layers.demo.settlements import TRANSPORT_HUBS
 from layers.registry import get_registry
+from layers.sources.netex import read_netex_stops
+from layers.sources.stops import read_stop_source
 from spatial.geometry import CoverageArea
 from spatial.inputs.geojson import read_geojson
 from spatial.plan_input import Boundaries, InputLimits, MunicipalityBoundary, prepare_plan
@@ -108,6 +113,14 @@ def _internal(layer_id: str, source_layer: str, properties: dict) -> dict:
 
 
 def _layer(built, layer_id: str) -> list[tuple[shapely.Geometry, dict]]:
+    path = built[layer_id]
+    if path.suffix == ".xml":  # NSR's NeTEx stops, read as a load reads them
+        frame = read_stop_source(path, get_registry()[layer_id], load_options(layer_id)).frame
+        frame = frame.to_crs(epsg=25832)
+        return [
+            (row.geometry, {"name": row.name, "hub_type": row.hub_type})
+            for row in frame.itertuples()
+        ]
     return [
         (shape(f["geometry"]), _internal(layer_id, collection["name"], f["properties"]))
         for collection in _collections(built[layer_id])
@@ -144,8 +157,10 @@ def test_every_registry_layer_gets_a_file(built):
         assert path.is_file() and path.stat().st_size > 0
         if registry[layer_id].kind == "raster":
             assert path.suffix == ".tif"
+        elif layer_id == "transport_hubs":  # NSR distributes stop places as NeTEx XML
+            assert path.suffix == ".xml"
         else:  # a download of several source layers is a zip of them
-            multi = layer_id in SCHEMAS and SCHEMAS[layer_id].multi_layer
+            multi = SCHEMAS[layer_id].multi_layer
             assert path.suffix == (".zip" if multi else ".geojson"), layer_id
 
 
@@ -155,6 +170,29 @@ def test_the_same_bytes_come_out_every_run(built, tmp_path):
         first = hashlib.sha256(path.read_bytes()).hexdigest()
         second = hashlib.sha256(again[layer_id].read_bytes()).hexdigest()
         assert first == second, layer_id
+
+
+def test_transport_hubs_are_an_nsr_netex_export(built):
+    """Every demo hub is a StopPlace as NSR writes it, read back at its place and type."""
+    path = built["transport_hubs"]
+    assert path.read_bytes().startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n')
+    assert b"<Description>SYNTHETIC DEMO DATA" in path.read_bytes()
+    stops = read_netex_stops(path)
+    assert len(stops) == len(TRANSPORT_HUBS)
+    assert all(re.fullmatch(r"NSR:StopPlace:\d+", stop.id) for stop in stops)
+    expected = {
+        name: ("railStation" if hub_type == "jernbanestasjon" else "busStation", lon, lat)
+        for name, hub_type, lon, lat in TRANSPORT_HUBS
+    }
+    for stop in stops:
+        stop_type, lon, lat = expected[stop.name]
+        assert stop.types == [stop_type], stop.name
+        # WGS84 degrees, within a centimetre or so of the place given in settlements.py
+        assert abs(stop.lon - lon) < 3e-7 and abs(stop.lat - lat) < 3e-7, stop.name
+    # The config's readers.netex turns them into hubs: no stop is left out or unknown.
+    hubs = _layer(built, "transport_hubs")
+    types = Counter(props["hub_type"] for _, props in hubs)
+    assert types == {"jernbanestasjon": 17, "regionalt knutepunkt": 11}
 
 
 def test_elevation_is_a_plausible_dem(built):
@@ -215,11 +253,11 @@ def test_vector_attributes_follow_the_layer_config(built):
     for layer_id, config in get_registry().items():
         if config.kind != "vector":
             continue
-        collections = _collections(built[layer_id])
-        for collection in collections:
-            assert collection["crs"]["properties"]["name"] == "urn:ogc:def:crs:EPSG::25832"
-            assert "SYNTHETIC" in collection["description"]
-        assert _features(built[layer_id]), layer_id
+        if built[layer_id].suffix != ".xml":  # NeTEx: see the transport hubs' own test
+            for collection in _collections(built[layer_id]):
+                assert collection["crs"]["properties"]["name"] == "urn:ogc:def:crs:EPSG::25832"
+                assert "SYNTHETIC" in collection["description"]
+        assert _layer(built, layer_id), layer_id
         for _, properties in _layer(built, layer_id):
             for name, attribute in config.attributes.items():
                 value = properties.get(name)
