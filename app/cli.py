@@ -13,14 +13,13 @@ from sqlalchemy import func, select
 from app import check_runner
 from app.access import create_api_key, revoke_api_key
 from app.db import get_sessionmaker
-from app.repositories.layers import latest_versions
 from app.runtime import tune_garbage_collector
 from app.settings import get_settings
 from app.uploads import prepare_upload
 from db.models import ApiKeyOrm, LayerVersionOrm
 from layers.demo import DEMO_LICENCE, load_demo_data
 from layers.derive import DERIVABLE, derive_tree_line
-from layers.loader import LoadOptions, LoadResult, load_layer
+from layers.loader import LoadOptions, LoadResult, current_versions, load_layer
 from layers.municipalities import load_administrative_units
 from layers.registry import get_registry
 from layers.sources.files import parse_constant
@@ -89,7 +88,7 @@ def list_layers() -> None:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(1) from None
     with get_sessionmaker()() as session:
-        current = latest_versions(session)
+        current = current_versions(session)
     for layer_id, config in get_registry().items():
         version = current.get(layer_id)
         state = (

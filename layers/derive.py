@@ -20,15 +20,12 @@ import numpy as np
 import rasterio
 import rasterio.shutil
 import shapely
-from geoalchemy2.shape import from_shape
 from rasterio.errors import RasterioError
-from shapely.geometry import box
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import LayerFeatureOrm, LayerVersionOrm
-from layers.loader import LoadResult, Progress, current_version
-from spatial.crs import CANONICAL_SRID
+from layers.loader import LoadResult, Progress, current_version, store_raster_version
 from spatial.errors import ArealsjekkError
 from spatial.treeline import METHOD, NODATA, NOTE_TAG, TreeLineParams, derive_surface
 
@@ -119,31 +116,19 @@ def derive_tree_line(
         },
     }
     dates = [d for d in (elevation.source_date, forest.source_date) if d is not None]
-    try:
-        number = _next_version(session, "tree_line")
-        session.add(
-            LayerVersionOrm(
-                layer_id="tree_line",
-                version=number,
-                checksum=checksum,
-                feature_count=0,
-                extent=from_shape(box(*grid["bounds"]), srid=CANONICAL_SRID),
-                source=f"Arealsjekk, {note}",
-                source_date=max(dates) if dates else None,
-                licence=(
-                    f"avledet; inndata: {elevation.licence} (elevation), "
-                    f"{forest.licence} ({FOREST_LAYER})"
-                ),
-                file_name=f"elevation v{elevation.version} + {FOREST_LAYER} v{forest.version}",
-                raster_file=target.name,
-                details=details,
-            )
-        )
-        session.commit()
-    except Exception:
-        session.rollback()
-        target.unlink(missing_ok=True)
-        raise
+    number = store_raster_version(
+        session,
+        "tree_line",
+        target,
+        checksum=checksum,
+        source=f"Arealsjekk, {note}",
+        source_date=max(dates) if dates else None,
+        licence=(
+            f"avledet; inndata: {elevation.licence} (elevation), {forest.licence} ({FOREST_LAYER})"
+        ),
+        file_name=f"elevation v{elevation.version} + {FOREST_LAYER} v{forest.version}",
+        details=details,
+    )
     if progress:
         progress("tree_line (derive)", 1, 1)
     return LoadResult("tree_line", number, True, 0, checksum)
@@ -157,15 +142,6 @@ def _input(version: LayerVersionOrm) -> dict[str, Any]:
         "source_date": version.source_date.isoformat() if version.source_date else None,
         "licence": version.licence,
     }
-
-
-def _next_version(session: Session, layer_id: str) -> int:
-    # Serialise with concurrent loads of the layer, as the loader does.
-    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(layer_id))))
-    latest = session.execute(
-        select(func.max(LayerVersionOrm.version)).where(LayerVersionOrm.layer_id == layer_id)
-    ).scalar_one()
-    return (latest or 0) + 1
 
 
 def _polygons(session: Session, version_id: int, codes: tuple[int, ...]) -> list[Any]:

@@ -125,6 +125,23 @@ def load_layer(
     return _load_vector(session, config, path, options, progress)
 
 
+def current_versions(session: Session) -> dict[str, LayerVersionOrm]:
+    """Return the current (newest) version of every loaded layer, keyed by layer id."""
+    newest = (
+        select(LayerVersionOrm.layer_id, func.max(LayerVersionOrm.version).label("version"))
+        .group_by(LayerVersionOrm.layer_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(LayerVersionOrm).join(
+            newest,
+            (LayerVersionOrm.layer_id == newest.c.layer_id)
+            & (LayerVersionOrm.version == newest.c.version),
+        )
+    ).scalars()
+    return {row.layer_id: row for row in rows}
+
+
 def current_version(session: Session, layer_id: str) -> LayerVersionOrm | None:
     """Return the newest version of a layer, or None if it was never loaded."""
     return session.execute(
@@ -487,21 +504,41 @@ def _load_raster(
             details = _write_cog(mosaic, target, config, label=path.name)
         details["tiles"] = [tile.name for tile in tiles]
         details["tile_nodata"] = grid.source_nodata
+    number = store_raster_version(
+        session,
+        config.id,
+        target,
+        checksum=checksum,
+        source=options.source or config.source.name,
+        source_date=options.source_date,
+        licence=options.licence or config.source.licence,
+        file_name=path.name,
+        details=details,
+    )
+    if progress:
+        progress(config.id, 1, 1)
+    return LoadResult(config.id, number, True, 0, checksum)
+
+
+def store_raster_version(
+    session: Session, layer_id: str, target: Path, details: dict[str, Any], **fields: Any
+) -> int:
+    """Record a written COG as the layer's next version; on failure remove the COG too.
+
+    `details` holds the grid `_write_cog` reports (its `bounds` become the extent); `fields`
+    are the version's checksum, source, source_date, licence and file_name.
+    """
     try:
-        number = _next_version(session, config.id)
+        number = _next_version(session, layer_id)
         session.add(
             LayerVersionOrm(
-                layer_id=config.id,
+                layer_id=layer_id,
                 version=number,
-                checksum=checksum,
                 feature_count=0,
                 extent=from_shape(box(*details["bounds"]), srid=CANONICAL_SRID),
-                source=options.source or config.source.name,
-                source_date=options.source_date,
-                licence=options.licence or config.source.licence,
-                file_name=path.name,
                 raster_file=target.name,
                 details=details,
+                **fields,
             )
         )
         session.commit()
@@ -509,9 +546,7 @@ def _load_raster(
         session.rollback()
         target.unlink(missing_ok=True)
         raise
-    if progress:
-        progress(config.id, 1, 1)
-    return LoadResult(config.id, number, True, 0, checksum)
+    return number
 
 
 def _write_cog(

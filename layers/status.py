@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import LayerVersionOrm, MunicipalityOrm
+from layers.loader import current_versions
 from layers.registry import LayerConfig, get_registry
 from spatial.rules.ruleset import RuleSet
 
@@ -63,7 +64,7 @@ def layer_status(
 ) -> Status:
     """Report the current version of every layer and the gaps each guideline has."""
     registry = get_registry() if registry is None else registry
-    current = _current_versions(session)
+    current = current_versions(session)
     layers = [
         _loaded(layer_id, config, current.get(layer_id)) for layer_id, config in registry.items()
     ]
@@ -98,22 +99,6 @@ def layer_status(
         by_municipality[(number, name)] = sorted(gaps, key=lambda g: (g.guideline, g.layer_id))
     everywhere.sort(key=lambda g: (g.guideline, g.layer_id))
     return Status(layers, everywhere, by_municipality)
-
-
-def _current_versions(session: Session) -> dict[str, LayerVersionOrm]:
-    newest = (
-        select(LayerVersionOrm.layer_id, func.max(LayerVersionOrm.version).label("version"))
-        .group_by(LayerVersionOrm.layer_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(LayerVersionOrm).join(
-            newest,
-            (LayerVersionOrm.layer_id == newest.c.layer_id)
-            & (LayerVersionOrm.version == newest.c.version),
-        )
-    ).scalars()
-    return {row.layer_id: row for row in rows}
 
 
 def _stale_derivations(current: dict[str, LayerVersionOrm]) -> dict[str, str]:

@@ -11,23 +11,6 @@ from db.models import LayerFeatureOrm, LayerVersionOrm
 from spatial.errors import NotFoundError
 
 
-def latest_versions(session: Session) -> dict[str, LayerVersionOrm]:
-    """Return the current (newest) version of every loaded layer, keyed by layer id."""
-    newest = (
-        select(LayerVersionOrm.layer_id, func.max(LayerVersionOrm.version).label("version"))
-        .group_by(LayerVersionOrm.layer_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(LayerVersionOrm).join(
-            newest,
-            (LayerVersionOrm.layer_id == newest.c.layer_id)
-            & (LayerVersionOrm.version == newest.c.version),
-        )
-    ).scalars()
-    return {row.layer_id: row for row in rows}
-
-
 def list_versions(session: Session, layer_id: str) -> list[LayerVersionOrm]:
     """Return all versions of a layer, newest first."""
     return list(

@@ -25,7 +25,7 @@ from app.responses import GeoJSONResponse
 from app.schemas import LayerAttributePublic, LayerPublic, LayerVersionPublic, Link
 from app.security import AdminDep
 from db.models import LayerVersionOrm
-from layers.loader import LoadOptions, load_layer
+from layers.loader import LoadOptions, current_versions, load_layer
 from layers.registry import LayerConfig, get_layer_config, get_registry
 from spatial.crs import parse_crs
 from spatial.errors import InvalidInputError, Problem, UnsupportedCRSError
@@ -102,7 +102,7 @@ def _layer_public(config: LayerConfig, current: LayerVersionOrm | None) -> Layer
 )
 def list_layers(session: SessionDep) -> list[LayerPublic]:
     """List every registered guideline layer with its current version (null if not loaded)."""
-    current = repo.latest_versions(session)
+    current = current_versions(session)
     return [_layer_public(config, current.get(config.id)) for config in get_registry().values()]
 
 
@@ -114,7 +114,7 @@ def list_layers(session: SessionDep) -> list[LayerPublic]:
 def get_layer(layer_id: LayerIdPath, session: SessionDep) -> LayerPublic:
     """Show one layer with its current version."""
     config = get_layer_config(layer_id)
-    return _layer_public(config, repo.latest_versions(session).get(layer_id))
+    return _layer_public(config, current_versions(session).get(layer_id))
 
 
 @router.get(

@@ -26,10 +26,10 @@ from app.db import SessionDep
 from app.dependencies import INT8_MAX, BboxError, bbox_region, parse_bbox
 from app.repositories import ogcapi as repo
 from app.repositories.geojson import crs_uri
-from app.repositories.layers import latest_versions
 from app.responses import GeoJSONResponse
 from app.settings import get_settings
 from app.urls import public_base_url
+from layers.loader import current_versions
 from layers.registry import get_registry
 from spatial.crs import CRS84, CRS84_URI, parse_crs
 from spatial.errors import ArealsjekkError, NotFoundError, Problem, UnsupportedCRSError
@@ -233,7 +233,7 @@ def _check_datetime(value: str) -> None:
 
 
 def _layer_collections(session: Session, only: str | None = None) -> list[Collection]:
-    current = latest_versions(session)
+    current = current_versions(session)
     configs = [c for c in get_registry().values() if c.kind == "vector" and only in (None, c.id)]
     loaded = [current[c.id] for c in configs if c.id in current]
     extents = repo.layer_extents(session, [v.id for v in loaded])

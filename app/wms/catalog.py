@@ -8,8 +8,8 @@ from xml.etree import ElementTree
 
 from sqlalchemy.orm import Session
 
-from app.repositories.layers import latest_versions
 from app.settings import Settings
+from layers.loader import current_versions
 from layers.registry import LayerConfig, get_registry
 from spatial.rules.g5_mobility import MobilityMatrixRule
 from spatial.rules.model import CENTRALITY_OMLAND, CENTRALITY_STORBY, CENTRALITY_YTRE
@@ -137,7 +137,7 @@ def _matrix_sql(tettsted_version: int, rule: MobilityMatrixRule) -> str:
 
 def wms_layers(session: Session, settings: Settings, rule_set: RuleSet) -> dict[str, WmsLayer]:
     """Return every WMS layer, reading the current version of each guideline layer."""
-    current = latest_versions(session)
+    current = current_versions(session)
     out: dict[str, WmsLayer] = {}
     out["municipalities"] = WmsLayer(
         name="municipalities",
