@@ -15,7 +15,7 @@ from spatial.inputs import examples
 from spatial.inputs.geojson import read_geojson
 from spatial.inputs.gml import read_gml
 from spatial.inputs.ogr import read_geopackage, read_zipped_shapefile
-from spatial.inputs.sosi import read_sosi
+from spatial.inputs.sosi import read_sosi, utf16_codec
 from spatial.plan_model import SourcePlan, UploadBudget
 
 _BOM = b"\xef\xbb\xbf"
@@ -93,7 +93,10 @@ def _is_xml(head: bytes) -> bool:
 
 
 def _is_sosi(head: bytes) -> bool:
-    """A SOSI file starts with .HODE; comments (!) and blank lines may precede it."""
+    """A SOSI file starts with .HODE; comments (!) and blank lines may precede it. A file
+    saved as UTF-16 is looked at as text (the reader reads it with a warning)."""
+    if (utf16 := utf16_codec(head)) is not None:
+        head = head[: len(head) // 2 * 2].decode(utf16, errors="ignore").encode("utf-8")
     for line in _text_start(head).splitlines():
         stripped = line.strip()
         if not stripped or stripped.startswith(b"!"):

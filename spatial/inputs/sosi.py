@@ -66,6 +66,8 @@ _CHARSETS: dict[str, str] = {
 }
 _ISO646_NO = str.maketrans("[\\]{|}", "ÆØÅæøå")
 _UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_TEGNSETT = re.compile(r"\.\.TEGNSETT[ \t]+[\"']?([A-Za-z0-9_-]+)")
 # The bytes of Æ Ø Å æ ø å in ISO8859-1/-10 and Windows-1252 (all agree), and in DOSN8.
 _LATIN_NORWEGIAN = {bytes([b]) for b in "ÆØÅæøå".encode("iso8859_10")}
 _DOSN8_NORWEGIAN = {bytes([b]) for b in "ÆØÅæøå".encode("cp865")}
@@ -229,10 +231,28 @@ def read_sosi(body: bytes, max_features: int, budget: UploadBudget | None = None
 # --- decoding --------------------------------------------------------------------------------
 
 
+def utf16_codec(body: bytes) -> str | None:
+    """The codec of a file saved as UTF-16 (Windows editors' "Unicode"): by its byte-order
+    mark, or by the zero bytes between the ASCII of `.HODE`; None for any other file."""
+    if body.startswith(_UTF16_BOMS):
+        return "utf-16"
+    head = body[: min(len(body), 256) // 2 * 2]
+    if len(head) < 8:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if not odd.strip(b"\x00") and b"\x00" not in even:
+        return "utf-16-le"
+    if not even.strip(b"\x00") and b"\x00" not in odd:
+        return "utf-16-be"
+    return None
+
+
 def _decode(body: bytes) -> tuple[str, list[Problem]]:
     """Decode by the header's ..TEGNSETT (the only way SOSI states its encoding), checked
     against the bytes: a byte-order mark or valid UTF-8 where an 8-bit set is declared, or no
     ..TEGNSETT at all, is read as what the bytes are with a warning, or refused."""
+    if (utf16 := utf16_codec(body)) is not None:
+        return _decode_utf16(body, utf16)
     bom = body.startswith(_UTF8_BOM)
     if bom:
         body = body[len(_UTF8_BOM) :]
@@ -285,12 +305,37 @@ def _decode(body: bytes) -> tuple[str, list[Problem]]:
     return text, []
 
 
+def _decode_utf16(body: bytes, codec: str) -> tuple[str, list[Problem]]:
+    """Read a UTF-16 file as UTF-16 with a warning: ..TEGNSETT has no name for it."""
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise MalformedInputError(
+            f"the file looks like UTF-16 text but byte {exc.start} is not UTF-16; SOSI files "
+            "are 8-bit or UTF-8: save it as UTF-8 and write ..TEGNSETT UTF-8 in .HODE"
+        ) from None
+    declared = _declared_charset(text.encode("utf-8"))
+    return text, [
+        Problem(
+            f"the file is saved as UTF-16, which ..TEGNSETT cannot name (it declares "
+            f"{declared or 'no ..TEGNSETT'}); it was read as UTF-16. Save it as UTF-8 and "
+            "write ..TEGNSETT UTF-8",
+            field="TEGNSETT",
+        )
+    ]
+
+
 def _declared_charset(body: bytes) -> str | None:
-    """The ..TEGNSETT value of the .HODE (up to the first object), upper case, or None."""
+    """The ..TEGNSETT value of the .HODE (up to the first object), upper case, or None; a
+    ..TEGNSETT in a '!' comment is no declaration."""
     head_end = re.search(rb"(?m)^[ \t]*\.(?!HODE\b)[A-Za-z\xc0-\xff]", body[:65536])
     head = body[: head_end.start()] if head_end else body[:65536]
-    declared = re.search(rb"\.\.TEGNSETT[ \t]+[\"']?([A-Za-z0-9_-]+)", head)
-    return declared.group(1).decode("ascii").upper() if declared else None
+    for line in head.splitlines():
+        # Latin-1 maps each byte to one character, so '!', quotes and ASCII keep their places.
+        declared = _TEGNSETT.search(_strip_comment(line.decode("latin-1")))
+        if declared:
+            return declared.group(1).upper()
+    return None
 
 
 def _utf8_or_none(body: bytes) -> str | None:

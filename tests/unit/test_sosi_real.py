@@ -6,6 +6,7 @@ import pytest
 from shapely.geometry import box
 
 from spatial.errors import InvalidInputError, MalformedInputError
+from spatial.inputs.formats import detect_format
 from spatial.inputs.sosi import read_sosi
 from spatial.plan_model import Z_DROPPED_WARNING
 from tests.unit.test_plan_formats import SOSI_FILE, by_id, prepare
@@ -122,6 +123,31 @@ def test_utf8_declared_iso8859_10_is_read_as_utf8_with_a_warning(bom):
     prepared = prepare(source)
     assert {a.kind for a in prepared.areas} == {"planomrade", "arealformal", "hensynssone"}
     assert [p.message for p in prepared.report.warnings] == [warning.message]
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_file_saved_as_utf16_is_read_with_a_warning_naming_tegnsett(codec):
+    """Windows editors save "Unicode" as UTF-16 (with or without a byte-order mark), which
+    ..TEGNSETT cannot name: read as UTF-16, told so, found without a filename too."""
+    body = plan(charset="ISO8859-10").encode(codec)
+    assert detect_format(None, None, body) == "sosi"
+    source = read_sosi(body, 100)
+    [warning] = source.warnings
+    assert "UTF-16" in warning.message and "..TEGNSETT" in warning.message
+    assert "ISO8859-10" in warning.message
+    assert by_id(source)["FLATE 2"].properties["FELTNAVN"] == "BFS1 Åsbråten"
+    assert {a.kind for a in prepare(source).areas} == {"planomrade", "arealformal", "hensynssone"}
+
+
+def test_tegnsett_in_a_comment_is_no_declaration():
+    """'!' starts a comment (SOSI del 1): only the real ..TEGNSETT line counts."""
+    text = plan(charset="ISO8859-10").replace(".HODE\n", ".HODE\n! ..TEGNSETT UTF-8 (gammel)\n")
+    source = read_sosi(text.encode("iso8859_10"), 100)
+    assert source.warnings == []
+    assert by_id(source)["FLATE 2"].properties["FELTNAVN"] == "BFS1 Åsbråten"
+    commented = plan(charset="ISO8859-10").replace("..TEGNSETT", "!..TEGNSETT")
+    [warning] = read_sosi(commented.encode("iso8859_10"), 100).warnings
+    assert "no ..TEGNSETT" in warning.message
 
 
 def test_iso8859_10_declared_utf8_is_refused_naming_tegnsett():
