@@ -26,7 +26,7 @@ import pyogrio
 from pyogrio.errors import DataLayerError, DataSourceError
 
 from spatial.errors import ArealsjekkError
-from spatial.inputs.ogr import list_geopackage_tables, read_geopackage_table
+from spatial.inputs.ogr import extract_member, list_geopackage_tables, read_geopackage_table
 from spatial.inputs.sosi import read_sosi
 
 # Each readable dataset suffix and the GDAL driver that must read it ("SOSI": our own reader;
@@ -51,7 +51,6 @@ MAX_MEMBERS = 50_000
 MAX_UNPACKED_BYTES = 40 * 1024**3
 MAX_COMPRESSION_RATIO = 500
 _RATIO_FLOOR_BYTES = 1 << 20
-_COPY_CHUNK = 1 << 20
 # Layers listed from one dataset at most (a FileGDB of a national theme has a few dozen).
 MAX_LAYERS = 1000
 # SOSI objects read from one file at most (a county extract holds a few thousand).
@@ -487,7 +486,11 @@ def _unzip(path: Path, target: Path) -> None:
             if folder_key not in folders:
                 folders[folder_key] = target / f"{len(folders):03d}" / folder_name
                 folders[folder_key].mkdir(parents=True)
-            _extract(archive, member, folders[folder_key] / _safe_name(parts[-1]), budget, path)
+            target_file = folders[folder_key] / _safe_name(parts[-1])
+            try:
+                extract_member(archive, member, target_file, budget)
+            except ArealsjekkError as exc:
+                raise SourceFileError(f"{path.name}: {exc.detail}") from None
 
 
 def _safe_name(name: str) -> str:
@@ -523,23 +526,3 @@ def _checked_members(archive: zipfile.ZipFile, label: str) -> list[zipfile.ZipIn
                 f"size; the limit is {MAX_COMPRESSION_RATIO} (a zip bomb?)"
             )
     return files
-
-
-def _extract(
-    archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, budget: list[int], path: Path
-) -> None:
-    """Copy one member, counting bytes: a header may understate what a member unpacks to."""
-    try:
-        with archive.open(member) as source, target.open("wb") as sink:
-            while chunk := source.read(_COPY_CHUNK):
-                budget[0] -= len(chunk)
-                if budget[0] < 0:
-                    raise SourceFileError(
-                        f"{path.name}: member '{member.filename}' unpacks to more than the "
-                        "archive declares; refused"
-                    )
-                sink.write(chunk)
-    except _ZIP_ERRORS as exc:
-        raise SourceFileError(
-            f"{path.name}: member '{member.filename}' cannot be read: {exc}"
-        ) from None

@@ -370,18 +370,29 @@ def _quoted(identifier: str) -> str:
 
 def _gpkg_crs(connection: sqlite3.Connection, layer: _GpkgLayer) -> CrsRef:
     """A layer's CRS from gpkg_spatial_ref_sys: the EPSG code, or one PROJ finds for its WKT."""
-    row = connection.execute(
-        "SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys "
-        "WHERE srs_id = ?",
-        (layer.srs_id,),
-    ).fetchone()
-    if row is None or layer.srs_id in _UNDEFINED_SRS:
+    row = _srs_row(connection, layer)
+    if row is None:
         return _layer_crs(None, layer.name, "gpkg")
     organization, code, definition = row
     if str(organization).strip().upper() == "EPSG":
         if isinstance(code, float) and code.is_integer():
             code = int(code)
         return parse_crs(f"EPSG:{_short(str(code))}", what=f"layer '{layer.name}'")
+    return _layer_crs(_wkt_crs(definition, layer), layer.name, "gpkg")
+
+
+def _srs_row(connection: sqlite3.Connection, layer: _GpkgLayer) -> tuple[Any, Any, Any] | None:
+    """A layer's (organization, code, definition) in gpkg_spatial_ref_sys; None if undefined."""
+    row = connection.execute(
+        "SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys "
+        "WHERE srs_id = ?",
+        (layer.srs_id,),
+    ).fetchone()
+    return None if row is None or layer.srs_id in _UNDEFINED_SRS else row
+
+
+def _wkt_crs(definition: Any, layer: _GpkgLayer) -> CRS | None:
+    """The CRS a layer's WKT defines; None for GDAL's 'Undefined SRS'."""
     try:
         crs = CRS.from_wkt(str(definition))
     except CRSError:
@@ -391,7 +402,7 @@ def _gpkg_crs(connection: sqlite3.Connection, layer: _GpkgLayer) -> CrsRef:
             [Problem("CRS definition cannot be read", field=layer.name)],
         ) from None
     # GDAL writes a layer without CRS with its own 'Undefined SRS', a local engineering CRS.
-    return _layer_crs(None if crs.is_engineering else crs, layer.name, "gpkg")
+    return None if crs.is_engineering else crs
 
 
 def _read_gpkg_layer(
@@ -560,12 +571,8 @@ def read_geopackage_table(
 
 def _gpkg_file_crs(connection: sqlite3.Connection, layer: _GpkgLayer) -> CRS | None:
     """A layer's CRS as GDAL takes it: the EPSG code, else the WKT; None if undefined."""
-    row = connection.execute(
-        "SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys "
-        "WHERE srs_id = ?",
-        (layer.srs_id,),
-    ).fetchone()
-    if row is None or layer.srs_id in _UNDEFINED_SRS:
+    row = _srs_row(connection, layer)
+    if row is None:
         return None
     organization, code, definition = row
     if str(organization).strip().upper() == "EPSG":
@@ -573,16 +580,7 @@ def _gpkg_file_crs(connection: sqlite3.Connection, layer: _GpkgLayer) -> CRS | N
             return CRS.from_epsg(int(code))
         except (CRSError, TypeError, ValueError, OverflowError):
             pass  # an EPSG code PROJ does not know: its WKT may still say what it is
-    try:
-        crs = CRS.from_wkt(str(definition))
-    except CRSError:
-        raise UnsupportedCRSError(
-            f"layer '{layer.name}': srs_id {_short(str(layer.srs_id))} in gpkg_spatial_ref_sys "
-            "is defined by no WKT PROJ reads and no EPSG code",
-            [Problem("CRS definition cannot be read", field=layer.name)],
-        ) from None
-    # GDAL writes a layer without CRS with its own 'Undefined SRS', a local engineering CRS.
-    return None if crs.is_engineering else crs
+    return _wkt_crs(definition, layer)
 
 
 def _read_gpkg_columns(
@@ -790,7 +788,7 @@ def read_zipped_shapefile(
             unpacked = [max_unpacked_bytes]
             for member in parts:
                 suffix = PurePosixPath(member.filename).suffix.lower()
-                _extract(archive, member, Path(directory) / f"{safe_stem}{suffix}", unpacked)
+                extract_member(archive, member, Path(directory) / f"{safe_stem}{suffix}", unpacked)
             path = Path(directory) / f"{safe_stem}.shp"
             _check_shapefile(path, max_features, budget, max_property_keys)
             return _read_shapefile(path, budget)
@@ -882,10 +880,11 @@ def _single_shapefile(members: list[zipfile.ZipInfo]) -> zipfile.ZipInfo:
     )
 
 
-def _extract(
+def extract_member(
     archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, budget: list[int]
 ) -> None:
-    """Copy one member, counting bytes: a header may understate what a member unpacks to."""
+    """Copy one member, counting bytes against `budget[0]`: a header may understate what a
+    member unpacks to. Raises PayloadTooLargeError or MalformedInputError naming the member."""
     try:
         with archive.open(member) as source, target.open("wb") as sink:
             while chunk := source.read(_COPY_CHUNK):

@@ -9,19 +9,9 @@ from spatial.errors import InvalidInputError, MalformedInputError
 from spatial.inputs.formats import detect_format
 from spatial.inputs.sosi import read_sosi
 from spatial.plan_model import Z_DROPPED_WARNING
+from tests.data.variants import HENSYN_GROUPS
 from tests.unit.test_plan_formats import SOSI_FILE, by_id, prepare
 
-# Every hensynssone group of SOSI Plan 4.5/5.0: object type stem, attribute stem, a code.
-ZONE_GROUPS = [
-    ("Sikring", "SIKRING", 140),
-    ("Støy", "STØY", 210),
-    ("Fare", "FARE", 310),
-    ("Infrastruktur", "INFRASTRUKTUR", 410),
-    ("Båndlegging", "BÅNDLEGGING", 720),
-    ("Detaljering", "DETALJERING", 910),
-    ("AngittHensyn", "ANGITTHENSYN", 570),
-    ("Gjennomføring", "GJENNOMFØRING", 810),
-]
 LEVELS = {"Rp": ("RP", 35), "Kp": ("KP", 20)}
 
 
@@ -71,7 +61,7 @@ def zone_of(body: bytes):
 
 
 @pytest.mark.parametrize("level", ["Rp", "Kp"])
-@pytest.mark.parametrize(("stem", "attribute", "code"), ZONE_GROUPS)
+@pytest.mark.parametrize(("stem", "attribute", "code"), HENSYN_GROUPS)
 def test_every_zone_group_name_is_read(level, stem, attribute, code):
     prefix = LEVELS[level][0]
     text = plan(level, f"..{prefix}{attribute} {code}", f"{level}{stem}Sone")
