@@ -86,6 +86,8 @@ class PlanProposalOrm(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # A proposal is a draft, visible only to its municipality and the county, until published.
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The regional plan forum's case number for the proposal, shown on the meeting agenda.
+    saksnummer: Mapped[str | None] = mapped_column(Text)
 
     versions: Mapped[list["ProposalVersionOrm"]] = relationship(
         back_populates="proposal", order_by="ProposalVersionOrm.version"
@@ -258,6 +260,10 @@ class PlanCheckOrm(Base):
     timings_ms: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
+    # The proposal's previous finished check that this one's findings were matched against.
+    previous_check_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_check.id", name="fk_plan_check_previous", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -293,6 +299,12 @@ class CheckFindingOrm(Base):
     message: Mapped[str] = mapped_column(Text)
     suggested_action: Mapped[str] = mapped_column(Text)
     fingerprint: Mapped[str] = mapped_column(Text)
+    # Against the previous check (null: none): new, unchanged or changed, and the finding
+    # this one continues.
+    comparison: Mapped[str | None] = mapped_column(String(10))
+    previous_finding_id: Mapped[int | None] = mapped_column(
+        ForeignKey("check_finding.id", name="fk_check_finding_previous", ondelete="SET NULL")
+    )
     geom: Mapped[Any | None] = mapped_column(
         Geometry("GEOMETRY", srid=CANONICAL_SRID, spatial_index=False)
     )
@@ -302,7 +314,11 @@ class CheckFindingOrm(Base):
             "severity IN ('conflict', 'warning', 'unknown', 'info', 'ok')",
             name="ck_check_finding_severity",
         ),
+        CheckConstraint(
+            "comparison IN ('new', 'unchanged', 'changed')", name="ck_check_finding_comparison"
+        ),
         UniqueConstraint("check_id", "position", name="uq_check_finding_position"),
+        Index("ix_check_finding_fingerprint", "check_id", "fingerprint"),
         Index("ix_check_finding_geom", "geom", postgresql_using="gist"),
     )
 
@@ -321,6 +337,11 @@ class FindingReviewOrm(Base):
     status: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)
     reviewer: Mapped[str] = mapped_column(Text)
+    # Who made it: the API key's name and, behind a login proxy, the user it passed on.
+    key_name: Mapped[str | None] = mapped_column(Text)
+    user_name: Mapped[str | None] = mapped_column(Text)
+    # Set when the review was carried over from an unchanged finding of an earlier version.
+    carried_from_version: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
@@ -341,6 +362,9 @@ class FindingReviewEventOrm(Base):
     to_status: Mapped[str] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)
     reviewer: Mapped[str] = mapped_column(Text)
+    key_name: Mapped[str | None] = mapped_column(Text)
+    user_name: Mapped[str | None] = mapped_column(Text)
+    carried_from_version: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     __table_args__ = (
