@@ -12,9 +12,11 @@ carry 256 bits of entropy, so a slow password hash adds nothing). Roles:
 - admin: county GIS administrator; everything, including loading layers
 """
 
+import base64
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -22,8 +24,9 @@ from typing import Literal
 from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session
 
-from db.models import ApiKeyOrm, PlanProposalOrm
+from db.models import ApiKeyOrm, MunicipalityOrm, PlanProposalOrm
 from spatial.errors import ArealsjekkError
+from spatial.messages import Text
 
 Role = Literal["planner", "case_system", "forum", "admin"]
 ROLES: tuple[Role, ...] = ("planner", "case_system", "forum", "admin")
@@ -105,12 +108,73 @@ def authenticate(session: Session, token: str) -> Principal:
     """Return the principal of a token, or raise AuthenticationError."""
     parts = token.split("_")
     if len(parts) < 3 or not token.startswith(KEY_PREFIX):
-        raise AuthenticationError("the API key is malformed; keys look like ask_xxxxxxxx_…")
+        raise AuthenticationError(
+            Text(
+                "API-nøkkelen har feil form; nøkler ser ut som ask_xxxxxxxx_…",
+                "the API key is malformed; keys look like ask_xxxxxxxx_…",
+            )
+        )
     key = session.execute(
         select(ApiKeyOrm).where(ApiKeyOrm.prefix == parts[1], ApiKeyOrm.revoked_at.is_(None))
     ).scalar_one_or_none()
     if key is None or not hmac.compare_digest(key.key_hash, hash_key(token)):
-        raise AuthenticationError("the API key is not valid (unknown or revoked)")
+        raise AuthenticationError(
+            Text(
+                "API-nøkkelen er ikke gyldig (ukjent eller trukket tilbake)",
+                "the API key is not valid (unknown or revoked)",
+            )
+        )
+    return Principal(key.id, key.name, key.role, key.kommunenummer)
+
+
+# Browser sessions (OWASP Session Management Cheat Sheet): after one sign-in with the API key
+# the browser holds a cookie "<key id>.<issued at>.<MAC>", not the key. The MAC covers the key's
+# stored hash, so a revoked or replaced key ends its sessions; the issue time gives an absolute
+# lifetime. The secret is the operator's (AREALSJEKK_SESSION_SECRET) or, when unset, one drawn
+# per process (sessions then end with a restart and need a single worker).
+PROCESS_SESSION_SECRET = secrets.token_bytes(32)
+
+
+def _session_mac(secret: bytes, key_id: int, issued: int, key_hash: str) -> str:
+    message = f"{key_id}.{issued}.{key_hash}".encode()
+    digest = hmac.new(secret, message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def issue_session_token(session: Session, principal: Principal, secret: bytes) -> str:
+    """Return a session cookie value for a signed-in API key."""
+    key = session.get(ApiKeyOrm, principal.key_id)
+    if key is None or key.revoked_at is not None:
+        raise AuthenticationError(
+            Text(
+                "API-nøkkelen er ikke gyldig (ukjent eller trukket tilbake)",
+                "the API key is not valid (unknown or revoked)",
+            )
+        )
+    issued = int(time.time())
+    return f"{key.id}.{issued}.{_session_mac(secret, key.id, issued, key.key_hash)}"
+
+
+def session_principal(session: Session, token: str, secret: bytes, max_age_s: int) -> Principal:
+    """Return the principal of a session cookie, or raise AuthenticationError (401)."""
+    expired = AuthenticationError(
+        Text(
+            "innloggingen er utløpt eller ugyldig; logg inn på nytt med API-nøkkelen",
+            "the sign-in has expired or is not valid; sign in again with the API key",
+        )
+    )
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or len(parts[0]) > 18:
+        raise expired
+    key_id, issued = int(parts[0]), int(parts[1])
+    if not 0 <= time.time() - issued <= max_age_s:
+        raise expired
+    key = session.execute(
+        select(ApiKeyOrm).where(ApiKeyOrm.id == key_id, ApiKeyOrm.revoked_at.is_(None))
+    ).scalar_one_or_none()
+    expected = _session_mac(secret, key_id, issued, key.key_hash if key else "")
+    if key is None or not hmac.compare_digest(expected, parts[2]):
+        raise expired
     return Principal(key.id, key.name, key.role, key.kommunenummer)
 
 
@@ -138,12 +202,54 @@ def visible_proposals(principal: Principal | None):
     return or_(published, PlanProposalOrm.kommunenummer == principal.kommunenummer)
 
 
-def ensure_may_submit(principal: Principal, kommunenummer: str) -> None:
-    """Refuse (403) uploads and checks for a municipality the key is not scoped to."""
+ROLE_NAMES_NB = {
+    "planner": "planlegger",
+    "case_system": "saksbehandlingssystem",
+    "forum": "regionalt planforum",
+    "admin": "administrator",
+}
+
+
+def _municipality(session: Session, kommunenummer: str | None) -> str:
+    if kommunenummer is None:
+        return "hele fylket"
+    name = session.execute(
+        select(MunicipalityOrm.name).where(MunicipalityOrm.kommunenummer == kommunenummer)
+    ).scalar_one_or_none()
+    return f"{name} ({kommunenummer})" if name else kommunenummer
+
+
+def ensure_may_submit(
+    session: Session, principal: Principal, kommunenummer: str, subject: str = "file"
+) -> None:
+    """Refuse (403) uploads and checks for a municipality the key is not scoped to.
+
+    The answer says which municipality the file (or proposal) and the key belong to, so a
+    planner who picked the wrong file or key sees which (issue 20: access errors).
+    """
     if principal.is_county and principal.role == "forum":
         return
-    if not principal.may_submit_for(kommunenummer):
+    if principal.may_submit_for(kommunenummer):
+        return
+    theirs = _municipality(session, kommunenummer)
+    if principal.role not in ("planner", "case_system"):
         raise PermissionDeniedError(
-            f"the key '{principal.name}' ({principal.role}, "
-            f"{principal.kommunenummer or 'no municipality'}) may not submit for {kommunenummer}"
+            Text(
+                f"API-nøkkelen «{principal.name}» har rollen "
+                f"{ROLE_NAMES_NB.get(principal.role, principal.role)} og kan ikke sende inn "
+                f"planer for {theirs}",
+                f"the key '{principal.name}' ({principal.role}) may not submit for {kommunenummer}",
+            )
         )
+    ours = _municipality(session, principal.kommunenummer)
+    what_nb = "Filen gjelder" if subject == "file" else "Planforslaget tilhører"
+    raise PermissionDeniedError(
+        Text(
+            f"{what_nb} {theirs}, men API-nøkkelen «{principal.name}» er for {ours}. Bruk en "
+            f"nøkkel for {theirs}, eller kontroller kommunenummeret i filen.",
+            f"the {'file' if subject == 'file' else 'proposal'} is for {kommunenummer}, but "
+            f"the key '{principal.name}' ({principal.role}) is for "
+            f"{principal.kommunenummer or 'no municipality'}; it may not submit for "
+            f"{kommunenummer}",
+        )
+    )

@@ -22,6 +22,7 @@ from layers.ruleset import configured_rule_set
 from layers.source import PostgisLayerSource
 from spatial.crs import from_canonical
 from spatial.errors import ArealsjekkError, NotFoundError
+from spatial.messages import Text
 from spatial.plan_model import PlanArea, PlanMetadata, PreparedPlan, area_name
 from spatial.rules.engine import CheckResult, run_rules
 from spatial.rules.model import CheckFeature, CheckPlan, Finding, MunicipalityInfo
@@ -56,7 +57,12 @@ def municipality_info(session: Session, kommunenummer: str) -> MunicipalityInfo:
     """Return a municipality's name, centrality class and boundary."""
     row = session.get(MunicipalityOrm, kommunenummer)
     if row is None:
-        raise NotFoundError(f"no Buskerud municipality '{kommunenummer}'")
+        raise NotFoundError(
+            Text(
+                f"ingen kommune i Buskerud har kommunenummer «{kommunenummer}»",
+                f"no Buskerud municipality '{kommunenummer}'",
+            )
+        )
     return MunicipalityInfo(row.kommunenummer, row.name, row.centrality_class, to_shape(row.geom))
 
 
@@ -181,7 +187,7 @@ def execute_check(check_id: int, settings: Settings) -> None:
             logger.exception("check %s failed", check_id)
             check = repo.get_check(session, check_id)
             check.status = "failed"
-            check.error = exc.detail if isinstance(exc, ArealsjekkError) else "internal error"
+            check.error = str(exc.detail) if isinstance(exc, ArealsjekkError) else "internal error"
             check.finished_at = func.now()
             session.commit()
 

@@ -24,6 +24,7 @@ from layers.municipalities import load_administrative_units
 from layers.registry import get_registry
 from layers.sources.files import parse_constant
 from layers.status import layer_status
+from layers.terrain_products import build_terrain_products
 from migrations.runner import upgrade
 from spatial.errors import ArealsjekkError
 from spatial.inputs.formats import ACCEPTED
@@ -203,7 +204,9 @@ def load(
 
 @layers_app.command("derive")
 def derive(
-    layer: Annotated[str, typer.Argument(help="the layer to derive: tree_line")],
+    layer: Annotated[
+        str, typer.Argument(help="the layer to derive: tree_line, or above_tree_line (map)")
+    ],
     percentile: Annotated[float, typer.Option(help="of the forest's elevations")] = 98.0,
     window_m: Annotated[float, typer.Option(help="side of the moving window, m")] = 5000.0,
     cell_m: Annotated[float, typer.Option(help="cell size of the surface, m")] = 500.0,
@@ -214,6 +217,14 @@ def derive(
     """Derive the tree line from the loaded elevation and forest_mask layers (layers/README.md)."""
     if layer not in DERIVABLE:
         raise typer.BadParameter(f"only {', '.join(DERIVABLE)} can be derived", param_hint="LAYER")
+    if layer == "above_tree_line":
+        # The map's rasters of the current elevation and tree_line (layers/terrain_products.py).
+        with get_sessionmaker()() as session:
+            written = build_terrain_products(get_settings().raster_dir, current_versions(session))
+        typer.echo(
+            f"{layer}: {len(written)} file(s) written" if written else f"{layer}: up to date"
+        )
+        return
     try:
         params = TreeLineParams(
             percentile=percentile,

@@ -18,6 +18,7 @@ from app.settings import Settings, get_settings
 from spatial.crs import CANONICAL_SRID, CRS84, OUTPUT_SRIDS, CrsRef, parse_output_crs, to_canonical
 from spatial.errors import InvalidInputError, PayloadTooLargeError, Problem
 from spatial.inputs.formats import ACCEPTED_MEDIA_TYPES, FORMAT_TITLES
+from spatial.messages import Text
 from spatial.numbers import is_double
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -113,20 +114,29 @@ def parse_bbox(text: str, field: str = "bbox") -> tuple[float, float, float, flo
     shown = text[:200]
     if len(values) != len(parts) or len(values) not in (4, 6):
         raise BboxError(
-            f"{field} '{shown}' must be four numbers minx,miny,maxx,maxy (or six, with z)",
-            [Problem("malformed bbox", field=field)],
+            Text(
+                f"{field} «{shown}» må være fire tall minx,miny,maxx,maxy (eller seks, med z)",
+                f"{field} '{shown}' must be four numbers minx,miny,maxx,maxy (or six, with z)",
+            ),
+            [Problem(Text("ugyldig bbox", "malformed bbox"), field=field)],
         )
     if len(values) == 6:  # minx,miny,minz,maxx,maxy,maxz: the data are 2D
         values = [values[0], values[1], values[3], values[4]]
     if not all(np.isfinite(values)):
         raise BboxError(
-            f"{field} '{shown}' has a number too large to be a coordinate",
-            [Problem("not a finite coordinate", field=field)],
+            Text(
+                f"{field} «{shown}» har et tall som er for stort til å være en koordinat",
+                f"{field} '{shown}' has a number too large to be a coordinate",
+            ),
+            [Problem(Text("ikke en endelig koordinat", "not a finite coordinate"), field=field)],
         )
     if values[0] > values[2] or values[1] > values[3]:
         raise BboxError(
-            f"{field} '{shown}': the lower corner comes first (minx <= maxx, miny <= maxy)",
-            [Problem("min greater than max", field=field)],
+            Text(
+                f"{field} «{shown}»: det nedre hjørnet kommer først (minx <= maxx, miny <= maxy)",
+                f"{field} '{shown}': the lower corner comes first (minx <= maxx, miny <= maxy)",
+            ),
+            [Problem(Text("min er større enn maks", "min greater than max"), field=field)],
         )
     return values[0], values[1], values[2], values[3]
 
@@ -145,10 +155,25 @@ def _to_lon_lat(ref: CrsRef) -> Transformer:
     return Transformer.from_crs(_pyproj_crs(ref), _pyproj_crs(CRS84), always_xy=True)
 
 
-def _outside(ref: CrsRef, detail: str, crs_field: str) -> BboxError:
+UNTRANSFORMABLE = Text(
+    "kan ikke transformeres: den ligger utenfor området",
+    "cannot be transformed: it lies outside the area",
+)
+
+
+def _outside(ref: CrsRef, detail: Text, crs_field: str) -> BboxError:
     return BboxError(
-        f"bbox {detail} of {ref.label}; give {crs_field} for coordinates in another CRS",
-        [Problem(f"outside the range of {ref.label}", field=crs_field)],
+        Text(
+            f"bbox {detail.nb} for {ref.label}; oppgi {crs_field} for koordinater i et annet "
+            "koordinatsystem",
+            f"bbox {detail.en} of {ref.label}; give {crs_field} for coordinates in another CRS",
+        ),
+        [
+            Problem(
+                Text(f"utenfor gyldig område for {ref.label}", f"outside the range of {ref.label}"),
+                field=crs_field,
+            )
+        ],
     )
 
 
@@ -166,12 +191,24 @@ def bbox_region(
     if ref.is_geographic:
         if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
             raise _outside(
-                ref, "values are outside the longitude -180..180 / latitude -90..90", crs_field
+                ref,
+                Text(
+                    "har verdier utenfor lengdegrad -180..180 / breddegrad -90..90",
+                    "values are outside the longitude -180..180 / latitude -90..90",
+                ),
+                crs_field,
             )
     else:
         limit = _EARTH_SPAN_M / _pyproj_crs(ref).axis_info[0].unit_conversion_factor
         if max(abs(value) for value in box) > limit:
-            raise _outside(ref, f"values are beyond ±{limit:.0f}, outside the extent", crs_field)
+            raise _outside(
+                ref,
+                Text(
+                    f"har verdier over ±{limit:.0f}, utenfor utstrekningen",
+                    f"values are beyond ±{limit:.0f}, outside the extent",
+                ),
+                crs_field,
+            )
     area = shapely.box(minx, miny, maxx, maxy)
     if ref.epsg == CANONICAL_SRID:
         return area
@@ -185,14 +222,14 @@ def bbox_region(
                 area, lambda xy: np.column_stack(lon_lat.transform(xy[:, 0], xy[:, 1]))
             )
             if not np.isfinite(shapely.get_coordinates(area)).all():
-                raise _outside(ref, "cannot be transformed: it lies outside the area", crs_field)
+                raise _outside(ref, UNTRANSFORMABLE, crs_field)
             ref = CRS84
         area = shapely.make_valid(area).intersection(_STORAGE_DOMAIN)
         if area.is_empty:
             return area
         return shapely.make_valid(to_canonical(shapely.segmentize(area, 1.0), ref))
     except (ProjError, GEOSException):
-        raise _outside(ref, "cannot be transformed: it lies outside the area", crs_field) from None
+        raise _outside(ref, UNTRANSFORMABLE, crs_field) from None
 
 
 @dataclass(frozen=True)
@@ -210,7 +247,12 @@ async def _read_limited(chunks, limit: int) -> bytes:
     async for chunk in chunks:
         size += len(chunk)
         if size > limit:
-            raise PayloadTooLargeError(f"body is over {limit} bytes; the limit is {limit} bytes")
+            raise PayloadTooLargeError(
+                Text(
+                    f"filen er over {limit} byte; grensen er {limit} byte",
+                    f"body is over {limit} bytes; the limit is {limit} bytes",
+                )
+            )
         parts.append(chunk)
     return b"".join(parts)
 
@@ -228,21 +270,33 @@ async def uploaded_file(
     limit = settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLargeError(f"body is {int(declared)} bytes; the limit is {limit} bytes")
+        raise PayloadTooLargeError(
+            Text(
+                f"filen er {int(declared)} byte; grensen er {limit} byte",
+                f"body is {int(declared)} bytes; the limit is {limit} bytes",
+            )
+        )
     if media_type == "multipart/form-data":
         async with request.form(max_files=1, max_fields=10, max_part_size=limit) as form:
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
                 raise InvalidInputError(
-                    "the multipart form has no file field named 'file'",
-                    [Problem("missing", field="file")],
+                    Text(
+                        "skjemaet (multipart) har ikke noe filfelt som heter «file»",
+                        "the multipart form has no file field named 'file'",
+                    ),
+                    [Problem(Text("mangler", "missing"), field="file")],
                 )
             body = await _read_limited(_chunks(upload), limit)
             return UploadedFile(body, upload.filename or filename, upload.content_type or "")
     if media_type not in ACCEPTED_MEDIA_TYPES:  # the format table's, and untyped ones
         raise UnsupportedMediaTypeError(
-            f"content type '{media_type}' is not supported; send the plan file as the raw body "
-            f"({FORMAT_TITLES}) or as the 'file' field of a multipart/form-data form"
+            Text(
+                f"innholdstypen «{media_type}» støttes ikke; send planfilen som selve innholdet "
+                f"({FORMAT_TITLES}) eller som feltet «file» i et multipart/form-data-skjema",
+                f"content type '{media_type}' is not supported; send the plan file as the raw "
+                f"body ({FORMAT_TITLES}) or as the 'file' field of a multipart/form-data form",
+            )
         )
     return UploadedFile(await _read_limited(request.stream(), limit), filename, media_type)
 

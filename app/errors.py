@@ -2,6 +2,7 @@
 
 import logging
 import threading
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -14,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from app.access import AuthenticationError, PermissionDeniedError
+from app.language import current_language
 from app.urls import UntrustedHostError
 from layers.loader import LayerLoadError
 from layers.registry import LayerConfigError
@@ -27,6 +29,7 @@ from spatial.errors import (
     UnsupportedCRSError,
 )
 from spatial.inputs.formats import UnsupportedFormatError
+from spatial.messages import Text, join, localize
 from spatial.rules.ruleset import RuleSetError
 
 logger = logging.getLogger(__name__)
@@ -64,19 +67,56 @@ STATUS_BY_ERROR: list[tuple[type[ArealsjekkError], int, str]] = [
 ]
 
 
+# RFC 7807 §3.1: the title is a short human-readable summary, in the answer's language.
+TITLES_NB = {
+    400: "Ugyldig forespørsel",
+    401: "Mangler gyldig API-nøkkel",
+    403: "Ikke tilgang",
+    404: "Finnes ikke",
+    405: "Metoden er ikke tillatt",
+    406: "Formatet kan ikke leveres",
+    409: "Konflikt",
+    411: "Lengden mangler",
+    412: "Forutsetning ikke oppfylt",
+    413: "For stort innhold",
+    415: "Filformatet støttes ikke",
+    422: "Innholdet kan ikke brukes",
+    428: "Forutsetning mangler",
+    429: "For mange forespørsler",
+    500: "Intern feil",
+    503: "Tjenesten er ikke tilgjengelig nå",
+    504: "Tidsavbrudd",
+}
+
+
+HTTP_DETAILS_NB = {
+    404: "adressen finnes ikke i tjenesten",
+    405: "metoden er ikke tillatt for denne adressen",
+}
+
+
+def problem_title(status: int, language: str) -> str:
+    """Return the problem title for a status in the language (bokmål unless 'en')."""
+    if language != "en" and status in TITLES_NB:
+        return TITLES_NB[status]
+    return HTTPStatus(status).phrase
+
+
 def problem_body(
     status: int,
-    detail: str,
+    detail: Text | str,
     slug: str,
     instance: str | None = None,
     problems: list[dict[str, Any]] | None = None,
+    language: str | None = None,
 ) -> dict[str, Any]:
     """The RFC 7807 problem object every error answer of the service carries."""
+    language = language or current_language()
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + slug,
-        "title": HTTPStatus(status).phrase,
+        "title": problem_title(status, language),
         "status": status,
-        "detail": detail,
+        "detail": localize(detail, language),
     }
     if instance:
         body["instance"] = instance
@@ -87,15 +127,17 @@ def problem_body(
 
 def problem_response(
     status: int,
-    detail: str,
+    detail: Text | str,
     slug: str,
     instance: str | None = None,
     problems: list[Problem] | None = None,
 ) -> JSONResponse:
-    """Build an RFC 7807 problem+json response."""
-    as_dicts = [p.as_dict() for p in problems] if problems else None
-    body = problem_body(status, detail, slug, instance, as_dicts)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    """Build an RFC 7807 problem+json response in the request's language."""
+    language = current_language()
+    as_dicts = [p.as_dict(language) for p in problems] if problems else None
+    body = problem_body(status, detail, slug, instance, as_dicts, language)
+    headers = {"Content-Language": language}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _status_for(exc: ArealsjekkError) -> tuple[int, str]:
@@ -114,20 +156,86 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+# Pydantic's error types (pydantic-core ErrorType) in bokmål; {name} takes the error's ctx.
+VALIDATION_NB = {
+    "missing": "mangler",
+    "string_too_long": "er lengre enn {max_length} tegn",
+    "string_too_short": "må ha minst {min_length} tegn",
+    "too_long": "har mer enn {max_length} elementer",
+    "too_short": "må ha minst {min_length} elementer",
+    "string_type": "må være tekst",
+    "string_pattern_mismatch": "har feil form (mønster {pattern})",
+    "int_parsing": "må være et heltall",
+    "int_type": "må være et heltall",
+    "int_from_float": "må være et heltall",
+    "float_parsing": "må være et tall",
+    "float_type": "må være et tall",
+    "finite_number": "må være et endelig tall",
+    "bool_parsing": "må være true eller false",
+    "bool_type": "må være true eller false",
+    "greater_than": "må være større enn {gt}",
+    "greater_than_equal": "må være minst {ge}",
+    "less_than": "må være mindre enn {lt}",
+    "less_than_equal": "kan være høyst {le}",
+    "literal_error": "må være en av {expected}",
+    "enum": "må være en av {expected}",
+    "date_parsing": "må være en dato (ÅÅÅÅ-MM-DD)",
+    "date_from_datetime_parsing": "må være en dato (ÅÅÅÅ-MM-DD)",
+    "date_type": "må være en dato (ÅÅÅÅ-MM-DD)",
+    "datetime_parsing": "må være et tidspunkt (RFC 3339)",
+    "datetime_from_date_parsing": "må være et tidspunkt (RFC 3339)",
+    "datetime_type": "må være et tidspunkt (RFC 3339)",
+    "url_parsing": "må være en gyldig URL",
+    "url_scheme": "må være en URL som begynner med {expected_schemes}",
+    "url_type": "må være en URL",
+    "json_invalid": "er ikke gyldig JSON",
+    "json_type": "må være JSON",
+    "dict_type": "må være et JSON-objekt",
+    "model_type": "må være et JSON-objekt",
+    "model_attributes_type": "må være et JSON-objekt",
+    "list_type": "må være en liste",
+    "extra_forbidden": "er ikke et kjent felt",
+    "uuid_parsing": "må være en UUID",
+}
+
+
+def validation_text(error: Mapping[str, Any]) -> Text:
+    """Return a pydantic validation error's message in bokmål and English."""
+    english = str(error.get("msg", ""))
+    template = VALIDATION_NB.get(str(error.get("type", "")))
+    if template is None:
+        return Text(f"ugyldig verdi ({english})", english)
+    try:
+        return Text(template.format(**(error.get("ctx") or {})), english)
+    except (KeyError, IndexError, ValueError):
+        return Text(f"ugyldig verdi ({english})", english)
+
+
+def validation_problems(errors: Sequence[Mapping[str, Any]]) -> list[Problem]:
+    """Return pydantic's errors as problems naming the parameter or field."""
+    return [
+        Problem(validation_text(err), field=".".join(str(part) for part in err["loc"]))
+        for err in errors
+    ]
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = [
-        Problem(err["msg"], field=".".join(str(part) for part in err["loc"]))
-        for err in exc.errors()
-    ]
-    detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
+    problems = validation_problems(exc.errors())
+    detail = join((f"{p.field}: " + p.message for p in problems), "; ")
     return problem_response(422, detail, "invalid-parameter", request.url.path, problems)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    slug = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-")
-    response = problem_response(exc.status_code, str(exc.detail), slug, request.url.path)
+    phrase = HTTPStatus(exc.status_code).phrase
+    slug = phrase.lower().replace(" ", "-")
+    detail = exc.detail if isinstance(exc.detail, Text) else str(exc.detail)
+    if detail == phrase:  # Starlette's own answers (no such route, method not allowed)
+        detail = Text(
+            HTTP_DETAILS_NB.get(exc.status_code, problem_title(exc.status_code, "nb")), phrase
+        )
+    response = problem_response(exc.status_code, detail, slug, request.url.path)
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
     return response
@@ -142,8 +250,12 @@ async def _data_error(request: Request, exc: Exception) -> JSONResponse:
     logger.info("refused a value the database cannot store (SQLSTATE %s)", sqlstate)
     return problem_response(
         422,
-        "a value in the request is out of range or contains characters that cannot be "
-        "stored (such as NUL)",
+        Text(
+            "en verdi i forespørselen er utenfor gyldig område eller inneholder tegn som ikke "
+            "kan lagres (som NUL)",
+            "a value in the request is out of range or contains characters that cannot be "
+            "stored (such as NUL)",
+        ),
         "invalid-value",
         request.url.path,
     )
@@ -206,7 +318,10 @@ def database_unavailable_response(method: str, path: str, exc: Exception) -> JSO
     OUTAGE_LOG.failed(method, path, cause)
     response = problem_response(
         503,
-        "the database is not reachable at the moment; try again shortly",
+        Text(
+            "databasen kan ikke nås akkurat nå; prøv igjen om litt",
+            "the database is not reachable at the moment; try again shortly",
+        ),
         "database-unavailable",
         path,
     )
@@ -228,7 +343,11 @@ async def _client_disconnected(request: Request, exc: Exception) -> JSONResponse
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # Never echo the exception text: it can contain SQL, paths or data of other users.
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response(500, "internal error; it has been logged", "internal-error")
+    return problem_response(
+        500,
+        Text("intern feil; den er logget", "internal error; it has been logged"),
+        "internal-error",
+    )
 
 
 def add_exception_handlers(app: FastAPI) -> None:

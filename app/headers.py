@@ -8,6 +8,16 @@ one slip through (CSP Level 3, https://www.w3.org/TR/CSP3/).
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.settings import get_settings
+
+
+def content_security_policy(img_origins: tuple[str, ...] = ()) -> str:
+    """The policy, with img-src also allowing the given origins (the configured base map)."""
+    return CONTENT_SECURITY_POLICY.replace(
+        "img-src 'self' data: blob:", " ".join(("img-src 'self' data: blob:", *img_origins))
+    )
+
+
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
@@ -15,8 +25,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         # attributes, no eval. The pages and the Swagger UI page load everything from files.
         "script-src 'self'",
         # 'unsafe-inline' for styles only: the reports are self-contained documents with an
-        # embedded stylesheet and style attributes (they are also opened from blob: URLs and
-        # laid out by WeasyPrint, so they cannot link a stylesheet), and Swagger UI sets style
+        # embedded stylesheet and style attributes (they are also saved as files and laid
+        # out by WeasyPrint, so they cannot link a stylesheet), and Swagger UI sets style
         # attributes. CSS cannot run script, and no page builds markup from data.
         "style-src 'self' 'unsafe-inline'",
         # Map tiles and WMS images come from this service; the reports embed their maps as
@@ -46,6 +56,9 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # The map page loads base-map tiles from the configured tile service, and only there.
+        origin = get_settings().basemap_origin
+        self.policy = content_security_policy((origin,) if origin else ())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on; add the headers to the response as it starts."""
@@ -62,7 +75,7 @@ class SecurityHeadersMiddleware:
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "no-referrer")
                 if is_document(headers.get("content-type", "")):
-                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                    headers.setdefault("Content-Security-Policy", self.policy)
                     # frame-ancestors for browsers without CSP Level 2 (clickjacking).
                     headers.setdefault("X-Frame-Options", "DENY")
             await send(message)

@@ -28,14 +28,16 @@ from app import limits
 from app.access import AuthenticationError, authenticate, bearer_token
 from app.db import get_sessionmaker
 from app.errors import DATABASE_UNAVAILABLE, database_unavailable_response, problem_body
+from app.language import current_language
 from db.models import IdempotencyRecordOrm
+from spatial.messages import Text
 
 logger = logging.getLogger(__name__)
 
 HEADER = b"idempotency-key"
 MAX_KEY_LENGTH = 255
 # Headers worth replaying; the rest (date, server) belong to the original answer.
-REPLAYED_HEADERS = ("content-type", "location", "content-crs")
+REPLAYED_HEADERS = ("content-type", "location", "content-location", "content-crs")
 # Answers that refuse the request rather than carry it out are not replayed.
 NOT_KEPT = frozenset({401, 403, 408, 413, 415, 429})
 # A claim without an answer after this long belongs to a request whose answer could not be
@@ -47,10 +49,18 @@ PURGE_BATCH = 1000
 Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
+IN_PROGRESS = Text(
+    "en forespørsel med denne Idempotency-Key behandles allerede",
+    "a request with this Idempotency-Key is being processed",
+)
+
+
 def _problem(
-    status: int, detail: str, slug: str = "idempotency", path: str | None = None
+    status: int, detail: Text | str, slug: str = "idempotency", path: str | None = None
 ) -> Answer:
-    body = json.dumps(problem_body(status, detail, slug, path)).encode()
+    body = json.dumps(
+        problem_body(status, detail, slug, path, language=current_language())
+    ).encode()
     return status, [(b"content-type", b"application/problem+json")], body
 
 
@@ -111,17 +121,21 @@ def _claim(
                 return api_key_id, None
             except IntegrityError:
                 session.rollback()
-                return None, _problem(409, "a request with this Idempotency-Key is being processed")
+                return None, _problem(409, IN_PROGRESS)
         record, _, abandoned = row
         if record.request_sha256 != digest:
             return None, _problem(
                 409,
-                "this Idempotency-Key was used for a different request; use a new key "
-                "for a new request",
+                Text(
+                    "denne Idempotency-Key er brukt for en annen forespørsel; bruk en ny nøkkel "
+                    "for en ny forespørsel",
+                    "this Idempotency-Key was used for a different request; use a new key "
+                    "for a new request",
+                ),
             )
         if record.response_status is None:
             if not abandoned:
-                return None, _problem(409, "a request with this Idempotency-Key is being processed")
+                return None, _problem(409, IN_PROGRESS)
             # Its answer was never recorded (the database went away mid-request): take over.
             record.created_at = func.now()
             session.commit()
@@ -173,7 +187,16 @@ class IdempotencyMiddleware:
             return
         key = raw_key.strip()
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-            await _send(send, *_problem(400, "Idempotency-Key must be 1-255 printable characters"))
+            await _send(
+                send,
+                *_problem(
+                    400,
+                    Text(
+                        "Idempotency-Key må være 1–255 skrivbare tegn",
+                        "Idempotency-Key must be 1-255 printable characters",
+                    ),
+                ),
+            )
             return
 
         try:

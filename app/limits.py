@@ -18,8 +18,10 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import PROBLEM_JSON, problem_body
+from app.language import current_language
 from app.settings import Settings, get_settings
 from spatial.errors import PayloadTooLargeError, Problem
+from spatial.messages import Text
 
 # The routes that take a plan or layer file (app.dependencies.uploaded_file); every other
 # request body is JSON of a few kilobytes (check options, reviews, webhooks).
@@ -72,10 +74,16 @@ def body_limit(scope: Scope, settings: Settings | None = None) -> int:
 
 def too_large(limit: int, declared: int | None = None) -> BodyTooLargeError:
     """Return the error for a body over `limit` (of `declared` bytes when that is known)."""
-    size = f"is {declared} bytes" if declared is not None else "goes on past the limit"
+    if declared is not None:
+        size = Text(f"er {declared} byte", f"is {declared} bytes")
+    else:
+        size = Text("går forbi grensen", "goes on past the limit")
     return BodyTooLargeError(
-        f"the request body {size}; the limit is {limit} bytes",
-        [Problem(f"larger than {limit} bytes", field="body")],
+        Text(
+            f"innholdet i forespørselen {size.nb}; grensen er {limit} byte",
+            f"the request body {size.en}; the limit is {limit} bytes",
+        ),
+        [Problem(Text(f"større enn {limit} byte", f"larger than {limit} bytes"), field="body")],
     )
 
 
@@ -99,16 +107,22 @@ async def read_body(receive: Receive, limit: int) -> bytes:
 
 async def send_too_large(scope: Scope, send: Send, error: BodyTooLargeError) -> None:
     """Answer 413 with a problem document."""
+    language = current_language()
     body = json.dumps(
         problem_body(
             413,
             error.detail,
             "payload-too-large",
             scope.get("path"),
-            [problem.as_dict() for problem in error.problems],
+            [problem.as_dict(language) for problem in error.problems],
+            language,
         )
     ).encode()
-    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", b"%d" % len(body))]
+    headers = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", b"%d" % len(body)),
+        (b"content-language", language.encode()),
+    ]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -15,6 +15,7 @@ from app.db import get_engine
 from app.errors import add_exception_handlers
 from app.headers import SecurityHeadersMiddleware
 from app.idempotency import IdempotencyMiddleware
+from app.language import LanguageMiddleware
 from app.limits import BodyLimitMiddleware
 from app.openapi import install_openapi, tags
 from app.routers import (
@@ -30,6 +31,7 @@ from app.routers import (
     proposals,
     reports,
     rules,
+    session,
     webhooks,
     wms,
 )
@@ -79,6 +81,7 @@ API_ROUTERS = (
     plans.router,
     reports.router,
     forum.router,
+    session.router,
 )
 
 
@@ -122,6 +125,7 @@ def create_app() -> FastAPI:
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware)  # outside idempotency: it caps what that reads
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(LanguageMiddleware)  # outermost: every answer, errors too, has a language
     app.mount(docs.STATIC_PATH, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path))
     for router in API_ROUTERS:
         app.include_router(router)

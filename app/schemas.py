@@ -1,11 +1,12 @@
 """API response models (separate from the ORM models in db.models)."""
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app import openapi_examples as ex
+from app.language import current_language
 from layers.registry import get_registry
 
 
@@ -23,12 +24,26 @@ class Link(BaseModel):
 
 
 class ReportEntry(BaseModel):
-    """One line of an upload report, naming the feature it concerns."""
+    """One line of an upload report, naming the feature it concerns, in the answer's language."""
 
     message: str
     feature: int | None = None
     feature_id: str | None = None
     field: str | None = None
+    feltnavn: str | None = None
+    lokal_id: str | None = None
+    location: list[float] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _in_request_language(cls, data: Any) -> Any:
+        # Stored reports keep bokmål in `message` and English in `message_en`.
+        if isinstance(data, dict) and "message_en" in data:
+            data = dict(data)
+            english = data.pop("message_en")
+            if current_language() == "en":
+                data["message"] = english
+        return data
 
 
 class UploadReportPublic(BaseModel):
@@ -66,6 +81,18 @@ class VersionPublic(VersionSummary):
     planidentifikasjon: str
     area_counts: dict[str, int] = Field(description="stored areas per kind")
     report: UploadReportPublic
+
+
+class IdenticalUploadPublic(VersionPublic):
+    """An upload whose content is byte for byte the proposal's latest version: no version made."""
+
+    model_config = _examples(ex.IDENTICAL_UPLOAD)
+
+    identical_to_version: int = Field(
+        description="the latest version, whose content_sha256 this upload has; it is not stored "
+        "again (ask with if_identical=new_version to store it as a new version anyway)"
+    )
+    note: str = Field(description="what happened, in the answer's language")
 
 
 class ProposalSummary(BaseModel):
@@ -187,6 +214,55 @@ class FindingPublic(BaseModel):
     message: str
     suggested_action: str
     fingerprint: str
+    comparison: str | None = Field(
+        None,
+        description="new | unchanged | changed against the previous check of the proposal "
+        "(same fingerprint; changed: severity or measures differ); null without a previous check",
+    )
+    previous_finding_id: int | None = Field(
+        None, description="the previous check's finding this one continues (unchanged, changed)"
+    )
+
+
+class ReviewState(BaseModel):
+    """A finding's review in the forum (status 'open' when never reviewed), and who made it."""
+
+    status: Literal["open", "discussed", "accepted", "change_required", "objection"]
+    comment: str | None
+    reviewer: str | None
+    key_name: str | None = Field(None, description="name of the API key that recorded it")
+    user_name: str | None = Field(
+        None, description="the user the municipality's login proxy passed on, when configured"
+    )
+    carried_from_version: int | None = Field(
+        None,
+        description="set when the review was made on an earlier version and carried over to "
+        "this unchanged finding: the version it was made on",
+    )
+    updated_at: datetime | None
+
+
+class ResolvedFinding(BaseModel):
+    """A finding of the previous check that no finding of this check continues."""
+
+    id: int
+    rule_id: str
+    check: str
+    severity: str
+    plan_feature_keys: list[str]
+    plan_feature_names: list[str]
+    message: str
+    fingerprint: str
+    review: ReviewState
+
+
+class CheckComparison(BaseModel):
+    """How a check's findings compare with the proposal's previous finished check."""
+
+    previous_check_id: int
+    previous_version: int
+    counts: dict[str, int] = Field(description="findings new, unchanged, changed and resolved")
+    resolved: list[ResolvedFinding]
 
 
 class RuleSetRef(BaseModel):
@@ -216,6 +292,11 @@ class CheckPublic(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     findings: list[FindingPublic]
+    comparison: CheckComparison | None = Field(
+        None,
+        description="against the proposal's previous finished check (an earlier version, or "
+        "an earlier check of this version); null when there is none",
+    )
     links: list[Link]
 
 

@@ -1,13 +1,25 @@
 """Service configuration, read from environment variables (and an optional .env file)."""
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, NonNegativeInt, PositiveInt, field_validator, model_validator
+from pydantic import (
+    Field,
+    NonNegativeInt,
+    PositiveInt,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import SettingsConfigDict
 
 from db.settings import DatabaseSettings
+
+# basemap_url's value for the base map drawn by this service (the WMS layer `basemap`).
+OFFLINE_BASEMAP = "offline"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class Settings(DatabaseSettings):
@@ -67,6 +79,15 @@ class Settings(DatabaseSettings):
     wms_render_timeout_s: float = Field(10.0, gt=0)
     wms_queue_timeout_s: float = Field(5.0, gt=0)
 
+    # The map page's base map: an XYZ tile template ({z}/{x}/{y}, or {z}/{y}/{x} as in
+    # Kartverket's WMTS REST cache), or "offline" (or empty) for the WMS layer `basemap` drawn
+    # by this service from its own terrain model and municipalities (tests, air-gapped use).
+    # The CSP's img-src allows the template's origin and no other.
+    basemap_url: str = (
+        "https://cache.kartverket.no/v1/wmts/1.0.0/topo/default/webmercator/{z}/{y}/{x}.png"
+    )
+    basemap_attribution: str = "© Kartverket"
+
     # Absolute links (OGC API, WMS capabilities, agenda, webhooks) are built from this base
     # URL, e.g. https://arealsjekk.bfk.no. When it is empty they are built from the request's
     # Host header, but only for the hosts listed in trusted_hosts (a forged Host must not
@@ -74,8 +95,20 @@ class Settings(DatabaseSettings):
     public_url: str | None = None
     trusted_hosts: list[str] = ["127.0.0.1", "localhost", "::1"]
 
+    # Browser sign-in (POST /api/v1/session): the cookie's MAC key, and the absolute lifetime
+    # of a session (OWASP Session Management Cheat Sheet, "absolute timeout"). Without a secret
+    # each process draws its own: sessions end on restart and need a single worker.
+    session_secret: SecretStr | None = None
+    session_max_age_s: PositiveInt = 12 * 3600
+
     # Idempotency records are replayed for this long after the request, then forgotten.
     idempotency_ttl_s: PositiveInt = 24 * 3600
+
+    # Behind a municipality's login proxy (e.g. oauth2-proxy with OIDC), the request header
+    # that names the signed-in user (X-Forwarded-User, X-Auth-Request-User, X-Forwarded-Email);
+    # reviews record it. Unset, the header is ignored: anyone could send it. Set it only when
+    # the service is reachable through the proxy alone, which overwrites the header.
+    user_header: str | None = None
 
     # Caps on what one uploaded feature may store (names, free text, original attributes).
     max_text_length: PositiveInt = 1000
@@ -100,6 +133,37 @@ class Settings(DatabaseSettings):
         if self.default_page_limit > self.max_page_limit:
             raise ValueError("default_page_limit must not exceed max_page_limit")
         return self
+
+    @field_validator("basemap_url")
+    @classmethod
+    def _check_basemap_url(cls, value: str) -> str:
+        value = value.strip()
+        if value.lower() in ("", OFFLINE_BASEMAP):
+            return OFFLINE_BASEMAP
+        parts = urlsplit(value)
+        if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK):
+            raise ValueError("basemap_url must be an https URL template, or 'offline'")
+        if not parts.netloc or not all(f"{{{k}}}" in value for k in ("z", "x", "y")):
+            raise ValueError("basemap_url must be a tile template with {z}, {x} and {y}")
+        return value
+
+    @property
+    def basemap_origin(self) -> str | None:
+        """The scheme and host the map page loads base-map tiles from; None when offline."""
+        if self.basemap_url == OFFLINE_BASEMAP:
+            return None
+        parts = urlsplit(self.basemap_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @field_validator("user_header")
+    @classmethod
+    def _check_user_header(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        # A header field name is an RFC 9110 §5.1 token.
+        if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}", value):
+            raise ValueError("user_header must be a header name such as X-Forwarded-User")
+        return value
 
     @field_validator("public_url")
     @classmethod

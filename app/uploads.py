@@ -10,6 +10,7 @@ from app.repositories.municipalities import load_boundaries
 from app.settings import Settings
 from spatial.errors import InvalidInputError, Problem
 from spatial.inputs.formats import ReadLimits, read_plan
+from spatial.messages import Text, english
 from spatial.plan_input import InputLimits, prepare_plan, unstorable
 from spatial.plan_model import PreparedPlan
 
@@ -49,19 +50,29 @@ def prepare_upload(
     validating, so a hostile file is refused with a 4xx rather than holding a worker.
     """
     if filename is not None and (reason := _filename_problem(filename, settings)):
-        raise InvalidInputError(f"filename: {reason}", [Problem(reason, field="filename")])
+        raise InvalidInputError(
+            Text(f"filnavnet: {reason}", f"filename: {english(reason)}"),
+            [Problem(reason, field="filename")],
+        )
     read_limits, input_limits = upload_limits(settings)
     budget = read_limits.budget()
     source = read_plan(body, filename, content_type, read_limits, budget)
     boundaries = load_boundaries(session, settings.outside_county_tolerance_m)
     if boundaries is None:
         raise ServiceNotReadyError(
-            "municipality boundaries are not loaded; run 'arealsjekk load-municipalities'"
+            Text(
+                "kommunegrensene er ikke lastet inn; driftsansvarlig kjører "
+                "«arealsjekk load-municipalities»",
+                "municipality boundaries are not loaded; run 'arealsjekk load-municipalities'",
+            )
         )
     return prepare_plan(source, boundaries, input_limits, plan_overrides=overrides, budget=budget)
 
 
-def _filename_problem(filename: str, settings: Settings) -> str | None:
+def _filename_problem(filename: str, settings: Settings) -> Text | str | None:
     if len(filename) > settings.max_text_length:
-        return f"is longer than {settings.max_text_length} characters"
+        return Text(
+            f"er lengre enn {settings.max_text_length} tegn",
+            f"is longer than {settings.max_text_length} characters",
+        )
     return unstorable(filename)

@@ -10,6 +10,7 @@ from fastapi import Request
 
 from app.settings import Settings
 from spatial.errors import ArealsjekkError, Problem
+from spatial.messages import Text
 
 
 class UntrustedHostError(ArealsjekkError):
@@ -34,8 +35,13 @@ def public_base_url(request: Request, settings: Settings) -> str:
     if "*" not in trusted and _hostname(host) not in trusted:
         shown = host[:100]
         raise UntrustedHostError(
-            f"the Host header '{shown}' is not a trusted host; the operator sets "
-            "AREALSJEKK_PUBLIC_URL (or AREALSJEKK_TRUSTED_HOSTS) for the address clients use",
-            [Problem("untrusted host", field="Host")],
+            Text(
+                f"Host-headeren «{shown}» er ikke en godkjent vert; driftsansvarlig setter "
+                "AREALSJEKK_PUBLIC_URL (eller AREALSJEKK_TRUSTED_HOSTS) til adressen klientene "
+                "bruker",
+                f"the Host header '{shown}' is not a trusted host; the operator sets "
+                "AREALSJEKK_PUBLIC_URL (or AREALSJEKK_TRUSTED_HOSTS) for the address clients use",
+            ),
+            [Problem(Text("vert som ikke er godkjent", "untrusted host"), field="Host")],
         )
     return str(request.base_url).rstrip("/")

@@ -659,7 +659,11 @@ def upload(client: httpx.Client, attempt: Attempt, body: bytes) -> None:
         response = client.post(
             "/api/v1/proposals",
             content=body,
-            params={"filename": f"{attempt.proposal_id}-{attempt.seq}.geojson"},
+            # Every attempt is to store a version, even when its bytes repeat the last one.
+            params={
+                "filename": f"{attempt.proposal_id}-{attempt.seq}.geojson",
+                "if_identical": "new_version",
+            },
             headers={"content-type": "application/geo+json"},
         )
     except httpx.TimeoutException as exc:

@@ -25,7 +25,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import LayerFeatureOrm, LayerVersionOrm
-from layers.loader import LoadResult, Progress, current_version, store_raster_version
+from layers.loader import (
+    LoadResult,
+    Progress,
+    current_version,
+    current_versions,
+    store_raster_version,
+)
+from layers.terrain_products import build_terrain_products
 from spatial.errors import ArealsjekkError
 from spatial.treeline import METHOD, NODATA, NOTE_TAG, TreeLineParams, derive_surface
 
@@ -37,7 +44,7 @@ FOREST_CODES = (30,)
 # kartlagt (AR5 leaves land above the tree line unclassified). Farmland, towns, water and
 # bogs above the forest are no sign of a limit.
 OPEN_CODES = (50, 70, 99)
-DERIVABLE = ("tree_line",)
+DERIVABLE = ("tree_line", "above_tree_line")
 
 
 class DeriveError(ArealsjekkError):
@@ -129,6 +136,7 @@ def derive_tree_line(
         file_name=f"elevation v{elevation.version} + {FOREST_LAYER} v{forest.version}",
         details=details,
     )
+    build_terrain_products(raster_dir, current_versions(session))
     if progress:
         progress("tree_line (derive)", 1, 1)
     return LoadResult("tree_line", number, True, 0, checksum)

@@ -49,6 +49,8 @@ from layers.sources.files import (
     read_vector_source,
 )
 from layers.sources.stops import StopSourceError, read_stop_source, stop_source_kind
+from layers.terrain_products import INPUT_LAYERS as TERRAIN_INPUTS
+from layers.terrain_products import build_terrain_products
 from spatial.crs import CANONICAL_SRID
 from spatial.errors import ArealsjekkError
 
@@ -114,7 +116,12 @@ def load_layer(
         # A GeoTIFF, or a folder or zip of GeoTIFF tiles (layers/rasters.py).
         if raster_dir is None:
             raise LayerLoadError("no raster directory configured (AREALSJEKK_RASTER_DIR)")
-        return _load_raster(session, config, path, options, progress, raster_dir)
+        result = _load_raster(session, config, path, options, progress, raster_dir)
+        # The map's hillshade and height above the tree line follow the current versions
+        # (also for an unchanged load, so an older installation gets them).
+        if layer_id in TERRAIN_INPUTS:
+            build_terrain_products(raster_dir, current_versions(session))
+        return result
     if not path.exists():
         raise LayerLoadError(f"{path}: no such file or folder")
     suffix = path.suffix.lower()

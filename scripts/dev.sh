@@ -173,6 +173,8 @@ cmd_run() {
   ensure_database arealsjekk
   export AREALSJEKK_DATABASE_URL="${AREALSJEKK_DATABASE_URL:-$(database_url arealsjekk)}"
   export AREALSJEKK_RASTER_DIR="${AREALSJEKK_RASTER_DIR:-$LOCAL_DIR/rasters}"
+  # The demo draws its own base map (WMS layer basemap); set a tile URL to use Kartverket's.
+  export AREALSJEKK_BASEMAP_URL="${AREALSJEKK_BASEMAP_URL:-offline}"
   "$VENV/bin/arealsjekk" migrate
   "$VENV/bin/arealsjekk" load-municipalities
   "$VENV/bin/arealsjekk" demo-data --skip-if-real
@@ -194,6 +196,7 @@ cmd_test() {
   export AREALSJEKK_DATABASE_URL="$(database_url "$test_db")"
   export AREALSJEKK_RASTER_DIR="$LOCAL_DIR/rasters-$test_db"
   rm -rf "$AREALSJEKK_RASTER_DIR"
+  export AREALSJEKK_BASEMAP_URL=offline  # tests never fetch Kartverket's tiles
   if [ "${AREALSJEKK_SKIP_LINT:-0}" != 1 ]; then
     log "lint: ruff check and ruff format --check"
     "$VENV/bin/ruff" check --quiet app spatial layers migrations tests bench

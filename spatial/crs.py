@@ -11,6 +11,7 @@ from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
 from spatial.errors import UnsupportedCRSError
+from spatial.messages import Text, localize
 
 # EPSG:25832 (ETRS89 / UTM 32N) is the local projection for Buskerud; areas and
 # distances are measured in it. National data arriving in 25833 are reprojected.
@@ -90,7 +91,12 @@ class CrsName:
     dimension: int
 
 
-def parse_crs(identifier: str, what: str = "crs") -> CrsRef:
+# `what` names where the identifier was given ("crs parameter", "layer 'x'"): a parameter
+# name (the same in both languages) or a Text.
+What = Text | str
+
+
+def parse_crs(identifier: str, what: What = "crs") -> CrsRef:
     """Parse an EPSG or CRS84 identifier in any of its usual spellings."""
     name = _parse_single(identifier, what)
     if name is None:
@@ -98,7 +104,7 @@ def parse_crs(identifier: str, what: str = "crs") -> CrsRef:
     return name.ref
 
 
-def parse_crs_name(identifier: str, what: str = "crs") -> CrsName:
+def parse_crs_name(identifier: str, what: What = "crs") -> CrsName:
     """Parse a CRS identifier of a data file, compound ones too: a compound CRS named by its
     parts (horizontal + height) is read as its horizontal part, with the parts' dimensions."""
     name = _parse_single(identifier, what)
@@ -120,20 +126,29 @@ def parse_crs_name(identifier: str, what: str = "crs") -> CrsName:
     horizontal = [n for n in names if n is not None and _is_horizontal(n)]
     if len(horizontal) != 1 or horizontal[0].dimension != 2:
         raise UnsupportedCRSError(
-            f"{what} '{identifier}' is a compound CRS without exactly one 2D horizontal part; "
-            "name the horizontal CRS, e.g. 'EPSG:25832'"
+            Text(
+                nb=f"{_nb(what)} '{identifier}' er et sammensatt koordinatsystem uten nøyaktig "
+                "én todimensjonal horisontal del; oppgi det horisontale koordinatsystemet, "
+                "f.eks. 'EPSG:25832'",
+                en=f"{_en(what)} '{identifier}' is a compound CRS without exactly one 2D "
+                "horizontal part; name the horizontal CRS, e.g. 'EPSG:25832'",
+            )
         )
     dimension = sum(n.dimension for n in names if n is not None)
     return CrsName(horizontal[0].ref, dimension)
 
 
-def _parse_single(identifier: str, what: str, vertical: bool = False) -> CrsName | None:
+def _parse_single(identifier: str, what: What, vertical: bool = False) -> CrsName | None:
     """The CRS named by one EPSG or CRS84 identifier (a height CRS only as the part of a
     compound, `vertical`); None if it is not one."""
     if len(identifier) > _MAX_IDENTIFIER:
         raise UnsupportedCRSError(
-            f"{what} '{identifier[:60]}…' ({len(identifier)} characters) is not a CRS we know; "
-            "use an EPSG code such as 'EPSG:25832'"
+            Text(
+                nb=f"{_nb(what)} '{identifier[:60]}…' ({len(identifier)} tegn) er ikke et "
+                "koordinatsystem vi kjenner; bruk en EPSG-kode, f.eks. 'EPSG:25832'",
+                en=f"{_en(what)} '{identifier[:60]}…' ({len(identifier)} characters) is not a "
+                "CRS we know; use an EPSG code such as 'EPSG:25832'",
+            )
         )
     text = identifier.strip().lower()
     if text in _CRS84_NAMES:
@@ -150,11 +165,23 @@ def _parse_single(identifier: str, what: str, vertical: bool = False) -> CrsName
     return None
 
 
-def _unknown(identifier: str, what: str) -> UnsupportedCRSError:
+def _unknown(identifier: str, what: What) -> UnsupportedCRSError:
     return UnsupportedCRSError(
-        f"{what} '{identifier}' is not a CRS we know; use an EPSG code such as "
-        "'EPSG:25832' or the URN 'urn:ogc:def:crs:EPSG::25833'"
+        Text(
+            nb=f"{_nb(what)} '{identifier}' er ikke et koordinatsystem vi kjenner; bruk en "
+            "EPSG-kode, f.eks. 'EPSG:25832', eller URN-en 'urn:ogc:def:crs:EPSG::25833'",
+            en=f"{_en(what)} '{identifier}' is not a CRS we know; use an EPSG code such as "
+            "'EPSG:25832' or the URN 'urn:ogc:def:crs:EPSG::25833'",
+        )
     )
+
+
+def _nb(what: What) -> str:
+    return localize(what, "nb")
+
+
+def _en(what: What) -> str:
+    return localize(what, "en")
 
 
 def _is_horizontal(name: CrsName) -> bool:
@@ -167,28 +194,37 @@ def _is_vertical(epsg: int) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _epsg_crs(epsg: int, identifier: str, what: str) -> CRS:
+def _epsg_crs(epsg: int, identifier: str, what: What) -> CRS:
     try:
         return CRS.from_epsg(epsg)
     except CRSError:
-        raise UnsupportedCRSError(f"{what} '{identifier}': EPSG:{epsg} does not exist") from None
+        raise UnsupportedCRSError(
+            Text(
+                nb=f"{_nb(what)} '{identifier}': EPSG:{epsg} finnes ikke",
+                en=f"{_en(what)} '{identifier}': EPSG:{epsg} does not exist",
+            )
+        ) from None
 
 
 def parse_output_crs(identifier: str | None) -> tuple[str, int]:
     """Resolve the `crs` query parameter of a GeoJSON endpoint to (label, PostGIS SRID)."""
     if identifier is None:
         return "CRS84", OUTPUT_SRIDS["CRS84"]
-    ref = parse_crs(identifier, what="crs parameter")
+    ref = parse_crs(identifier, what=Text("crs-parameteren", "crs parameter"))
     if ref.label not in OUTPUT_SRIDS:
         offered = ", ".join(OUTPUT_SRIDS)
         raise UnsupportedCRSError(
-            f"crs parameter '{identifier}' is not offered for output; use one of {offered}"
+            Text(
+                nb=f"crs-parameteren '{identifier}' er ikke et koordinatsystem vi leverer data "
+                f"i; bruk et av {offered}",
+                en=f"crs parameter '{identifier}' is not offered for output; use one of {offered}",
+            )
         )
     return ref.label, OUTPUT_SRIDS[ref.label]
 
 
 @lru_cache(maxsize=64)
-def _horizontal_crs(epsg: int, identifier: str, what: str) -> CRS:
+def _horizontal_crs(epsg: int, identifier: str, what: What) -> CRS:
     crs = _epsg_crs(epsg, identifier, what)
     if crs.is_compound:
         # 3D plan data come as e.g. EPSG:5972 (UTM 32 + NN2000); the plan is 2D here.
@@ -197,8 +233,12 @@ def _horizontal_crs(epsg: int, identifier: str, what: str) -> CRS:
             return horizontal[0]
     if crs.is_geocentric or not (crs.is_projected or crs.is_geographic):
         raise UnsupportedCRSError(
-            f"{what} '{identifier}': EPSG:{epsg} ({crs.name}) is not a 2D map projection "
-            "or geographic CRS"
+            Text(
+                nb=f"{_nb(what)} '{identifier}': EPSG:{epsg} ({crs.name}) er verken en "
+                "todimensjonal kartprojeksjon eller et geografisk koordinatsystem",
+                en=f"{_en(what)} '{identifier}': EPSG:{epsg} ({crs.name}) is not a 2D map "
+                "projection or geographic CRS",
+            )
         )
     return crs
 
@@ -249,3 +289,23 @@ def from_canonical(geometry: BaseGeometry, target_srid: int) -> BaseGeometry:
         return geometry
     transformer = _from_canonical_transformer(target_srid)
     return shapely.transform(geometry, lambda xy: _apply(transformer, xy))
+
+
+@lru_cache(maxsize=32)
+def _point_transformer(source: CrsRef, target: CrsRef) -> Transformer:
+    def crs_of(ref: CrsRef) -> CRS:
+        if ref.epsg is None:
+            return CRS.from_user_input("OGC:CRS84")
+        return _horizontal_crs(ref.epsg, ref.label, "crs")
+
+    return Transformer.from_crs(crs_of(source), crs_of(target), always_xy=True)
+
+
+def transform_point(
+    point: tuple[float, float], source: CrsRef, target: CrsRef
+) -> tuple[float, float]:
+    """Transform one (x, y) point between CRSs, x/easting or longitude first."""
+    if source == target:
+        return point
+    x, y = _point_transformer(source, target).transform(point[0], point[1], errcheck=True)
+    return float(x), float(y)

@@ -9,6 +9,9 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.prepared import PreparedGeometry, prep
 
+from spatial.figures import fmt_m2
+from spatial.messages import Text
+
 AREA_TYPES = ("Polygon", "MultiPolygon")
 AREA_TYPE_IDS = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 # Rings (outer boundaries and holes) one area may have. Real plan areas have a handful of
@@ -42,12 +45,18 @@ class Repair:
 
 
 class RepairRefused(ValueError):
-    """make_valid could not keep the area; the drawing's intent is ambiguous."""
+    """make_valid could not keep the area; the drawing's intent is ambiguous.
 
-    def __init__(self, repair: Repair | None, reason: str):
-        super().__init__(reason)
+    `explanation` is GEOS's "Reason[x y]", `why` why the repair is refused; `reason` is
+    both in English.
+    """
+
+    def __init__(self, repair: Repair | None, explanation: str, why: Text):
         self.repair = repair
-        self.reason = reason
+        self.explanation = explanation
+        self.why = why
+        self.reason = f"{explanation}; {why.en}"
+        super().__init__(self.reason)
 
 
 def as_multipolygon(geometry: BaseGeometry) -> MultiPolygon:
@@ -171,13 +180,25 @@ def repair_polygon(
     reason = shapely.is_valid_reason(geometry)
     if (same := repeated_ring(geometry)) is not None:
         first, second = (_ring_name(i) for i in same)
-        raise RepairRefused(None, f"{reason}; {second} runs through the same points as {first}")
+        raise RepairRefused(
+            None,
+            reason,
+            Text(
+                nb=f"{second.nb} går gjennom de samme punktene som {first.nb}",
+                en=f"{second.en} runs through the same points as {first.en}",
+            ),
+        )
     crossings = count_crossings(geometry, MAX_REPAIR_CROSSINGS, tick)
     if crossings > MAX_REPAIR_CROSSINGS:
         raise RepairRefused(
             None,
-            f"{reason}; the outline crosses or overlaps itself in more than "
-            f"{MAX_REPAIR_CROSSINGS} places, so the intended shape is unclear",
+            reason,
+            Text(
+                nb=f"omrisset krysser eller overlapper seg selv på mer enn "
+                f"{MAX_REPAIR_CROSSINGS} steder, så det er uklart hvilken form som er ment",
+                en=f"the outline crosses or overlaps itself in more than "
+                f"{MAX_REPAIR_CROSSINGS} places, so the intended shape is unclear",
+            ),
         )
     area_before = float(geometry.area)
     # The 'structure' method (GEOS 3.10+) unions the shells and subtracts the holes; the
@@ -187,18 +208,32 @@ def repair_polygon(
     polygonal = as_multipolygon(repaired)
     repair = Repair(reason=reason, area_before_m2=area_before, area_after_m2=float(polygonal.area))
     if polygonal.is_empty:
-        raise RepairRefused(repair, f"{reason}; nothing of the area is left after repair")
+        raise RepairRefused(
+            repair,
+            reason,
+            Text(
+                nb="ingenting av flaten blir igjen etter en reparasjon",
+                en="nothing of the area is left after repair",
+            ),
+        )
     if repair.relative_change > max_area_change:
         raise RepairRefused(
             repair,
-            f"{reason}; repair would change the area from {area_before:.0f} m² to "
-            f"{polygonal.area:.0f} m², so the intended shape is unclear",
+            reason,
+            Text(
+                nb=f"en reparasjon ville endre arealet fra {fmt_m2(area_before)} til "
+                f"{fmt_m2(polygonal.area)}, så det er uklart hvilken form som er ment",
+                en=f"repair would change the area from {area_before:.0f} m² to "
+                f"{polygonal.area:.0f} m², so the intended shape is unclear",
+            ),
         )
     return polygonal, repair
 
 
-def _ring_name(index: int) -> str:
-    return "the outer boundary" if index == 0 else f"ring {index + 1}"
+def _ring_name(index: int) -> Text:
+    if index == 0:
+        return Text("den ytre grensen", "the outer boundary")
+    return Text(f"grense nr. {index + 1}", f"ring {index + 1}")
 
 
 def vertex_count(geometries: Sequence[BaseGeometry]) -> int:
@@ -221,6 +256,7 @@ class CoverageArea:
     boundary: BaseGeometry
     tolerance_m: float
     widened: PreparedGeometry
+    segments: shapely.STRtree
 
     @classmethod
     def build(cls, boundary: BaseGeometry, tolerance_m: float) -> "CoverageArea":
@@ -230,7 +266,15 @@ class CoverageArea:
         # exact buffer is slow but made once per process (callers cache it); covers() stays
         # fast because the result is prepared.
         widened = boundary.buffer(tolerance_m) if tolerance_m > 0 else boundary
-        return cls(boundary=boundary, tolerance_m=tolerance_m, widened=prep(widened))
+        coords, ring = shapely.get_coordinates(_rings(boundary), return_index=True)
+        same = ring[1:] == ring[:-1]
+        segments = shapely.linestrings(np.stack([coords[:-1][same], coords[1:][same]], axis=1))
+        return cls(
+            boundary=boundary,
+            tolerance_m=tolerance_m,
+            widened=prep(widened),
+            segments=shapely.STRtree(segments),
+        )
 
     def covers(self, geometry: BaseGeometry) -> bool:
         """Return True when the geometry lies inside the widened boundary."""
@@ -242,5 +286,20 @@ class CoverageArea:
 
     def farthest_outside_m(self, geometry: BaseGeometry) -> float:
         """Return the largest distance (m) of any vertex of `geometry` from the boundary."""
-        points = shapely.points(shapely.get_coordinates(geometry))
-        return float(shapely.distance(points, self.boundary).max())
+        return self.farthest_outside(geometry)[0]
+
+    def farthest_outside(self, geometry: BaseGeometry) -> tuple[float, tuple[float, float]]:
+        """Return the largest distance (m) of any vertex of `geometry` from the boundary,
+        and that vertex (for the map to mark)."""
+        coords = shapely.get_coordinates(geometry)
+        # The nearest boundary segment of each vertex, from a tree of the segments: GEOS's
+        # distance to the polygon measures every segment for every vertex (seconds for an
+        # arc of thousands of vertices against the county's 20,000).
+        _, distances = self.segments.query_nearest(
+            shapely.points(coords), return_distance=True, all_matches=False
+        )
+        inside = shapely.contains_xy(self.boundary, coords[:, 0], coords[:, 1])
+        distances = np.where(inside, 0.0, distances)
+        farthest = int(np.argmax(distances))
+        x, y = coords[farthest]
+        return float(distances[farthest]), (float(x), float(y))

@@ -17,8 +17,9 @@ from shapely.geometry.base import BaseGeometry
 from shapely.prepared import PreparedGeometry, prep
 
 from spatial.codelists import CodeLists, fold_name, get_codelists, plan_level
-from spatial.crs import CrsRef, to_canonical
+from spatial.crs import CANONICAL_SRID, CRS84, CrsRef, to_canonical, transform_point
 from spatial.errors import InvalidInputError, PayloadTooLargeError, Problem, summarize
+from spatial.figures import fmt_number
 from spatial.geometry import (
     AREA_TYPE_IDS,
     AREA_TYPES,
@@ -33,6 +34,8 @@ from spatial.geometry import (
     ring_counts,
     vertex_count,
 )
+from spatial.geometry_errors import parse_explanation
+from spatial.messages import Text, join
 from spatial.plan_model import (
     MAX_COORDINATE,
     Z_DROPPED_WARNING,
@@ -78,10 +81,11 @@ ATTRIBUTE_ALIASES: dict[str, tuple[str, ...]] = {
 }
 PLAN_FIELDS = ("kommunenummer", "planidentifikasjon", "plantype", "planstatus", "plannavn")
 KIND_LABEL = {
-    "planomrade": "a plan boundary",
-    "arealformal": "an arealformål area",
-    "hensynssone": "a hensynssone",
+    "planomrade": Text("en plangrense", "a plan boundary"),
+    "arealformal": Text("et arealformålsområde", "an arealformål area"),
+    "hensynssone": Text("en hensynssone", "a hensynssone"),
 }
+CANONICAL = CrsRef(CANONICAL_SRID)
 # Codes as text: "1120", "H570", "H570_1"; ASCII digits only ("١١٢٠" is no code: reported as
 # unknown, never read as 1120).
 _CODE = re.compile(r"^H?([0-9]{1,4})(?:_[0-9A-Za-z_]*)?$", re.IGNORECASE | re.ASCII)
@@ -149,12 +153,15 @@ def prepare_plan(
     problems: list[Problem] = storage_problems(source, plan_overrides or {}, limits)
     if problems:
         raise InvalidInputError(summarize(problems), problems)
-    budget.check_time("checking the attributes")
+    budget.check_time(Text("kontroll av egenskapene", "checking the attributes"))
 
     total_vertices = vertex_count([f.geometry for f in source.features if f.geometry])
     if total_vertices > limits.max_vertices:
         raise PayloadTooLargeError(
-            f"the plan has {total_vertices} vertices; the limit is {limits.max_vertices}"
+            Text(
+                nb=f"planen har {total_vertices} punkter; grensen er {limits.max_vertices}",
+                en=f"the plan has {total_vertices} vertices; the limit is {limits.max_vertices}",
+            )
         )
 
     folded = [_fold_attributes(f.properties) for f in source.features]
@@ -163,10 +170,15 @@ def prepare_plan(
         # Said before any missing plan attribute: a file of buildings or roads is not a plan,
         # and asking for its kommunenummer would send the planner the wrong way.
         raise InvalidInputError(
-            "the plan has no arealformål areas or hensynssoner Arealsjekk can read; "
-            + _found_objects(source.features, folded),
+            NO_AREAS + "; " + _found_objects(source.features, folded),
             [
-                Problem(p.message, feature=p.feature, feature_id=p.feature_id)
+                Problem(
+                    p.message,
+                    feature=p.feature,
+                    feature_id=p.feature_id,
+                    feltnavn=p.feltnavn,
+                    lokal_id=p.lokal_id,
+                )
                 for p in report.ignored
             ],
         )
@@ -174,8 +186,12 @@ def prepare_plan(
     if metadata is not None and metadata.kommunenummer not in boundaries.municipalities:
         problems.append(
             Problem(
-                f"'{metadata.kommunenummer}' is not a Buskerud municipality "
-                "(2024 numbers 3301-3338)",
+                Text(
+                    nb=f"'{metadata.kommunenummer}' er ikke en kommune i Buskerud "
+                    "(kommunenumrene fra 2024 er 3301–3338)",
+                    en=f"'{metadata.kommunenummer}' is not a Buskerud municipality "
+                    "(2024 numbers 3301-3338)",
+                ),
                 field="kommunenummer",
             )
         )
@@ -183,7 +199,7 @@ def prepare_plan(
 
     areas: list[PlanArea] = []
     z_dropped = False
-    budget.check_time("reading the plan attributes")
+    budget.check_time(Text("lesing av planens egenskaper", "reading the plan attributes"))
     _refuse_hostile_shapes(source.features, kinds)
     ready = _ready_geometries(source.features, kinds, source.crs, boundaries)
     for index, (feature, attrs, kind) in enumerate(
@@ -191,11 +207,11 @@ def prepare_plan(
     ):
         if kind is None:
             continue
-        budget.check_time("checking the geometries")
+        budget.check_time(Text("kontroll av geometriene", "checking the geometries"))
         geometry = ready.get(index)
         if geometry is None:
             geometry = _area_geometry(
-                feature, kind, source.crs, limits, boundaries, report, problems, budget
+                feature, kind, source.crs, limits, boundaries, report, problems, budget, attrs
             )
         if geometry is None:
             continue
@@ -216,13 +232,21 @@ def prepare_plan(
 
     if problems or metadata is None:
         if not problems:  # metadata problems are always recorded; this is a safeguard
-            problems.append(Problem("plan attributes are missing"))
+            problems.append(
+                Problem(Text("planens egenskaper mangler", "plan attributes are missing"))
+            )
         raise InvalidInputError(summarize(problems), problems)
     if not any(area.kind != "planomrade" for area in areas):
         raise InvalidInputError(
-            "the plan has no arealformål areas or hensynssoner Arealsjekk can read",
+            NO_AREAS,
             [
-                Problem(p.message, feature=p.feature, feature_id=p.feature_id)
+                Problem(
+                    p.message,
+                    feature=p.feature,
+                    feature_id=p.feature_id,
+                    feltnavn=p.feltnavn,
+                    lokal_id=p.lokal_id,
+                )
                 for p in report.ignored
             ],
         )
@@ -242,6 +266,12 @@ def prepare_plan(
         source_crs=source.crs,
         source_format=source.source_format,
     )
+
+
+NO_AREAS = Text(
+    nb="planen har ingen arealformålsområder eller hensynssoner som Arealsjekk kan lese",
+    en="the plan has no arealformål areas or hensynssoner Arealsjekk can read",
+)
 
 
 def storage_problems(
@@ -281,20 +311,29 @@ def storage_problems(
     return problems
 
 
-def _over_caps(properties: Mapping[str, Any], limits: InputLimits) -> tuple[str, str | None] | None:
+def _over_caps(
+    properties: Mapping[str, Any], limits: InputLimits
+) -> tuple[Text, str | None] | None:
     """Why a feature's attributes break a cap, and the attribute (None: all of them)."""
     size = _json_size(properties)
     # A key takes at least four bytes of JSON ('"":0'): most features need no count.
     keys = _key_count(properties) if size >= 4 * limits.max_property_keys else 0
     if keys > limits.max_property_keys:
         return (
-            f"has {keys} attributes; a feature may have at most {limits.max_property_keys}",
+            Text(
+                nb=f"har {keys} egenskaper; et objekt kan ha høyst {limits.max_property_keys}",
+                en=f"has {keys} attributes; a feature may have at most {limits.max_property_keys}",
+            ),
             None,
         )
     if size > limits.max_property_bytes:
         return (
-            f"has {size} bytes of attributes (as JSON); a feature may have at most "
-            f"{limits.max_property_bytes}",
+            Text(
+                nb=f"har {size} byte med egenskaper (som JSON); et objekt kan ha høyst "
+                f"{limits.max_property_bytes}",
+                en=f"has {size} bytes of attributes (as JSON); a feature may have at most "
+                f"{limits.max_property_bytes}",
+            ),
             None,
         )
     if size <= limits.max_text_length // 2:
@@ -336,15 +375,18 @@ def _too_long(value: Any, limit: int) -> bool:
     return len(str(value)) > limit
 
 
-def _too_long_message(limits: InputLimits) -> str:
-    return f"is longer than {limits.max_text_length} characters, the limit for names and codes"
+def _too_long_message(limits: InputLimits) -> Text:
+    return Text(
+        nb=f"er lengre enn {limits.max_text_length} tegn, grensen for navn og koder",
+        en=f"is longer than {limits.max_text_length} characters, the limit for names and codes",
+    )
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_ATTRIBUTE_DEPTH = 32
 
 
-def unstorable(value: Any) -> str | None:
+def unstorable(value: Any) -> Text | None:
     """Why a value cannot be stored as text or JSONB (NUL, lone surrogate, NaN), else None.
 
     Nested values are walked without recursion, and nesting beyond MAX_ATTRIBUTE_DEPTH
@@ -357,14 +399,27 @@ def unstorable(value: Any) -> str | None:
         item, depth = stack.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return "contains a NUL character (\\u0000), which text cannot hold"
+                return Text(
+                    nb="inneholder et NUL-tegn (\\u0000), som tekst ikke kan inneholde",
+                    en="contains a NUL character (\\u0000), which text cannot hold",
+                )
             if _SURROGATE.search(item):
-                return "contains an unpaired UTF-16 surrogate, which is not Unicode text"
+                return Text(
+                    nb="inneholder et uparet UTF-16-surrogattegn, som ikke er Unicode-tekst",
+                    en="contains an unpaired UTF-16 surrogate, which is not Unicode text",
+                )
         elif isinstance(item, float) and not math.isfinite(item):
-            return "has a number that is not finite (NaN or infinity)"
+            return Text(
+                nb="har et tall som ikke er endelig (NaN eller uendelig)",
+                en="has a number that is not finite (NaN or infinity)",
+            )
         elif isinstance(item, Mapping | list | tuple):
             if depth >= MAX_ATTRIBUTE_DEPTH:
-                return f"nests attribute values more than {MAX_ATTRIBUTE_DEPTH} levels deep"
+                return Text(
+                    nb=f"har egenskapsverdier som ligger mer enn {MAX_ATTRIBUTE_DEPTH} nivåer "
+                    "inne i hverandre",
+                    en=f"nests attribute values more than {MAX_ATTRIBUTE_DEPTH} levels deep",
+                )
             children = [*item.keys(), *item.values()] if isinstance(item, Mapping) else item
             stack.extend((child, depth + 1) for child in children)
     return None
@@ -427,7 +482,11 @@ def _kind_of(
         elif folded.startswith(("kp", "rp")) and folded.endswith("sone"):
             kind = "hensynssone"
         else:
-            reason = f"object type '{objtype}' is not an area Arealsjekk checks; ignored"
+            reason = Text(
+                nb=f"objekttypen '{objtype}' er ikke et område Arealsjekk kontrollerer; "
+                "ikke tatt med",
+                en=f"object type '{objtype}' is not an area Arealsjekk checks; ignored",
+            )
     elif "arealformal" in attrs:
         kind = "arealformal"
     elif "hensynssone" in attrs:
@@ -435,10 +494,18 @@ def _kind_of(
     elif any(name in attrs for name in ("planidentifikasjon", "plannavn")):
         kind = "planomrade"
     else:
-        reason = "has no arealformål, hensynssone or object type; ignored"
+        reason = Text(
+            nb="har verken arealformål, hensynssone eller objekttype; ikke tatt med",
+            en="has no arealformål, hensynssone or object type; ignored",
+        )
     if kind is None:
         report.ignored.append(
-            Problem(reason, feature=feature.position, feature_id=feature.source_id)
+            Problem(
+                reason,
+                feature=feature.position,
+                feature_id=feature.source_id,
+                **_names(attrs),
+            )
         )
     return kind
 
@@ -488,8 +555,12 @@ def _planid(value: Any, problems: list[Problem]) -> str | None:
         shown = planid if planid.isprintable() else repr(planid)
         problems.append(
             Problem(
-                f"'{shown[:40]}' is not a planidentifikasjon: 1-16 letters, digits, '.', '_' or "
-                "'-', without spaces, and not '.' or '..'",
+                Text(
+                    nb=f"'{shown[:40]}' er ikke en gyldig planidentifikasjon: 1–16 bokstaver, "
+                    "sifre, '.', '_' eller '-', uten mellomrom, og ikke '.' eller '..'",
+                    en=f"'{shown[:40]}' is not a planidentifikasjon: 1-16 letters, digits, '.', "
+                    "'_' or '-', without spaces, and not '.' or '..'",
+                ),
                 field="planidentifikasjon",
             )
         )
@@ -531,8 +602,12 @@ def _agreed_feature_value(
         if str(value).strip() != str(first_value).strip():
             problems.append(
                 Problem(
-                    f"features disagree on {name}: '{first_value}' (feature "
-                    f"{first_feature.position}) and '{value}'",
+                    Text(
+                        nb=f"objektene har ulik {name}: '{first_value}' (objekt nr. "
+                        f"{first_feature.position + 1}) og '{value}'",
+                        en=f"features disagree on {name}: '{first_value}' (feature "
+                        f"{first_feature.position}) and '{value}'",
+                    ),
                     feature=feature.position,
                     feature_id=feature.source_id,
                     field=name,
@@ -544,8 +619,12 @@ def _agreed_feature_value(
 
 def _missing(name: str) -> Problem:
     return Problem(
-        f"{name} is missing: give it as a query parameter, in the FeatureCollection's 'plan' "
-        "member, or on the plan boundary feature (KpOmråde/RpOmråde)",
+        Text(
+            nb=f"{name} mangler: oppgi den som parameter i adressen, i FeatureCollection-ens "
+            "'plan'-medlem eller på objektet for plangrensen (KpOmråde/RpOmråde)",
+            en=f"{name} is missing: give it as a query parameter, in the FeatureCollection's "
+            "'plan' member, or on the plan boundary feature (KpOmråde/RpOmråde)",
+        ),
         field=name,
     )
 
@@ -557,7 +636,15 @@ def _kommunenummer(value: Any, problems: list[Problem]) -> str | None:
     text = f"{value:04d}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
     text = text.strip()
     if not re.fullmatch(r"[0-9]{4}", text):
-        problems.append(Problem(f"'{value}' is not a 4-digit kommunenummer", field="kommunenummer"))
+        problems.append(
+            Problem(
+                Text(
+                    f"'{value}' er ikke et firesifret kommunenummer",
+                    f"'{value}' is not a 4-digit kommunenummer",
+                ),
+                field="kommunenummer",
+            )
+        )
         return None
     return text
 
@@ -591,27 +678,42 @@ def _code_in(
         return None
     code = parse_code(value)
     if code is None or code not in codes:
-        problems.append(Problem(f"'{value}' is not a known {name} code", field=name))
+        problems.append(
+            Problem(
+                Text(
+                    f"'{value}' er ikke en kjent kode for {name}",
+                    f"'{value}' is not a known {name} code",
+                ),
+                field=name,
+            )
+        )
         return None
     return code
 
 
-def _found_objects(features: list[SourceFeature], folded: list[dict[str, Any]]) -> str:
+def _found_objects(features: list[SourceFeature], folded: list[dict[str, Any]]) -> Text:
     """Say what a file without plan areas holds: its object types (or geometry types), counted."""
-    counts: Counter[str] = Counter()
+    counts: Counter[Text | str] = Counter()
     for feature, attrs in zip(features, folded, strict=True):
         objtype = _text(attrs.get("objtype"))
         if objtype is not None:
             counts[objtype[:FOUND_NAME_CHARS]] += 1
         elif feature.geometry is not None:
-            counts[f"{feature.geometry.geom_type} without object type"] += 1
+            kind = feature.geometry.geom_type
+            counts[Text(f"{kind} uten objekttype", f"{kind} without object type")] += 1
         else:
-            counts["features without a readable geometry"] += 1
+            counts[
+                Text("objekter uten lesbar geometri", "features without a readable geometry")
+            ] += 1
     if not counts:
-        return "the file holds no features"
-    listed = ", ".join(f"{count} {name}" for name, count in counts.most_common(FOUND_TYPES))
+        return Text("filen inneholder ingen objekter", "the file holds no features")
+    listed = join([f"{count} " + name for name, count in counts.most_common(FOUND_TYPES)], ", ")
     others = len(counts) - FOUND_TYPES
-    return f"the file holds {listed}" + (f" and {others} other types" if others > 0 else "")
+    return (
+        Text("filen inneholder ", "the file holds ")
+        + listed
+        + (Text(f" og {others} andre typer", f" and {others} other types") if others > 0 else "")
+    )
 
 
 def _text(value: Any) -> str | None:
@@ -675,15 +777,20 @@ def _refuse_hostile_shapes(features: list[SourceFeature], kinds: list[FeatureKin
     rings, repeats = ring_counts(geometries), repeated_points(geometries)
     for i, ring_count, repeat_count in zip(indexes, rings, repeats, strict=True):
         if ring_count > MAX_RINGS_PER_FEATURE:
-            features[i].geometry_error = (
-                f"geometry has {ring_count} rings (outer boundaries and holes); an area may "
-                f"have at most {MAX_RINGS_PER_FEATURE}"
+            features[i].geometry_error = Text(
+                nb=f"flaten har {ring_count} grenser (yttergrenser og hull); et område kan ha "
+                f"høyst {MAX_RINGS_PER_FEATURE}",
+                en=f"geometry has {ring_count} rings (outer boundaries and holes); an area may "
+                f"have at most {MAX_RINGS_PER_FEATURE}",
             )
         elif repeat_count > MAX_REPAIR_CROSSINGS:
-            features[i].geometry_error = (
-                f"geometry passes {repeat_count} times through points it has already passed "
+            features[i].geometry_error = Text(
+                nb=f"omrisset går {repeat_count} ganger gjennom punkter det allerede har "
+                f"passert (høyst {MAX_REPAIR_CROSSINGS}): grenser som gjentas eller tegnes "
+                "flere ganger, beskriver ikke et område",
+                en=f"geometry passes {repeat_count} times through points it has already passed "
                 f"(at most {MAX_REPAIR_CROSSINGS}): rings repeated or traced more than once do "
-                "not describe an area"
+                "not describe an area",
             )
 
 
@@ -696,21 +803,47 @@ def _area_geometry(
     report: UploadReport,
     problems: list[Problem],
     budget: UploadBudget | None = None,
+    attrs: Mapping[str, Any] | None = None,
 ):
     """Check and reproject one area's geometry; record a problem and return None if unusable.
 
     The (multi)polygon returned is made a MultiPolygon by the caller, for all areas at once.
     A GEOS error on a hostile shape is a problem of this feature, never a server error.
+    The problem names the feature by position, id, feltnavn and lokalId (from `attrs`, the
+    folded attributes) and carries the `location` (CRS84) where the geometry goes wrong.
     """
+    names = _names(_fold_attributes(feature.properties) if attrs is None else attrs)
 
-    def problem(message: str) -> None:
-        problems.append(Problem(message, feature=feature.position, feature_id=feature.source_id))
+    def problem(message: Text, location: tuple[float, float] | None = None) -> None:
+        problems.append(
+            Problem(
+                message,
+                feature=feature.position,
+                feature_id=feature.source_id,
+                location=location,
+                **names,
+            )
+        )
 
     try:
-        return _checked_area(feature, kind, crs, limits, boundaries, report, problem, budget)
+        return _checked_area(feature, kind, crs, limits, boundaries, report, problem, budget, names)
     except GEOSException as exc:
-        problem(f"geometry cannot be processed: {str(exc)[:200]}")
+        said = str(exc)[:200]
+        problem(
+            Text(
+                nb=f"geometrien kan ikke behandles (melding fra GEOS: «{said}»)",
+                en=f"geometry cannot be processed: {said}",
+            )
+        )
         return None
+
+
+def _names(attrs: Mapping[str, Any]) -> dict[str, str | None]:
+    """The names a planner knows a feature by, as Problem fields."""
+    return {
+        "feltnavn": _text(attrs.get("feltnavn")),
+        "lokal_id": _identifier(attrs.get("lokal_id")),
+    }
 
 
 def _checked_area(
@@ -720,64 +853,119 @@ def _checked_area(
     limits: InputLimits,
     boundaries: Boundaries,
     report: UploadReport,
-    problem: Callable[[str], None],
+    problem: Callable[..., None],
     budget: UploadBudget | None,
+    names: Mapping[str, str | None],
 ):
 
     geometry = feature.geometry
-    needs = f"{KIND_LABEL[kind]} needs a Polygon or MultiPolygon"
+    label = KIND_LABEL[kind]
+    needs = Text(
+        f"{label.nb} trenger en flate (Polygon eller MultiPolygon)",
+        f"{label.en} needs a Polygon or MultiPolygon",
+    )
     if feature.geometry_error:
-        problem(feature.geometry_error)
+        problem(feature.geometry_error, feature.geometry_error_location)
         return None
     if geometry is None:
-        problem(f"has no geometry; {needs}")
+        problem(Text("har ingen geometri; ", "has no geometry; ") + needs)
         return None
     if geometry.geom_type not in AREA_TYPES:
-        problem(f"geometry is a {geometry.geom_type}; {needs}")
+        kind_of = geometry.geom_type
+        problem(Text(f"geometrien er en {kind_of}; ", f"geometry is a {kind_of}; ") + needs)
         return None
     if geometry.is_empty:
-        problem(f"geometry is empty; {needs}")
+        problem(Text("geometrien er tom; ", "geometry is empty; ") + needs)
         return None
     geometry = shapely.force_2d(geometry)
     if not _finite_within(geometry, MAX_COORDINATE):
-        problem(f"coordinates must be finite numbers within ±{MAX_COORDINATE:g}")
+        problem(
+            Text(
+                nb=f"koordinatene må være endelige tall innenfor ±{MAX_COORDINATE:g}",
+                en=f"coordinates must be finite numbers within ±{MAX_COORDINATE:g}",
+            )
+        )
         return None
     if crs.is_geographic and looks_projected(geometry):
+        example = '{"type": "name", "properties": {"name": "EPSG:25832"}}'
         problem(
-            f"coordinates are not longitude/latitude degrees but the data say {crs.label}; "
-            "declare the CRS with a 'crs' member, e.g. "
-            '{"type": "name", "properties": {"name": "EPSG:25832"}}'
+            Text(
+                nb=f"koordinatene er ikke lengde- og breddegrader, men filen sier {crs.label}; "
+                f"oppgi koordinatsystemet med et 'crs'-medlem, f.eks. {example}",
+                en=f"coordinates are not longitude/latitude degrees but the data say "
+                f"{crs.label}; declare the CRS with a 'crs' member, e.g. {example}",
+            )
         )
         return None
     try:
         geometry = to_canonical(geometry, crs)
     except ProjError as exc:
-        problem(f"coordinates cannot be transformed from {crs.label}: {exc}")
+        problem(
+            Text(
+                nb=f"koordinatene kan ikke regnes om fra {crs.label} (melding fra PROJ: «{exc}»)",
+                en=f"coordinates cannot be transformed from {crs.label}: {exc}",
+            )
+        )
         return None
 
     if not geometry.is_valid:
         try:
-            tick = None if budget is None else lambda: budget.check_time("repairing geometries")
+            repairing = Text("reparasjon av geometrier", "repairing geometries")
+            tick = None if budget is None else lambda: budget.check_time(repairing)
             geometry, repair = repair_polygon(geometry, limits.repair_max_area_change, tick)
         except RepairRefused as refused:
-            problem(f"invalid geometry that cannot be repaired safely: {refused.reason}")
+            invalid = parse_explanation(refused.explanation, CANONICAL, crs)
+            problem(
+                Text(
+                    nb=f"{invalid.text.nb} og kan ikke repareres trygt: {refused.why.nb}",
+                    en=f"invalid geometry that cannot be repaired safely: {refused.reason}",
+                ),
+                invalid.location,
+            )
             return None
+        invalid = parse_explanation(repair.reason, CANONICAL, crs)
+        before = fmt_number(repair.area_before_m2, 1)
+        after = fmt_number(repair.area_after_m2, 1)
         report.repaired.append(
             Problem(
-                f"invalid geometry repaired with make_valid ({repair.reason}); area "
-                f"{repair.area_before_m2:.1f} m² before, {repair.area_after_m2:.1f} m² after",
+                Text(
+                    nb=f"ugyldig geometri er reparert ({invalid.text.nb}); arealet var "
+                    f"{before} m² før og er {after} m² etter reparasjonen (endret med "
+                    f"{fmt_number(100 * repair.relative_change, 2)} %)",
+                    en=f"invalid geometry repaired with make_valid ({repair.reason}); area "
+                    f"{repair.area_before_m2:.1f} m² before, {repair.area_after_m2:.1f} m² after",
+                ),
                 feature=feature.position,
                 feature_id=feature.source_id,
+                location=invalid.location,
+                **names,
             )
         )
     if not boundaries.county.covers(geometry):
-        beyond = boundaries.county.farthest_outside_m(geometry)
+        beyond, vertex = boundaries.county.farthest_outside(geometry)
+        tolerance = boundaries.county.tolerance_m
         problem(
-            f"lies outside Buskerud: a vertex is {beyond:.0f} m beyond the county boundary "
-            f"(tolerance {boundaries.county.tolerance_m:.0f} m); check the CRS and coordinates"
+            Text(
+                nb=f"ligger utenfor Buskerud: et hjørnepunkt ligger {fmt_number(beyond)} m "
+                f"utenfor fylkesgrensen (toleransen er {fmt_number(tolerance)} m); kontroller "
+                "koordinatsystemet og koordinatene",
+                en=f"lies outside Buskerud: a vertex is {beyond:.0f} m beyond the county "
+                f"boundary (tolerance {tolerance:.0f} m); check the CRS and coordinates",
+            ),
+            _crs84(vertex),
         )
         return None
     return geometry
+
+
+def _crs84(point: tuple[float, float]) -> tuple[float, float] | None:
+    """A point of the canonical CRS in CRS84 (longitude, latitude), for the map to mark;
+    None when it is no place on the earth (a file whose CRS is wrong)."""
+    try:
+        lon, lat = transform_point(point, CANONICAL, CRS84)
+    except ProjError:
+        return None
+    return (lon, lat) if abs(lon) <= 180 and abs(lat) <= 90 else None  # False for NaN
 
 
 def _finite_within(geometry: BaseGeometry, bound: float) -> bool:
@@ -795,9 +983,11 @@ def _map_codes(
 ) -> None:
     """Map arealformål, arealbruksstatus and hensynssone codes; report unknown ones, never guess."""
 
-    def unknown(message: str) -> None:
+    names = {"feltnavn": area.feltnavn, "lokal_id": area.lokal_id}
+
+    def unknown(message: Text) -> None:
         report.unknown_codes.append(
-            Problem(message, feature=area.position, feature_id=area.source_id)
+            Problem(message, feature=area.position, feature_id=area.source_id, **names)
         )
 
     level = plan_level(metadata.plantype)
@@ -806,10 +996,14 @@ def _map_codes(
         if raw in (None, ""):
             problems.append(
                 Problem(
-                    "is an arealformål area without an arealformål code",
+                    Text(
+                        "er et arealformålsområde uten kode for arealformål",
+                        "is an arealformål area without an arealformål code",
+                    ),
                     feature=area.position,
                     feature_id=area.source_id,
                     field="arealformal",
+                    **names,
                 )
             )
             return
@@ -817,20 +1011,38 @@ def _map_codes(
         if code is not None and code in codelists.arealformal(level):
             area.arealformal = code
         else:
-            unknown(f"arealformål '{raw}' is not in the {level} code list; kept without a purpose")
+            unknown(
+                Text(
+                    nb=f"arealformål '{raw}' finnes ikke i kodelisten for {level}; området er "
+                    "tatt med uten arealformål",
+                    en=f"arealformål '{raw}' is not in the {level} code list; kept without a "
+                    "purpose",
+                )
+            )
         status = attrs.get("arealbruksstatus")
         if status not in (None, ""):
             status_code = parse_code(status)
             if status_code in codelists.arealbruksstatus:
                 area.arealbruksstatus = status_code
             else:
-                unknown(f"arealbruksstatus '{status}' is not a known code (1, 2 or 3)")
+                unknown(
+                    Text(
+                        f"arealbruksstatus '{status}' er ikke en kjent kode (1, 2 eller 3)",
+                        f"arealbruksstatus '{status}' is not a known code (1, 2 or 3)",
+                    )
+                )
         elif level == "kommuneplan":
             report.warnings.append(
                 Problem(
-                    "has no arealbruksstatus; whether the area is existing or future is unknown",
+                    Text(
+                        nb="mangler arealbruksstatus; det er ukjent om området er eksisterende "
+                        "eller framtidig",
+                        en="has no arealbruksstatus; whether the area is existing or future is "
+                        "unknown",
+                    ),
                     feature=area.position,
                     feature_id=area.source_id,
+                    **names,
                 )
             )
     elif area.kind == "hensynssone":
@@ -838,10 +1050,11 @@ def _map_codes(
         if raw in (None, ""):
             problems.append(
                 Problem(
-                    "is a hensynssone without a zone code",
+                    Text("er en hensynssone uten sonekode", "is a hensynssone without a zone code"),
                     feature=area.position,
                     feature_id=area.source_id,
                     field="hensynssone",
+                    **names,
                 )
             )
             return
@@ -849,7 +1062,13 @@ def _map_codes(
         if code is not None and code in codelists.hensynssone:
             area.hensynssone = code
         else:
-            unknown(f"hensynssone '{raw}' is not a known zone code; kept without a code")
+            unknown(
+                Text(
+                    nb=f"hensynssone '{raw}' er ikke en kjent sonekode; sonen er tatt med uten "
+                    "kode",
+                    en=f"hensynssone '{raw}' is not a known zone code; kept without a code",
+                )
+            )
 
 
 def _note_outside_municipality(
@@ -857,10 +1076,16 @@ def _note_outside_municipality(
 ) -> None:
     for area in areas:
         if not municipality.prepared.intersects(area.geometry):
+            where = f"{municipality.name} ({municipality.kommunenummer})"
             report.warnings.append(
                 Problem(
-                    f"lies entirely outside {municipality.name} ({municipality.kommunenummer})",
+                    Text(
+                        f"ligger helt utenfor {where}",
+                        f"lies entirely outside {where}",
+                    ),
                     feature=area.position,
                     feature_id=area.source_id,
+                    feltnavn=area.feltnavn,
+                    lokal_id=area.lokal_id,
                 )
             )

@@ -11,6 +11,7 @@ from shapely.geometry.base import BaseGeometry
 
 from spatial.crs import CrsRef
 from spatial.errors import PayloadTooLargeError, Problem, TimeBudgetExceededError
+from spatial.messages import Text, localize
 
 FeatureKind = Literal["planomrade", "arealformal", "hensynssone"]
 
@@ -36,7 +37,11 @@ class UploadBudget:
         self._deadline = None if time_budget_s is None else time.monotonic() + time_budget_s
 
     def take_vertices(
-        self, count: int, what: str, feature: int | None = None, feature_id: str | None = None
+        self,
+        count: int,
+        what: Text | str,
+        feature: int | None = None,
+        feature_id: str | None = None,
     ) -> None:
         """Count `count` vertices about to be built for `what`; raise past the limit."""
         self.vertices += count
@@ -48,12 +53,14 @@ class UploadBudget:
         return self.max_vertices is None or self.vertices + count <= self.max_vertices
 
     def refuse_vertices(
-        self, what: str, feature: int | None = None, feature_id: str | None = None
+        self, what: Text | str, feature: int | None = None, feature_id: str | None = None
     ) -> None:
         """Raise PayloadTooLargeError: `what` takes the plan past the vertex limit."""
-        message = (
-            f"{what} takes the plan past {self.max_vertices} vertices, the limit per upload "
-            "(arcs count the chords they are drawn with)"
+        message = Text(
+            nb=f"{localize(what, 'nb')} gir planen mer enn {self.max_vertices} punkter, "
+            "grensen for én opplasting (buer telles med punktene de tegnes med)",
+            en=f"{localize(what, 'en')} takes the plan past {self.max_vertices} vertices, the "
+            "limit per upload (arcs count the chords they are drawn with)",
         )
         where = Problem(message, feature=feature, feature_id=feature_id)
         raise PayloadTooLargeError(where.describe(), [where])
@@ -62,17 +69,29 @@ class UploadBudget:
         """Whether the time budget is used up."""
         return self._deadline is not None and time.monotonic() > self._deadline
 
-    def check_time(self, what: str) -> None:
-        """Raise TimeBudgetExceededError once the time budget is used up."""
+    def check_time(self, what: Text | str) -> None:
+        """Raise TimeBudgetExceededError once the time budget is used up.
+
+        `what` says what was being done, e.g. Text("kontroll av geometriene", "checking
+        the geometries").
+        """
         if self.expired():
+            seconds = f"{self.time_budget_s:g}"
             raise TimeBudgetExceededError(
-                f"reading and checking the upload took longer than {self.time_budget_s:g} s "
-                f"(stopped while {what}); simplify or split the file"
+                Text(
+                    nb=f"lesing og kontroll av filen tok mer enn {seconds.replace('.', ',')} s "
+                    f"(stoppet under {localize(what, 'nb')}); forenkle filen eller del den opp",
+                    en=f"reading and checking the upload took longer than {seconds} s "
+                    f"(stopped while {localize(what, 'en')}); simplify or split the file",
+                )
             )
 
 
 # Heights are read past by the readers that meet them (GML) or by the validation (GeoJSON).
-Z_DROPPED_WARNING = "Z coordinates were dropped; plans are checked in 2D"
+Z_DROPPED_WARNING = Text(
+    nb="høyder (z-koordinater) er fjernet; planer kontrolleres i to dimensjoner",
+    en="Z coordinates were dropped; plans are checked in 2D",
+)
 
 
 @dataclass
@@ -83,7 +102,9 @@ class SourceFeature:
     source_id: str | None
     properties: dict[str, Any]
     geometry: BaseGeometry | None
-    geometry_error: str | None = None
+    geometry_error: Text | str | None = None
+    # Where the geometry goes wrong (longitude, latitude in CRS84), for the map to mark.
+    geometry_error_location: tuple[float, float] | None = None
 
 
 @dataclass
@@ -133,7 +154,7 @@ def area_name(feltnavn: str | None, source_id: str | None, position: int) -> str
     return feltnavn or source_id or f"#{position}"
 
 
-def area_keys(areas: Sequence[PlanArea]) -> tuple[list[str], list[str]]:
+def area_keys(areas: Sequence[PlanArea]) -> tuple[list[str], list[Text]]:
     """Key each area so the same area is recognised in the plan's next version.
 
     The key is the first of lokalId (the national object id, SOSI/Plan-GML
@@ -153,8 +174,12 @@ def area_keys(areas: Sequence[PlanArea]) -> tuple[list[str], list[str]]:
         )
         keys.append(choice[level])  # type: ignore[arg-type]
     notes = [
-        f"lokalId '{lokal_id}' is given to {count} areas; they are told apart by "
-        "feltnavn, feature id or position instead"
+        Text(
+            nb=f"lokalId «{lokal_id}» er gitt til {count} områder; de skilles i stedet fra "
+            "hverandre med feltnavn, objekt-id eller plassering i filen",
+            en=f"lokalId '{lokal_id}' is given to {count} areas; they are told apart by "
+            "feltnavn, feature id or position instead",
+        )
         for lokal_id, count in counts[0].items()
         if lokal_id and count > 1
     ]

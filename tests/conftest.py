@@ -29,6 +29,8 @@ from migrations.runner import upgrade
 os.environ.setdefault("AREALSJEKK_WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true")
 # Starlette's TestClient sends `Host: testserver`; production trusts only configured hosts.
 os.environ.setdefault("AREALSJEKK_TRUSTED_HOSTS", '["127.0.0.1", "localhost", "::1", "testserver"]')
+# Tests never fetch Kartverket's tiles: the map page uses the service's own base map.
+os.environ.setdefault("AREALSJEKK_BASEMAP_URL", "offline")
 
 PROPOSAL_TABLES = ("plan_proposal", "proposal_version", "plan_feature")
 LAYER_TABLES = ("layer_version", "layer_feature")
@@ -110,10 +112,15 @@ def api_keys(database) -> dict[str, str]:
         }
 
 
+# Answers are in bokmål unless the client asks for English (app.language). The API tests
+# assert on the English texts; tests of the bokmål texts send their own Accept-Language.
+ENGLISH = {"Accept-Language": "en"}
+
+
 @pytest.fixture
 def client(app, api_keys) -> Iterator[TestClient]:
     """An HTTP client for the application, sending the admin API key."""
-    with TestClient(app) as test_client:
+    with TestClient(app, headers=ENGLISH) as test_client:
         test_client.headers["Authorization"] = f"Bearer {api_keys['admin']}"
         yield test_client
 
@@ -121,7 +128,7 @@ def client(app, api_keys) -> Iterator[TestClient]:
 @pytest.fixture
 def anonymous(app) -> Iterator[TestClient]:
     """An HTTP client that sends no API key."""
-    with TestClient(app) as test_client:
+    with TestClient(app, headers=ENGLISH) as test_client:
         yield test_client
 
 

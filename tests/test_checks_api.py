@@ -80,8 +80,23 @@ def test_rechecking_is_reproducible_and_a_reloaded_layer_is_recorded(client, lay
     version_url = upload(client, cabin(X0, "BFR1"))
     first = client.post(f"{version_url}/checks").json()
     second = client.post(f"{version_url}/checks").json()
-    strip = [{k: v for k, v in f.items() if k != "id"} for f in first["findings"]]
-    assert strip == [{k: v for k, v in f.items() if k != "id"} for f in second["findings"]]
+    own = ("id", "comparison", "previous_finding_id")
+    strip = [{k: v for k, v in f.items() if k not in own} for f in first["findings"]]
+    assert strip == [{k: v for k, v in f.items() if k not in own} for f in second["findings"]]
+    # The second check is matched against the first: every finding unchanged, one for one.
+    assert {f["comparison"] for f in first["findings"]} == {None}
+    assert first["comparison"] is None
+    assert {f["comparison"] for f in second["findings"]} == {"unchanged"}
+    assert [f["previous_finding_id"] for f in second["findings"]] == [
+        f["id"] for f in first["findings"]
+    ]
+    assert second["comparison"]["previous_check_id"] == first["id"]
+    assert second["comparison"]["counts"] == {
+        "new": 0,
+        "unchanged": len(first["findings"]),
+        "changed": 0,
+        "resolved": 0,
+    }
 
     origin = (X0 - 500.0, Y0 + 600.0)
     load_raster_layer("tree_line", np.full((20, 20), 1150.0), layers, origin, cell=50.0)
@@ -161,7 +176,7 @@ def test_compare_two_versions(client, layers):
 def test_compare_needs_checked_versions(client, layers):
     """Comparing an unchecked version is a 422 that says how to check it."""
     upload(client, cabin(X0, "BFR1"))
-    upload(client, cabin(X0, "BFR1"))
+    upload(client, cabin(X0 + 10, "BFR1"))
     response = client.get("/api/v1/proposals/3326_2024001/compare", params={"from": 1, "to": 2})
     assert response.status_code == 422
     assert "has no finished check" in response.json()["detail"]

@@ -74,8 +74,14 @@ def test_lists_open_findings_of_the_latest_check_of_each_latest_version(client, 
         "status": "open",
         "comment": None,
         "reviewer": None,
+        "key_name": None,
+        "user_name": None,
+        "carried_from_version": None,
         "updated_at": None,
     }
+    # Gol's only check has nothing to be compared with.
+    assert item["comparison"] is None and item["previous_finding_id"] is None
+    assert item["previous_review"] is None
     assert item["links"][0] == {
         "href": f"/api/v1/checks/{gol['id']}/report.html",
         "rel": "report",
@@ -84,6 +90,8 @@ def test_lists_open_findings_of_the_latest_check_of_each_latest_version(client, 
     hemsedal = [i for i in page["items"] if i["kommunenummer"] == "3326"]
     assert {i["version"] for i in hemsedal} == {2}
     assert {i["check_id"] for i in hemsedal} == {forum["hemsedal"]["id"]}
+    # The latest check of version 2 repeats the first check of version 2: nothing changed.
+    assert {i["comparison"] for i in hemsedal} == {"unchanged"}
 
 
 def test_filters_and_paging(client, forum):
@@ -142,6 +150,9 @@ def test_review_a_finding_and_read_its_history(client, forum):
         "status": "open",
         "comment": None,
         "reviewer": None,
+        "key_name": None,
+        "user_name": None,
+        "carried_from_version": None,
         "updated_at": None,
         "history": [],
     }
@@ -160,6 +171,9 @@ def test_review_a_finding_and_read_its_history(client, forum):
     assert body["updated_at"] is not None
     history = [(h["from_status"], h["to_status"], h["reviewer"]) for h in body["history"]]
     assert history == [("open", "discussed", "Kari"), ("discussed", "objection", "Ola")]
+    # The client sends the admin key: each change records its name.
+    assert body["key_name"] == "test admin" and body["user_name"] is None
+    assert {h["key_name"] for h in body["history"]} == {"test admin"}
     assert body["history"][0]["comment"] == "Tas opp i møtet"
     assert all(h["created_at"] for h in body["history"])
 
@@ -181,19 +195,24 @@ def test_review_a_finding_and_read_its_history(client, forum):
 
 
 def test_bad_reviews_are_rejected(client, forum):
-    """Unknown status, missing or blank reviewer: 422 naming the field; unknown finding: 404."""
+    """Unknown status or blank reviewer: 422 naming the field; unknown finding: 404."""
     finding = forum["gol"]["findings"][0]
     review_url = f"{URL}/{finding['id']}/review"
     for body, field in (
         ({"status": "rejected", "reviewer": "Kari"}, "body.status"),
-        ({"status": "accepted"}, "body.reviewer"),
         ({"status": "accepted", "reviewer": "   "}, "body.reviewer"),
+        ({"status": "accepted", "reviewer": "K" * 201}, "body.reviewer"),
     ):
         response = client.put(review_url, json=body)
         assert response.status_code == 422, body
         assert response.headers["content-type"] == "application/problem+json"
         assert [p["field"] for p in response.json()["problems"]] == [field]
     assert client.get(review_url).json()["history"] == []
+
+    # Without a reviewer (and without a login proxy) the review is the key's.
+    unnamed = client.put(review_url, json={"status": "accepted"})
+    assert unnamed.status_code == 200, unnamed.text
+    assert unnamed.json()["reviewer"] == unnamed.json()["key_name"] == "test admin"
 
     missing = client.put(f"{URL}/999999/review", json={"status": "accepted", "reviewer": "Kari"})
     assert missing.status_code == 404

@@ -6,7 +6,14 @@ import pytest
 from pydantic import BaseModel, TypeAdapter
 
 from app import openapi_examples as ex
-from app.routers.forum import ForumFindingPage, ReviewPublic, ReviewRequest
+from app.routers.forum import (
+    ForumFindingPage,
+    ResolvedPage,
+    ReviewPublic,
+    ReviewRequest,
+    SaksnummerPublic,
+    SaksnummerRequest,
+)
 from app.routers.webhooks import DeliveryPublic, WebhookCreate, WebhookPublic
 from app.schemas import (
     CheckPublic,
@@ -14,6 +21,7 @@ from app.schemas import (
     ComparePublic,
     FindingPublic,
     HealthStatus,
+    IdenticalUploadPublic,
     LayerPublic,
     LayerVersionPublic,
     ProblemDetails,
@@ -37,14 +45,18 @@ MODELS: dict[str, type[BaseModel]] = {
         FindingPublic,
         ForumFindingPage,
         HealthStatus,
+        IdenticalUploadPublic,
         LayerPublic,
         LayerVersionPublic,
         ProblemDetails,
         ProposalPage,
         ProposalPublic,
         QuickCheckPublic,
+        ResolvedPage,
         ReviewPublic,
         ReviewRequest,
+        SaksnummerPublic,
+        SaksnummerRequest,
         VersionPublic,
         WebhookCreate,
         WebhookPublic,
@@ -263,6 +275,7 @@ def test_geojson_answers_have_feature_collection_examples(spec):
         ("GET /api/v1/proposals", "200", ProposalPage),
         ("GET /api/v1/proposals/{proposal_id}", "200", ProposalPublic),
         ("POST /api/v1/proposals", "201", VersionPublic),
+        ("POST /api/v1/proposals", "200", IdenticalUploadPublic),
         ("GET /api/v1/checks/{check_id}", "200", CheckPublic),
         ("POST /api/v1/proposals/{proposal_id}/versions/{version}/checks", "202", CheckPublic),
         ("POST /api/v1/check", "200", QuickCheckPublic),
@@ -270,7 +283,9 @@ def test_geojson_answers_have_feature_collection_examples(spec):
         ("GET /api/v1/layers", "200", list[LayerPublic]),
         ("GET /api/v1/layers/{layer_id}/versions", "200", list[LayerVersionPublic]),
         ("GET /api/v1/forum/findings", "200", ForumFindingPage),
+        ("GET /api/v1/forum/resolved", "200", ResolvedPage),
         ("PUT /api/v1/forum/findings/{finding_id}/review", "200", ReviewPublic),
+        ("PUT /api/v1/forum/proposals/{proposal_id}/saksnummer", "200", SaksnummerPublic),
         ("POST /api/v1/webhooks", "201", WebhookPublic),
         ("GET /api/v1/webhooks/{webhook_id}/deliveries", "200", list[DeliveryPublic]),
         ("GET /readyz", "503", HealthStatus),

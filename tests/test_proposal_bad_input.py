@@ -1,6 +1,7 @@
 """Each kind of bad upload gets a clear 4xx problem naming the feature, and stores nothing."""
 
 import pytest
+from pyproj import Transformer
 from shapely.geometry import box, mapping
 
 from app.db import get_sessionmaker
@@ -73,7 +74,7 @@ def test_missing_or_null_geometry(client, geometry):
     problem = assert_problem(
         post(client, collection(cabin_area(), area)),
         422,
-        "feature 1 (id 'BFR7')",
+        "feature 1 (feltnavn 'BFR7') (id 'BFR7')",
         "has no geometry",
     )
     assert problem["problems"][0]["feature"] == 1
@@ -130,7 +131,7 @@ def test_coordinates_outside_buskerud(client):
     problem = assert_problem(
         post(client, collection(cabin_area(), bergen)),
         422,
-        "feature 1 (id 'BFR4')",
+        "feature 1 (feltnavn 'BFR4') (id 'BFR4')",
         "lies outside Buskerud",
     )
     assert "km" not in problem["detail"] and " m beyond the county boundary" in problem["detail"]
@@ -322,3 +323,64 @@ def test_all_problems_are_listed(client):
         f["properties"]["arealformal"] = 1110
     problem = assert_problem(post(client, body), 422, "and 2 more problems")
     assert [p["feature_id"] for p in problem["problems"]] == ["N", "L", "FAR"]
+
+
+def test_self_intersection_is_told_in_bokmal_with_its_place(client):
+    """Bokmål by default: the feature named by position and feltnavn, the crossing point in
+    the file's coordinates, and `location` (CRS84) for the map to mark (issue 20)."""
+    x, y = 474_800, 6_751_400  # EPSG:25832, Hemsedal
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [
+            [[x - 100, y - 100], [x + 100, y + 100], [x + 100, y - 100], [x - 100, y + 100],
+             [x - 100, y - 100]]
+        ],
+    }  # fmt: skip
+    areas = [
+        feature(mapping(box(x + dx, y - 600, x + dx + 100, y - 500)), name, arealformal=1120,
+                arealbruksstatus=2, feltnavn=name)
+        for dx, name in ((0, "BFR1"), (200, "BFR2"))
+    ]  # fmt: skip
+    body = collection(
+        *areas,
+        feature(bowtie, "c3", arealformal=1120, arealbruksstatus=2, feltnavn="BFR10"),
+        crs=UTM32,
+    )
+    lon, lat = Transformer.from_crs(25832, "OGC:CRS84", always_xy=True).transform(x, y)
+    headers = {"content-type": "application/geo+json", "Accept-Language": "nb"}
+    response = client.post(URL, content=encode(body), headers=headers)
+    problem = assert_problem(response, 422, "objekt nr. 3, feltnavn «BFR10»")
+    assert response.headers["content-language"] == "nb"
+    assert problem["title"] == "Innholdet kan ikke brukes"
+    assert "krysser seg selv ved 474800 6751400 og kan ikke repareres trygt" in problem["detail"]
+    (entry,) = problem["problems"]
+    assert entry["feature"] == 2 and entry["feltnavn"] == "BFR10" and entry["feature_id"] == "c3"
+    assert "Self-intersection" not in entry["message"]
+    assert entry["location"] == pytest.approx([lon, lat], abs=1e-6)
+
+    english = client.post(URL, content=encode(body), headers={**headers, "Accept-Language": "en"})
+    entry = assert_problem(english, 422, "Self-intersection[474800 6751400]")["problems"][0]
+    assert entry["message"].startswith("invalid geometry that cannot be repaired safely")
+    assert entry["location"] == pytest.approx([lon, lat], abs=1e-6)
+
+
+def test_repair_note_is_bokmal_by_default_and_english_on_request(client):
+    """A successful upload's report notes follow Accept-Language: bokmål unless 'en'."""
+    x, y = 467_400.0, 6_747_300.0  # EPSG:25832, Hemsedal
+    # The ring overshoots its start by 1 m before closing: repaired with a tiny area change.
+    ring = [[x, y], [x + 500, y], [x + 500, y + 500], [x - 1, y + 500], [x + 1, y - 1], [x, y]]
+    geometry = {"type": "Polygon", "coordinates": [ring]}
+    body = collection(
+        feature(geometry, "f1", arealformal=1120, arealbruksstatus=2, feltnavn="BFR2"), crs=UTM32
+    )
+    headers = {"content-type": "application/geo+json", "Accept-Language": "nb"}
+    response = client.post(URL, content=encode(body), headers=headers)
+    assert response.status_code == 201, response.text
+    (note,) = response.json()["report"]["repaired"]
+    assert note["message"].startswith("ugyldig geometri er reparert (flaten krysser seg selv ved")
+    assert "m² før" in note["message"] and "endret med" in note["message"]
+    assert note["feltnavn"] == "BFR2" and note["feature"] == 0
+    proposal = response.json()["proposal_id"]
+    version = client.get(f"{URL}/{proposal}/versions/1", headers={"Accept-Language": "en"})
+    (note,) = version.json()["report"]["repaired"]
+    assert note["message"].startswith("invalid geometry repaired with make_valid (Self-inter")

@@ -203,6 +203,9 @@ def test_area_outside_its_municipality_is_a_warning(client):
             "feature": 1,
             "feature_id": "BFR9",
             "field": None,
+            "feltnavn": "BFR9",
+            "lokal_id": None,
+            "location": None,
         }
     ]
 

@@ -43,12 +43,35 @@ def test_each_upload_is_a_new_version_and_nothing_is_overwritten(client):
     assert row_counts() == {"plan_proposal": 1, "proposal_version": 2, "plan_feature": 3}
 
 
-def test_same_file_uploaded_twice_is_still_two_versions(client):
-    """Uploading identical content again is recorded as a new version with the same checksum."""
+def test_same_file_uploaded_twice_makes_a_second_version_only_when_asked(client):
+    """Identical content again is answered 200 with the latest version and no new version;
+    if_identical=new_version records it as a new version with the same checksum."""
     body = collection(cabin_area())
-    first, second = upload(client, body), upload(client, body)
-    assert second["version"] == 2
+    first = upload(client, body)
+    again = client.post(
+        URL,
+        content=encode(body),
+        headers={"content-type": "application/json", "accept-language": "nb"},
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["identical_to_version"] == 1
+    assert again.json()["version"] == 1
+    assert again.json()["content_sha256"] == first["content_sha256"]
+    assert again.json()["note"].startswith("Innholdet er byte for byte likt versjon 1")
+    assert again.headers["content-location"] == f"{URL}/3326_2024001/versions/1"
+    assert "location" not in again.headers
+    assert row_counts()["proposal_version"] == 1
+    second = upload(client, body, if_identical="new_version")
+    assert second["version"] == 2 and "identical_to_version" not in second
     assert first["content_sha256"] == second["content_sha256"]
+    # Another plan status given as a query parameter is another version, though the bytes agree.
+    third = client.post(
+        URL,
+        content=encode(body),
+        params={"planstatus": 3},
+        headers={"content-type": "application/json"},
+    )
+    assert third.status_code == 201 and third.json()["version"] == 3
 
 
 def test_version_metadata_and_report(client):
@@ -109,13 +132,19 @@ def test_page_limit_is_capped_by_the_settings(client, override_settings):
 
 
 def test_concurrent_uploads_of_one_plan_get_consecutive_versions(client):
-    """Parallel uploads of the same plan id never collide on a version number."""
+    """Parallel uploads of the same plan id (new versions asked for) never collide on a
+    version number."""
     from concurrent.futures import ThreadPoolExecutor
 
     body = encode(collection(cabin_area()))
 
     def send(_: int) -> int:
-        response = client.post(URL, content=body, headers={"content-type": "application/json"})
+        response = client.post(
+            URL,
+            content=body,
+            params={"if_identical": "new_version"},
+            headers={"content-type": "application/json"},
+        )
         assert response.status_code == 201, response.text
         return response.json()["version"]
 

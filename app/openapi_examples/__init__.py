@@ -16,6 +16,7 @@ from app.openapi_examples.checks import (
     CHECK_REQUEST,
     CHECK_REQUEST_EXAMPLES,
     CHECK_RUNNING,
+    CHECK_V2,
     COMPARE,
     EMPTY_SUMMARY,
     FINDING_G1_CONFLICT,
@@ -57,10 +58,14 @@ from app.openapi_examples.forum import (
     FORUM_BAD_SEVERITY,
     FORUM_FINDING,
     FORUM_FINDING_PAGE,
+    FORUM_RESOLVED_PAGE,
     REPORT_HTML,
     REVIEW,
     REVIEW_INVALID,
     REVIEW_REQUEST,
+    SAKSNUMMER,
+    SAKSNUMMER_INVALID,
+    SAKSNUMMER_REQUEST,
 )
 from app.openapi_examples.health import HEALTHY, NOT_READY, READY
 from app.openapi_examples.layers import (
@@ -93,6 +98,7 @@ from app.openapi_examples.ogcapi import (
     OGC_UNKNOWN_PARAMETER,
 )
 from app.openapi_examples.proposals import (
+    IDENTICAL_UPLOAD,
     PROPOSAL,
     PROPOSAL_FEATURES,
     PROPOSAL_PAGE,

@@ -70,6 +70,8 @@ FINDING_G1_CONFLICT: dict[str, Any] = {
     "skoggrensen (høyeste punkt 1050 moh., skoggrensen der 1027 moh.).",
     "suggested_action": G1_ACTION,
     "fingerprint": _G1_FINGERPRINT.format("BFR10 Storeli øvre"),
+    "comparison": None,
+    "previous_finding_id": None,
 }
 
 FINDING_G1_WARNING: dict[str, Any] = {
@@ -286,7 +288,11 @@ FINDINGS_GEOJSON: dict[str, Any] = {
     ],
 }
 
-_QUICK_G1 = {k: v for k, v in FINDING_G1_CONFLICT.items() if k != "id"}
+_QUICK_G1 = {
+    k: v
+    for k, v in FINDING_G1_CONFLICT.items()
+    if k not in ("id", "comparison", "previous_finding_id")
+}
 
 QUICK_CHECK: dict[str, Any] = {
     "rule_set": RULE_SET,
@@ -354,6 +360,64 @@ COMPARE: dict[str, Any] = {
         }
     ],
     "unchanged_count": 15,
+}
+
+CHECK_V2: dict[str, Any] = {
+    **CHECK,
+    "id": 2,
+    "version": 2,
+    "created_at": "2026-04-16T13:41:02.007Z",
+    "started_at": "2026-04-16T13:41:02.030Z",
+    "finished_at": "2026-04-16T13:41:02.171Z",
+    "summary": {
+        "total": 16,
+        "by_severity": _severities(1, 1, 0, 1, 13),
+        "by_rule": {
+            "G1": _severities(1, 0, 0, 0, 2),
+            "G2": _severities(0, 1, 0, 0, 4),
+            "G3": _severities(0, 0, 0, 0, 3),
+            "G4": _severities(0, 0, 0, 0, 4),
+            "G5": _severities(0, 0, 0, 1, 0),
+        },
+    },
+    "findings": [
+        {**_G1_BFR10_V2, "comparison": "changed", "previous_finding_id": 1},
+        {
+            **FINDING_G2_WARNING,
+            "id": 36,
+            "plan_feature_ids": [13],
+            "comparison": "unchanged",
+            "previous_finding_id": 6,
+        },
+        {**FINDING_G5_INFO, "id": 46, "comparison": "unchanged", "previous_finding_id": 23},
+    ],
+    "comparison": {
+        "previous_check_id": 1,
+        "previous_version": 1,
+        "counts": {"new": 0, "unchanged": 15, "changed": 1, "resolved": 1},
+        "resolved": [
+            {
+                "id": FINDING_G1_WARNING["id"],
+                "rule_id": "G1",
+                "check": "above_tree_line",
+                "severity": "warning",
+                "plan_feature_keys": FINDING_G1_WARNING["plan_feature_keys"],
+                "plan_feature_names": FINDING_G1_WARNING["plan_feature_names"],
+                "message": FINDING_G1_WARNING["message"],
+                "fingerprint": FINDING_G1_WARNING["fingerprint"],
+                "review": {
+                    "status": "discussed",
+                    "comment": "Drøftet i planforum 21. april.",
+                    "reviewer": "Kari Nordmann",
+                    "key_name": "Regionalt planforum",
+                    "user_name": "kari.nordmann@bfk.no",
+                    "carried_from_version": None,
+                    "updated_at": "2026-04-21T14:02:51.118Z",
+                },
+            }
+        ],
+    },
+    "links": _check_links(2, 2),
 }
 
 RULES: dict[str, Any] = {

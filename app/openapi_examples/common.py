@@ -39,8 +39,13 @@ def problem(
     problems: list[dict[str, Any]] | None = None,
     summary: str | None = None,
 ) -> ProblemExample:
-    """Build a problem example as app.errors.problem_response writes it."""
-    return ProblemExample(summary or detail, problem_body(status, detail, slug, instance, problems))
+    """Build a problem example as app.errors.problem_response writes it for English callers.
+
+    The API documentation is in English, so its examples are the answers to
+    `Accept-Language: en`; without it the same problems come in bokmål.
+    """
+    body = problem_body(status, detail, slug, instance, problems, language="en")
+    return ProblemExample(summary or detail, body)
 
 
 def problem_content(examples: list[ProblemExample]) -> dict[str, Any]:

@@ -2,16 +2,24 @@
 
 from typing import Any
 
-from app.openapi_examples.checks import FINDING_G1_CONFLICT, G1_ACTION, G1_PARAGRAPH
+from app.openapi_examples.checks import (
+    FINDING_G1_CONFLICT,
+    FINDING_G1_WARNING,
+    G1_ACTION,
+    G1_PARAGRAPH,
+)
 from app.openapi_examples.common import GEOJSON, HTML, PDF, link, problem
 from app.openapi_examples.uploads import PROPOSAL_ID
 from spatial.inputs.examples import PLAN
 
+FORUM_KEY = "Regionalt planforum"
+FORUM_USER = "kari.nordmann@bfk.no"
+
 FORUM_FINDING: dict[str, Any] = {
-    "id": 1,
-    "check_id": 1,
+    "id": 31,
+    "check_id": 2,
     "proposal_id": PROPOSAL_ID,
-    "version": 1,
+    "version": 2,
     "kommunenummer": "3326",
     "municipality": "Hemsedal",
     "plannavn": PLAN["plannavn"],
@@ -23,14 +31,77 @@ FORUM_FINDING: dict[str, Any] = {
     "measures": FINDING_G1_CONFLICT["measures"],
     "plan_feature_keys": ["BFR10 Storeli øvre"],
     "plan_feature_names": ["BFR10 Storeli øvre"],
-    "review": {"status": "open", "comment": None, "reviewer": None, "updated_at": None},
+    "comparison": "changed",
+    "previous_finding_id": 1,
+    "previous_version": 1,
+    "review": {
+        "status": "open",
+        "comment": None,
+        "reviewer": None,
+        "key_name": None,
+        "user_name": None,
+        "carried_from_version": None,
+        "updated_at": None,
+    },
+    "previous_review": {
+        "status": "change_required",
+        "comment": "BFR10 må trekkes ned under skoggrensen før offentlig ettersyn.",
+        "reviewer": "Kari Nordmann",
+        "key_name": FORUM_KEY,
+        "user_name": FORUM_USER,
+        "carried_from_version": None,
+        "updated_at": "2026-04-22T10:31:07.455Z",
+        "version": 1,
+    },
     "links": [
-        link("/api/v1/checks/1/report.html", "report", HTML),
-        link("/api/v1/checks/1/report.pdf", "alternate", PDF),
-        link("/api/v1/forum/findings/1/review", "review"),
-        link("/api/v1/checks/1", "related"),
-        link("/api/v1/checks/1/findings", "related", GEOJSON),
+        link("/api/v1/checks/2/report.html", "report", HTML),
+        link("/api/v1/checks/2/report.pdf", "alternate", PDF),
+        link("/api/v1/forum/findings/31/review", "review"),
+        link("/api/v1/checks/2", "related"),
+        link("/api/v1/checks/2/findings", "related", GEOJSON),
     ],
+}
+
+FORUM_RESOLVED_PAGE: dict[str, Any] = {
+    "items": [
+        {
+            "id": 2,
+            "check_id": 1,
+            "version": 1,
+            "resolved_in_check_id": 2,
+            "resolved_in_version": 2,
+            "proposal_id": PROPOSAL_ID,
+            "kommunenummer": "3326",
+            "municipality": "Hemsedal",
+            "plannavn": PLAN["plannavn"],
+            "rule_id": "G1",
+            "paragraph": G1_PARAGRAPH,
+            "severity": "warning",
+            "message": FINDING_G1_WARNING["message"],
+            "plan_feature_keys": FINDING_G1_WARNING["plan_feature_keys"],
+            "plan_feature_names": FINDING_G1_WARNING["plan_feature_names"],
+            "review": {
+                "status": "discussed",
+                "comment": "Drøftet i planforum 21. april.",
+                "reviewer": "Kari Nordmann",
+                "key_name": FORUM_KEY,
+                "user_name": FORUM_USER,
+                "carried_from_version": None,
+                "updated_at": "2026-04-21T14:02:51.118Z",
+            },
+            "links": [
+                link("/api/v1/checks/1/report.html", "report", HTML),
+                link("/api/v1/checks/1/report.pdf", "alternate", PDF),
+                link("/api/v1/forum/findings/2/review", "review"),
+                link("/api/v1/checks/1", "related"),
+                link("/api/v1/checks/1/findings", "related", GEOJSON),
+            ],
+        }
+    ],
+    "total": 1,
+    "limit": 50,
+    "offset": 0,
+    "links": [link("/api/v1/forum/resolved?kommunenummer=3326&limit=50&offset=0", "self")],
 }
 
 FORUM_FINDING_PAGE: dict[str, Any] = {
@@ -53,13 +124,19 @@ REVIEW_REQUEST: dict[str, Any] = {
 REVIEW: dict[str, Any] = {
     "finding_id": 1,
     **REVIEW_REQUEST,
+    "key_name": FORUM_KEY,
+    "user_name": FORUM_USER,
+    "carried_from_version": None,
     "updated_at": "2026-04-22T10:31:07.455Z",
     "history": [
         {
             "from_status": "open",
             "to_status": "discussed",
             "comment": "Drøftet i planforum 21. april.",
-            "reviewer": "Buskerud fylkeskommune, regionalt planforum",
+            "reviewer": "Kari Nordmann",
+            "key_name": FORUM_KEY,
+            "user_name": FORUM_USER,
+            "carried_from_version": None,
             "created_at": "2026-04-21T14:02:51.118Z",
         },
         {
@@ -67,6 +144,9 @@ REVIEW: dict[str, Any] = {
             "to_status": "change_required",
             "comment": REVIEW_REQUEST["comment"],
             "reviewer": REVIEW_REQUEST["reviewer"],
+            "key_name": FORUM_KEY,
+            "user_name": FORUM_USER,
+            "carried_from_version": None,
             "created_at": "2026-04-22T10:31:07.455Z",
         },
     ],
@@ -116,4 +196,26 @@ AGENDA_BAD_RANGE = problem(
     "/api/v1/forum/agenda.pdf",
     [{"message": "after 'to'", "field": "from"}],
     summary="The period ends before it starts",
+)
+
+SAKSNUMMER_REQUEST = {"saksnummer": "2026/123"}
+
+SAKSNUMMER = {
+    "proposal_id": PROPOSAL_ID,
+    "saksnummer": "2026/123",
+    "links": [link(f"/api/v1/proposals/{PROPOSAL_ID}", "related")],
+}
+
+SAKSNUMMER_INVALID = problem(
+    422,
+    "invalid-parameter",
+    "body.saksnummer: har feil form (mønster ^(?:[0-9]{2}|[0-9]{4})/[0-9]{1,7}$)",
+    f"/api/v1/forum/proposals/{PROPOSAL_ID}/saksnummer",
+    [
+        {
+            "message": "har feil form (mønster ^(?:[0-9]{2}|[0-9]{4})/[0-9]{1,7}$)",
+            "field": "body.saksnummer",
+        }
+    ],
+    summary="The saksnummer is not saksår/sekvensnummer (2026/123)",
 )

@@ -51,6 +51,13 @@ VERSION: dict[str, Any] = {
     "report": {"repaired": [], "ignored": [], "unknown_codes": [], "warnings": []},
 }
 
+IDENTICAL_UPLOAD: dict[str, Any] = {
+    **VERSION,
+    "identical_to_version": 1,
+    "note": "Innholdet er byte for byte likt versjon 1; ingen ny versjon ble laget. Send "
+    "if_identical=new_version for å lagre det som en ny versjon likevel.",
+}
+
 PROPOSAL_SUMMARY: dict[str, Any] = {
     "id": PROPOSAL_ID,
     **PLAN,

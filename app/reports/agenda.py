@@ -7,15 +7,30 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.check_runner import get_rule_set
+from app.reports.data import without_layer_ids
 from app.repositories import forum as repo
 from app.repositories.proposals import proposal_key
 from app.settings import Settings
 from spatial.codelists import get_codelists
 from spatial.rules.model import SEVERITIES
 
-AGENDA_SEVERITIES = ("conflict", "warning")
+# The findings that need the forum's decision: possible objections, warnings, and what could
+# not be checked (never to be read as ok).
+AGENDA_SEVERITIES = ("conflict", "warning", "unknown")
 # Statuses the forum has not settled yet; these findings are what the meeting discusses.
 TO_DISCUSS = ("open", "discussed")
+# A review status the forum has concluded, as the agenda words the conclusion.
+CONCLUSIONS = {
+    "objection": "Innsigelse",
+    "change_required": "Krever endring",
+    "accepted": "Godtatt som den er",
+}
+# What the agenda proposes for a finding the forum has not concluded, from its severity.
+PROPOSED_CONCLUSIONS = {
+    "conflict": "Forslag: vurdere innsigelse",
+    "warning": "Forslag: be om endring eller begrunnelse i planen",
+    "unknown": "Forslag: be om ny kontroll når kartgrunnlaget er på plass",
+}
 # Bounds the work and size of one agenda whatever the checks hold (issue 16): proposals on
 # the agenda, findings listed per proposal (to discuss, and settled), and rows in all. The
 # agenda says what it leaves out and links each check's report and findings, which have them
@@ -39,6 +54,16 @@ class AgendaFinding:
     suggested_action: str
     review: dict[str, Any]
 
+    @property
+    def concluded(self) -> bool:
+        """True when the forum has concluded (objection, change required, accepted)."""
+        return self.review["status"] in CONCLUSIONS
+
+    @property
+    def conclusion(self) -> str:
+        """The forum's conclusion, or the agenda's proposal for one from the severity."""
+        return CONCLUSIONS.get(self.review["status"]) or PROPOSED_CONCLUSIONS[self.severity]
+
 
 @dataclass
 class AgendaProposal:
@@ -53,25 +78,37 @@ class AgendaProposal:
     check_id: int
     finished_at: datetime | None
     counts: dict[str, int]
+    saksnummer: str | None = None
+    draft: bool = False
+    item_number: int = 0
+    meeting_year: int = 0
+    base_url: str = ""
     to_discuss: list[AgendaFinding] = field(default_factory=list)
     settled: list[AgendaFinding] = field(default_factory=list)
     to_discuss_total: int = 0
     settled_total: int = 0
 
     @property
+    def item_label(self) -> str:
+        """The item's number on the agenda: its saksnummer, else the meeting's running number."""
+        if self.saksnummer:
+            return f"Sak {self.saksnummer}"
+        return f"Møtesak {self.item_number}/{self.meeting_year % 100:02d}"
+
+    @property
     def report_html(self) -> str:
-        """Link to the check's conflict report."""
-        return f"/api/v1/checks/{self.check_id}/report.html"
+        """Link to the check's conflict report, from the configured public URL."""
+        return f"{self.base_url}/api/v1/checks/{self.check_id}/report.html"
 
     @property
     def report_pdf(self) -> str:
         """Link to the check's conflict report as PDF."""
-        return f"/api/v1/checks/{self.check_id}/report.pdf"
+        return f"{self.base_url}/api/v1/checks/{self.check_id}/report.pdf"
 
     @property
     def findings(self) -> str:
         """Link to the check's findings as GeoJSON."""
-        return f"/api/v1/checks/{self.check_id}/findings"
+        return f"{self.base_url}/api/v1/checks/{self.check_id}/findings"
 
 
 @dataclass
@@ -94,6 +131,17 @@ class Agenda:
     query: str
     base_url: str = ""
     proposals_total: int = 0
+    meeting_date: date | None = None
+
+    @property
+    def pdf_link(self) -> str:
+        """The agenda as PDF, from the configured public URL."""
+        return f"{self.base_url}/api/v1/forum/agenda.pdf{self.query}"
+
+    @property
+    def drafts(self) -> int:
+        """Proposals on the agenda that are drafts (not published)."""
+        return sum(1 for p in self.proposals if p.draft)
 
     @property
     def proposals(self) -> list[AgendaProposal]:
@@ -123,9 +171,14 @@ def build_agenda(
     kommunenummer: tuple[str, ...] = (),
     query: str = "",
     base_url: str = "",
+    meeting_date: date | None = None,
 ) -> Agenda:
     """Gather the proposals whose latest check finished between two dates (inclusive), at
-    most MAX_AGENDA_PROPOSALS of them and MAX_AGENDA_ROWS findings listed."""
+    most MAX_AGENDA_PROPOSALS of them and MAX_AGENDA_ROWS findings listed; links are built
+    from `base_url` (the configured public URL)."""
+    base_url = base_url.rstrip("/")
+    generated_at = datetime.now().astimezone()
+    meeting_year = (meeting_date or generated_at.date()).year
     all_checks = repo.agenda_checks(session, first, last, kommunenummer)
     checks = all_checks[:MAX_AGENDA_PROPOSALS]
     rows_left = MAX_AGENDA_ROWS
@@ -133,7 +186,7 @@ def build_agenda(
     rule_titles = {rule.id: rule.title for rule in get_rule_set(settings).rules}
     plantypes = get_codelists().plantype
     municipalities: dict[str, AgendaMunicipality] = {}
-    for item in checks:
+    for number, item in enumerate(checks, start=1):
         proposal, version, check = item.proposal, item.version, item.check
         by_severity = (check.summary or {}).get("by_severity", {})
         entry = AgendaProposal(
@@ -146,6 +199,11 @@ def build_agenda(
             check_id=check.id,
             finished_at=check.finished_at,
             counts={s: int(by_severity.get(s, 0)) for s in SEVERITIES},
+            saksnummer=proposal.saksnummer,
+            draft=proposal.published_at is None,
+            item_number=number,
+            meeting_year=meeting_year,
+            base_url=base_url,
         )
         for found in findings.get(check.id, []):
             row, review = found["finding"], found["review"]
@@ -166,8 +224,8 @@ def build_agenda(
                     rule_title=rule_titles.get(row.rule_id, row.rule_id),
                     paragraph=row.paragraph,
                     plan_feature_names=list(row.plan_feature_names),
-                    message=row.message,
-                    suggested_action=row.suggested_action,
+                    message=without_layer_ids(row.message),
+                    suggested_action=without_layer_ids(row.suggested_action),
                     review=review,
                 )
             )
@@ -179,8 +237,9 @@ def build_agenda(
         first=first,
         last=last,
         municipalities=list(municipalities.values()),
-        generated_at=datetime.now().astimezone(),
+        generated_at=generated_at,
         query=query,
-        base_url=base_url.rstrip("/"),
+        base_url=base_url,
         proposals_total=len(all_checks),
+        meeting_date=meeting_date,
     )

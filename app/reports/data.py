@@ -1,5 +1,6 @@
 """Gathering what a check's conflict report shows."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -10,18 +11,25 @@ from sqlalchemy.orm import Session
 
 from app.check_runner import RuleSetUnavailableError, check_rule_set, get_rule_set
 from app.reports import maps
-from app.reports.formatting import LONG_VALUE, measure_rows
+from app.reports.formatting import LONG_VALUE, check_label, measure_rows
 from app.repositories import checks as checks_repo
 from app.repositories import forum as forum_repo
 from app.repositories.forum import severity_rank
 from app.repositories.proposals import proposal_key
 from app.settings import Settings
 from app.wms.catalog import wms_layers
-from db.models import CheckFindingOrm, LayerVersionOrm, MunicipalityOrm, PlanCheckOrm
+from db.models import (
+    CheckFindingOrm,
+    LayerFeatureOrm,
+    LayerVersionOrm,
+    MunicipalityOrm,
+    PlanCheckOrm,
+)
 from layers.registry import get_registry
 from spatial.codelists import get_codelists
 from spatial.rules.model import SEVERITIES
 from spatial.rules.ruleset import RuleSet
+from spatial.rules.text import unnamed
 
 DEMO_LICENCE = "synthetic demo data"
 KARTVERKET = "Kommunegrenser © Kartverket, CC BY 4.0"
@@ -84,6 +92,7 @@ class FindingView:
     rule_id: str
     rule_title: str
     check: str
+    check_title: str
     paragraph: str
     severity: str
     plan_feature_names: list[str]
@@ -268,14 +277,64 @@ def _listed(keys: list[str]) -> list[str]:
     return [*keys[:MAX_LISTED_KEYS], f"og {len(keys) - MAX_LISTED_KEYS} til"]
 
 
-def _layer_lines(refs: list[dict[str, Any]], titles: dict[str, str]) -> list[str]:
+def layer_feature_names(session: Session, rows: list[CheckFindingOrm]) -> dict[int, str]:
+    """The name attribute of each layer feature the findings refer to, by stored id."""
+    ids = {int(i) for row in rows for ref in row.layer_refs for i in ref.get("feature_ids") or []}
+    if not ids:
+        return {}
+    found = session.execute(
+        select(LayerFeatureOrm.id, LayerFeatureOrm.attributes["name"].astext).where(
+            LayerFeatureOrm.id.in_(sorted(ids)), LayerFeatureOrm.attributes.has_key("name")
+        )
+    )
+    return {row[0]: row[1] for row in found if row[1] and row[1].strip()}
+
+
+def feature_words(feature_id: int | None, key: str, names: dict[int, str]) -> str:
+    """A layer feature as a planner reads it: «its name», else «objekt 3» (never the layer id)."""
+    name = names.get(feature_id) if feature_id is not None else None
+    if name:
+        return f"«{name.strip()}»"
+    return unnamed(key)
+
+
+def _layer_lines(
+    refs: list[dict[str, Any]], titles: dict[str, str], names: dict[int, str]
+) -> list[str]:
     lines = []
     for ref in refs:
-        title = titles.get(ref["layer_id"], ref["layer_id"])
+        layer_id = ref["layer_id"]
+        title = titles.get(layer_id) or layer_title(layer_id)
         version = f"versjon {ref['version']}" if ref.get("version") else "ikke lastet"
-        keys = ", ".join(_listed([str(k) for k in ref.get("feature_keys") or []]))
-        lines.append(f"{title} ({version})" + (f": {keys}" if keys else ""))
+        keys = [str(k) for k in ref.get("feature_keys") or []]
+        ids = list(ref.get("feature_ids") or [])
+        ids += [None] * (len(keys) - len(ids))
+        words = [feature_words(i, k, names) for i, k in zip(ids, keys, strict=False)]
+        listed = ", ".join(_listed(words))
+        lines.append(f"{title} ({version})" + (f": {listed}" if listed else ""))
     return lines
+
+
+def layer_title(layer_id: str) -> str:
+    """A guideline layer's title from the registry (the id only for an unknown layer)."""
+    config = get_registry().get(layer_id)
+    return config.title if config else layer_id
+
+
+_LAYER_MENTION = re.compile(r"(kartlaget )«?([a-z][a-z0-9_]{1,40})»?")
+
+
+def without_layer_ids(text: str) -> str:
+    """Name guideline layers in a rule's text by title: «kartlaget elevation» reads
+    «kartlaget «Terrengmodell …»». The JSON keeps the rule's own words."""
+
+    def title(match: re.Match[str]) -> str:
+        config = get_registry().get(match.group(2))
+        if config is None:
+            return match.group(0)
+        return f"{match.group(1)}«{config.title}»"
+
+    return _LAYER_MENTION.sub(title, text)
 
 
 def _finding_view(
@@ -283,6 +342,7 @@ def _finding_view(
     rule_titles: dict[str, str],
     layer_titles: dict[str, str],
     reviews: dict[int, dict[str, Any]],
+    names: dict[int, str],
 ) -> FindingView:
     reason = row.measures.get("reason") if row.severity == "unknown" else None
     return FindingView(
@@ -290,14 +350,15 @@ def _finding_view(
         rule_id=row.rule_id,
         rule_title=rule_titles.get(row.rule_id, row.rule_id),
         check=row.check,
+        check_title=check_label(row.check),
         paragraph=row.paragraph,
         severity=row.severity,
         plan_feature_names=_listed(list(row.plan_feature_names)),
-        layers=_layer_lines(row.layer_refs, layer_titles),
+        layers=_layer_lines(row.layer_refs, layer_titles, names),
         measures=measure_rows(row.measures),
-        message=row.message,
-        suggested_action=row.suggested_action,
-        reason=str(reason) if reason else None,
+        message=without_layer_ids(row.message),
+        suggested_action=without_layer_ids(row.suggested_action),
+        reason=without_layer_ids(str(reason)) if reason else None,
         review=reviews.get(row.id),
     )
 
@@ -316,7 +377,7 @@ def _table_finding(row: CheckFindingOrm, reviews: dict[int, dict[str, Any]]) -> 
         rule_id=row.rule_id,
         severity=row.severity,
         plan_feature_names=names,
-        message=_shortened(row.message, TABLE_MESSAGE_CHARS),
+        message=_shortened(without_layer_ids(row.message), TABLE_MESSAGE_CHARS),
         review_status=review["status"] if review else None,
     )
 
@@ -385,9 +446,10 @@ def build_report(
         session, check.id, None, MAX_DETAILED_FINDINGS + MAX_TABLE_FINDINGS
     )
     rows, table_rows = rows[:MAX_DETAILED_FINDINGS], rows[MAX_DETAILED_FINDINGS:]
-    views = [_finding_view(r, rule_titles, layer_titles, reviews) for r in rows]
     unknown_rows, unknown_total = _report_rows(session, check.id, "unknown", MAX_UNKNOWN_ROWS)
-    unknown = [_finding_view(r, rule_titles, layer_titles, reviews) for r in unknown_rows]
+    names = layer_feature_names(session, [*rows, *unknown_rows])
+    views = [_finding_view(r, rule_titles, layer_titles, reviews, names) for r in rows]
+    unknown = [_finding_view(r, rule_titles, layer_titles, reviews, names) for r in unknown_rows]
     summary, totals = _summary(check, rule_titles)
     codes = get_codelists()
 
@@ -461,7 +523,7 @@ def _draw_maps(
     if extent is None:
         return None, 0
     drawer = maps.ReportMaps(
-        settings, wms_layers(session, settings, rule_set), version_id, check.id, layer_rows
+        session, settings, wms_layers(session, settings, rule_set), version_id, check.id, layer_rows
     )
     finding_boxes = maps.finding_extents(session, check.id)
     extent = maps.union_bbox([extent, *finding_boxes.values()]) or extent

@@ -4,8 +4,10 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from layers.registry import get_registry
+from spatial.figures import fmt_m, fmt_m2, fmt_masl, fmt_number, fmt_pct, shown, thousands
 from spatial.rules.g5_mobility import USE_LABELS
-from spatial.rules.text import fmt_m, fmt_m2, fmt_pct, join_words, thousands
+from spatial.rules.text import join_words
 
 try:
     OSLO: tzinfo = ZoneInfo("Europe/Oslo")
@@ -34,6 +36,8 @@ REVIEW_LABELS = {
     "change_required": "Krever endring",
     "objection": "Innsigelse",
 }
+# How the agenda and pages mark a proposal that is not published.
+DRAFT_LABEL = "Utkast – ikke offentlig"
 MONTHS = (
     "januar februar mars april mai juni juli august september oktober november desember".split()
 )
@@ -95,14 +99,54 @@ MEASURE_LABELS = {
     "heritage_categories": "Kategori",
     "checked_layers": "Kartlag kontrollert",
     "unchecked_layers": "Kartlag ikke lastet",
+    "corridors_cut": "Trekkorridorer krysset",
+    "tree_line_source": "Tregrense fra",
+    "tree_line_version": "Versjon av tregrenselaget",
+    "tree_line_fallback_m": "Regelsettets reservehøyde",
+}
+# What a G1 check (spatial/rules/g1_tree_line.py) read its tree line from.
+TREE_LINE_SOURCES = {
+    "derived": "avledet fra terrengmodell og skogdata",
+    "loaded": "innlest tregrenseflate",
+    "municipality_fallback": "regelsettets reservehøyde for kommunen",
+    "none": "ingen tregrense",
+}
+# The checks of each guideline (the `check` of a finding, spatial/rules/g*.py) in words;
+# the ids stay in the JSON for machines.
+CHECK_LABELS = {
+    "above_tree_line": "over skoggrensen",
+    "recreation": "friluftslivsområder",
+    "recreation_A": "svært viktig friluftslivsområde (A)",
+    "recreation_B": "viktig friluftslivsområde (B)",
+    "recreation_C": "registrert friluftslivsområde (C)",
+    "state_recreation": "statlig sikret friluftslivsområde",
+    "villrein": "villreinområde",
+    "corridor": "trekkorridor for villrein",
+    "intact_nature": "inngrepsfri natur",
+    "nature_recreation": "natur og friluftsliv",
+    "no_sterilising_areas": "ingen arealer som båndlegger forekomster",
+    "deposit_overlap": "overlapp med mineralforekomst",
+    "deposit_buffer": "nær mineralforekomst",
+    "not_safeguarded": "forekomst ikke sikret med hensynssone",
+    "no_development_areas": "ingen nye utbyggingsområder",
+    "protected_overlap": "overlapp med fredet kulturminne",
+    "protected_buffer": "nær fredet kulturminne",
+    "environment_overlap": "overlapp med kulturmiljø",
+    "no_consideration_zone": "kulturmiljø uten hensynssone",
+    "matrix_cell": "sentralitet og utbyggingspress",
+    "no_new_cabin_areas": "ingen nye hytteområder",
 }
 # Codes in measures shown with their Norwegian words.
 VALUE_LABELS = {
     "use": {code: words[0] for code, words in USE_LABELS.items()},
     "severity_if_unmet": {s: label.lower() for s, label in SEVERITY_LABELS.items()},
+    "tree_line_source": TREE_LINE_SOURCES,
 }
+# Measures whose values are layer ids, shown by the layer's title.
+LAYER_ID_KEYS = frozenset({"checked_layers", "unchecked_layers"})
+TREE_LINE_MARGIN = "max_height_above_tree_line_m"
 # Heights above sea level rather than lengths.
-ELEVATION_KEYS = frozenset({"max_elevation_m", "tree_line_m"})
+ELEVATION_KEYS = frozenset({"max_elevation_m", "tree_line_m", "tree_line_fallback_m"})
 # Shown in the message already (the requirements, an unknown finding's reason).
 # The rule set's English rationale for a G5 cell is for the rule set's readers, not here.
 HIDDEN_MEASURES = frozenset({"requirements", "reason", "cell_reason"})
@@ -136,12 +180,6 @@ def fmt_long_date(value: date) -> str:
     return f"{value.day}. {MONTHS[value.month - 1]} {value.year}"
 
 
-def fmt_number(value: float, decimals: int = 0) -> str:
-    """Format a number with thousands spaces and a decimal comma: '12 345,6'."""
-    text = f"{value:,.{decimals}f}".replace(",", " ").replace(".", ",")
-    return text
-
-
 def _scalar(key: str, value: Any) -> str:
     if value is None:
         return "ikke angitt"
@@ -155,12 +193,15 @@ def _scalar(key: str, value: Any) -> str:
         if key.endswith("_pct"):
             return fmt_pct(value)
         if key in ELEVATION_KEYS:
-            return f"{thousands(value)} moh."
+            return fmt_masl(value)
         if key.endswith("_m"):
             return fmt_m(value)
         if isinstance(value, int):
             return thousands(value)
         return fmt_number(value, 1)
+    if key in LAYER_ID_KEYS:
+        config = get_registry().get(str(value))
+        return config.title if config else str(value)
     return VALUE_LABELS.get(key, {}).get(str(value), str(value))
 
 
@@ -173,13 +214,40 @@ def fmt_measure(key: str, value: Any) -> str:
     return _scalar(key, value)
 
 
+def tree_line_margin(value: float) -> tuple[str, str]:
+    """Label and words for how far an area's highest point is above the tree line.
+
+    A negative margin is an area nowhere above the tree line; it is said in words, not as
+    "Høyest over skoggrensen −42 m" (issue 20).
+    """
+    metres = shown(value)
+    if metres > 0:
+        return "Høyest over skoggrensen", fmt_m(value)
+    if metres == 0:
+        return "Over skoggrensen", "Ikke over skoggrensen; høyeste punkt i skoggrensen"
+    return "Over skoggrensen", f"Ikke over skoggrensen; høyeste punkt {fmt_m(-value)} under"
+
+
+def measure_label(key: str) -> str:
+    """The bokmål label of a measure (an unknown key in plain words, never with '_')."""
+    return MEASURE_LABELS.get(key) or key.replace("_", " ").capitalize()
+
+
+def check_label(check: str) -> str:
+    """A guideline check in words: 'over skoggrensen' for above_tree_line."""
+    return CHECK_LABELS.get(check) or check.replace("_", " ")
+
+
 def measure_rows(measures: dict[str, Any]) -> list[tuple[str, str]]:
     """Return (label, formatted value) for each figure worth showing in a report."""
     rows = []
     for key, value in measures.items():
         if key in HIDDEN_MEASURES or value in (None, [], {}):
             continue
-        rows.append((MEASURE_LABELS.get(key, key.replace("_", " ")), fmt_measure(key, value)))
+        if key == TREE_LINE_MARGIN and isinstance(value, int | float):
+            rows.append(tree_line_margin(value))
+            continue
+        rows.append((measure_label(key), fmt_measure(key, value)))
     return rows
 
 

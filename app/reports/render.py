@@ -6,9 +6,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from app import __version__
-from app.reports import formatting
+from app.reports import formatting, maps
+from spatial.figures import thousands
 from spatial.rules.model import SEVERITIES
-from spatial.rules.text import thousands
 
 
 @lru_cache
@@ -36,6 +36,8 @@ def templates() -> Environment:
         SEVERITY_LABELS=formatting.SEVERITY_LABELS,
         REVIEW_LABELS=formatting.REVIEW_LABELS,
         app_version=__version__,
+        north_arrow=maps.NORTH_ARROW_URI,
+        draft_label=formatting.DRAFT_LABEL,
     )
     return env
 

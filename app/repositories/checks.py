@@ -3,13 +3,15 @@
 from typing import Any
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.repositories.geojson import geometry_json
 from db.models import (
     CheckFindingOrm,
+    FindingReviewEventOrm,
+    FindingReviewOrm,
     PlanCheckOrm,
     PlanProposalOrm,
     ProposalVersionOrm,
@@ -17,6 +19,8 @@ from db.models import (
 )
 from spatial.crs import CANONICAL_SRID
 from spatial.errors import NotFoundError
+from spatial.messages import Text
+from spatial.rules.compare import UNCHANGED, match_findings
 from spatial.rules.engine import CheckResult
 from spatial.rules.model import FINDING_FIELDS, SEVERITIES
 from spatial.rules.ruleset import RuleSet
@@ -37,7 +41,7 @@ def get_check(session: Session, check_id: int, visible: Any = None) -> PlanCheck
             .where(PlanCheckOrm.id == check_id, visible)
         ).scalar_one_or_none()
     if check is None:
-        raise NotFoundError(f"no check {check_id}")
+        raise NotFoundError(Text(f"finner ingen kontroll nr. {check_id}", f"no check {check_id}"))
     return check
 
 
@@ -62,26 +66,137 @@ def rule_set_text(session: Session, checksum: str) -> str | None:
     ).scalar_one_or_none()
 
 
+def previous_check(session: Session, check: PlanCheckOrm) -> tuple[int, int] | None:
+    """Return (id, version number) of the proposal's previous finished check, if any.
+
+    That is the newest finished check made before this one of this version or an earlier
+    one: a check of a later version (a re-run of an old version) is never the previous one.
+    """
+    version = check.version
+    row = session.execute(
+        select(PlanCheckOrm.id, ProposalVersionOrm.version)
+        .join(ProposalVersionOrm, ProposalVersionOrm.id == PlanCheckOrm.proposal_version_id)
+        .where(
+            ProposalVersionOrm.proposal_id == version.proposal_id,
+            ProposalVersionOrm.version <= version.version,
+            PlanCheckOrm.status == "done",
+            PlanCheckOrm.id < check.id,
+        )
+        .order_by(ProposalVersionOrm.version.desc(), PlanCheckOrm.id.desc())
+        .limit(1)
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
 def store_result(session: Session, check: PlanCheckOrm, result: CheckResult) -> None:
-    """Write a finished check's findings and figures (the caller commits)."""
+    """Write a finished check's findings and figures, matched against the previous check's
+    findings, and carry the reviews of unchanged findings over (the caller commits)."""
+    records = [finding.record() for finding in result.findings]
+    previous = previous_check(session, check)
+    comparison: list[str | None] = [None] * len(records)
+    previous_ids: list[int | None] = [None] * len(records)
+    if previous is not None:
+        old = session.execute(
+            select(
+                CheckFindingOrm.id,
+                CheckFindingOrm.fingerprint,
+                CheckFindingOrm.severity,
+                CheckFindingOrm.measures,
+            )
+            .where(CheckFindingOrm.check_id == previous[0])
+            .order_by(CheckFindingOrm.position)
+        ).all()
+        matches = match_findings([row._mapping for row in old], records)
+        comparison = list(matches.comparison)
+        previous_ids = [None if i is None else old[i].id for i in matches.previous]
     rows = [
         {
             "check_id": check.id,
             "position": position,
-            **finding.record(),
+            **record,
+            "comparison": comparison[position],
+            "previous_finding_id": previous_ids[position],
             "geom": None
             if finding.geometry is None
             else from_shape(finding.geometry, srid=CANONICAL_SRID),
         }
-        for position, finding in enumerate(result.findings)
+        for position, (finding, record) in enumerate(zip(result.findings, records, strict=True))
     ]
     if rows:
         session.execute(insert(CheckFindingOrm), rows)
+    check.previous_check_id = None if previous is None else previous[0]
+    if previous is not None:
+        carry_reviews(session, check.id, previous[1])
     check.layer_versions = result.layer_versions
     check.timings_ms = result.timings_ms
     check.summary = result.summary()
     check.status = "done"
     check.finished_at = func.now()
+
+
+def carry_reviews(session: Session, check_id: int, previous_version: int) -> None:
+    """Copy the reviews and review histories of the previous check's findings onto the
+    unchanged findings of this check, each marked with the version it was made on."""
+    new = CheckFindingOrm
+    review = FindingReviewOrm
+    made_on = func.coalesce(review.carried_from_version, literal(previous_version))
+    session.execute(
+        insert(review).from_select(
+            [
+                "finding_id",
+                "status",
+                "comment",
+                "reviewer",
+                "key_name",
+                "user_name",
+                "carried_from_version",
+                "updated_at",
+            ],
+            select(
+                new.id,
+                review.status,
+                review.comment,
+                review.reviewer,
+                review.key_name,
+                review.user_name,
+                made_on,
+                review.updated_at,
+            )
+            .join(review, review.finding_id == new.previous_finding_id)
+            .where(new.check_id == check_id, new.comparison == UNCHANGED),
+        )
+    )
+    event = FindingReviewEventOrm
+    event_made_on = func.coalesce(event.carried_from_version, literal(previous_version))
+    session.execute(
+        insert(event).from_select(
+            [
+                "finding_id",
+                "from_status",
+                "to_status",
+                "comment",
+                "reviewer",
+                "key_name",
+                "user_name",
+                "carried_from_version",
+                "created_at",
+            ],
+            select(
+                new.id,
+                event.from_status,
+                event.to_status,
+                event.comment,
+                event.reviewer,
+                event.key_name,
+                event.user_name,
+                event_made_on,
+                event.created_at,
+            )
+            .join(event, event.finding_id == new.previous_finding_id)
+            .where(new.check_id == check_id, new.comparison == UNCHANGED)
+            .order_by(new.id, event.id),
+        )
+    )
 
 
 def finding_rows(
@@ -97,8 +212,98 @@ def finding_rows(
 
 
 def finding_dict(row: CheckFindingOrm) -> dict[str, Any]:
-    """Return a stored finding's fields as a JSON-ready dict."""
-    return {"id": row.id, **{name: getattr(row, name) for name in FINDING_FIELDS}}
+    """Return a stored finding's fields as a JSON-ready dict, with how it compares to the
+    previous check's findings."""
+    return {
+        "id": row.id,
+        **{name: getattr(row, name) for name in FINDING_FIELDS},
+        "comparison": row.comparison,
+        "previous_finding_id": row.previous_finding_id,
+    }
+
+
+def review_fields(review: FindingReviewOrm | None) -> dict[str, Any]:
+    """Return a review as a dict (status 'open' when there is none)."""
+    if review is None:
+        return {
+            "status": "open",
+            "comment": None,
+            "reviewer": None,
+            "key_name": None,
+            "user_name": None,
+            "carried_from_version": None,
+            "updated_at": None,
+        }
+    return {
+        "status": review.status,
+        "comment": review.comment,
+        "reviewer": review.reviewer,
+        "key_name": review.key_name,
+        "user_name": review.user_name,
+        "carried_from_version": review.carried_from_version,
+        "updated_at": review.updated_at,
+    }
+
+
+def check_comparison(session: Session, check: PlanCheckOrm) -> dict[str, Any] | None:
+    """Return how a finished check compares with the previous one: counts of new, unchanged,
+    changed and resolved findings, and the resolved ones with their reviews (None: no
+    previous check)."""
+    if check.status != "done" or check.previous_check_id is None:
+        return None
+    previous_version = session.execute(
+        select(ProposalVersionOrm.version)
+        .join(PlanCheckOrm, PlanCheckOrm.proposal_version_id == ProposalVersionOrm.id)
+        .where(PlanCheckOrm.id == check.previous_check_id)
+    ).scalar_one()
+    counts = dict.fromkeys(("new", "unchanged", "changed"), 0)
+    counts.update(
+        session.execute(
+            select(CheckFindingOrm.comparison, func.count())
+            .where(CheckFindingOrm.check_id == check.id, CheckFindingOrm.comparison.is_not(None))
+            .group_by(CheckFindingOrm.comparison)
+        ).all()
+    )
+    resolved = [
+        {
+            "id": finding.id,
+            "rule_id": finding.rule_id,
+            "check": finding.check,
+            "severity": finding.severity,
+            "plan_feature_keys": finding.plan_feature_keys,
+            "plan_feature_names": finding.plan_feature_names,
+            "message": finding.message,
+            "fingerprint": finding.fingerprint,
+            "review": review_fields(review),
+        }
+        for finding, review in session.execute(resolved_query(check.id, check.previous_check_id))
+    ]
+    counts["resolved"] = len(resolved)
+    return {
+        "previous_check_id": check.previous_check_id,
+        "previous_version": previous_version,
+        "counts": counts,
+        "resolved": resolved,
+    }
+
+
+def resolved_query(check_id: Any, previous_check_id: Any):
+    """Select (finding, review) of the previous check's findings that no finding of this
+    check continues: those resolved in this check."""
+    continuing = aliased(CheckFindingOrm)
+    continued = (
+        select(continuing.id)
+        .where(
+            continuing.check_id == check_id, continuing.previous_finding_id == CheckFindingOrm.id
+        )
+        .exists()
+    )
+    return (
+        select(CheckFindingOrm, FindingReviewOrm)
+        .outerjoin(FindingReviewOrm, FindingReviewOrm.finding_id == CheckFindingOrm.id)
+        .where(CheckFindingOrm.check_id == previous_check_id, ~continued)
+        .order_by(CheckFindingOrm.position)
+    )
 
 
 def finding_features(

@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, case, func, insert, select
+from sqlalchemy import Select, and_, case, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
+from app.repositories.checks import resolved_query, review_fields
 from db.models import (
     CheckFindingOrm,
     FindingReviewEventOrm,
@@ -17,11 +18,14 @@ from db.models import (
     ProposalVersionOrm,
 )
 from spatial.errors import NotFoundError
+from spatial.messages import Text
+from spatial.rules.compare import CHANGED, NEW, UNCHANGED
 from spatial.rules.model import SEVERITIES
 
 REVIEW_STATUSES = ("open", "discussed", "accepted", "change_required", "objection")
 DEFAULT_SEVERITIES = ("conflict", "warning", "unknown")
 DEFAULT_STATUSES = ("open",)
+COMPARISONS = (NEW, UNCHANGED, CHANGED)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class ForumFilters:
     rule_id: tuple[str, ...] = ()
     severity: tuple[str, ...] = DEFAULT_SEVERITIES
     status: tuple[str, ...] = DEFAULT_STATUSES
+    comparison: tuple[str, ...] = ()
 
 
 def latest_checks_query() -> Select:
@@ -56,6 +61,11 @@ def severity_rank(column: Any) -> Any:
 
 
 REVIEW_STATUS = func.coalesce(FindingReviewOrm.status, "open")
+REVIEW_COLUMNS = ("comment", "reviewer", "key_name", "user_name", "carried_from_version")
+# The review of the finding a changed finding continues, shown "from version N".
+PreviousReview = aliased(FindingReviewOrm)
+PreviousCheck = aliased(PlanCheckOrm)
+PreviousVersion = aliased(ProposalVersionOrm)
 
 
 def _finding_query(filters: ForumFilters) -> Select:
@@ -71,21 +81,35 @@ def _finding_query(filters: ForumFilters) -> Select:
             CheckFindingOrm.measures,
             CheckFindingOrm.plan_feature_keys,
             CheckFindingOrm.plan_feature_names,
+            CheckFindingOrm.comparison,
+            CheckFindingOrm.previous_finding_id,
             ProposalVersionOrm.version,
+            PreviousVersion.version.label("previous_version"),
             func.coalesce(ProposalVersionOrm.plannavn, PlanProposalOrm.plannavn).label("plannavn"),
             PlanProposalOrm.kommunenummer,
             PlanProposalOrm.planidentifikasjon,
             MunicipalityOrm.name.label("municipality"),
             REVIEW_STATUS.label("review_status"),
-            FindingReviewOrm.comment.label("review_comment"),
-            FindingReviewOrm.reviewer.label("review_reviewer"),
+            *(getattr(FindingReviewOrm, c).label(f"review_{c}") for c in REVIEW_COLUMNS),
             FindingReviewOrm.updated_at.label("review_updated_at"),
+            PreviousReview.status.label("previous_status"),
+            *(getattr(PreviousReview, c).label(f"previous_{c}") for c in REVIEW_COLUMNS),
+            PreviousReview.updated_at.label("previous_updated_at"),
         )
         .join(PlanCheckOrm, PlanCheckOrm.id == CheckFindingOrm.check_id)
         .join(ProposalVersionOrm, ProposalVersionOrm.id == PlanCheckOrm.proposal_version_id)
         .join(PlanProposalOrm, PlanProposalOrm.id == ProposalVersionOrm.proposal_id)
         .join(MunicipalityOrm, MunicipalityOrm.kommunenummer == PlanProposalOrm.kommunenummer)
         .outerjoin(FindingReviewOrm, FindingReviewOrm.finding_id == CheckFindingOrm.id)
+        .outerjoin(PreviousCheck, PreviousCheck.id == PlanCheckOrm.previous_check_id)
+        .outerjoin(PreviousVersion, PreviousVersion.id == PreviousCheck.proposal_version_id)
+        .outerjoin(
+            PreviousReview,
+            and_(
+                PreviousReview.finding_id == CheckFindingOrm.previous_finding_id,
+                CheckFindingOrm.comparison == CHANGED,
+            ),
+        )
         .where(CheckFindingOrm.check_id.in_(latest_checks_query()))
     )
     if filters.kommunenummer:
@@ -96,6 +120,8 @@ def _finding_query(filters: ForumFilters) -> Select:
         query = query.where(CheckFindingOrm.severity.in_(filters.severity))
     if filters.status:
         query = query.where(REVIEW_STATUS.in_(filters.status))
+    if filters.comparison:
+        query = query.where(CheckFindingOrm.comparison.in_(filters.comparison))
     return query
 
 
@@ -127,12 +153,84 @@ def list_findings(
 def _finding_row(row: Any) -> dict[str, Any]:
     out = dict(row._mapping)
     out["proposal_id"] = f"{row.kommunenummer}_{row.planidentifikasjon}"
-    out["review"] = {
-        "status": out.pop("review_status"),
-        "comment": out.pop("review_comment"),
-        "reviewer": out.pop("review_reviewer"),
-        "updated_at": out.pop("review_updated_at"),
-    }
+    fields = ("status", *REVIEW_COLUMNS, "updated_at")
+    out["review"] = {name: out.pop(f"review_{name}") for name in fields}
+    previous = {name: out.pop(f"previous_{name}") for name in fields}
+    out["previous_review"] = None
+    if previous["status"] is not None:
+        # Made on the version it was carried from, else on the previous check's version.
+        previous["version"] = previous["carried_from_version"] or out["previous_version"]
+        out["previous_review"] = previous
+    return out
+
+
+def _resolved_query(filters: ForumFilters) -> Select:
+    """Select the findings of the previous checks that the latest checks no longer have."""
+    latest = aliased(PlanCheckOrm)
+    latest_version = aliased(ProposalVersionOrm)
+    found = resolved_query(latest.id, latest.previous_check_id)
+    query = (
+        found.add_columns(
+            latest.id.label("resolved_in_check_id"),
+            latest_version.version.label("resolved_in_version"),
+            ProposalVersionOrm.version,
+            func.coalesce(latest_version.plannavn, PlanProposalOrm.plannavn).label("plannavn"),
+            PlanProposalOrm.kommunenummer,
+            PlanProposalOrm.planidentifikasjon,
+            MunicipalityOrm.name.label("municipality"),
+        )
+        .join(latest, latest.previous_check_id == CheckFindingOrm.check_id)
+        .join(latest_version, latest_version.id == latest.proposal_version_id)
+        .join(PlanCheckOrm, PlanCheckOrm.id == CheckFindingOrm.check_id)
+        .join(ProposalVersionOrm, ProposalVersionOrm.id == PlanCheckOrm.proposal_version_id)
+        .join(PlanProposalOrm, PlanProposalOrm.id == latest_version.proposal_id)
+        .join(MunicipalityOrm, MunicipalityOrm.kommunenummer == PlanProposalOrm.kommunenummer)
+        .where(latest.id.in_(latest_checks_query()))
+        .order_by(None)
+    )
+    if filters.kommunenummer:
+        query = query.where(PlanProposalOrm.kommunenummer.in_(filters.kommunenummer))
+    if filters.rule_id:
+        query = query.where(CheckFindingOrm.rule_id.in_(filters.rule_id))
+    if filters.severity:
+        query = query.where(CheckFindingOrm.severity.in_(filters.severity))
+    return query
+
+
+def count_resolved(session: Session, filters: ForumFilters) -> int:
+    """Count the resolved findings that match the filters."""
+    subquery = _resolved_query(filters).subquery()
+    return session.execute(select(func.count()).select_from(subquery)).scalar_one()
+
+
+def list_resolved(
+    session: Session, filters: ForumFilters, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """Return a page of findings resolved by the latest checks, with their last reviews."""
+    rows = session.execute(_ordered(_resolved_query(filters)).limit(limit).offset(offset))
+    out = []
+    for row in rows:
+        finding, review = row[0], row[1]
+        out.append(
+            {
+                "id": finding.id,
+                "check_id": finding.check_id,
+                "version": row.version,
+                "resolved_in_check_id": row.resolved_in_check_id,
+                "resolved_in_version": row.resolved_in_version,
+                "proposal_id": f"{row.kommunenummer}_{row.planidentifikasjon}",
+                "kommunenummer": row.kommunenummer,
+                "municipality": row.municipality,
+                "plannavn": row.plannavn,
+                "rule_id": finding.rule_id,
+                "paragraph": finding.paragraph,
+                "severity": finding.severity,
+                "message": finding.message,
+                "plan_feature_keys": finding.plan_feature_keys,
+                "plan_feature_names": finding.plan_feature_names,
+                "review": review_fields(review),
+            }
+        )
     return out
 
 
@@ -206,15 +304,8 @@ def reviews_of_check(session: Session, check_id: int) -> dict[int, dict[str, Any
 
 
 def review_dict(row: FindingReviewOrm | None) -> dict[str, Any]:
-    """Return a review as a dict; a finding never reviewed is open."""
-    if row is None:
-        return {"status": "open", "comment": None, "reviewer": None, "updated_at": None}
-    return {
-        "status": row.status,
-        "comment": row.comment,
-        "reviewer": row.reviewer,
-        "updated_at": row.updated_at,
-    }
+    """Return a review as a dict, with who made it; a finding never reviewed is open."""
+    return review_fields(row)
 
 
 def _require_finding(session: Session, finding_id: int, lock: bool = False) -> None:
@@ -223,17 +314,18 @@ def _require_finding(session: Session, finding_id: int, lock: bool = False) -> N
         # Serialises concurrent reviews of one finding, so each event's from_status is right.
         query = query.with_for_update()
     if session.execute(query).scalar_one_or_none() is None:
-        raise NotFoundError(f"no finding {finding_id}")
+        raise NotFoundError(Text(f"finner ikke funn nr. {finding_id}", f"no finding {finding_id}"))
 
 
 def get_review(session: Session, finding_id: int) -> dict[str, Any]:
     """Return a finding's review with its history (oldest first); raise NotFoundError."""
     _require_finding(session, finding_id)
     review = session.get(FindingReviewOrm, finding_id)
+    # Carried-over events keep their times: by time first, they interleave correctly.
     events = session.execute(
         select(FindingReviewEventOrm)
         .where(FindingReviewEventOrm.finding_id == finding_id)
-        .order_by(FindingReviewEventOrm.id)
+        .order_by(FindingReviewEventOrm.created_at, FindingReviewEventOrm.id)
     ).scalars()
     return {
         "finding_id": finding_id,
@@ -244,6 +336,9 @@ def get_review(session: Session, finding_id: int) -> dict[str, Any]:
                 "to_status": e.to_status,
                 "comment": e.comment,
                 "reviewer": e.reviewer,
+                "key_name": e.key_name,
+                "user_name": e.user_name,
+                "carried_from_version": e.carried_from_version,
                 "created_at": e.created_at,
             }
             for e in events
@@ -252,9 +347,16 @@ def get_review(session: Session, finding_id: int) -> dict[str, Any]:
 
 
 def set_review(
-    session: Session, finding_id: int, status: str, comment: str | None, reviewer: str
+    session: Session,
+    finding_id: int,
+    status: str,
+    comment: str | None,
+    reviewer: str,
+    key_name: str | None = None,
+    user_name: str | None = None,
 ) -> dict[str, Any]:
-    """Record a review; a change appends an event, repeating the current review changes nothing."""
+    """Record a review with the API key and login user that made it; a change appends an
+    event, repeating the current review changes nothing."""
     _require_finding(session, finding_id, lock=True)
     review = session.get(FindingReviewOrm, finding_id, populate_existing=True)
     before = review_dict(review)
@@ -275,6 +377,8 @@ def set_review(
         reviewer,
         now,
     )
+    # Made on this finding's version now: no longer one carried over from an earlier one.
+    review.key_name, review.user_name, review.carried_from_version = key_name, user_name, None
     session.execute(
         insert(FindingReviewEventOrm).values(
             finding_id=finding_id,
@@ -282,6 +386,8 @@ def set_review(
             to_status=status,
             comment=comment,
             reviewer=reviewer,
+            key_name=key_name,
+            user_name=user_name,
             created_at=now,
         )
     )

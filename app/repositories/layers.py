@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from app.repositories.geojson import area_condition, geometry_json
 from db.models import LayerFeatureOrm, LayerVersionOrm
 from spatial.errors import NotFoundError
+from spatial.messages import Text
 
 
 def list_versions(session: Session, layer_id: str) -> list[LayerVersionOrm]:
@@ -31,8 +32,13 @@ def get_version(session: Session, layer_id: str, version: int | None) -> LayerVe
         query = query.where(LayerVersionOrm.version == version)
     found = session.execute(query).scalar_one_or_none()
     if found is None:
-        what = "has never been loaded" if version is None else f"has no version {version}"
-        raise NotFoundError(f"layer '{layer_id}' {what}")
+        if version is None:
+            what = Text("er aldri lastet inn", "has never been loaded")
+        else:
+            what = Text(f"har ingen versjon {version}", f"has no version {version}")
+        raise NotFoundError(
+            Text(f"kartlaget «{layer_id}» {what.nb}", f"layer '{layer_id}' {what.en}")
+        )
     return found
 
 

@@ -12,6 +12,7 @@ from app.repositories.geojson import geometry_json
 from db.models import CountyOrm, MunicipalityOrm
 from spatial.errors import NotFoundError
 from spatial.geometry import CoverageArea
+from spatial.messages import Text
 from spatial.plan_input import Boundaries, MunicipalityBoundary
 
 _PROPERTIES = (
@@ -56,7 +57,12 @@ def get_municipality_feature(session: Session, kommunenummer: str, srid: int) ->
         )
     ).one_or_none()
     if row is None:
-        raise NotFoundError(f"no Buskerud municipality has kommunenummer '{kommunenummer}'")
+        raise NotFoundError(
+            Text(
+                f"ingen kommune i Buskerud har kommunenummer «{kommunenummer}»",
+                f"no Buskerud municipality has kommunenummer '{kommunenummer}'",
+            )
+        )
     return _feature(row)
 
 

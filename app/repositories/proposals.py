@@ -15,6 +15,7 @@ from db.models import PlanFeatureOrm, PlanProposalOrm, ProposalVersionOrm
 from spatial.codelists import get_codelists, plan_level
 from spatial.crs import CANONICAL_SRID
 from spatial.errors import NotFoundError
+from spatial.messages import Text
 from spatial.plan_model import PreparedPlan
 
 ALL = true()  # a visibility condition that lets every proposal through
@@ -31,8 +32,12 @@ def split_proposal_key(proposal_id: str) -> tuple[str, str]:
     # ASCII digits: str.isdigit() also takes '²' and '٣'.
     if not sep or not re.fullmatch(r"[0-9]{4}", kommunenummer) or not planid:
         raise NotFoundError(
-            f"'{proposal_id}' is not a proposal id; ids look like '3326_2024001' "
-            "(kommunenummer_planidentifikasjon)"
+            Text(
+                f"«{proposal_id}» er ikke en planforslag-id; slike id-er ser ut som "
+                "«3326_2024001» (kommunenummer_planidentifikasjon)",
+                f"'{proposal_id}' is not a proposal id; ids look like '3326_2024001' "
+                "(kommunenummer_planidentifikasjon)",
+            )
         )
     return kommunenummer, planid
 
@@ -114,6 +119,32 @@ def store_version(
     return version
 
 
+def identical_latest_version(
+    session: Session, plan: PreparedPlan, body: bytes
+) -> ProposalVersionOrm | None:
+    """Return the proposal's latest version if this upload would repeat it: the same bytes
+    read with the same plan attributes (query parameters may change those)."""
+    meta = plan.metadata
+    latest = session.execute(
+        select(ProposalVersionOrm)
+        .join(PlanProposalOrm, PlanProposalOrm.id == ProposalVersionOrm.proposal_id)
+        .where(
+            PlanProposalOrm.kommunenummer == meta.kommunenummer,
+            PlanProposalOrm.planidentifikasjon == meta.planidentifikasjon,
+        )
+        .order_by(ProposalVersionOrm.version.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if latest is None or latest.content_sha256 != hashlib.sha256(body).hexdigest():
+        return None
+    same_plan = (latest.plantype, latest.planstatus, latest.plannavn) == (
+        meta.plantype,
+        meta.planstatus,
+        meta.plannavn,
+    )
+    return latest if same_plan else None
+
+
 def count_proposals(session: Session, kommunenummer: str | None, visible: Any = ALL) -> int:
     """Count the proposals matching `visible`, optionally in one municipality."""
     query = select(func.count()).select_from(PlanProposalOrm).where(visible)
@@ -156,7 +187,9 @@ def get_proposal(session: Session, proposal_id: str, visible: Any = ALL) -> Plan
         )
     ).scalar_one_or_none()
     if proposal is None:
-        raise NotFoundError(f"no proposal '{proposal_id}'")
+        raise NotFoundError(
+            Text(f"finner ikke planforslaget «{proposal_id}»", f"no proposal '{proposal_id}'")
+        )
     return proposal
 
 
@@ -172,7 +205,12 @@ def get_version(
         )
     ).scalar_one_or_none()
     if found is None:
-        raise NotFoundError(f"proposal '{proposal_id}' has no version {version}")
+        raise NotFoundError(
+            Text(
+                f"planforslaget «{proposal_id}» har ingen versjon {version}",
+                f"proposal '{proposal_id}' has no version {version}",
+            )
+        )
     return found
 
 

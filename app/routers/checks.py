@@ -24,6 +24,7 @@ from app.repositories import proposals as proposals_repo
 from app.repositories.geojson import content_crs_header, feature_collection
 from app.responses import GeoJSONResponse
 from app.schemas import (
+    CheckComparison,
     CheckPublic,
     CheckRequest,
     ComparePublic,
@@ -37,6 +38,7 @@ from app.security import OptionalPrincipalDep, PrincipalDep
 from app.uploads import prepare_upload
 from db.models import PlanCheckOrm
 from spatial.errors import InvalidInputError, Problem
+from spatial.messages import Text
 from spatial.rules.compare import compare_findings
 from spatial.rules.model import SEVERITIES
 
@@ -86,6 +88,7 @@ def _check_public(session: SessionDep, check: PlanCheckOrm) -> CheckPublic:
             FindingPublic(**repo.finding_dict(row)) for row in repo.finding_rows(session, check.id)
         ]
     base = f"/api/v1/checks/{check.id}"
+    comparison = repo.check_comparison(session, check)
     return CheckPublic(
         id=check.id,
         status=check.status,
@@ -103,6 +106,7 @@ def _check_public(session: SessionDep, check: PlanCheckOrm) -> CheckPublic:
         started_at=check.started_at,
         finished_at=check.finished_at,
         findings=findings,
+        comparison=None if comparison is None else CheckComparison(**comparison),
         links=[
             Link(href=base, rel="self"),
             Link(href=f"{base}/findings", rel="items", type="application/geo+json"),
@@ -130,7 +134,7 @@ def run_check(
     """Check a stored version against the rule set and the current (or pinned) layers."""
     # Not found before forbidden: a 403 here would confirm that an invisible draft exists.
     found = proposals_repo.get_version(session, proposal_id, version, visible_proposals(principal))
-    ensure_may_submit(principal, found.proposal.kommunenummer)
+    ensure_may_submit(session, principal, found.proposal.kommunenummer, "proposal")
     pinned = options.layer_versions if options else None
     check = check_runner.create_check(session, found, settings, pinned)
     location = f"/api/v1/checks/{check.id}"
@@ -166,12 +170,17 @@ def list_checks(
 @router.get(
     "/checks/{check_id}",
     response_model=CheckPublic,
-    responses={200: ex.example_response(ex.CHECK), **ex.problems(ex.NO_CHECK)},
+    responses={
+        200: ex.example_response(ex.CHECK_V2, "A check of version 2, compared with version 1"),
+        **ex.problems(ex.NO_CHECK),
+    },
 )
 def get_check(
     check_id: CheckIdPath, session: SessionDep, principal: OptionalPrincipalDep
 ) -> CheckPublic:
-    """Show a check: status, rule-set and layer versions, summary per severity and rule."""
+    """Show a check: status, rule-set and layer versions, summary per severity and rule, and
+    how its findings compare with the proposal's previous check (new, unchanged, changed,
+    resolved)."""
     return _check_public(session, visible_check(session, check_id, principal))
 
 
@@ -268,9 +277,18 @@ def compare_versions(
         check = repo.latest_done_check(session, found.id)
         if check is None:
             raise InvalidInputError(
-                f"version {number} of '{proposal_id}' has no finished check; run one with "
-                f"POST /api/v1/proposals/{proposal_id}/versions/{number}/checks",
-                [Problem("not checked", field="from" if number == from_version else "to")],
+                Text(
+                    f"versjon {number} av «{proposal_id}» har ingen ferdig kontroll; start en "
+                    f"med POST /api/v1/proposals/{proposal_id}/versions/{number}/checks",
+                    f"version {number} of '{proposal_id}' has no finished check; run one with "
+                    f"POST /api/v1/proposals/{proposal_id}/versions/{number}/checks",
+                ),
+                [
+                    Problem(
+                        Text("ikke kontrollert", "not checked"),
+                        field="from" if number == from_version else "to",
+                    )
+                ],
             )
         checks.append(check)
     old, new = (

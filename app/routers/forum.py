@@ -12,15 +12,17 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from app import openapi_examples as ex
 from app.db import SessionDep
-from app.dependencies import FindingIdPath, PageDep, SettingsDep
+from app.dependencies import FindingIdPath, PageDep, ProposalIdPath, SettingsDep
 from app.reports import pdf
 from app.reports.agenda import build_agenda
 from app.reports.render import render_html
 from app.repositories import forum as repo
-from app.schemas import Link
-from app.security import require_roles
+from app.repositories.proposals import get_proposal, proposal_key
+from app.schemas import Link, ReviewState
+from app.security import PrincipalDep, ProxyUserDep, require_roles
 from app.urls import public_base_url
 from spatial.errors import InvalidInputError, Problem
+from spatial.messages import Text
 from spatial.rules.model import SEVERITIES
 
 PREFIX = "/api/v1/forum"
@@ -42,13 +44,20 @@ RuleIdQuery = Annotated[
 ]
 
 
-class ReviewState(BaseModel):
-    """A finding's current review in the forum (status 'open' when never reviewed)."""
+ComparisonQuery = Annotated[
+    list[str] | None,
+    Query(
+        description="against the proposal's previous check: new, unchanged, changed; "
+        f"default all; {LIST_HELP}",
+        examples=[["new", "changed"]],
+    ),
+]
 
-    status: ReviewStatus
-    comment: str | None
-    reviewer: str | None
-    updated_at: datetime | None
+
+class PreviousReview(ReviewState):
+    """The review of the finding a changed finding continues, made on an earlier version."""
+
+    version: int = Field(description="the version the review was made on")
 
 
 class ForumFinding(BaseModel):
@@ -69,7 +78,19 @@ class ForumFinding(BaseModel):
     measures: dict[str, Any]
     plan_feature_keys: list[str]
     plan_feature_names: list[str]
+    comparison: str | None = Field(
+        description="new | unchanged | changed against the previous check (null: none); an "
+        "unchanged finding carries its review over, a changed one is open again"
+    )
+    previous_finding_id: int | None
+    previous_version: int | None = Field(
+        description="the version of the previous check the finding was compared with"
+    )
     review: ReviewState
+    previous_review: PreviousReview | None = Field(
+        description="for a changed finding: the review of the finding it continues "
+        "(«fra versjon N»); null otherwise"
+    )
     links: list[Link]
 
 
@@ -79,6 +100,40 @@ class ForumFindingPage(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [ex.FORUM_FINDING_PAGE]})
 
     items: list[ForumFinding]
+    total: int
+    limit: int
+    offset: int
+    links: list[Link]
+
+
+class ResolvedForumFinding(BaseModel):
+    """A finding of a proposal's previous check that its latest check no longer has."""
+
+    id: int
+    check_id: int = Field(description="the previous check, where it was found")
+    version: int = Field(description="the version it was found on")
+    resolved_in_check_id: int
+    resolved_in_version: int = Field(description="the version it is resolved in («Løst i versjon»)")
+    proposal_id: str
+    kommunenummer: str
+    municipality: str
+    plannavn: str | None
+    rule_id: str
+    paragraph: str
+    severity: str
+    message: str
+    plan_feature_keys: list[str]
+    plan_feature_names: list[str]
+    review: ReviewState = Field(description="its last review, on the version it was found on")
+    links: list[Link]
+
+
+class ResolvedPage(BaseModel):
+    """A page of resolved findings."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.FORUM_RESOLVED_PAGE]})
+
+    items: list[ResolvedForumFinding]
     total: int
     limit: int
     offset: int
@@ -95,7 +150,14 @@ class ReviewRequest(BaseModel):
         "change_required (krever endring) | objection (innsigelse)"
     )
     comment: str | None = Field(None, max_length=4000)
-    reviewer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    reviewer: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+        | None
+    ) = Field(
+        None,
+        description="who made it; by default the user the login proxy passes on "
+        "(AREALSJEKK_USER_HEADER), else the API key's name",
+    )
 
     @field_validator("comment")
     @classmethod
@@ -110,6 +172,11 @@ class ReviewEvent(BaseModel):
     to_status: ReviewStatus
     comment: str | None
     reviewer: str
+    key_name: str | None
+    user_name: str | None
+    carried_from_version: int | None = Field(
+        description="made on this earlier version and carried over with the finding"
+    )
     created_at: datetime
 
 
@@ -122,6 +189,11 @@ class ReviewPublic(BaseModel):
     status: ReviewStatus
     comment: str | None
     reviewer: str | None
+    key_name: str | None = Field(description="name of the API key that recorded it")
+    user_name: str | None = Field(description="the login proxy's user, when configured")
+    carried_from_version: int | None = Field(
+        description="set when the review was made on an earlier version and carried over"
+    )
     updated_at: datetime | None
     history: list[ReviewEvent]
 
@@ -142,8 +214,11 @@ def _choice(
     bad = [v for v in values if v not in allowed]
     if bad:
         raise InvalidInputError(
-            f"{name} must be 'all' or among {', '.join(allowed)}; got {', '.join(bad)}",
-            [Problem(f"unknown value '{v}'", field=name) for v in bad],
+            Text(
+                f"{name} må være «all» eller blant {', '.join(allowed)}; fikk {', '.join(bad)}",
+                f"{name} must be 'all' or among {', '.join(allowed)}; got {', '.join(bad)}",
+            ),
+            [Problem(Text(f"ukjent verdi «{v}»", f"unknown value '{v}'"), field=name) for v in bad],
         )
     return values
 
@@ -153,24 +228,49 @@ def _kommunenummer(raw: list[str] | None) -> tuple[str, ...]:
     bad = [v for v in values if not re.fullmatch(r"[0-9]{4}", v)]
     if bad:
         raise InvalidInputError(
-            "kommunenummer must be four digits",
-            [Problem(f"not a kommunenummer: '{v}'", field="kommunenummer") for v in bad],
+            Text("kommunenummer må være fire sifre", "kommunenummer must be four digits"),
+            [
+                Problem(
+                    Text(f"ikke et kommunenummer: «{v}»", f"not a kommunenummer: '{v}'"),
+                    field="kommunenummer",
+                )
+                for v in bad
+            ],
         )
     return values
 
 
-def _item(row: dict[str, Any]) -> ForumFinding:
+def _links(row: dict[str, Any]) -> list[Link]:
     check = f"/api/v1/checks/{row['check_id']}"
+    return [
+        Link(href=f"{check}/report.html", rel="report", type="text/html"),
+        Link(href=f"{check}/report.pdf", rel="alternate", type="application/pdf"),
+        Link(href=f"{PREFIX}/findings/{row['id']}/review", rel="review"),
+        Link(href=check, rel="related"),
+        Link(href=f"{check}/findings", rel="related", type="application/geo+json"),
+    ]
+
+
+def _item(row: dict[str, Any]) -> ForumFinding:
     return ForumFinding(
-        **{k: v for k, v in row.items() if k in ForumFinding.model_fields},
-        links=[
-            Link(href=f"{check}/report.html", rel="report", type="text/html"),
-            Link(href=f"{check}/report.pdf", rel="alternate", type="application/pdf"),
-            Link(href=f"{PREFIX}/findings/{row['id']}/review", rel="review"),
-            Link(href=check, rel="related"),
-            Link(href=f"{check}/findings", rel="related", type="application/geo+json"),
-        ],
+        **{k: v for k, v in row.items() if k in ForumFinding.model_fields}, links=_links(row)
     )
+
+
+def _page_links(path: str, query: dict[str, str], limit: int, offset: int, total: int):
+    def href(at: int) -> str:
+        return f"{PREFIX}/{path}?" + urlencode({**query, "limit": limit, "offset": at}, safe=",")
+
+    links = [Link(href=href(offset), rel="self")]
+    if offset + limit < total:
+        links.append(Link(href=href(offset + limit), rel="next"))
+    if offset > 0:
+        links.append(Link(href=href(max(offset - limit, 0)), rel="prev"))
+    return links
+
+
+def _given(**raw: list[str] | None) -> dict[str, str]:
+    return {name: ",".join(_values(given)) for name, given in raw.items() if _values(given)}
 
 
 @router.get(
@@ -200,39 +300,72 @@ def list_findings(
             examples=[["open", "discussed"]],
         ),
     ] = None,
+    comparison: ComparisonQuery = None,
 ) -> ForumFindingPage:
-    """Findings of the latest check of each proposal's latest version, for the forum to review."""
+    """Findings of the latest check of each proposal's latest version, for the forum to review.
+
+    Each says whether it is new, unchanged or changed since the proposal's previous check:
+    an unchanged finding carries its review over (with `carried_from_version`), a changed
+    one is open again and shows the earlier review as `previous_review`. Findings the
+    latest checks no longer have are listed by GET /api/v1/forum/resolved.
+    """
     filters = repo.ForumFilters(
         kommunenummer=_kommunenummer(kommunenummer),
         rule_id=tuple(v.upper() for v in _values(rule_id)),
         severity=_choice(severity, "severity", SEVERITIES, repo.DEFAULT_SEVERITIES),
         status=_choice(status, "status", repo.REVIEW_STATUSES, repo.DEFAULT_STATUSES),
+        comparison=_choice(comparison, "comparison", repo.COMPARISONS, ()),
     )
     total = repo.count_findings(session, filters)
     items = [_item(row) for row in repo.list_findings(session, filters, page.limit, page.offset)]
-    query: dict[str, str] = {}
-    for name, given in (
-        ("kommunenummer", kommunenummer),
-        ("rule_id", rule_id),
-        ("severity", severity),
-        ("status", status),
-    ):
-        if _values(given):
-            query[name] = ",".join(_values(given))
-
-    def href(offset: int) -> str:
-        return f"{PREFIX}/findings?" + urlencode(
-            {**query, "limit": page.limit, "offset": offset}, safe=","
-        )
-
-    links = [Link(href=href(page.offset), rel="self")]
-    if page.offset + page.limit < total:
-        links.append(Link(href=href(page.offset + page.limit), rel="next"))
-    if page.offset > 0:
-        links.append(Link(href=href(max(page.offset - page.limit, 0)), rel="prev"))
+    query = _given(
+        kommunenummer=kommunenummer,
+        rule_id=rule_id,
+        severity=severity,
+        status=status,
+        comparison=comparison,
+    )
+    links = _page_links("findings", query, page.limit, page.offset, total)
     return ForumFindingPage(
         items=items, total=total, limit=page.limit, offset=page.offset, links=links
     )
+
+
+@router.get(
+    "/resolved",
+    response_model=ResolvedPage,
+    responses={
+        200: ex.example_response(ex.FORUM_RESOLVED_PAGE, "A page of resolved findings"),
+        **ex.problems(ex.at(ex.FORUM_BAD_SEVERITY, f"{PREFIX}/resolved")),
+    },
+)
+def list_resolved(
+    session: SessionDep,
+    page: PageDep,
+    kommunenummer: KommunenummerQuery = None,
+    rule_id: RuleIdQuery = None,
+    severity: Annotated[
+        list[str] | None,
+        Query(
+            description="default conflict,warning,unknown; 'all' for every severity",
+            examples=[["conflict", "warning"]],
+        ),
+    ] = None,
+) -> ResolvedPage:
+    """Findings resolved in each proposal's latest check: found by the previous check (of an
+    earlier version, or earlier of this one) and no longer there («Løst i versjon M»)."""
+    filters = repo.ForumFilters(
+        kommunenummer=_kommunenummer(kommunenummer),
+        rule_id=tuple(v.upper() for v in _values(rule_id)),
+        severity=_choice(severity, "severity", SEVERITIES, repo.DEFAULT_SEVERITIES),
+        status=(),
+    )
+    total = repo.count_resolved(session, filters)
+    rows = repo.list_resolved(session, filters, page.limit, page.offset)
+    items = [ResolvedForumFinding(**row, links=_links(row)) for row in rows]
+    query = _given(kommunenummer=kommunenummer, rule_id=rule_id, severity=severity)
+    links = _page_links("resolved", query, page.limit, page.offset, total)
+    return ResolvedPage(items=items, total=total, limit=page.limit, offset=page.offset, links=links)
 
 
 @router.get(
@@ -253,9 +386,22 @@ def get_review(finding_id: FindingIdPath, session: SessionDep) -> Any:
         **ex.problems(ex.NO_FINDING, ex.REVIEW_INVALID),
     },
 )
-def put_review(finding_id: FindingIdPath, body: ReviewRequest, session: SessionDep) -> Any:
-    """Set a finding's review; each change is kept in the history with who, when, from and to."""
-    return repo.set_review(session, finding_id, body.status, body.comment, body.reviewer)
+def put_review(
+    finding_id: FindingIdPath,
+    body: ReviewRequest,
+    session: SessionDep,
+    principal: PrincipalDep,
+    user: ProxyUserDep,
+) -> Any:
+    """Set a finding's review; each change is kept in the history with who, when, from and to.
+
+    The review records the name of the API key that made it and, behind a login proxy
+    (AREALSJEKK_USER_HEADER), the user; `reviewer` defaults to that user, else the key's name.
+    """
+    reviewer = body.reviewer or user or principal.name
+    return repo.set_review(
+        session, finding_id, body.status, body.comment, reviewer, principal.name, user
+    )
 
 
 DATE_HELP = "YYYY-MM-DD, inclusive, on the day the check finished (Norwegian time)"
@@ -263,6 +409,61 @@ FromQuery = Annotated[
     date | None, Query(alias="from", description=DATE_HELP, examples=["2026-11-01"])
 ]
 ToQuery = Annotated[date | None, Query(alias="to", description=DATE_HELP, examples=["2026-11-30"])]
+MeetingDateQuery = Annotated[
+    date | None,
+    Query(
+        description="the forum meeting's date, YYYY-MM-DD (in the heading)", examples=["2026-12-10"]
+    ),
+]
+# A Noark 5 saksnummer as case systems write it: saksår/sekvensnummer, "2026/123" or "26/123".
+SAKSNUMMER_PATTERN = r"^(?:[0-9]{2}|[0-9]{4})/[0-9]{1,7}$"
+
+
+class SaksnummerRequest(BaseModel):
+    """The case-management number (saksnummer) the forum gives a proposal; null removes it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SAKSNUMMER_REQUEST]})
+
+    saksnummer: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, max_length=20, pattern=SAKSNUMMER_PATTERN),
+        ]
+        | None
+    ) = Field(description="saksår/sekvensnummer, e.g. 2026/123 (Noark 5); null to remove")
+
+
+class SaksnummerPublic(BaseModel):
+    """A proposal's saksnummer as the agenda shows it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SAKSNUMMER]})
+
+    proposal_id: str
+    saksnummer: str | None
+    links: list[Link]
+
+
+@router.put(
+    "/proposals/{proposal_id}/saksnummer",
+    response_model=SaksnummerPublic,
+    responses={
+        200: ex.example_response(ex.SAKSNUMMER, "The proposal's saksnummer"),
+        **ex.problems(ex.NO_PROPOSAL, ex.SAKSNUMMER_INVALID),
+    },
+)
+def put_saksnummer(
+    proposal_id: ProposalIdPath, body: SaksnummerRequest, session: SessionDep
+) -> SaksnummerPublic:
+    """Set the saksnummer the agenda shows for a proposal (drafts included); null removes it."""
+    proposal = get_proposal(session, proposal_id)
+    proposal.saksnummer = body.saksnummer
+    session.commit()
+    key = proposal_key(proposal.kommunenummer, proposal.planidentifikasjon)
+    return SaksnummerPublic(
+        proposal_id=key,
+        saksnummer=proposal.saksnummer,
+        links=[Link(href=f"/api/v1/proposals/{key}", rel="related")],
+    )
 
 
 def _agenda_parameters(
@@ -270,7 +471,8 @@ def _agenda_parameters(
 ) -> tuple[str, ...]:
     if first is not None and last is not None and first > last:
         raise InvalidInputError(
-            f"from ({first}) is after to ({last})", [Problem("after 'to'", field="from")]
+            Text(f"from ({first}) er etter to ({last})", f"from ({first}) is after to ({last})"),
+            [Problem(Text("etter «to»", "after 'to'"), field="from")],
         )
     return _kommunenummer(kommunenummer)
 
@@ -282,9 +484,15 @@ def _agenda_html(
     first: date | None,
     last: date | None,
     kommunenummer: list[str] | None,
+    meeting_date: date | None = None,
 ) -> str:
     municipalities = _agenda_parameters(first, last, kommunenummer)
-    query = {"from": first, "to": last, "kommunenummer": ",".join(municipalities)}
+    query = {
+        "from": first,
+        "to": last,
+        "kommunenummer": ",".join(municipalities),
+        "meeting_date": meeting_date,
+    }
     given = urlencode({k: str(v) for k, v in query.items() if v}, safe=",")
     agenda = build_agenda(
         session,
@@ -293,7 +501,9 @@ def _agenda_html(
         last,
         municipalities,
         query=f"?{given}" if given else "",
+        # Links in an agenda are followed from e-mail and archives: the configured public URL.
         base_url=public_base_url(request, settings),
+        meeting_date=meeting_date,
     )
     return render_html("reports/agenda.html", a=agenda)
 
@@ -313,9 +523,13 @@ def agenda_html(
     first: FromQuery = None,
     last: ToQuery = None,
     kommunenummer: KommunenummerQuery = None,
+    meeting_date: MeetingDateQuery = None,
 ) -> Response:
-    """The forum meeting's agenda: proposals checked in the period, open conflicts and warnings."""
-    return HTMLResponse(_agenda_html(request, session, settings, first, last, kommunenummer))
+    """The forum meeting's agenda: proposals checked in the period with saksnummer, drafts
+    marked, and the conflicts, warnings and unknowns to decide with a proposed conclusion."""
+    return HTMLResponse(
+        _agenda_html(request, session, settings, first, last, kommunenummer, meeting_date)
+    )
 
 
 @router.get(
@@ -346,15 +560,16 @@ async def agenda_pdf(
     first: FromQuery = None,
     last: ToQuery = None,
     kommunenummer: KommunenummerQuery = None,
+    meeting_date: MeetingDateQuery = None,
 ) -> Response:
-    """The forum meeting's agenda as an A4 PDF."""
+    """The forum meeting's agenda as a tagged A4 PDF (PDF/UA-1)."""
     # Laid out as the conflict reports are: in a slot, in a process that can be stopped.
     # Bad parameters answer before waiting for a slot.
     _agenda_parameters(first, last, kommunenummer)
     try:
         async with pdf.layout_slot():
             html = await run_in_threadpool(
-                _agenda_html, request, session, settings, first, last, kommunenummer
+                _agenda_html, request, session, settings, first, last, kommunenummer, meeting_date
             )
             session.close()
             base_url = public_base_url(request, settings)
@@ -362,6 +577,8 @@ async def agenda_pdf(
     except pdf.ClientLeftError:
         return Response(status_code=pdf.CLIENT_CLOSED_REQUEST)
     name = f"planforum-saksliste-{first or 'start'}-{last or 'slutt'}.pdf"
+    if meeting_date is not None:
+        name = f"planforum-saksliste-{meeting_date}.pdf"
     return Response(
         content,
         media_type="application/pdf",

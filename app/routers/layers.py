@@ -29,6 +29,7 @@ from layers.loader import LoadOptions, current_versions, load_layer
 from layers.registry import LayerConfig, get_layer_config, get_registry
 from spatial.crs import parse_crs
 from spatial.errors import InvalidInputError, Problem, UnsupportedCRSError
+from spatial.messages import Text
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 PREFIX = router.prefix
@@ -168,12 +169,18 @@ def list_layer_items(
     config = get_layer_config(layer_id)
     if config.kind != "vector":
         raise InvalidInputError(
-            f"layer '{layer_id}' is a raster layer and has no items; see its versions instead"
+            Text(
+                f"kartlaget «{layer_id}» er et rasterlag og har ingen objekter; se versjonene "
+                "i stedet",
+                f"layer '{layer_id}' is a raster layer and has no items; see its versions instead",
+            )
         )
     try:
         bbox_ref = parse_crs(bbox_crs or "CRS84", what="bbox-crs")
     except UnsupportedCRSError as exc:
-        raise UnsupportedCRSError(exc.detail, [Problem("unknown CRS", field="bbox-crs")]) from None
+        raise UnsupportedCRSError(
+            exc.detail, [Problem(Text("ukjent koordinatsystem", "unknown CRS"), field="bbox-crs")]
+        ) from None
     area = None if bbox is None else bbox_region(parse_bbox(bbox), bbox_ref)
     found = repo.get_version(session, layer_id, version)
     features, total = repo.feature_page(session, found, area, crs.srid, page.limit, page.offset)
@@ -255,8 +262,11 @@ def load_layer_version(
         name, sep, column = item.partition("=")
         if not sep:
             raise InvalidInputError(
-                f"attr_map '{item}' must be ATTRIBUTE=COLUMN",
-                [Problem("malformed", field="attr_map")],
+                Text(
+                    f"attr_map «{item}» må ha formen ATTRIBUTT=KOLONNE",
+                    f"attr_map '{item}' must be ATTRIBUTE=COLUMN",
+                ),
+                [Problem(Text("ugyldig form", "malformed"), field="attr_map")],
             )
         mapping[name.strip()] = column.strip()
     suffix = Path(upload.filename or "").suffix.lower() or (

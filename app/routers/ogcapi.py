@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from app import openapi_examples as ex
 from app.db import SessionDep
 from app.dependencies import INT8_MAX, BboxError, bbox_region, parse_bbox
+from app.errors import validation_problems
 from app.repositories import ogcapi as repo
 from app.repositories.geojson import crs_uri
 from app.responses import GeoJSONResponse
@@ -33,6 +34,7 @@ from layers.loader import current_versions
 from layers.registry import get_registry
 from spatial.crs import CRS84, CRS84_URI, parse_crs
 from spatial.errors import ArealsjekkError, NotFoundError, Problem, UnsupportedCRSError
+from spatial.messages import Text, join
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -77,11 +79,8 @@ class _OgcRoute(APIRoute):
             try:
                 return await handler(request)
             except RequestValidationError as exc:
-                problems = [
-                    Problem(error["msg"], field=".".join(str(part) for part in error["loc"]))
-                    for error in exc.errors()
-                ]
-                detail = "; ".join(problem.describe() for problem in problems)
+                problems = validation_problems(exc.errors())
+                detail = join(problem.describe() for problem in problems)
                 raise InvalidParameterError(detail, problems) from None
 
         return route
@@ -152,18 +151,24 @@ def _link(href: str, rel: str, media_type: str = JSON, title: str | None = None)
 def _check_params(request: Request, allowed: set[str]) -> None:
     unknown = sorted(set(request.query_params) - allowed - {"f"})
     if unknown:
+        taken = ", ".join(sorted(allowed | {"f"}))
         raise InvalidParameterError(
-            f"unknown query parameter(s) {', '.join(unknown)}; "
-            f"this resource takes {', '.join(sorted(allowed | {'f'}))}",
-            [Problem("unknown parameter", field=name) for name in unknown],
+            Text(
+                f"ukjent spørreparameter {', '.join(unknown)}; denne ressursen tar {taken}",
+                f"unknown query parameter(s) {', '.join(unknown)}; this resource takes {taken}",
+            ),
+            [Problem(Text("ukjent parameter", "unknown parameter"), field=n) for n in unknown],
         )
 
 
 def _check_format(f: str | None, *accepted: str) -> None:
     if f is not None and f not in accepted:
         raise InvalidParameterError(
-            f"f '{f}' is not offered here; use {' or '.join(accepted)}",
-            [Problem("unsupported format", field="f")],
+            Text(
+                f"f «{f}» tilbys ikke her; bruk {' eller '.join(accepted)}",
+                f"f '{f}' is not offered here; use {' or '.join(accepted)}",
+            ),
+            [Problem(Text("formatet støttes ikke", "unsupported format"), field="f")],
         )
 
 
@@ -176,8 +181,11 @@ def _parse_crs(value: str | None, name: str) -> tuple[str, repo.OutputCrs]:
         label = ""
     if label not in CRSS:
         raise InvalidParameterError(
-            f"{name} '{value}' is not supported; use one of {', '.join(CRS_URIS)}",
-            [Problem("unsupported CRS", field=name)],
+            Text(
+                f"{name} «{value}» støttes ikke; bruk en av {', '.join(CRS_URIS)}",
+                f"{name} '{value}' is not supported; use one of {', '.join(CRS_URIS)}",
+            ),
+            [Problem(Text("koordinatsystemet støttes ikke", "unsupported CRS"), field=name)],
         )
     return label, CRSS[label]
 
@@ -226,9 +234,21 @@ def _check_datetime(value: str) -> None:
     )
     if not valid:
         raise InvalidParameterError(
-            f"datetime '{value[:100]}' must be an RFC 3339 date or date-time, or an interval "
-            "'start/end' of them ('..' for an open end, start before end)",
-            [Problem("not a date, date-time or interval", field="datetime")],
+            Text(
+                f"datetime «{value[:100]}» må være en dato eller et tidspunkt etter RFC 3339, "
+                "eller et intervall «start/slutt» av dem («..» for en åpen ende, start før slutt)",
+                f"datetime '{value[:100]}' must be an RFC 3339 date or date-time, or an interval "
+                "'start/end' of them ('..' for an open end, start before end)",
+            ),
+            [
+                Problem(
+                    Text(
+                        "ikke en dato, et tidspunkt eller et intervall",
+                        "not a date, date-time or interval",
+                    ),
+                    field="datetime",
+                )
+            ],
         )
 
 
@@ -276,7 +296,12 @@ def _collection(session: Session, collection_id: str, with_extent: bool = False)
         return _fixed_collection(session, collection_id, with_extent)
     found = _layer_collections(session, only=collection_id)
     if not found:
-        raise NotFoundError(f"no collection '{collection_id}'; see {PREFIX}/collections")
+        raise NotFoundError(
+            Text(
+                f"finner ingen samling «{collection_id}»; se {PREFIX}/collections",
+                f"no collection '{collection_id}'; see {PREFIX}/collections",
+            )
+        )
     return found[0]
 
 
@@ -508,7 +533,12 @@ def get_item(
     _check_format(f, "json", "geojson")
     collection = _collection(session, collection_id)
     label, output = _parse_crs(crs, "crs")
-    missing = NotFoundError(f"collection '{collection_id}' has no feature '{feature_id}'")
+    missing = NotFoundError(
+        Text(
+            f"samlingen «{collection_id}» har ikke objektet «{feature_id}»",
+            f"collection '{collection_id}' has no feature '{feature_id}'",
+        )
+    )
     fid: int | str = feature_id
     if collection.source.numeric_ids:
         # ASCII digits only: str.isdigit() takes '²' and '٣', which int() then refuses or reads.

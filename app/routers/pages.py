@@ -11,11 +11,15 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app import __version__
+from app.dependencies import SettingsDep
+from app.settings import OFFLINE_BASEMAP, Settings
 from spatial.inputs.formats import EXTENSIONS, FORMAT_TITLES_NB
 
 APP_DIR = Path(__file__).resolve().parent.parent
 STATIC_DIR = APP_DIR / "static"
 STATIC_PATH = "/static"
+# The WMS layer drawn as the base map when no tile service is configured (app.wms.catalog).
+OFFLINE_BASEMAP_LAYER = "basemap"
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=APP_DIR / "templates" / "pages")
@@ -26,8 +30,26 @@ def _page(request: Request, template: str, title: str, **extra: object) -> HTMLR
     return templates.TemplateResponse(request, f"{template}.html", {**context, **extra})
 
 
+def basemap_config(settings: Settings) -> dict[str, str]:
+    """The map page's base map: Kartverket's tiles (or another XYZ template), or our WMS."""
+    if settings.basemap_url == OFFLINE_BASEMAP:
+        return {
+            "kind": "wms",
+            "url": "/wms",
+            "layer": OFFLINE_BASEMAP_LAYER,
+            "attribution": "Bakgrunnskart: Arealsjekk, av terrengmodell og kommunegrenser "
+            "(© Kartverket)",
+        }
+    return {
+        "kind": "xyz",
+        "url": settings.basemap_url,
+        "layer": "",
+        "attribution": settings.basemap_attribution,
+    }
+
+
 @router.get("/", response_class=HTMLResponse)
-def map_page(request: Request) -> HTMLResponse:
+def map_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     """The planner's page: upload a proposal, see it and its findings on the map."""
     return _page(
         request,
@@ -35,6 +57,7 @@ def map_page(request: Request) -> HTMLResponse:
         "Arealsjekk – kontroll av planforslag",
         upload_accept=",".join(EXTENSIONS),
         upload_formats=FORMAT_TITLES_NB,
+        basemap=basemap_config(settings),
     )
 
 

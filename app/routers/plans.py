@@ -58,6 +58,7 @@ def get_plan(
     openapi_extra=ex.UPLOAD_BODY,
     responses={
         201: ex.example_response(ex.VERSION, "Stored as a new version", location="its URL"),
+        200: proposals.IDENTICAL_UPLOAD_RESPONSE,
         **ex.problems(
             *(ex.at(example, f"{PLAN_PATH}/versions") for example in ex.UPLOAD_PROBLEMS),
             ex.at(ex.NOT_YOUR_MUNICIPALITY, f"{PLAN_PATH}/versions"),
@@ -73,10 +74,17 @@ def upload_plan_version(
     session: SessionDep,
     settings: SettingsDep,
     response: Response,
-) -> VersionPublic:
-    """Upload a new version of the plan named in the path (the path wins over the file)."""
+    if_identical: proposals.IfIdenticalQuery = "existing",
+) -> Any:
+    """Upload a new version of the plan named in the path (the path wins over the file).
+
+    Content that is byte for byte the plan's latest version makes no new version unless
+    `if_identical=new_version` asks for one (200 with `identical_to_version`).
+    """
     overrides = PlanOverrides(kommunenummer, planidentifikasjon, None, None, None)
-    return proposals.upload_proposal(principal, upload, session, settings, overrides, response)
+    return proposals.upload_proposal(
+        principal, upload, session, settings, overrides, response, if_identical
+    )
 
 
 @router.post(

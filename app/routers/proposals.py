@@ -1,9 +1,10 @@
 """Plan proposals: upload a version, list proposals, read versions and their areas."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy import func
 
 from app import openapi_examples as ex
@@ -18,10 +19,12 @@ from app.dependencies import (
     UploadDep,
     VersionPath,
 )
+from app.language import current_language
 from app.repositories import proposals as repo
 from app.repositories.geojson import content_crs_header, feature_collection
 from app.responses import GeoJSONResponse
 from app.schemas import (
+    IdenticalUploadPublic,
     Link,
     ProposalPage,
     ProposalPublic,
@@ -33,6 +36,7 @@ from app.schemas import (
 from app.security import OptionalPrincipalDep, SubmitterDep
 from app.uploads import prepare_upload
 from db.models import PlanProposalOrm, ProposalVersionOrm
+from spatial.messages import Text
 
 router = APIRouter(prefix="/api/v1/proposals", tags=["proposals"])
 
@@ -96,6 +100,25 @@ def _version_public(
     )
 
 
+IfIdenticalQuery = Annotated[
+    Literal["existing", "new_version"],
+    Query(
+        description="when the content is byte for byte the proposal's latest version: "
+        "'existing' answers 200 with that version and stores nothing; 'new_version' "
+        "stores it as a new version anyway",
+        examples=["new_version"],
+    ),
+]
+IDENTICAL_UPLOAD_RESPONSE: dict[str, Any] = {
+    **ex.example_response(
+        ex.IDENTICAL_UPLOAD,
+        "Byte for byte the latest version (with the same plan attributes): no new "
+        "version; the latest one, with identical_to_version and a note",
+    ),
+    "model": IdenticalUploadPublic,
+}
+
+
 @router.post(
     "",
     status_code=201,
@@ -105,6 +128,7 @@ def _version_public(
         201: ex.example_response(
             ex.VERSION, "Stored as a new version", location="URL of the new version"
         ),
+        200: IDENTICAL_UPLOAD_RESPONSE,
         **ex.problems(*ex.UPLOAD_PROBLEMS, ex.NOT_YOUR_MUNICIPALITY),
     },
 )
@@ -116,14 +140,24 @@ def upload_proposal(
     settings: SettingsDep,
     overrides: PlanOverridesDep,
     response: Response,
-) -> VersionPublic:
-    """Upload a plan proposal in any of the formats the request body lists."""
+    if_identical: IfIdenticalQuery = "existing",
+) -> Any:
+    """Upload a plan proposal in any of the formats the request body lists.
+
+    Content that is byte for byte the proposal's latest version makes no new version unless
+    `if_identical=new_version` asks for one: the answer is 200 with that version and
+    `identical_to_version`.
+    """
     plan = prepare_upload(
         session, settings, upload.body, overrides.as_dict(), upload.filename, upload.content_type
     )
     # Refused by the key's role and municipality alone, whether the plan exists or not: an
     # upload for another municipality's plan id is a 403 that tells nothing about its drafts.
-    ensure_may_submit(principal, plan.metadata.kommunenummer)
+    ensure_may_submit(session, principal, plan.metadata.kommunenummer)
+    if if_identical == "existing":
+        same = repo.identical_latest_version(session, plan, upload.body)
+        if same is not None:
+            return _identical_answer(session, same)
     version = repo.store_version(session, plan, upload.body, upload.filename)
     # Built from memory: after the commit, a failing database must not turn into an error
     # answer for an upload that is stored (the client would retry and store it twice).
@@ -131,6 +165,27 @@ def upload_proposal(
     # A header is ASCII (RFC 9110 §5.5): a plan id with æøå is percent-encoded (RFC 3986).
     response.headers["Location"] = quote(public.links[0].href, safe="/:?=&%")
     return public
+
+
+def _identical_answer(session: SessionDep, version: ProposalVersionOrm) -> JSONResponse:
+    """The answer to an upload that repeats the latest version: 200, that version, a note."""
+    public = _version_public(session, version)
+    note = Text(
+        f"Innholdet er byte for byte likt versjon {version.version}; ingen ny versjon ble "
+        "laget. Send if_identical=new_version for å lagre det som en ny versjon likevel.",
+        f"The content is byte for byte version {version.version}; no new version was made. "
+        "Send if_identical=new_version to store it as a new version anyway.",
+    )
+    body = IdenticalUploadPublic(
+        **public.model_dump(),
+        identical_to_version=version.version,
+        note=note.in_language(current_language()),
+    )
+    # Content-Location names the version this answer represents (RFC 9110 §8.7).
+    location = quote(public.links[0].href, safe="/:?=&%")
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=200, headers={"Content-Location": location}
+    )
 
 
 @router.get("", response_model=ProposalPage, responses={200: ex.example_response(ex.PROPOSAL_PAGE)})
@@ -244,7 +299,7 @@ def publish_proposal(
     """Publish a proposal: from now on every role, and the WMS/OGC API, can see it."""
     # Not found before forbidden: a 403 here would confirm that an invisible draft exists.
     proposal = repo.get_proposal(session, proposal_id, visible_proposals(principal))
-    ensure_may_submit(principal, proposal.kommunenummer)
+    ensure_may_submit(session, principal, proposal.kommunenummer, "proposal")
     if proposal.published_at is None:
         proposal.published_at = func.now()
         session.commit()

@@ -15,6 +15,7 @@ from app.security import Principal, require_roles
 from app.webhooks import EVENTS, refused_target
 from db.models import WebhookDeliveryOrm, WebhookOrm
 from spatial.errors import InvalidInputError, NotFoundError, Problem
+from spatial.messages import Text
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 IntegratorDep = Annotated[Principal, Depends(require_roles("case_system", "admin"))]
@@ -86,7 +87,9 @@ def _own(session: SessionDep, principal: Principal, webhook_id: int) -> WebhookO
     hook = session.get(WebhookOrm, webhook_id)
     # Another client's webhook is reported as missing, not as forbidden: ids leak nothing.
     if hook is None or (hook.api_key_id != principal.key_id and principal.role != "admin"):
-        raise NotFoundError(f"no webhook {webhook_id}")
+        raise NotFoundError(
+            Text(f"finner ingen webhook nr. {webhook_id}", f"no webhook {webhook_id}")
+        )
     return hook
 
 
@@ -111,7 +114,9 @@ def register_webhook(
     """Register a URL for check.completed events; the signing secret is returned once."""
     refused = refused_target(str(body.url), settings.webhook_allow_private_networks)
     if refused is not None:
-        raise InvalidInputError(f"url: {refused}", [Problem(refused, field="url")])
+        # The reason names addresses and RFCs: kept as written, inside a bokmål sentence.
+        reason = Text(f"adressen kan ikke brukes for webhook ({refused})", f"url: {refused}")
+        raise InvalidInputError(reason, [Problem(refused, field="url")])
     secret = body.secret or secrets.token_urlsafe(32)
     hook = WebhookOrm(
         api_key_id=principal.key_id, url=str(body.url), secret=secret, events=body.events

@@ -24,6 +24,7 @@ from app.check_runner import get_rule_set
 from app.db import SessionDep
 from app.dependencies import SettingsDep
 from app.errors import DATABASE_UNAVAILABLE, OUTAGE_LOG, RETRY_AFTER_S, STATUS_BY_ERROR
+from app.language import current_language
 from app.settings import Settings
 from app.urls import public_base_url
 from app.wms.catalog import wms_layers
@@ -46,6 +47,8 @@ from app.wms.service import (
     shown,
 )
 from spatial.errors import ArealsjekkError
+from spatial.messages import localize
+from spatial.plan_colours import get_plan_colours
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["wms"])
@@ -145,7 +148,7 @@ def _failure(exc: Exception, request: Request) -> WmsError:
     if isinstance(exc, ArealsjekkError):
         # E.g. an untrusted Host header (400) or a broken rule set (503): app.errors' statuses.
         status = next(s for error_type, s, _ in STATUS_BY_ERROR if isinstance(exc, error_type))
-        return WmsError(exc.detail, status=status)
+        return WmsError(localize(exc.detail, current_language()), status=status)
     # Never echo the exception text: it can contain SQL, paths or other users' data.
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return WmsError("internal error; it has been logged", status=500)
@@ -158,6 +161,40 @@ def _render_gate(request: Request, settings: Settings) -> anyio.Semaphore:
         gate = anyio.Semaphore(settings.wms_render_processes)
         request.app.state.wms_render_gate = gate
     return gate
+
+
+PLAN_COLOURS_EXAMPLE = {
+    "source": "SOSI tegneregler for arealplaner (NPAD Del 2), from DiBK's styles: …",
+    "arealformal": {
+        "1110": {
+            "fill": "#ffff33",
+            "fill_existing": "#ffff99",
+            "title": "Boligbebyggelse",
+            "combined": False,
+        }
+    },
+    "default": {
+        "fill": "#e0e0e0",
+        "fill_existing": "#f0f0f0",
+        "title": "Annet arealformål",
+        "combined": False,
+    },
+    "legend": [{"code": "1110", "title": "Boligbebyggelse"}],
+    "arealbruksstatus": {"1": "Nåværende", "2": "Framtidig"},
+}
+
+
+@router.get(
+    "/api/v1/plan-colours",
+    summary="Arealformål colours (SOSI tegneregler)",
+    responses={200: {"content": {"application/json": {"example": PLAN_COLOURS_EXAMPLE}}}},
+)
+def plan_colours() -> dict:
+    """The colour of each arealformål code in the SOSI tegneregler for arealplaner, as the
+    WMS layers `proposals` and `existing_kommuneplan` draw them: `fill` is the framtidig
+    (and reguleringsplan) shade, `fill_existing` the nåværende one (arealbruksstatus 1);
+    `legend` lists the main formål with short titles."""
+    return get_plan_colours().as_json()
 
 
 @router.get(

@@ -13,7 +13,7 @@ export const SEVERITY = {
   warning: {
     label: "Advarsel",
     plural: "Advarsler",
-    colour: "#ef6c00",
+    colour: "#b45309", // white on it 5.0:1 (WCAG 1.4.3); the map draws it too
     help: "Må vurderes eller tilpasses.",
   },
   unknown: {
@@ -48,27 +48,46 @@ export class ApiError extends Error {
   }
 }
 
-// An API key (roles: planner, forum, …) is kept for this browser tab only and sent as a
-// bearer token. Pages work without one where the service allows anonymous use.
-const KEY_STORE = "arealsjekk.apiKey";
-export const apiKey = () => sessionStorage.getItem(KEY_STORE) || "";
+// Signing in: the API key is sent once to /api/v1/session, which answers with an HttpOnly
+// session cookie for this browser (every tab, report links opened in new tabs too). The page
+// never keeps the key; it asks the service who is signed in.
+const SESSION_URL = "/api/v1/session";
 
-/** Tell whether a URL (absolute or relative to this page) is on this page's origin. */
-export function sameOrigin(url) {
+export const ROLE_NAMES = {
+  planner: "planlegger",
+  case_system: "sakssystem",
+  forum: "planforum",
+  admin: "administrator",
+};
+
+async function fetchSession() {
   try {
-    return new URL(url, document.baseURI).origin === location.origin;
+    const response = await fetch(SESSION_URL, { headers: { Accept: "application/json" } });
+    return response.ok ? await response.json() : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
+/**
+ * Who is signed in ({key_name, role, kommunenummer, municipality, via}), or null; asked once
+ * per page. API calls wait for it: a stale cookie is dropped by that answer, not refused later.
+ */
+export const currentSession = fetchSession();
+
 /** Fetch JSON from the API; throw ApiError on a non-2xx answer. */
 export async function api(url, options = {}) {
-  // The key goes to this service only, never to a URL an answer pointed elsewhere.
-  const auth = apiKey() && sameOrigin(url) ? { Authorization: `Bearer ${apiKey()}` } : {};
+  await currentSession;
   const response = await fetch(url, {
+    // The session cookie goes to this service only. The service wants our Origin (or Referer)
+    // on changes made with the cookie (CSRF); under the pages' Referrer-Policy, no-referrer, the
+    // Fetch standard has a POST send "Origin: null" ("append a request Origin header"), so
+    // this request's policy is same-origin: our origin, never sent to another site.
+    credentials: "same-origin",
+    referrerPolicy: "same-origin",
     ...options,
-    headers: { Accept: "application/json", ...auth, ...(options.headers || {}) },
+    // The pages are in bokmål whatever the browser's language (problem details too).
+    headers: { Accept: "application/json", "Accept-Language": "nb", ...(options.headers || {}) },
   });
   const type = response.headers.get("content-type") || "";
   const body = type.includes("json") ? await response.json() : null;
@@ -117,9 +136,14 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** Show a message in a status box: kind is "info", "busy", "error" or "ok". */
+/**
+ * Show a message in a status box: kind is "info", "busy", "error" or "ok". Errors are
+ * announced at once (role=alert), the rest politely (role=status) (WAI-ARIA 1.2, alert/status).
+ */
 export function showStatus(box, kind, ...content) {
   box.className = `status status-${kind}`;
+  box.setAttribute("role", kind === "error" ? "alert" : "status");
+  box.setAttribute("aria-live", kind === "error" ? "assertive" : "polite");
   box.replaceChildren(...content);
 }
 
@@ -129,7 +153,9 @@ export function problemView(error, heading, upload = false) {
   const items = (problem.problems || []).map((p) => {
     const where = [];
     if (p.feature !== undefined && p.feature !== null) where.push(`objekt nr. ${p.feature + 1}`);
-    if (p.feature_id) where.push(`id «${p.feature_id}»`);
+    if (p.feltnavn) where.push(`feltnavn «${p.feltnavn}»`);
+    else if (p.lokal_id) where.push(`lokalId «${p.lokal_id}»`);
+    else if (p.feature_id) where.push(`id «${p.feature_id}»`);
     if (p.field) where.push(`felt ${p.field}`);
     return el(
       "li",
@@ -149,29 +175,73 @@ export function problemView(error, heading, upload = false) {
     el("p", {}, el("strong", {}, heading), " ", summary),
     items.length ? el("ul", {}, items) : null,
     error.status === 401 || error.status === 403
-      ? el("p", {}, "Oppgi en API-nøkkel med riktig rolle under «API-nøkkel» øverst til høyre.")
+      ? el(
+          "p",
+          {},
+          error.status === 401
+            ? "Du må være logget inn med en API-nøkkel: "
+            : "Bruk en API-nøkkel for riktig kommune eller rolle: ",
+          el("button", { type: "button", class: "link", onclick: openKeyBox }, "Logg inn"),
+          ".",
+        )
       : null,
   );
 }
 
-/** The API key box in the top bar. */
-function keyBox() {
+/** Open the sign-in box in the top bar and put the cursor in it. */
+export function openKeyBox() {
+  const details = document.getElementById("key-login");
+  if (!details || details.hidden) return;
+  details.open = true;
+  document.getElementById("key-input")?.focus();
+}
+
+/** The sign-in box in the top bar: who is signed in, «Logg ut», or the key form. */
+async function keyBox() {
   const box = document.getElementById("key-box");
   if (!box) return;
-  const input = box.querySelector("input");
-  const label = box.querySelector("summary");
-  const show = () => {
-    label.textContent = apiKey() ? `API-nøkkel: ${apiKey().slice(0, 12)}…` : "API-nøkkel";
-  };
-  box.querySelector("form").addEventListener("submit", (event) => {
+  const who = document.getElementById("key-who");
+  const logout = document.getElementById("key-logout");
+  const details = document.getElementById("key-login");
+  const input = document.getElementById("key-input");
+  const status = document.getElementById("key-status");
+  document.addEventListener("click", (event) => {
+    if (event.target.closest?.("[data-open-key-box]")) openKeyBox();
+  });
+  box.querySelector("form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (input.value.trim()) sessionStorage.setItem(KEY_STORE, input.value.trim());
-    else sessionStorage.removeItem(KEY_STORE);
-    input.value = "";
-    box.open = false;
+    status.replaceChildren();
+    try {
+      await api(SESSION_URL, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ api_key: input.value.trim() }),
+      });
+    } catch (error) {
+      input.value = "";
+      status.replaceChildren(`Ikke logget inn: ${error.message}`);
+      input.focus();
+      return;
+    }
+    location.reload(); // everything on the page is fetched again with the new rights
+  });
+  logout.addEventListener("click", async () => {
+    await api(SESSION_URL, { method: "DELETE" }).catch(() => null);
     location.reload();
   });
-  show();
+
+  const session = await currentSession;
+  for (const node of document.querySelectorAll("[data-needs-session]")) node.hidden = !!session;
+  if (!session) return;
+  const place = session.municipality
+    ? `${session.municipality} (${session.kommunenummer})`
+    : session.kommunenummer || "alle kommuner";
+  who.textContent = `Innlogget som ${session.key_name} (${ROLE_NAMES[session.role] || session.role}, ${place})`;
+  who.hidden = false;
+  // A key sent by the client itself (a header) is not a browser session to sign out of.
+  logout.hidden = session.via !== "cookie";
+  details.hidden = true;
+  box.classList.add("signed-in");
 }
 keyBox();
 
@@ -184,55 +254,3 @@ const numberFormat = new Intl.NumberFormat("nb-NO", { maximumFractionDigits: 1 }
 
 export const formatDate = (iso) => (iso ? dateFormat.format(new Date(iso)) : "");
 export const formatNumber = (value) => numberFormat.format(value);
-
-/** The file name a response suggests (Content-Disposition), else the URL's last segment. */
-function fileName(response, url) {
-  const disposition = response.headers.get("content-disposition") || "";
-  const match = /filename="?([^";]+)"?/i.exec(disposition);
-  return match ? match[1] : new URL(url, document.baseURI).pathname.split("/").pop();
-}
-
-/**
- * Fetch a document that needs the API key (a draft's report, the agenda) and show it: HTML in
- * a new tab, a PDF as a download. Throws ApiError when the service refuses.
- */
-export async function openWithKey(url) {
-  if (!isSafeUrl(url)) return;
-  if (!sameOrigin(url)) {
-    window.open(url, "_blank", "noopener"); // the key is for this service only
-    return;
-  }
-  // A PDF is saved rather than shown from a blob: URL: that document would inherit this page's
-  // Content-Security-Policy, and its object-src 'none' stops the browser's PDF viewer.
-  const pdf = new URL(url, document.baseURI).pathname.endsWith(".pdf");
-  // Open the tab at once, while the click still counts as the user's: pop-up blockers.
-  const tab = pdf ? null : window.open("", "_blank");
-  const response = await fetch(url, { headers: { Authorization: `Bearer ${apiKey()}` } });
-  if (pdf && !response.ok) {
-    const type = response.headers.get("content-type") || "";
-    throw new ApiError(response.status, type.includes("json") ? await response.json() : null);
-  }
-  const href = URL.createObjectURL(await response.blob());
-  if (tab) {
-    tab.location.href = href; // the document inherits this page's policy (HTML: policy container)
-    return;
-  }
-  const link = el("a", { download: fileName(response, url) });
-  link.href = href; // our own blob: URL, which el() (rightly) refuses from data
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(href), 60_000);
-}
-
-// A browser following a link sends no Authorization header; links marked data-auth are
-// fetched with the key instead when one is set (without a key the browser follows them).
-document.addEventListener("click", (event) => {
-  const link = event.target.closest?.("a[data-auth]");
-  if (!link || !apiKey()) return;
-  event.preventDefault();
-  openWithKey(link.href).catch((error) => {
-    const box = document.querySelector(".status[role=status]");
-    if (box) showStatus(box, "error", problemView(error, "Kunne ikke hente dokumentet."));
-  });
-});

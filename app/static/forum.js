@@ -4,15 +4,14 @@ import {
   SEVERITIES,
   SEVERITY,
   api,
-  apiKey,
   el,
   formatDate,
-  openWithKey,
   problemView,
   showStatus,
 } from "./api.js";
 
 const PAGE_SIZE = 20;
+const RESOLVED_LIMIT = 200;
 const filters = document.getElementById("filters");
 const rows = document.getElementById("forum-rows");
 const statusBox = document.getElementById("forum-status");
@@ -28,6 +27,11 @@ async function fillFilters() {
   fillSelect(filters.severity, [
     ...SEVERITIES.map((s) => [s, SEVERITY[s].label]),
     ["all", "Alle alvorligheter"],
+  ]);
+  fillSelect(filters.comparison, [
+    ["new", "Nye"],
+    ["changed", "Endret siden forrige versjon"],
+    ["unchanged", "Uendret"],
   ]);
   fillSelect(filters.status, [
     ...Object.entries(REVIEW_STATUS).filter(([s]) => s !== "open"),
@@ -78,6 +82,7 @@ async function load() {
         el("tr", {}, el("td", { colspan: 3, class: "muted" }, "Ingen funn med disse valgene.")),
       );
     }
+    loadResolved(query, seq);
     const last = Math.min(offset + page.items.length, total);
     document.getElementById("page-info").textContent = total
       ? `Viser ${offset + 1}–${last} av ${total} funn`
@@ -114,17 +119,9 @@ function planRow(f) {
       el(
         "span",
         { class: "row-links" },
-        el(
-          "a",
-          { href: report, target: "_blank", "data-testid": "forum-report", "data-auth": true },
-          "Rapport",
-        ),
+        el("a", { href: report, target: "_blank", "data-testid": "forum-report" }, "Rapport"),
         " · ",
-        el(
-          "a",
-          { href: report.replace(/\.html$/, ".pdf"), target: "_blank", "data-auth": true },
-          "PDF",
-        ),
+        el("a", { href: report.replace(/\.html$/, ".pdf"), target: "_blank" }, "PDF"),
         " · ",
         el("a", { href: `/?check=${f.check_id}`, "data-testid": "forum-map" }, "Vis i kart"),
       ),
@@ -141,11 +138,13 @@ function row(f) {
       "data-rule": f.rule_id,
       "data-severity": f.severity,
       "data-municipality": f.municipality || f.kommunenummer,
+      "data-comparison": f.comparison || "",
     },
     el(
       "td",
       {},
       el("span", { class: `badge sev-${f.severity}` }, SEVERITY[f.severity]?.label || f.severity),
+      comparisonLine(f),
       el("div", {}, el("strong", {}, f.rule_id), " ", ruleTitles[f.rule_id] || ""),
       el("div", { class: "muted small" }, f.paragraph),
     ),
@@ -175,6 +174,39 @@ function row(f) {
   );
 }
 
+// How a finding compares with the proposal's previous check ("Ny", "Uendret", "Endret …").
+function comparisonLine(f) {
+  if (!f.comparison) return null;
+  const text =
+    f.comparison === "changed"
+      ? `Endret siden versjon ${f.previous_version}`
+      : f.comparison === "unchanged"
+        ? "Uendret"
+        : "Ny";
+  return el("div", { class: "small", "data-testid": "forum-comparison" }, el("strong", {}, text));
+}
+
+// Who recorded a review: the login user (or the reviewer's name) and the API key.
+function recordedBy(entry) {
+  const who = entry.user_name || entry.reviewer;
+  if (!who && !entry.key_name) return "";
+  const key = entry.key_name ? ` (nøkkel «${entry.key_name}»)` : "";
+  return `Registrert av ${who || "ukjent"}${key}`;
+}
+
+// A review made on an earlier version: carried over (unchanged) or shown (changed).
+function earlierReview(label, review, testid) {
+  return el(
+    "div",
+    { class: "small earlier-review", "data-testid": testid },
+    el("strong", {}, label),
+    " ",
+    REVIEW_STATUS[review.status] || review.status,
+    review.comment ? el("div", { class: "history-comment" }, `«${review.comment}»`) : null,
+    el("div", { class: "muted" }, recordedBy(review)),
+  );
+}
+
 function reviewForm(f) {
   const review = f.review || { status: "open" };
   const status = el(
@@ -197,11 +229,11 @@ function reviewForm(f) {
     },
     review.comment || "",
   );
+  // Optional: without a name the service records the login user, else the key's name.
   const reviewer = el("input", {
     type: "text",
     placeholder: "Ditt navn",
     "aria-label": "Navn",
-    required: true,
     "data-testid": "review-reviewer",
     value: localStorage.getItem("arealsjekk.reviewer") || "",
   });
@@ -212,6 +244,27 @@ function reviewForm(f) {
       ? `Sist endret ${formatDate(review.updated_at)}${review.reviewer ? ` av ${review.reviewer}` : ""}`
       : "",
   );
+  const who = el(
+    "span",
+    { class: "review-result", "data-testid": "review-who" },
+    recordedBy(review),
+  );
+  const carried =
+    review.carried_from_version && review.carried_from_version !== f.version
+      ? el(
+          "div",
+          { class: "small", "data-testid": "review-carried" },
+          el("strong", {}, `Vurdering fra versjon ${review.carried_from_version}`),
+          " (funnet er uendret)",
+        )
+      : null;
+  const previous = f.previous_review
+    ? earlierReview(
+        `Vurdering fra versjon ${f.previous_review.version}:`,
+        f.previous_review,
+        "review-previous",
+      )
+    : null;
   const historyList = el("ol", { class: "history", "data-testid": "review-history-list" });
   const history = el(
     "details",
@@ -240,7 +293,8 @@ function reviewForm(f) {
         save.disabled = true;
         localStorage.setItem("arealsjekk.reviewer", reviewer.value);
         try {
-          const body = { status: status.value, comment: comment.value, reviewer: reviewer.value };
+          const body = { status: status.value, comment: comment.value };
+          if (reviewer.value.trim()) body.reviewer = reviewer.value;
           const saved = (
             await api(url, {
               method: "PUT",
@@ -250,6 +304,8 @@ function reviewForm(f) {
           ).body;
           result.className = "review-result saved";
           result.textContent = `Lagret: ${REVIEW_STATUS[saved.status] || saved.status}, ${formatDate(saved.updated_at)}`;
+          who.textContent = recordedBy(saved);
+          carried?.remove();
           renderHistory(historyList, saved.history);
           history.open = true;
         } catch (error) {
@@ -262,7 +318,10 @@ function reviewForm(f) {
     },
     el("div", { class: "row" }, status, reviewer),
     el("div", { class: "row" }, comment, save),
+    previous,
+    carried,
     result,
+    who,
     history,
   );
 }
@@ -279,12 +338,91 @@ function renderHistory(list, entries = []) {
         h.from_status ? `${label(h.from_status)} → ` : "",
         el("strong", {}, label(h.to_status || h.status)),
         h.reviewer ? ` – ${h.reviewer}` : "",
+        h.carried_from_version ? ` (versjon ${h.carried_from_version})` : "",
         h.comment ? el("div", { class: "history-comment" }, `«${h.comment}»`) : null,
+        h.key_name ? el("div", { class: "muted" }, recordedBy(h)) : null,
       ),
     ),
   );
   if (!entries.length)
     list.replaceChildren(el("li", { class: "muted" }, "Ingen vurderinger ennå."));
+}
+
+// Findings the latest checks no longer have, per plan: «Løst i versjon M».
+async function loadResolved(query, seq) {
+  const list = document.getElementById("resolved-list");
+  const params = new URLSearchParams({ limit: RESOLVED_LIMIT });
+  for (const name of ["kommunenummer", "rule_id", "severity"]) {
+    if (query.get(name)) params.set(name, query.get(name));
+  }
+  try {
+    const page = (await api(`/api/v1/forum/resolved?${params}`)).body;
+    if (seq !== loadSeq) return;
+    const groups = new Map();
+    for (const item of page.items) {
+      const key = `${item.proposal_id}|${item.resolved_in_version}`;
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(item);
+    }
+    const shown = [...groups.values()].map((items) => resolvedPlan(items));
+    if (page.total > page.items.length) {
+      shown.push(el("p", { class: "muted small" }, `Viser ${page.items.length} av ${page.total}.`));
+    }
+    list.replaceChildren(...shown);
+    if (!page.items.length) {
+      list.replaceChildren(el("p", { class: "muted" }, "Ingen løste funn med disse valgene."));
+    }
+  } catch (error) {
+    if (seq !== loadSeq) return;
+    list.replaceChildren(problemView(error, "Kunne ikke hente løste funn."));
+  }
+}
+
+function resolvedPlan(items) {
+  const first = items[0];
+  return el(
+    "div",
+    { class: "resolved-plan", "data-testid": "resolved-plan" },
+    el(
+      "h3",
+      {},
+      `${first.municipality || first.kommunenummer} – ${first.plannavn || first.proposal_id}`,
+      el("span", { class: "muted" }, ` (${first.proposal_id})`),
+    ),
+    el(
+      "ul",
+      {},
+      ...items.map((item) =>
+        el(
+          "li",
+          {
+            "data-testid": "resolved-row",
+            "data-finding-id": String(item.id),
+            "data-rule": item.rule_id,
+          },
+          el("strong", {}, `Løst i versjon ${item.resolved_in_version}`),
+          " ",
+          el(
+            "span",
+            { class: `badge sev-${item.severity}` },
+            SEVERITY[item.severity]?.label || item.severity,
+          ),
+          " ",
+          el("b", {}, item.rule_id),
+          item.plan_feature_names?.length ? ` ${item.plan_feature_names.join(", ")}: ` : " ",
+          item.message,
+          el(
+            "div",
+            { class: "small muted" },
+            `Funnet i versjon ${item.version}; vurdering: `,
+            REVIEW_STATUS[item.review.status] || item.review.status,
+            item.review.comment ? ` «${item.review.comment}»` : "",
+            item.review.key_name ? ` – ${recordedBy(item.review)}` : "",
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 function isoDate(date) {
@@ -317,14 +455,3 @@ document.getElementById("agenda-from").value = isoDate(new Date(today.getTime() 
 
 await fillFilters();
 load();
-
-// The agenda needs a forum key, which a plain form submission cannot send: fetch it instead.
-document.getElementById("agenda-form").addEventListener("submit", (event) => {
-  if (!apiKey()) return;
-  event.preventDefault();
-  const form = event.currentTarget;
-  const action = event.submitter?.getAttribute("formaction") || form.getAttribute("action");
-  openWithKey(`${action}?${new URLSearchParams(new FormData(form))}`).catch((error) =>
-    showStatus(statusBox, "error", problemView(error, "Kunne ikke hente sakslisten.")),
-  );
-});

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.settings import Settings
 from layers.loader import current_versions
 from layers.registry import LayerConfig, get_registry
+from layers.terrain_products import above_tree_line_path, hillshade_path
 from spatial.rules.g5_mobility import MobilityMatrixRule
 from spatial.rules.model import CENTRALITY_OMLAND, CENTRALITY_STORBY, CENTRALITY_YTRE
 from spatial.rules.ruleset import RuleSet
@@ -40,6 +41,13 @@ class WmsLayer:
     queryable: bool = True
     group: str | None = None
     extra_styles: tuple[str, ...] = field(default_factory=tuple)
+    # The SQL gets a `fill` column: the arealformål's colour in the SOSI tegneregler
+    # (spatial/plan_colours.yaml), from its arealformal and arealbruksstatus columns.
+    plan_fill: bool = False
+    # A layer drawn from several sources (the base map): each with its styles, bottom first.
+    parts: tuple[tuple["WmsLayer", tuple[str, ...]], ...] = ()
+    # What a raster's cell value is, as GetFeatureInfo names it.
+    value_label: str | None = None
 
     @property
     def styles(self) -> tuple[str, ...]:
@@ -47,9 +55,16 @@ class WmsLayer:
         return (self.style_file, *self.extra_styles)
 
 
+# Styles name their pattern images (layers/styles/symbols/) as @SYMBOLS@/file.svg: Mapnik
+# needs an absolute path when the map is loaded from a string.
+SYMBOLS_TOKEN = "@SYMBOLS@"
+
+
 def style_xml(style_file: str) -> str:
     """Return the Mapnik <Style> elements kept in layers/styles/{name}.xml."""
-    return resources.files("layers").joinpath("styles", f"{style_file}.xml").read_text("utf-8")
+    styles = resources.files("layers").joinpath("styles")
+    text = styles.joinpath(f"{style_file}.xml").read_text("utf-8")
+    return text.replace(SYMBOLS_TOKEN, str(styles.joinpath("symbols")))
 
 
 def style_rules(style_file: str, style_name: str) -> list[ElementTree.Element]:
@@ -135,6 +150,109 @@ def _matrix_sql(tettsted_version: int, rule: MobilityMatrixRule) -> str:
     )
 
 
+# Municipality names: each municipality cut by a fixed square grid whose cells are about
+# 500 pixels wide at the map's scale (0.28 mm pixels, OGC), one interior label per piece. The
+# pieces do not depend on the requested BBOX, so map tiles agree on where names go and a
+# name reappears about every 500 pixels however far one zooms in; zoomed out, a cell holds
+# a whole municipality.
+NAME_SPACING_PX = 500
+MUNICIPALITY_NAMES_SQL = (
+    "(SELECT row_number() OVER () AS id, m.name, ST_Intersection(m.geom, g.geom) AS geom "
+    f"FROM ST_SquareGrid(!scale_denominator! * 0.00028 * {NAME_SPACING_PX}, !bbox!) AS g "
+    "JOIN municipality m ON m.geom && g.geom AND ST_Intersects(m.geom, g.geom)) AS t"
+)
+RASTER_VALUE_LABELS = {"elevation": "Terrenghøyde (moh.)", "tree_line": "Tregrense (moh.)"}
+BASEMAP = "basemap"
+BASEMAP_LABELS = "basemap_labels"
+ABOVE_TREE_LINE = "above_tree_line"
+
+
+def _existing(path: Path | None) -> Path | None:
+    return path if path is not None and path.is_file() else None
+
+
+def _basemap(settings: Settings, current: dict, municipalities: "WmsLayer") -> WmsLayer:
+    """The offline base map: terrain tint and hillshade, municipality lines and names,
+    tettsted names, all from the loaded layers (no outside tile service)."""
+    elevation = current.get("elevation")
+    dem = settings.raster_dir / elevation.raster_file if elevation is not None else None
+    shade = hillshade_path(settings.raster_dir, elevation) if elevation is not None else None
+    tettsteder = current.get("tettsteder")
+
+    def part(name: str, **fields) -> WmsLayer:
+        return WmsLayer(
+            name=f"{BASEMAP}_{name}", title=name, abstract="", style_file=BASEMAP, **fields
+        )
+
+    places = (
+        "(SELECT f.id, f.geom, f.attributes->>'name' AS name, "
+        "(f.attributes->>'population')::numeric AS population FROM layer_feature f "
+        f"WHERE f.layer_version_id = {int(tettsteder.id if tettsteder else -1)}) AS t"
+    )
+    return WmsLayer(
+        name=BASEMAP,
+        title="Bakgrunnskart (eget, frakoblet)",
+        abstract=(
+            "Bakgrunnskart tegnet av Arealsjekk uten ekstern karttjeneste: terrengfarge og "
+            "relieffskygge fra terrengmodellen, kommunegrenser og kommunenavn, tettstedsnavn. "
+            "Kilde: Kartverket (kommunegrenser), lastede kartlag (terreng, tettsteder)."
+        ),
+        kind="vector",
+        style_file=BASEMAP,
+        attribution="© Kartverket",
+        queryable=False,
+        parts=(
+            (part("tint", kind="raster", raster_file=_existing(dem)), ("basemap_tint",)),
+            (part("shade", kind="raster", raster_file=_existing(shade)), ("basemap_shade",)),
+            (part("built_up", kind="vector", sql=places), ("basemap_built_up",)),
+            (part("municipalities", kind="vector", sql=municipalities.sql), ("basemap_lines",)),
+            (part("places", kind="vector", sql=places), ("basemap_places",)),
+            (part("names", kind="vector", sql=MUNICIPALITY_NAMES_SQL), ("basemap_names",)),
+        ),
+    )
+
+
+def _basemap_labels(basemap: WmsLayer) -> WmsLayer:
+    """The base map's names alone, to draw above the thematic layers."""
+    labels = tuple(p for p in basemap.parts if p[1][0] in ("basemap_places", "basemap_names"))
+    return WmsLayer(
+        name=BASEMAP_LABELS,
+        title="Stedsnavn (eget bakgrunnskart)",
+        abstract="Kommune- og tettstedsnavnene fra bakgrunnskartet, til å legge over kartlagene.",
+        kind="vector",
+        style_file=BASEMAP,
+        attribution=basemap.attribution,
+        queryable=False,
+        parts=labels,
+    )
+
+
+def _above_tree_line(settings: Settings, current: dict) -> WmsLayer:
+    """The terrain above the tree line G1 uses, shaded by the metres above it."""
+    elevation, tree_line = current.get("elevation"), current.get("tree_line")
+    path = None
+    versions = "ikke beregnet: terrengmodell eller tregrense mangler"
+    if elevation is not None and tree_line is not None:
+        path = _existing(above_tree_line_path(settings.raster_dir, elevation, tree_line))
+        versions = (
+            f"Beregnet fra terrengmodellen (elevation v{elevation.version}) og tregrensen "
+            f"(tree_line v{tree_line.version})"
+            + ("" if path else "; ikke beregnet ennå (arealsjekk layers derive above_tree_line)")
+        )
+    return WmsLayer(
+        name=ABOVE_TREE_LINE,
+        title="Over skoggrensen",
+        abstract=(
+            "Terreng over tregrensen som G1 bruker, farget etter hvor mange meter over "
+            f"tregrensen det ligger; gjennomsiktig under tregrensen. {versions}."
+        ),
+        kind="raster",
+        style_file=ABOVE_TREE_LINE,
+        raster_file=path,
+        value_label="Høyde over skoggrensen (m)",
+    )
+
+
 def wms_layers(session: Session, settings: Settings, rule_set: RuleSet) -> dict[str, WmsLayer]:
     """Return every WMS layer, reading the current version of each guideline layer."""
     current = current_versions(session)
@@ -149,6 +267,8 @@ def wms_layers(session: Session, settings: Settings, rule_set: RuleSet) -> dict[
         attribution="© Kartverket, CC BY 4.0",
         extra_styles=("municipalities_labels",),
     )
+    basemap = _basemap(settings, current, out["municipalities"])
+    out = {BASEMAP: basemap, **out, BASEMAP_LABELS: _basemap_labels(basemap)}
     for config in get_registry().values():
         version = current.get(config.id)
         licence = version.licence if version else config.source.licence
@@ -167,12 +287,21 @@ def wms_layers(session: Session, settings: Settings, rule_set: RuleSet) -> dict[
         }
         if config.kind == "raster":
             path = settings.raster_dir / version.raster_file if version else None
-            out[config.id] = WmsLayer(kind="raster", raster_file=path, **common)
+            out[config.id] = WmsLayer(
+                kind="raster",
+                raster_file=path,
+                value_label=RASTER_VALUE_LABELS.get(config.id),
+                **common,
+            )
         else:
             version_id = version.id if version else -1
             out[config.id] = WmsLayer(
-                kind="vector", sql=_guideline_sql(config, version_id), **common
+                kind="vector",
+                sql=_guideline_sql(config, version_id),
+                plan_fill="arealformal" in config.attributes,
+                **common,
             )
+    out[ABOVE_TREE_LINE] = _above_tree_line(settings, current)
     tettsteder = current.get("tettsteder")
     matrix = _matrix_rule(rule_set)
     if matrix is not None:
@@ -196,6 +325,7 @@ def wms_layers(session: Session, settings: Settings, rule_set: RuleSet) -> dict[
         kind="vector",
         style_file="proposals",
         sql=PROPOSALS_SQL,
+        plan_fill=True,
     )
     for severity, title in SEVERITY_TITLES.items():
         name = f"findings_{severity}"

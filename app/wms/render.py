@@ -15,11 +15,14 @@ from app.settings import Settings, get_settings
 from app.wms import pool
 from app.wms.catalog import WmsLayer, style_rules, style_xml
 from spatial.crs import CANONICAL_SRID
+from spatial.plan_colours import EXISTING_STATUS, get_plan_colours
 
 # Buskerud's extent in EPSG:25832 with a margin; given to Mapnik so it does not ask
 # PostGIS for each layer's extent on every request.
 BUSKERUD_EXTENT_25832 = (420_000.0, 6_570_000.0, 620_000.0, 6_800_000.0)
 LEGEND_ROW_PX = 22
+# Pixels around a base map drawn too, for labels crossing its edge (Mapnik's buffer-size).
+LABEL_BUFFER_PX = 128
 LEGEND_WIDTH_PX = 320
 # Mapnik's PostGIS plugin keeps a small connection pool per process; a render process draws
 # one map at a time, its layers one after the other.
@@ -84,16 +87,37 @@ def thinned_sql(sql: str) -> str:
     )
 
 
+@lru_cache(maxsize=1)
+def _plan_colour_values() -> str:
+    """The tegneregler table as SQL VALUES rows: (code, framtidig fill, nåværende fill)."""
+    table = get_plan_colours().arealformal.values()
+    return ", ".join(f"({c.code}, '{c.fill}', '{c.fill_existing}')" for c in table)
+
+
+def plan_fill_sql(sql: str) -> str:
+    """Add a `fill` column to a layer's subquery: its arealformål's tegneregler colour, in the
+    nåværende shade for arealbruksstatus 1 and the framtidig shade otherwise."""
+    default = get_plan_colours().default
+    return (
+        "(SELECT q.*, CASE WHEN q.arealbruksstatus = "
+        f"{EXISTING_STATUS} THEN COALESCE(pc.existing, '{default.fill_existing}') "
+        f"ELSE COALESCE(pc.future, '{default.fill}') END AS fill "
+        f"FROM (SELECT * FROM {sql}) AS q LEFT JOIN (VALUES {_plan_colour_values()}) "
+        "AS pc(code, future, existing) ON pc.code = q.arealformal) AS pf"
+    )
+
+
 def _datasource(layer: WmsLayer, connection: dict[str, str]) -> str | None:
     if layer.kind == "raster":
         if layer.raster_file is None or not layer.raster_file.exists():
             return None
         return _parameters({"type": "gdal", "file": str(layer.raster_file), "band": "1"})
+    sql = plan_fill_sql(layer.sql or "") if layer.plan_fill else layer.sql or ""
     return _parameters(
         {
             "type": "postgis",
             **connection,
-            "table": thinned_sql(layer.sql or ""),
+            "table": thinned_sql(sql),
             "geometry_field": "px_geom",
             "srid": str(CANONICAL_SRID),
             "key_field": "id",
@@ -134,7 +158,10 @@ def map_xml(
     background: str | None,
     clip_dashes: bool = False,
 ) -> str:
-    """Build the Mapnik map definition: styles from layers/styles, one Layer per WMS layer."""
+    """Build the Mapnik map definition: styles from layers/styles, one Layer per WMS layer
+    (one per part for a layer drawn from several sources)."""
+    has_parts = any(layer.parts for layer, _ in layers)
+    layers = [drawn for layer in layers for drawn in (layer[0].parts or (layer,))]
     styles = {layer.style_file: _styles(layer.style_file, clip_dashes) for layer, _ in layers}
     blocks = []
     for layer, style_names in layers:
@@ -147,6 +174,10 @@ def map_xml(
             f"{names}<Datasource>{datasource}</Datasource></Layer>"
         )
     background_attr = f" background-color={quoteattr(background)}" if background else ""
+    if has_parts:
+        # Labels near a tile's edge are placed from the features around it too, so that
+        # neighbouring tiles draw the same name whole.
+        background_attr += f' buffer-size="{LABEL_BUFFER_PX}"'
     return (
         f"<Map srs={quoteattr(srs)}{background_attr}>"
         + "".join(styles.values())
@@ -171,7 +202,9 @@ def render_map(
     render pool (raises app.wms.pool.RenderError when it cannot)."""
     clip = clips_dashes(srs, bbox, width, height)
     xml = map_xml(layers, srs, postgis_parameters(database_url), background, clip)
-    has_raster = any(layer.kind == "raster" for layer, _ in layers)
+    has_raster = any(
+        drawn.kind == "raster" for layer, _ in layers for drawn, _ in layer.parts or ((layer, ()),)
+    )
     job = pool.RenderJob(xml, bbox, width, height, PNG_RASTER if has_raster else PNG_VECTOR)
     return pool.render(job, settings or get_settings(), queue_deadline)
 
@@ -200,18 +233,31 @@ def legend_rows(layer: WmsLayer, style_name: str) -> list[tuple[str, str]]:
         label = rule.get("name") or layer.title
         raster = rule.find("RasterSymbolizer")
         if raster is not None:
-            # A raster legend shows its colour stops: "800 moh." etc.
+            # A raster legend shows its colour stops: "800 moh." etc., or the stop's label.
             unit = label.split("(")[-1].rstrip(")") if "(" in label else ""
             for stop in raster.iter("stop"):
+                if stop.get("color") == "transparent":
+                    continue
                 fill = quoteattr(stop.get("color", "#000000"))
-                row_label = f"{stop.get('value')} {unit}".strip()
+                row_label = stop.get("label") or f"{stop.get('value')} {unit}".strip()
                 rows.append((row_label, f"<PolygonSymbolizer fill={fill}/>"))
             continue
+        if rule.find("TextSymbolizer") is not None and len(rule) == 1 + (
+            rule.find("Filter") is not None
+        ):
+            continue  # labels alone have no swatch
         symbolizers = "".join(
             ElementTree.tostring(child, encoding="unicode")
             for child in rule
-            if child.tag.endswith("Symbolizer")
+            if child.tag.endswith("Symbolizer") and child.tag != "TextSymbolizer"
         )
+        if 'fill="[fill]"' in symbolizers:
+            # The tegneregler colours (a SQL column on the map): one row per main arealformål.
+            colours = get_plan_colours()
+            for code, title in colours.legend.items():
+                fill = quoteattr(colours.colour(code).fill)
+                rows.append((title, symbolizers.replace('fill="[fill]"', f"fill={fill}")))
+            continue
         rows.append((label, symbolizers))
     return rows
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.settings import Settings
 from app.wms.catalog import FINDINGS_GROUP, WmsLayer
+from app.wms.feature_info import HIDDEN, raster_info, vector_info
 from app.wms.render import (
     BUSKERUD_EXTENT_25832,
     LEGEND_ROW_PX,
@@ -428,11 +429,12 @@ def _query_layer(
         if layer.raster_file is None or not layer.raster_file.exists():
             return []
         value = sample_values(layer.raster_file, [(x, y)])[0]
-        return (
-            []
-            if value is None or not math.isfinite(value)
-            else [{"layer": layer.name, "id": None, "properties": {"value": round(value, 1)}}]
-        )
+        if value is None or not math.isfinite(value):
+            return []
+        properties = {"value": round(value, 1)}
+        return [
+            {"layer": layer.name, "id": None, "properties": properties, **raster_info(layer, value)}
+        ]
     # layer.sql is built from the layer registry and integers only (app.wms.catalog); it is
     # wrapped because its alias differs between layers (t, z).
     query = text(
@@ -445,7 +447,11 @@ def _query_layer(
     out = []
     for row in rows:
         properties = {k: _plain(v) for k, v in row.items() if k != "geom"}
-        out.append({"layer": layer.name, "id": properties.get("id"), "properties": properties})
+        shown = {k: v for k, v in properties.items() if k not in HIDDEN}
+        # No internal row ids reach the client: the feature is named by its layer and title.
+        out.append(
+            {"layer": layer.name, "id": None, "properties": shown, **vector_info(layer, shown)}
+        )
     return out
 
 
@@ -466,8 +472,14 @@ def _info_response(results: list[dict[str, Any]], info_format: str) -> WmsRespon
         features = [
             {
                 "type": "Feature",
-                "id": r["id"],
-                "properties": {"layer": r["layer"], **r["properties"]},
+                "id": None,
+                "properties": {
+                    "layer": r["layer"],
+                    "layer_title": r["layer_title"],
+                    "title": r["title"],
+                    "fields": r["fields"],
+                    **r["properties"],
+                },
                 "geometry": None,
             }
             for r in results
@@ -488,12 +500,15 @@ def _info_response(results: list[dict[str, Any]], info_format: str) -> WmsRespon
     rows = []
     for r in results:
         cells = "".join(
-            f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_text(v))}</td></tr>"
-            for k, v in r["properties"].items()
+            f"<tr><th>{html.escape(f['label'])}</th><td>{html.escape(f['value'])}</td></tr>"
+            for f in r["fields"]
         )
-        rows.append(f"<h3>{html.escape(r['layer'])}</h3><table>{cells}</table>")
+        rows.append(
+            f"<h3>{html.escape(r['title'])}</h3><p>{html.escape(r['layer_title'])}</p>"
+            f"<table>{cells}</table>"
+        )
     body = (
-        "<!DOCTYPE html><html><body>"
+        '<!DOCTYPE html><html lang="nb"><head><meta charset="utf-8"></head><body>'
         + ("".join(rows) or "<p>Ingen objekter her.</p>")
         + "</body></html>"
     )

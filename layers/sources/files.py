@@ -28,6 +28,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from spatial.errors import ArealsjekkError
 from spatial.inputs.ogr import extract_member, list_geopackage_tables, read_geopackage_table
 from spatial.inputs.sosi import read_sosi
+from spatial.messages import english
 
 # Each readable dataset suffix and the GDAL driver that must read it ("SOSI": our own reader;
 # GDAL has no SOSI driver here, and spatial/inputs/sosi.py linearises arcs correctly; "GPKG":
@@ -351,7 +352,8 @@ def _dataset_layers(dataset: Path, label: str) -> list[SourceLayer]:
         try:
             tables = list_geopackage_tables(dataset)
         except ArealsjekkError as exc:
-            raise SourceFileError(f"{label}: {dataset.name} cannot be read: {exc.detail}") from None
+            detail = english(exc.detail)
+            raise SourceFileError(f"{label}: {dataset.name} cannot be read: {detail}") from None
         return [
             SourceLayer(t.name, dataset, driver, t.name, t.geometry_type, t.features)
             for t in tables
@@ -413,12 +415,12 @@ def _sosi_frame(path: Path, label: str) -> gpd.GeoDataFrame:
     try:
         plan = read_sosi(path.read_bytes(), MAX_SOSI_OBJECTS)
     except ArealsjekkError as exc:
-        raise SourceFileError(f"{label}: {path.name}: {exc.detail}") from None
+        raise SourceFileError(f"{label}: {path.name}: {english(exc.detail)}") from None
     rows = []
     for feature in plan.features:
         if feature.geometry_error:
             raise SourceFileError(
-                f"{label}: {path.name}: {feature.source_id}: {feature.geometry_error}"
+                f"{label}: {path.name}: {feature.source_id}: {english(feature.geometry_error)}"
             )
         properties = dict(feature.properties)
         kind = (feature.source_id or "").split(" ")[0]
@@ -436,7 +438,8 @@ def _gpkg_frame(layer: SourceLayer, label: str) -> gpd.GeoDataFrame:
         )
     except ArealsjekkError as exc:
         raise SourceFileError(
-            f"{label}: layer '{layer.name}' of {layer.dataset.name} cannot be read: {exc.detail}"
+            f"{label}: layer '{layer.name}' of {layer.dataset.name} cannot be read: "
+            f"{english(exc.detail)}"
         ) from None
     frame = pd.DataFrame(rows.columns, index=pd.RangeIndex(len(rows.geometries)))
     geometry = gpd.GeoSeries(rows.geometries, index=frame.index, crs=rows.crs)
@@ -490,7 +493,7 @@ def _unzip(path: Path, target: Path) -> None:
             try:
                 extract_member(archive, member, target_file, budget)
             except ArealsjekkError as exc:
-                raise SourceFileError(f"{path.name}: {exc.detail}") from None
+                raise SourceFileError(f"{path.name}: {english(exc.detail)}") from None
 
 
 def _safe_name(name: str) -> str:

@@ -24,6 +24,7 @@ from pyproj.exceptions import ProjError
 
 from spatial.crs import CrsRef, canonical_transformer
 from spatial.inputs.features import GeometryReadError
+from spatial.messages import Text, localize
 
 Coord = tuple[float, float]
 
@@ -110,11 +111,21 @@ class ArcFrame:
             )
         except ProjError as exc:
             raise GeometryReadError(
-                f"an arc near {_fmt(points[0])} cannot be drawn in the projection: {exc}"
+                Text(
+                    nb=f"en bue nær {_fmt(points[0])} kan ikke tegnes i kartprojeksjonen "
+                    f"(feilmelding fra PROJ: {exc})",
+                    en=f"an arc near {_fmt(points[0])} cannot be drawn in the projection: {exc}",
+                ),
+                points[0],
             ) from None
         if not (np.isfinite(xs).all() and np.isfinite(ys).all()):
             raise GeometryReadError(
-                f"an arc near {_fmt(points[0])} lies outside the area the projection covers"
+                Text(
+                    nb=f"en bue nær {_fmt(points[0])} ligger utenfor området kartprojeksjonen "
+                    "dekker",
+                    en=f"an arc near {_fmt(points[0])} lies outside the area the projection covers",
+                ),
+                points[0],
             )
         return xs, ys
 
@@ -144,8 +155,13 @@ def arc_points(
     """
     if _close(start, end, 0.0):
         raise GeometryReadError(
-            f"an arc starts and ends at the same point ({_fmt(start)}); it has no defined "
-            "shape (a full circle must be given as a circle)"
+            Text(
+                nb=f"en bue starter og slutter i samme punkt ({_fmt(start)}); da har den ingen "
+                "bestemt form (en hel sirkel må angis som sirkel)",
+                en=f"an arc starts and ends at the same point ({_fmt(start)}); it has no defined "
+                "shape (a full circle must be given as a circle)",
+            ),
+            start,
         )
     if end < start:
         # Neighbouring areas give a shared arc in opposite directions: drawn one way, they
@@ -172,7 +188,13 @@ def circle_points(
     p1, p2, p3 = frame.to_plane([a, b, c])
     circle = _circle(p1, p2, p3)
     if circle is None:
-        raise GeometryReadError(f"the three points of a circle lie on a line (from {_fmt(a)})")
+        raise GeometryReadError(
+            Text(
+                nb=f"de tre punktene til en sirkel ligger på en rett linje (fra {_fmt(a)})",
+                en=f"the three points of a circle lie on a line (from {_fmt(a)})",
+            ),
+            a,
+        )
     cx, cy, radius, a_start, sweep = circle
     full = math.copysign(2 * math.pi, sweep)
     steps = chord_count(radius, 2 * math.pi, frame.max_deviation)
@@ -192,12 +214,23 @@ def center_arc_points(
     the x axis, turning the way end - start does) or, with `end_deg` None,
     gml:CircleByCenterPoint (counter-clockwise from the x axis)."""
     if not (math.isfinite(radius_m) and radius_m > 0):
-        raise GeometryReadError(f"the radius {radius_m:g} is not a positive length")
+        raise GeometryReadError(
+            Text(
+                nb=f"radiusen {radius_m:g} er ikke en positiv lengde",
+                en=f"the radius {radius_m:g} is not a positive length",
+            ),
+            center,
+        )
     sweep_deg = 360.0 if end_deg is None else end_deg - start_deg
     if not (0 < abs(sweep_deg) <= 360):
         raise GeometryReadError(
-            f"the arc from {start_deg:g}° to {end_deg:g}° spans {abs(sweep_deg):g}°; it must "
-            "span more than 0° and at most 360°"
+            Text(
+                nb=f"buen fra {start_deg:g}° til {end_deg:g}° spenner over {abs(sweep_deg):g}°; "
+                "den må spenne over mer enn 0° og høyst 360°",
+                en=f"the arc from {start_deg:g}° to {end_deg:g}° spans {abs(sweep_deg):g}°; it "
+                "must span more than 0° and at most 360°",
+            ),
+            center,
         )
     scale, x_axis = frame.ground_at(center)
     radius = frame.metres(radius_m) * scale if frame.geographic else frame.metres(radius_m)
@@ -269,8 +302,12 @@ def _inner_points(
         before_building(steps + 1)
     if steps > MAX_ARC_CHORDS:
         raise GeometryReadError(
-            f"an arc of radius {radius:.6g} needs {steps} chords, more than {MAX_ARC_CHORDS}; "
-            "no plan has such an arc: check the coordinates"
+            Text(
+                nb=f"en bue med radius {radius:.6g} trenger {steps} korder, mer enn "
+                f"{MAX_ARC_CHORDS}; ingen plan har en slik bue: sjekk koordinatene",
+                en=f"an arc of radius {radius:.6g} needs {steps} chords, more than "
+                f"{MAX_ARC_CHORDS}; no plan has such an arc: check the coordinates",
+            )
         )
     outer = _area_radius(radius, abs(sweep), steps)
     angles = a_start + sweep * np.arange(1, steps) / steps
@@ -310,8 +347,12 @@ def _circle(p1: Coord, p2: Coord, p3: Coord) -> tuple[float, float, float, float
     radius = math.hypot(cx, cy)
     if not math.isfinite(radius):
         raise GeometryReadError(
-            f"an arc from {_fmt(p1)} is too large to draw (its radius overflows); check the "
-            "coordinates"
+            Text(
+                nb=f"en bue fra {_fmt(p1)} er for stor til å tegnes (radiusen blir uendelig); "
+                "sjekk koordinatene",
+                en=f"an arc from {_fmt(p1)} is too large to draw (its radius overflows); check "
+                "the coordinates",
+            )
         )
     a_start = math.atan2(-cy, -cx)
     a_end = math.atan2(qy - cy, qx - cx)
@@ -322,19 +363,28 @@ def _circle(p1: Coord, p2: Coord, p3: Coord) -> tuple[float, float, float, float
     return cx, cy, radius, a_start, sweep
 
 
-def join_parts(parts: Sequence[tuple[str, list[Coord]]], tolerance: float) -> list[Coord]:
+def join_parts(parts: Sequence[tuple[Text | str, list[Coord]]], tolerance: float) -> list[Coord]:
     """Chain curve parts end to start; raise naming the first part that does not connect."""
     coords: list[Coord] = []
-    previous = ""
+    previous: Text | str = ""
     for label, part in parts:
+        nb, en = localize(label, "nb"), localize(label, "en")
         if not part:
-            raise GeometryReadError(f"{label} has no coordinates")
+            raise GeometryReadError(Text(f"{nb} har ingen koordinater", f"{en} has no coordinates"))
         if coords:
             if not _close(coords[-1], part[0], tolerance):
                 gap = math.dist(coords[-1], part[0])
+                before_nb, before_en = localize(previous, "nb"), localize(previous, "en")
                 raise GeometryReadError(
-                    f"{label} does not connect to {previous}: it starts at {_fmt(part[0])}, "
-                    f"{gap:.3f} from where {previous} ends ({_fmt(coords[-1])})"
+                    Text(
+                        nb=f"{nb} henger ikke sammen med {before_nb}: den starter i "
+                        f"{_fmt(part[0])}, {gap:.3f} fra der {before_nb} slutter "
+                        f"({_fmt(coords[-1])})",
+                        en=f"{en} does not connect to {before_en}: it starts at "
+                        f"{_fmt(part[0])}, {gap:.3f} from where {before_en} ends "
+                        f"({_fmt(coords[-1])})",
+                    ),
+                    part[0],
                 )
             coords.extend(part[1:])
         else:
@@ -343,20 +393,35 @@ def join_parts(parts: Sequence[tuple[str, list[Coord]]], tolerance: float) -> li
     return coords
 
 
-def closed_ring(coords: list[Coord], tolerance: float, what: str) -> list[Coord]:
+def closed_ring(coords: list[Coord], tolerance: float, what: Text | str) -> list[Coord]:
     """Check that a ring closes and has an area; snap the closing node within tolerance."""
+    nb, en = localize(what, "nb"), localize(what, "en")
+    first = coords[0] if coords else None
     if len(coords) < 3:
-        raise GeometryReadError(f"{what} has {len(coords)} points; a ring needs at least 4")
+        raise GeometryReadError(_too_few(nb, en, len(coords)), first)
     if not _close(coords[0], coords[-1], tolerance):
         gap = math.dist(coords[0], coords[-1])
         raise GeometryReadError(
-            f"{what} is not closed: it starts at {_fmt(coords[0])} and ends at "
-            f"{_fmt(coords[-1])}, {gap:.3f} apart"
+            Text(
+                nb=f"{nb} er ikke lukket: den starter i {_fmt(coords[0])} og slutter i "
+                f"{_fmt(coords[-1])}, {gap:.3f} fra hverandre",
+                en=f"{en} is not closed: it starts at {_fmt(coords[0])} and ends at "
+                f"{_fmt(coords[-1])}, {gap:.3f} apart",
+            ),
+            coords[0],
         )
     ring = [*coords[:-1], coords[0]]
     if len(ring) < 4:
-        raise GeometryReadError(f"{what} has {len(ring)} points; a ring needs at least 4")
+        raise GeometryReadError(_too_few(nb, en, len(ring)), first)
     return ring
+
+
+def _too_few(nb: str, en: str, count: int) -> Text:
+    return Text(
+        nb=f"{nb} har {count} punkt{'er' * (count != 1)}; en flateavgrensning (ring) trenger "
+        "minst 4",
+        en=f"{en} has {count} points; a ring needs at least 4",
+    )
 
 
 def _close(a: Coord, b: Coord, tolerance: float) -> bool:

@@ -9,23 +9,59 @@ from shapely.geometry.base import BaseGeometry
 from spatial.codelists import fold_name
 from spatial.crs import CrsRef
 from spatial.errors import PayloadTooLargeError, Problem
+from spatial.messages import Text, localize
 from spatial.numbers import CODE_DIGITS
 from spatial.plan_model import SourceFeature, SourcePlan
 
 
 class GeometryReadError(Exception):
-    """A geometry cannot be built; the message says why, for the feature's problem entry."""
+    """A geometry cannot be built; the message says why, for the feature's problem entry.
+
+    `point` is where it goes wrong, in the file's CRS, when known (the reader turns it into
+    the feature's geometry_error_location).
+    """
+
+    def __init__(self, message: Text | str, point: tuple[float, float] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.point = point
 
 
-def cannot_read(reason: object) -> str:
+def cannot_read(reason: object) -> Text:
     """The geometry_error of a feature whose geometry cannot be built, and why."""
-    return f"geometry cannot be read: {reason}"
+    if isinstance(reason, GeometryReadError):
+        reason = reason.message
+    elif isinstance(reason, Exception) and reason.args and isinstance(reason.args[0], Text):
+        reason = reason.args[0]  # e.g. ogr.WkbError
+    if isinstance(reason, Text):
+        return Text("geometrien kan ikke leses: ", "geometry cannot be read: ") + reason
+    # A message of GEOS, shapely or GDAL: quoted as it is, with a bokmål explanation.
+    return Text(
+        nb=f"geometrien kan ikke leses (melding fra programvaren: «{reason}»)",
+        en=f"geometry cannot be read: {reason}",
+    )
 
 
-def check_feature_count(count: int, max_features: int, what: str, noun: str = "features") -> None:
-    """Refuse a file holding more features than an upload may (PayloadTooLargeError)."""
+# What a reader calls the things in its file, for check_feature_count.
+FEATURES = Text("objekter", "features")
+
+
+def check_feature_count(
+    count: int, max_features: int, what: Text | str, noun: Text | str = FEATURES
+) -> None:
+    """Refuse a file holding more features than an upload may (PayloadTooLargeError).
+
+    `what` names the file, e.g. Text("GML-filen", "the GML").
+    """
     if count > max_features:
-        raise PayloadTooLargeError(f"{what} has {count} {noun}; the limit is {max_features}")
+        raise PayloadTooLargeError(
+            Text(
+                nb=f"{localize(what, 'nb')} har {count} {localize(noun, 'nb')}; grensen er "
+                f"{max_features}",
+                en=f"{localize(what, 'en')} has {count} {localize(noun, 'en')}; the limit is "
+                f"{max_features}",
+            )
+        )
 
 
 class SourcePlanBuilder:
@@ -45,7 +81,8 @@ class SourcePlanBuilder:
         source_id: str | None,
         properties: dict[str, Any],
         geometry: BaseGeometry | None = None,
-        geometry_error: str | None = None,
+        geometry_error: Text | str | None = None,
+        geometry_error_location: tuple[float, float] | None = None,
     ) -> SourceFeature:
         """Append a feature at the next position and return it."""
         feature = SourceFeature(
@@ -54,6 +91,7 @@ class SourcePlanBuilder:
             properties=properties,
             geometry=geometry,
             geometry_error=geometry_error,
+            geometry_error_location=geometry_error_location,
         )
         self.features.append(feature)
         return feature

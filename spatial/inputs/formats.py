@@ -16,6 +16,7 @@ from spatial.inputs.geojson import read_geojson
 from spatial.inputs.gml import read_gml
 from spatial.inputs.ogr import read_geopackage, read_zipped_shapefile
 from spatial.inputs.sosi import read_sosi, utf16_codec
+from spatial.messages import Text
 from spatial.plan_model import SourcePlan, UploadBudget
 
 _BOM = b"\xef\xbb\xbf"
@@ -211,6 +212,7 @@ def _listing(words: list[str], conjunction: str = "or") -> str:
 
 
 ACCEPTED = _listing([f"{row.title} ({row.extensions[0]})" for row in PLAN_FORMATS])
+ACCEPTED_NB = _listing([f"{row.title_nb} ({row.extensions[0]})" for row in PLAN_FORMATS], "eller")
 FORMAT_TITLES = _listing([row.title for row in PLAN_FORMATS])
 FORMAT_TITLES_NB = _listing([row.title_nb for row in PLAN_FORMATS], "eller")
 EXTENSIONS = tuple(_BY_EXTENSION)
@@ -226,18 +228,32 @@ def detect_format(filename: str | None, content_type: str | None, body: bytes) -
     suffix = _suffix(filename)
     if suffix == ".shp" or body.startswith(_SHAPEFILE_MAGIC):
         raise UnsupportedFormatError(
-            "a Shapefile must be uploaded as a .zip holding the .shp with its .shx, .dbf and "
-            ".prj files"
+            Text(
+                nb="en Shapefile må lastes opp som en .zip-fil med .shp-filen og de tilhørende "
+                ".shx-, .dbf- og .prj-filene",
+                en="a Shapefile must be uploaded as a .zip holding the .shp with its .shx, .dbf "
+                "and .prj files",
+            )
         )
     if not body.strip():
-        raise UnsupportedFormatError(f"the upload is empty; send {ACCEPTED}")
+        raise UnsupportedFormatError(
+            Text(
+                nb=f"opplastingen er tom; send {ACCEPTED_NB}",
+                en=f"the upload is empty; send {ACCEPTED}",
+            )
+        )
     # The content says nothing recognisable: trust the name, then the media type, so the
     # reader can say precisely what is wrong with the file.
     media_type = (content_type or "").split(";")[0].strip().lower()
     named = _BY_EXTENSION.get(suffix or "") or _BY_MEDIA_TYPE.get(media_type)
     if named is not None:
         return named.name
-    raise UnsupportedFormatError(f"the upload is in no format Arealsjekk reads; send {ACCEPTED}")
+    raise UnsupportedFormatError(
+        Text(
+            nb=f"filen er ikke i et format Arealsjekk kan lese; send {ACCEPTED_NB}",
+            en=f"the upload is in no format Arealsjekk reads; send {ACCEPTED}",
+        )
+    )
 
 
 def read_plan(

@@ -10,7 +10,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from spatial.crs import CRS84, CrsRef, parse_crs
+from spatial.crs import CRS84, CrsRef, parse_crs, transform_point
 from spatial.errors import (
     InvalidInputError,
     MalformedInputError,
@@ -19,8 +19,10 @@ from spatial.errors import (
     UnsupportedCRSError,
     summarize,
 )
+from spatial.geometry_errors import format_point
 from spatial.inputs.features import SourcePlanBuilder, cannot_read, check_feature_count
 from spatial.json_text import loads_exact
+from spatial.messages import Text
 from spatial.plan_model import SourceFeature, SourcePlan, UploadBudget
 
 # RFC 8259 §6 lets a parser limit the range of numbers. Python turns longer integer text into
@@ -43,25 +45,36 @@ _MAX_CRS_TEXT = 200
 
 
 class _NotJsonNumber(ValueError):
-    """A number Python's json module accepts but JSON (RFC 8259) and PostgreSQL do not."""
+    """A number Python's json module accepts but JSON (RFC 8259) and PostgreSQL do not;
+    its one argument is a Text saying which."""
 
 
 def _refuse_constant(name: str) -> float:
-    raise _NotJsonNumber(f"'{name}' is not a JSON number")
+    raise _NotJsonNumber(Text(f"'{name}' er ikke et tall i JSON", f"'{name}' is not a JSON number"))
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise _NotJsonNumber(f"the number '{text[:40]}' is out of range")
+        raise _NotJsonNumber(
+            Text(
+                f"tallet '{text[:40]}' er for stort eller for lite",
+                f"the number '{text[:40]}' is out of range",
+            )
+        )
     return value
 
 
 def _bounded_int(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INTEGER_DIGITS:
         raise _NotJsonNumber(
-            f"an integer of {len(text.lstrip('-'))} digits ('{text[:20]}…') is longer than the "
-            f"{MAX_INTEGER_DIGITS} digits accepted"
+            Text(
+                nb=f"et heltall med {digits} sifre ('{text[:20]}…') er lengre enn de "
+                f"{MAX_INTEGER_DIGITS} sifrene som godtas",
+                en=f"an integer of {digits} digits ('{text[:20]}…') is longer than the "
+                f"{MAX_INTEGER_DIGITS} digits accepted",
+            )
         )
     return int(text)
 
@@ -72,27 +85,55 @@ def read_geojson(body: bytes, max_features: int, budget: UploadBudget | None = N
     if budget.max_vertices is not None:
         _check_value_count(body, max_features, budget.max_vertices)
     document = _parse_json(body)
-    budget.check_time("parsing the GeoJSON")
+    budget.check_time(Text("tolking av GeoJSON-filen", "parsing the GeoJSON"))
     if not isinstance(document, dict) or "type" not in document:
-        raise InvalidInputError("body is not a GeoJSON object: expected a FeatureCollection")
-    if document["type"] != "FeatureCollection":
-        hint = "; wrap it in a FeatureCollection" if document["type"] == "Feature" else ""
         raise InvalidInputError(
-            f"expected a GeoJSON FeatureCollection, got type '{document['type']}'{hint}"
+            Text(
+                nb="innholdet er ikke et GeoJSON-objekt: en plan sendes som en "
+                "FeatureCollection (en samling objekter)",
+                en="body is not a GeoJSON object: expected a FeatureCollection",
+            )
+        )
+    if document["type"] != "FeatureCollection":
+        kind = str(document["type"])[:60]
+        feature = document["type"] == "Feature"
+        raise InvalidInputError(
+            Text(
+                nb=f"filen er av GeoJSON-typen '{kind}', men en plan sendes som en "
+                "FeatureCollection (en samling objekter)"
+                + ("; legg objektet i en FeatureCollection" if feature else ""),
+                en=f"expected a GeoJSON FeatureCollection, got type '{document['type']}'"
+                + ("; wrap it in a FeatureCollection" if feature else ""),
+            )
         )
     features = document.get("features")
     if not isinstance(features, list):
-        raise InvalidInputError("the FeatureCollection has no 'features' array")
+        raise InvalidInputError(
+            Text(
+                nb="FeatureCollection-en mangler listen 'features' med planens objekter",
+                en="the FeatureCollection has no 'features' array",
+            )
+        )
     if not features:
-        raise InvalidInputError("the FeatureCollection is empty: a plan needs at least one area")
-    check_feature_count(len(features), max_features, "the FeatureCollection")
+        raise InvalidInputError(
+            Text(
+                nb="FeatureCollection-en er tom: en plan trenger minst ett område",
+                en="the FeatureCollection is empty: a plan needs at least one area",
+            )
+        )
+    check_feature_count(
+        len(features), max_features, Text("FeatureCollection-en", "the FeatureCollection")
+    )
 
     crs = _read_crs_member(document.get("crs"))
     plan_attributes = document.get("plan") or {}
     if not isinstance(plan_attributes, dict):
         raise InvalidInputError(
-            "the 'plan' member must be an object of plan attributes",
-            [Problem("must be an object", field="plan")],
+            Text(
+                nb="medlemmet 'plan' må være et objekt med planens egenskaper",
+                en="the 'plan' member must be an object of plan attributes",
+            ),
+            [Problem(Text("må være et objekt", "must be an object"), field="plan")],
         )
 
     problems: list[Problem] = []
@@ -102,7 +143,7 @@ def read_geojson(body: bytes, max_features: int, budget: UploadBudget | None = N
     builder = SourcePlanBuilder("geojson")
     for source_id, properties in members:
         builder.add(source_id, properties)
-    _read_geometries(builder.features, features)
+    _read_geometries(builder.features, features, crs)
     return builder.plan(crs, plan_attributes)
 
 
@@ -112,9 +153,14 @@ def _check_value_count(body: bytes, max_features: int, max_vertices: int) -> Non
     values = body.count(b",") + body.count(b":") + body.count(b"[") + 3 * body.count(b"{")
     if values > limit:
         raise PayloadTooLargeError(
-            f"the GeoJSON holds some {values} values (arrays, objects and the items in them); "
-            f"the limit is {limit}, enough for {max_features} features and {max_vertices} "
-            "vertices"
+            Text(
+                nb=f"GeoJSON-filen inneholder rundt {values} verdier (lister, objekter og det "
+                f"som står i dem); grensen er {limit}, nok til {max_features} objekter og "
+                f"{max_vertices} punkter",
+                en=f"the GeoJSON holds some {values} values (arrays, objects and the items in "
+                f"them); the limit is {limit}, enough for {max_features} features and "
+                f"{max_vertices} vertices",
+            )
         )
 
 
@@ -124,7 +170,12 @@ def _parse_json(body: bytes) -> Any:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise MalformedInputError(
-            f"body is not UTF-8 text (byte {exc.start}); GeoJSON must be UTF-8 (RFC 7946 §11)"
+            Text(
+                nb=f"filen er ikke UTF-8-tekst (byte nr. {exc.start + 1} er ugyldig); GeoJSON "
+                "skal lagres som UTF-8 (RFC 7946 §11)",
+                en=f"body is not UTF-8 text (byte {exc.start}); GeoJSON must be UTF-8 "
+                "(RFC 7946 §11)",
+            )
         ) from None
     try:
         return loads_exact(
@@ -135,13 +186,45 @@ def _parse_json(body: bytes) -> Any:
         )
     except json.JSONDecodeError as exc:
         raise MalformedInputError(
-            f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            Text(
+                nb=f"filen er ikke gyldig JSON: feil på linje {exc.lineno}, tegn {exc.colno} "
+                f"({_json_error_nb(exc.msg)})",
+                en=f"body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            )
         ) from None
     except _NotJsonNumber as exc:
-        raise MalformedInputError(f"body is not valid JSON: {exc}") from None
+        reason = exc.args[0]
+        raise MalformedInputError(
+            Text(f"filen er ikke gyldig JSON: {reason.nb}", f"body is not valid JSON: {reason.en}")
+        ) from None
     except RecursionError:
-        detail = "body is not usable JSON: arrays or objects nest too deeply"
-        raise MalformedInputError(detail) from None
+        raise MalformedInputError(
+            Text(
+                nb="filen kan ikke brukes som JSON: lister eller objekter ligger for dypt inne "
+                "i hverandre",
+                en="body is not usable JSON: arrays or objects nest too deeply",
+            )
+        ) from None
+
+
+# The messages of Python's JSON decoder, in bokmål (what a planner sees of a broken file).
+_JSON_ERRORS_NB = {
+    "Expecting value": "her mangler en verdi",
+    "Expecting property name enclosed in double quotes": "her skulle det stått et "
+    "egenskapsnavn i doble anførselstegn",
+    "Expecting ':' delimiter": "her mangler et kolon (:)",
+    "Expecting ',' delimiter": "her mangler et komma (,)",
+    "Extra data": "det står mer tekst etter slutten av JSON-innholdet",
+    "Unterminated string starting at": "en tekst mangler avsluttende anførselstegn",
+    "Invalid control character at": "en tekst inneholder et ugyldig kontrolltegn",
+    "Invalid \\escape": "en tekst har en ugyldig \\-sekvens",
+    "Invalid \\uXXXX escape": "en tekst har en ugyldig \\u-sekvens",
+}
+
+
+def _json_error_nb(message: str) -> str:
+    """Python's JSON error message in bokmål (the original quoted if it is not known)."""
+    return _JSON_ERRORS_NB.get(message, f"melding fra JSON-leseren: «{message}»")
 
 
 def _read_crs_member(member: Any) -> CrsRef:
@@ -149,30 +232,45 @@ def _read_crs_member(member: Any) -> CrsRef:
     if member is None:
         return CRS84
     properties = member.get("properties") if isinstance(member, dict) else None
+    example = '{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25833"}}'
     if not isinstance(properties, dict):
         raise UnsupportedCRSError(
-            "the 'crs' member must look like "
-            '{"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25833"}}',
-            [Problem("malformed crs member", field="crs")],
+            Text(
+                nb=f"medlemmet 'crs' (koordinatsystemet) må se slik ut: {example}",
+                en=f"the 'crs' member must look like {example}",
+            ),
+            [Problem(Text("crs-medlemmet er feil bygd", "malformed crs member"), field="crs")],
         )
     if member.get("type") == "name" and isinstance(properties.get("name"), str):
-        return parse_crs(_bounded_crs_text(properties["name"]), what="crs member")
+        return parse_crs(_bounded_crs_text(properties["name"]), what=_CRS_MEMBER)
     if member.get("type") == "EPSG" and properties.get("code") is not None:
-        return parse_crs(_bounded_crs_text(f"EPSG:{properties['code']}"), what="crs member")
+        return parse_crs(_bounded_crs_text(f"EPSG:{properties['code']}"), what=_CRS_MEMBER)
+    kind = str(member.get("type"))[:60]
     raise UnsupportedCRSError(
-        f"the 'crs' member of type '{member.get('type')}' is not supported; "
-        "name the CRS with an EPSG code (type 'name')",
-        [Problem("unsupported crs member type", field="crs")],
+        Text(
+            nb=f"medlemmet 'crs' av typen '{kind}' støttes ikke; oppgi koordinatsystemet med "
+            "en EPSG-kode (typen 'name')",
+            en=f"the 'crs' member of type '{member.get('type')}' is not supported; "
+            "name the CRS with an EPSG code (type 'name')",
+        ),
+        [Problem(Text("crs-typen støttes ikke", "unsupported crs member type"), field="crs")],
     )
+
+
+_CRS_MEMBER = Text("crs-medlemmet", "crs member")
 
 
 def _bounded_crs_text(text: str) -> str:
     """A CRS name as given, unless it is far longer than any CRS identifier is (refused)."""
     if len(text) > _MAX_CRS_TEXT:
         raise UnsupportedCRSError(
-            f"the crs member names '{text[:60]}…' ({len(text)} characters), which is not a CRS "
-            "we know; use an EPSG code such as 'EPSG:25832'",
-            [Problem("unknown CRS", field="crs")],
+            Text(
+                nb=f"crs-medlemmet oppgir '{text[:60]}…' ({len(text)} tegn), som ikke er et "
+                "koordinatsystem vi kjenner; bruk en EPSG-kode, f.eks. 'EPSG:25832'",
+                en=f"the crs member names '{text[:60]}…' ({len(text)} characters), which is "
+                "not a CRS we know; use an EPSG code such as 'EPSG:25832'",
+            ),
+            [Problem(Text("ukjent koordinatsystem", "unknown CRS"), field="crs")],
         )
     return text
 
@@ -182,17 +280,34 @@ def _feature_members(
 ) -> tuple[str | None, dict[str, Any]]:
     """A Feature's id and properties; what is wrong with it goes to `problems`."""
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
-        problems.append(Problem("is not a GeoJSON Feature object", feature=position))
+        problems.append(
+            Problem(
+                Text(
+                    "er ikke et GeoJSON-objekt av typen Feature", "is not a GeoJSON Feature object"
+                ),
+                feature=position,
+            )
+        )
         return None, {}
     properties = feature.get("properties") or {}
     if not isinstance(properties, dict):
-        problems.append(Problem("'properties' must be an object or null", feature=position))
+        problems.append(
+            Problem(
+                Text(
+                    "'properties' (egenskapene) må være et objekt eller null",
+                    "'properties' must be an object or null",
+                ),
+                feature=position,
+            )
+        )
         return None, {}
     source_id = feature.get("id")
     return (None if source_id is None else str(source_id)), properties
 
 
-def _read_geometries(source_features: list[SourceFeature], features: list[Any]) -> None:
+def _read_geometries(
+    source_features: list[SourceFeature], features: list[Any], crs: CrsRef = CRS84
+) -> None:
     """Read each feature's geometry member into `geometry`, or say why in `geometry_error`.
 
     Well-formed polygons and multipolygons, nearly every plan area, are built from their
@@ -208,15 +323,63 @@ def _read_geometries(source_features: list[SourceFeature], features: list[Any]) 
             feature.geometry = kept[i]
             continue
         if isinstance(member, dict) and (bad := _not_a_number(member.get("coordinates"))):
-            feature.geometry_error = (
-                f"coordinate {bad} is not a JSON number; GeoJSON positions are numbers "
-                "(RFC 7946 §3.1.1)"
+            feature.geometry_error = Text(
+                nb=f"koordinaten {bad} er ikke et tall; koordinater i GeoJSON skal være tall "
+                "(RFC 7946 §3.1.1)",
+                en=f"coordinate {bad} is not a JSON number; GeoJSON positions are numbers "
+                "(RFC 7946 §3.1.1)",
             )
             continue
         try:
             feature.geometry = shape(member)
         except Exception as exc:  # shapely raises several types for broken coordinates
-            feature.geometry_error = cannot_read(exc)
+            short = _short_ring(member)
+            if short is not None:
+                count, point = short
+                feature.geometry_error = Text(
+                    nb=f"en grense har bare {count} punkter (ved {format_point(point, crs)}); "
+                    "en flate trenger minst fire, der det første og det siste er like",
+                    en=cannot_read(exc).en,
+                )
+                feature.geometry_error_location = _crs84(point, crs)
+                continue
+            kind = str(member.get("type"))[:40] if isinstance(member, dict) else "?"
+            feature.geometry_error = Text(
+                nb=f"geometrien kan ikke leses: 'coordinates' er ikke bygd opp slik GeoJSON "
+                f"krever for typen '{kind}' (RFC 7946 §3.1; melding fra programvaren: «{exc}»)",
+                en=cannot_read(exc).en,
+            )
+
+
+def _short_ring(member: Any) -> tuple[int, tuple[float, float]] | None:
+    """The number of positions and the first point of a polygon ring with fewer than four
+    positions (RFC 7946 §3.1.6), or None."""
+    if not isinstance(member, dict) or member.get("type") not in ("Polygon", "MultiPolygon"):
+        return None
+    polygons = member.get("coordinates")
+    if member["type"] == "Polygon":
+        polygons = [polygons]
+    for polygon in polygons if isinstance(polygons, list) else []:
+        for ring in polygon if isinstance(polygon, list) else []:
+            if not isinstance(ring, list) or not 0 < len(ring) < 4:
+                continue
+            first = ring[0]
+            if (
+                isinstance(first, list)
+                and len(first) >= 2
+                and all(type(v) in _NUMBER_TYPES for v in first[:2])
+            ):
+                return len(ring), (float(first[0]), float(first[1]))
+    return None
+
+
+def _crs84(point: tuple[float, float], crs: CrsRef) -> tuple[float, float] | None:
+    """A point of the file in CRS84 (longitude, latitude), for the map; None if it has none."""
+    try:
+        lon, lat = transform_point(point, crs, CRS84)
+    except Exception:  # noqa: BLE001 - PROJ refuses points outside a CRS's area: no marker
+        return None
+    return (lon, lat) if abs(lon) <= 180 and abs(lat) <= 90 else None  # False for NaN
 
 
 def _from_coordinate_arrays(members: list[Any]) -> dict[int, BaseGeometry]:

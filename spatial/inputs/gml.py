@@ -45,6 +45,8 @@ from spatial.inputs.features import (
     check_feature_count,
     leaves_to_properties,
 )
+from spatial.inputs.locations import feature_names, lon_lat, within
+from spatial.messages import Text
 from spatial.numbers import parse_double
 from spatial.plan_model import (
     MAX_COORDINATE,
@@ -96,8 +98,12 @@ _MAX_SRS_NAME = 200
 def _crs_info(srs_name: str) -> _CrsInfo:
     if len(srs_name) > _MAX_SRS_NAME:
         raise UnsupportedCRSError(
-            f"srsName '{srs_name[:60]}…' ({len(srs_name)} characters) is not a CRS we know; "
-            "use an EPSG code such as 'EPSG:25832'"
+            Text(
+                nb=f"srsName «{srs_name[:60]}…» ({len(srs_name)} tegn) er ikke et "
+                "koordinatsystem vi kjenner; bruk en EPSG-kode som «EPSG:25832»",
+                en=f"srsName '{srs_name[:60]}…' ({len(srs_name)} characters) is not a CRS we "
+                "know; use an EPSG code such as 'EPSG:25832'",
+            )
         )
     name = parse_crs_name(srs_name, what="srsName")
     ref = name.ref
@@ -127,15 +133,22 @@ def read_gml(body: bytes, max_features: int, budget: UploadBudget | None = None)
     members = _feature_elements(root)
     if not members:
         raise InvalidInputError(
-            f"the XML document <{_local(root.tag)}> holds no GML features "
-            "(gml:featureMember); expected a Plan-GML 5.0 FeatureCollection"
+            Text(
+                nb=f"XML-dokumentet <{_local(root.tag)}> har ingen GML-objekter "
+                "(gml:featureMember); en Plan-GML 5.0 FeatureCollection var ventet",
+                en=f"the XML document <{_local(root.tag)}> holds no GML features "
+                "(gml:featureMember); expected a Plan-GML 5.0 FeatureCollection",
+            )
         )
     plans = [m for m in members if _local(m.tag) == _PLAN_OBJECT]
     features = [m for m in members if _local(m.tag) != _PLAN_OBJECT]
-    check_feature_count(len(features), max_features, "the GML")
+    check_feature_count(len(features), max_features, Text("GML-filen", "the GML"))
     if len(plans) > 1:
         raise InvalidInputError(
-            f"the GML holds {len(plans)} Arealplan objects; upload one plan per file"
+            Text(
+                nb=f"GML-filen har {len(plans)} Arealplan-objekter; last opp én plan per fil",
+                en=f"the GML holds {len(plans)} Arealplan objects; upload one plan per file",
+            )
         )
 
     ids = _id_index(root)
@@ -148,42 +161,59 @@ def read_gml(body: bytes, max_features: int, budget: UploadBudget | None = None)
     crs_by_feature: list[CrsRef | None] = []
     problems: list[Problem] = []
     for position, element in enumerate(features):
-        budget.check_time("reading the GML features")
+        budget.check_time(Text("leser objektene i GML-filen", "reading the GML features"))
         source_id = _gml_id(element)
         properties, geometry_element = _properties(element, ids)
         properties = {"objtype": _local(element.tag), **properties}
+        feltnavn, lokal_id = feature_names(properties)
+        where: dict[str, Any] = {
+            "feature": position,
+            "feature_id": source_id,
+            "feltnavn": feltnavn,
+            "lokal_id": lokal_id,
+        }
+
         geometry = None
         geometry_error = None
+        location = None
         used: set[CrsRef] = set()
         if geometry_element is not None:
             try:
                 geometry, used, missing = reader.read(geometry_element, position, source_id)
             except UnsupportedCRSError as exc:
-                problems.append(Problem(exc.detail, feature=position, feature_id=source_id))
+                problems.append(Problem(exc.detail, **where))
                 missing = False
             except GeometryReadError as exc:
                 geometry_error = cannot_read(exc)
                 used, missing = reader.used, False
+                only = next(iter(used)) if len(used) == 1 else None
+                location = lon_lat(exc.point, only or (default.crs and default.crs.ref))
             if missing:
                 problems.append(
                     Problem(
-                        "geometry has no srsName and the FeatureCollection names no CRS",
-                        feature=position,
-                        feature_id=source_id,
+                        Text(
+                            nb="geometrien har ingen srsName, og FeatureCollection oppgir ikke "
+                            "noe koordinatsystem",
+                            en="geometry has no srsName and the FeatureCollection names no CRS",
+                        ),
+                        **where,
                     )
                 )
         if len(used) > 1:
             labels = ", ".join(sorted(ref.label for ref in used))
             problems.append(
                 Problem(
-                    f"geometry mixes coordinate reference systems ({labels}); "
-                    "a plan file must use one CRS",
-                    feature=position,
-                    feature_id=source_id,
+                    Text(
+                        nb=f"geometrien blander koordinatsystemer ({labels}); en planfil må "
+                        "bruke ett koordinatsystem",
+                        en=f"geometry mixes coordinate reference systems ({labels}); "
+                        "a plan file must use one CRS",
+                    ),
+                    **where,
                 )
             )
         crs_by_feature.append(next(iter(used)) if len(used) == 1 else None)
-        builder.add(source_id, properties, geometry, geometry_error)
+        builder.add(source_id, properties, geometry, geometry_error, location)
     crs = _dataset_crs(builder.features, crs_by_feature, default, problems)
     if problems:  # every problem found here is about the CRS; bad geometry is per feature
         raise UnsupportedCRSError(summarize(problems), problems)
@@ -201,9 +231,14 @@ def _parse_xml(body: bytes, budget: UploadBudget) -> Element:
     nodes = body.count(b"<") - body.count(b"</") + 2 * body.count(b"=")
     if nodes > MAX_XML_NODES:
         raise PayloadTooLargeError(
-            f"the XML has some {nodes} elements and attributes (attributes count twice); the "
-            f"limit is {MAX_XML_NODES}, far more than Plan-GML needs for a plan within the "
-            "upload limits"
+            Text(
+                nb=f"XML-filen har rundt {nodes} elementer og attributter (attributter teller "
+                f"dobbelt); grensen er {MAX_XML_NODES}, langt mer enn Plan-GML trenger for en "
+                "plan innenfor opplastingsgrensene",
+                en=f"the XML has some {nodes} elements and attributes (attributes count twice); "
+                f"the limit is {MAX_XML_NODES}, far more than Plan-GML needs for a plan within "
+                "the upload limits",
+            )
         )
     builder = _DepthLimitedTreeBuilder()
     parser = DefusedXMLParser(
@@ -213,40 +248,72 @@ def _parse_xml(body: bytes, budget: UploadBudget) -> Element:
     try:
         for start in range(0, len(body), _XML_CHUNK):
             parser.feed(body[start : start + _XML_CHUNK])
-            budget.check_time("parsing the XML")
+            budget.check_time(Text("leser XML-filen", "parsing the XML"))
         fed = True
         return parser.close()
     except ParseError as exc:
         line, column = getattr(exc, "position", (0, 0))
         if fed and body.strip():
             # Every byte was read without fault, yet the document is not complete.
+            still_open = _still_open(builder.open_elements)
             raise MalformedInputError(
-                f"the XML ends early, at line {line}, column {column}: the file is cut short "
-                f"(truncated), {_still_open(builder.open_elements)}; upload the whole file"
+                Text(
+                    nb=f"XML-filen slutter for tidlig, på linje {line}, kolonne {column}: filen "
+                    f"er avkuttet, {still_open.nb}; last opp hele filen",
+                    en=f"the XML ends early, at line {line}, column {column}: the file is cut "
+                    f"short (truncated), {still_open.en}; upload the whole file",
+                )
             ) from None
+        message = _parse_message(exc)
         raise MalformedInputError(
-            f"body is not well-formed XML: {_parse_message(exc)} at line {line}, column {column}"
+            Text(
+                nb=f"innholdet er ikke gyldig XML: {_parse_message_nb(message)} på linje {line}, "
+                f"kolonne {column}",
+                en=f"body is not well-formed XML: {message} at line {line}, column {column}",
+            )
         ) from None
     except DTDForbidden as exc:
         # Parse the start again, still defused, only to name what the DTD tried to do.
-        external = f" referring to '{exc.sysid or exc.pubid}'" if exc.sysid or exc.pubid else ""
-        reason = _dtd_reason(body[:_XML_CHUNK]) or f"<!DOCTYPE {exc.name}>{external}"
+        source = exc.sysid or exc.pubid
+        reason = _dtd_reason(body[:_XML_CHUNK]) or Text(
+            nb=f"<!DOCTYPE {exc.name}>" + (f" som viser til «{source}»" if source else ""),
+            en=f"<!DOCTYPE {exc.name}>" + (f" referring to '{source}'" if source else ""),
+        )
         raise MalformedInputError(
-            f"the XML has a document type declaration (DTD) with {reason}; DTDs and entities "
-            "are refused (they allow entity-expansion bombs and reading local or remote files), "
-            "and Plan-GML needs none"
+            Text(
+                nb=f"XML-filen har en dokumenttypedeklarasjon (DTD) med {reason.nb}; DTD-er og "
+                "entiteter avvises (de kan brukes til å sprenge minnet med entiteter og til å "
+                "lese lokale eller eksterne filer), og Plan-GML trenger ingen",
+                en=f"the XML has a document type declaration (DTD) with {reason.en}; DTDs and "
+                "entities are refused (they allow entity-expansion bombs and reading local or "
+                "remote files), and Plan-GML needs none",
+            )
         ) from None
     except (EntitiesForbidden, ExternalReferenceForbidden) as exc:
-        raise MalformedInputError(f"the XML is refused: {_describe_refusal(exc)}") from None
+        raise MalformedInputError(
+            Text("XML-filen avvises: ", "the XML is refused: ") + _describe_refusal(exc)
+        ) from None
     except LookupError as exc:  # an encoding in the XML declaration Python does not know
-        raise MalformedInputError(f"body is not readable XML: {exc}") from None
+        raise MalformedInputError(
+            Text(
+                nb=f"innholdet er ikke lesbar XML: tegnsettet XML-deklarasjonen oppgir er ukjent "
+                f"({exc})",
+                en=f"body is not readable XML: {exc}",
+            )
+        ) from None
 
 
-def _still_open(tags: list[str]) -> str:
+def _still_open(tags: list[str]) -> Text:
     if not tags:
-        return "before its first element is complete"
-    count = f"{len(tags)} element{'s' if len(tags) > 1 else ''}"
-    return f"with {count} not closed, the innermost <{_local(tags[-1])}>"
+        return Text(
+            "før det første elementet er fullstendig", "before its first element is complete"
+        )
+    many = len(tags) > 1
+    innermost = _local(tags[-1])
+    return Text(
+        nb=f"med {len(tags)} element{'er' * many} som ikke er lukket, det innerste <{innermost}>",
+        en=f"with {len(tags)} element{'s' * many} not closed, the innermost <{innermost}>",
+    )
 
 
 class _DepthLimitedTreeBuilder(TreeBuilder):
@@ -262,8 +329,12 @@ class _DepthLimitedTreeBuilder(TreeBuilder):
         self.open_elements.append(tag)
         if len(self.open_elements) > MAX_XML_DEPTH:
             raise MalformedInputError(
-                f"the XML nests elements more than {MAX_XML_DEPTH} levels deep; "
-                "Plan-GML needs far fewer"
+                Text(
+                    nb=f"XML-filen har elementer nestet mer enn {MAX_XML_DEPTH} nivåer dypt; "
+                    "Plan-GML trenger langt færre",
+                    en=f"the XML nests elements more than {MAX_XML_DEPTH} levels deep; "
+                    "Plan-GML needs far fewer",
+                )
             )
         return super().start(tag, attrs)
 
@@ -273,7 +344,7 @@ class _DepthLimitedTreeBuilder(TreeBuilder):
         return super().end(tag)
 
 
-def _dtd_reason(body: bytes) -> str | None:
+def _dtd_reason(body: bytes) -> Text | None:
     try:
         fromstring(body, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except (EntitiesForbidden, ExternalReferenceForbidden) as exc:
@@ -283,17 +354,51 @@ def _dtd_reason(body: bytes) -> str | None:
     return None
 
 
-def _describe_refusal(exc: EntitiesForbidden | ExternalReferenceForbidden) -> str:
+def _describe_refusal(exc: EntitiesForbidden | ExternalReferenceForbidden) -> Text:
     source = exc.sysid or exc.pubid
     if isinstance(exc, ExternalReferenceForbidden):
-        return f"a reference to the external resource '{source}'"
+        return Text(
+            nb=f"en henvisning til den eksterne ressursen «{source}»",
+            en=f"a reference to the external resource '{source}'",
+        )
     if source:
-        return f"an external entity ('{exc.name}') pointing to '{source}'"
-    return f"an entity declaration ('{exc.name}')"
+        return Text(
+            nb=f"en ekstern entitet («{exc.name}») som peker til «{source}»",
+            en=f"an external entity ('{exc.name}') pointing to '{source}'",
+        )
+    return Text(
+        nb=f"en entitetsdeklarasjon («{exc.name}»)", en=f"an entity declaration ('{exc.name}')"
+    )
 
 
 def _parse_message(exc: ParseError) -> str:
     return re.sub(r": line \d+, column \d+$", "", str(exc))
+
+
+# The messages of Python's XML parser (expat's XML_ErrorString) a planner's file meets, in
+# bokmål; others are quoted as the parser gives them.
+_EXPAT_NB = {
+    "syntax error": "syntaksfeil",
+    "no element found": "fant ikke noe element",
+    "not well-formed (invalid token)": "ugyldig tegn eller tagg",
+    "unclosed token": "en tagg som ikke er avsluttet",
+    "partial character": "et ufullstendig tegn",
+    "mismatched tag": "en slutt-tagg som ikke passer til start-taggen",
+    "duplicate attribute": "et attributt som står to ganger",
+    "junk after document element": "tekst etter dokumentets siste element",
+    "undefined entity": "en entitet som ikke er definert",
+    "unbound prefix": "et navnerom-prefiks som ikke er deklarert",
+    "XML or text declaration not at start of entity": "XML-deklarasjonen står ikke først i filen",
+    "encoding specified in XML declaration is incorrect": (
+        "tegnsettet i XML-deklarasjonen stemmer ikke med filen"
+    ),
+    "unclosed CDATA section": "en CDATA-seksjon som ikke er avsluttet",
+}
+
+
+def _parse_message_nb(message: str) -> str:
+    known = _EXPAT_NB.get(message)
+    return known if known is not None else f"XML-leseren melder «{message}»"
 
 
 def _ns(tag: str) -> str:
@@ -348,7 +453,15 @@ def _default_context(root: Element) -> _Context:
     try:
         return _wrapper_context(root, _Context(None, None))
     except GeometryReadError as exc:
-        raise InvalidInputError(f"the FeatureCollection's envelope: {exc}") from None
+        raise InvalidInputError(
+            within(
+                Text(
+                    "omhyllingsrektangelet (boundedBy) til FeatureCollection",
+                    "the FeatureCollection's envelope",
+                ),
+                exc,
+            ).message
+        ) from None
 
 
 def _wrapper_context(element: Element, context: _Context) -> _Context:
@@ -374,7 +487,12 @@ def _dimension(value: str | None) -> int | None:
     if value is None:
         return None
     if value.strip() not in ("2", "3"):
-        raise GeometryReadError(f"srsDimension '{value[:20]}' is not 2 or 3")
+        raise GeometryReadError(
+            Text(
+                nb=f"srsDimension «{value[:20]}» er ikke 2 eller 3",
+                en=f"srsDimension '{value[:20]}' is not 2 or 3",
+            )
+        )
     return int(value)
 
 
@@ -429,13 +547,21 @@ def _dataset_crs(
         first = next(f for f, ref in zip(features, crs_by_feature, strict=True) if ref == main)
         for feature, ref in zip(features, crs_by_feature, strict=True):
             if ref is not None and ref != main:
+                feltnavn, lokal_id = feature_names(feature.properties)
                 problems.append(
                     Problem(
-                        f"uses {ref.label} but feature {first.position} and "
-                        f"{counts[main] - 1} more use {main.label}; a plan file must use one "
-                        "coordinate reference system",
+                        Text(
+                            nb=f"bruker {ref.label}, men objekt nr. {first.position + 1} og "
+                            f"{counts[main] - 1} til bruker {main.label}; en planfil må bruke "
+                            "ett koordinatsystem",
+                            en=f"uses {ref.label} but feature {first.position} and "
+                            f"{counts[main] - 1} more use {main.label}; a plan file must use one "
+                            "coordinate reference system",
+                        ),
                         feature=feature.position,
                         feature_id=feature.source_id,
+                        feltnavn=feltnavn,
+                        lokal_id=lokal_id,
                     )
                 )
         return main
@@ -444,7 +570,14 @@ def _dataset_crs(
     if default.crs is not None:
         return default.crs.ref
     if not problems:
-        problems.append(Problem("the GML names no coordinate reference system (srsName)"))
+        problems.append(
+            Problem(
+                Text(
+                    nb="GML-filen oppgir ikke noe koordinatsystem (srsName)",
+                    en="the GML names no coordinate reference system (srsName)",
+                )
+            )
+        )
     return CrsRef(None)
 
 
@@ -487,7 +620,11 @@ class _GeometryReader:
                 if total > limit:
                     position = self._feature_position(element, features)
                     source_id = None if position is None else _gml_id(features[position])
-                    what = f"gml:{_local(element.tag)}, with the arcs before it,"
+                    name = _local(element.tag)
+                    what = Text(
+                        f"gml:{name}, sammen med buene før den,",
+                        f"gml:{name}, with the arcs before it,",
+                    )
                     self._budget.refuse_vertices(what, position, source_id)
 
     def _feature_position(self, element: Element, features: list[Element]) -> int | None:
@@ -561,33 +698,56 @@ class _GeometryReader:
             kids = list(wrapper)
             if len(kids) != 1:
                 raise GeometryReadError(
-                    f"gml:{_local(wrapper.tag)} must hold exactly one geometry, it holds "
-                    f"{len(kids)}"
+                    Text(
+                        nb=f"gml:{_local(wrapper.tag)} må inneholde nøyaktig én geometri, den "
+                        f"inneholder {len(kids)}",
+                        en=f"gml:{_local(wrapper.tag)} must hold exactly one geometry, it holds "
+                        f"{len(kids)}",
+                    )
                 )
             return kids[0], context
         if not href.startswith("#"):
             raise GeometryReadError(
-                f"gml:{_local(wrapper.tag)} refers to '{href}' outside the file; only "
-                "references within the file ('#id') are read, nothing is fetched"
+                Text(
+                    nb=f"gml:{_local(wrapper.tag)} viser til «{href}» utenfor filen; bare "
+                    "henvisninger innenfor filen («#id») leses, ingenting hentes",
+                    en=f"gml:{_local(wrapper.tag)} refers to '{href}' outside the file; only "
+                    "references within the file ('#id') are read, nothing is fetched",
+                )
             )
         target = self._ids.get(href[1:])
         if target is None:
             raise GeometryReadError(
-                f"gml:{_local(wrapper.tag)} refers to '{href}', which is not in the file"
+                Text(
+                    nb=f"gml:{_local(wrapper.tag)} viser til «{href}», som ikke finnes i filen",
+                    en=f"gml:{_local(wrapper.tag)} refers to '{href}', which is not in the file",
+                )
             )
         if not _is_gml(target):  # a boundary feature such as RpFormålGrense
             geometry = _properties(target, self._ids)[1]
             if geometry is None:
-                raise GeometryReadError(f"'{href}' is a {_local(target.tag)} without geometry")
+                raise GeometryReadError(
+                    Text(
+                        nb=f"«{href}» er en {_local(target.tag)} uten geometri",
+                        en=f"'{href}' is a {_local(target.tag)} without geometry",
+                    )
+                )
             target = geometry
         return target, self._context_at(target)
 
     def _follow(self, wrapper: Element, context: _Context, read: Callable[..., Any]) -> Any:
         if self._depth >= _MAX_REFERENCE_DEPTH:
-            raise GeometryReadError("xlink references nest too deeply or form a cycle")
+            raise GeometryReadError(
+                Text(
+                    nb="xlink-henvisningene er nestet for dypt eller går i ring",
+                    en="xlink references nest too deeply or form a cycle",
+                )
+            )
         # References may point many times at one geometry: it is parsed once, but every use
         # counts its vertices against the budget, and the clock is looked at on each.
-        self._budget.check_time("following xlink references in the GML")
+        self._budget.check_time(
+            Text("følger xlink-henvisninger i GML-filen", "following xlink references in the GML")
+        )
         self._depth += 1
         try:
             target, target_context = self._deref(wrapper, context)
@@ -600,7 +760,9 @@ class _GeometryReader:
     def _geometry(self, element: Element, context: _Context) -> BaseGeometry:
         name = _local(element.tag)
         if not _is_gml(element):
-            raise GeometryReadError(f"<{name}> is not a GML geometry")
+            raise GeometryReadError(
+                Text(f"<{name}> er ikke en GML-geometri", f"<{name}> is not a GML geometry")
+            )
         if name in ("Polygon", "Surface", "PolygonPatch", "OrientableSurface", "CompositeSurface"):
             polygons = self._surface(element, context)
             return polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
@@ -628,14 +790,26 @@ class _GeometryReader:
             return MultiPoint(points)
         if name in _SOLIDS:
             raise GeometryReadError(
-                f"3D geometry (gml:{name}) is not supported; a plan area is a 2D surface "
-                "(gml:Surface, gml:Polygon or gml:MultiSurface)"
+                Text(
+                    nb=f"3D-geometri (gml:{name}) støttes ikke; et planområde er en 2D-flate "
+                    "(gml:Surface, gml:Polygon eller gml:MultiSurface)",
+                    en=f"3D geometry (gml:{name}) is not supported; a plan area is a 2D surface "
+                    "(gml:Surface, gml:Polygon or gml:MultiSurface)",
+                )
             )
-        raise GeometryReadError(f"gml:{name} geometries are not supported")
+        raise GeometryReadError(
+            Text(
+                nb=f"geometritypen gml:{name} støttes ikke",
+                en=f"gml:{name} geometries are not supported",
+            )
+        )
 
     def _point_coord(self, element: Element, context: _Context) -> Coord:
         if not _is_gml(element, "Point"):
-            raise GeometryReadError(f"expected a gml:Point, got <{_local(element.tag)}>")
+            found = _local(element.tag)
+            raise GeometryReadError(
+                Text(f"ventet gml:Point, fant <{found}>", f"expected a gml:Point, got <{found}>")
+            )
         return self._coords(element, self._enter(element, context))[0]
 
     def _members(self, element: Element, single: str, plural: str) -> list[Element]:
@@ -665,24 +839,38 @@ class _GeometryReader:
                 for patch in holder
             ]
             if not patches:
-                raise GeometryReadError("gml:Surface has no gml:patches")
+                raise GeometryReadError(
+                    Text("gml:Surface har ingen gml:patches", "gml:Surface has no gml:patches")
+                )
             if len(patches) == 1:
                 return patches
             return _union(patches, "gml:Surface")
         if name == "OrientableSurface":
             base = [child for child in element if _is_gml(child, "baseSurface")]
             if not base:
-                raise GeometryReadError("gml:OrientableSurface has no gml:baseSurface")
+                raise GeometryReadError(
+                    Text(
+                        "gml:OrientableSurface har ingen gml:baseSurface",
+                        "gml:OrientableSurface has no gml:baseSurface",
+                    )
+                )
             return self._follow(base[0], context, self._surface)
         if name in ("MultiSurface", "CompositeSurface"):
             members = self._members(element, "surfaceMember", "surfaceMembers")
             if not members:
-                raise GeometryReadError(f"gml:{name} has no gml:surfaceMember")
+                raise GeometryReadError(
+                    Text(
+                        f"gml:{name} har ingen gml:surfaceMember",
+                        f"gml:{name} has no gml:surfaceMember",
+                    )
+                )
             polygons = [p for m in members for p in self._follow(m, context, self._surface)]
             if name == "CompositeSurface" and len(polygons) > 1:
                 return _union(polygons, "gml:CompositeSurface")
             return polygons
-        raise GeometryReadError(f"expected a surface, got gml:{name}")
+        raise GeometryReadError(
+            Text(f"ventet en flate, fant gml:{name}", f"expected a surface, got gml:{name}")
+        )
 
     def _polygon(self, element: Element, context: _Context) -> Polygon:
         exterior: list[Coord] | None = None
@@ -690,12 +878,23 @@ class _GeometryReader:
         for child in element:
             if _is_gml(child, "exterior"):
                 if exterior is not None:
-                    raise GeometryReadError("a polygon has two gml:exterior rings")
+                    raise GeometryReadError(
+                        Text(
+                            "en polygon har to ytre avgrensninger (gml:exterior)",
+                            "a polygon has two gml:exterior rings",
+                        )
+                    )
                 exterior = self._follow(child, context, self._ring)
             elif _is_gml(child, "interior"):
                 holes.append(self._follow(child, context, self._ring))
         if exterior is None:
-            raise GeometryReadError(f"gml:{_local(element.tag)} has no gml:exterior ring")
+            name = _local(element.tag)
+            raise GeometryReadError(
+                Text(
+                    f"gml:{name} har ingen ytre avgrensning (gml:exterior)",
+                    f"gml:{name} has no gml:exterior ring",
+                )
+            )
         return _polygon(exterior, holes)
 
     def _ring(self, element: Element, context: _Context) -> list[Coord]:
@@ -707,15 +906,22 @@ class _GeometryReader:
         if _is_gml(element, "Ring"):
             members = self._members(element, "curveMember", "curveMembers")
             if not members:
-                raise GeometryReadError("gml:Ring has no gml:curveMember")
+                raise GeometryReadError(
+                    Text("gml:Ring har ingen gml:curveMember", "gml:Ring has no gml:curveMember")
+                )
             parts = [
-                (f"curve member {i + 1}", self._follow(m, context, self._curve))
+                (_curve_member(i), self._follow(m, context, self._curve))
                 for i, m in enumerate(members)
             ]
             return closed_ring(
                 join_parts(_oriented(parts, tolerance), tolerance), tolerance, "gml:Ring"
             )
-        raise GeometryReadError(f"expected gml:LinearRing or gml:Ring, got <{name}>")
+        raise GeometryReadError(
+            Text(
+                f"ventet gml:LinearRing eller gml:Ring, fant <{name}>",
+                f"expected gml:LinearRing or gml:Ring, got <{name}>",
+            )
+        )
 
     def _curve(self, element: Element, context: _Context) -> list[Coord]:
         """The coordinates of a curve-like element, arcs linearised."""
@@ -723,16 +929,26 @@ class _GeometryReader:
         tolerance = self._tolerance(context)
         name = _local(element.tag)
         if not _is_gml(element):
-            raise GeometryReadError(f"<{name}> is not a GML curve")
+            raise GeometryReadError(
+                Text(f"<{name}> er ikke en GML-kurve", f"<{name}> is not a GML curve")
+            )
         if name in ("LineString", "LinearRing", "LineStringSegment"):
             coords = self._coords(element, context)
             if len(coords) < 2:
-                raise GeometryReadError(f"gml:{name} has {len(coords)} point; it needs 2")
+                raise GeometryReadError(
+                    Text(
+                        f"gml:{name} har {len(coords)} punkt; den trenger 2",
+                        f"gml:{name} has {len(coords)} point; it needs 2",
+                    ),
+                    coords[0] if coords else None,
+                )
             return coords
         if name == "Curve":
             segments = [seg for holder in element if _is_gml(holder, "segments") for seg in holder]
             if not segments:
-                raise GeometryReadError("gml:Curve has no gml:segments")
+                raise GeometryReadError(
+                    Text("gml:Curve har ingen gml:segments", "gml:Curve has no gml:segments")
+                )
             parts = [
                 (f"segment {i + 1} (gml:{_local(s.tag)})", self._segment(s, context))
                 for i, s in enumerate(segments)
@@ -741,19 +957,29 @@ class _GeometryReader:
         if name == "CompositeCurve":
             members = self._members(element, "curveMember", "curveMembers")
             parts = [
-                (f"curve member {i + 1}", self._follow(m, context, self._curve))
+                (_curve_member(i), self._follow(m, context, self._curve))
                 for i, m in enumerate(members)
             ]
             return join_parts(parts, tolerance)
         if name == "OrientableCurve":
             base = [child for child in element if _is_gml(child, "baseCurve")]
             if not base:
-                raise GeometryReadError("gml:OrientableCurve has no gml:baseCurve")
+                raise GeometryReadError(
+                    Text(
+                        "gml:OrientableCurve har ingen gml:baseCurve",
+                        "gml:OrientableCurve has no gml:baseCurve",
+                    )
+                )
             coords = self._follow(base[0], context, self._curve)
             return coords[::-1] if element.get("orientation", "+") == "-" else coords
         if name == "Ring":
             return self._ring(element, context)
-        raise GeometryReadError(f"gml:{name} is not a supported curve")
+        raise GeometryReadError(
+            Text(
+                f"gml:{name} er ikke en kurvetype som støttes",
+                f"gml:{name} is not a supported curve",
+            )
+        )
 
     def _segment(self, element: Element, context: _Context) -> list[Coord]:
         context = self._enter(element, context)
@@ -768,12 +994,24 @@ class _GeometryReader:
 
         if name == "Arc":
             if len(coords) != 3:
-                raise GeometryReadError(f"gml:Arc has {len(coords)} points; it needs 3")
+                raise GeometryReadError(
+                    Text(
+                        f"gml:Arc har {len(coords)} punkter; en bue trenger 3",
+                        f"gml:Arc has {len(coords)} points; it needs 3",
+                    ),
+                    coords[0],
+                )
             return arc_points(*coords, frame=frame, before_building=take)
         if name == "ArcString":
             if len(coords) < 3 or len(coords) % 2 == 0:
                 raise GeometryReadError(
-                    f"gml:ArcString has {len(coords)} points; it needs an odd number, at least 3"
+                    Text(
+                        nb=f"gml:ArcString har {len(coords)} punkter; den trenger et oddetall, "
+                        "minst 3",
+                        en=f"gml:ArcString has {len(coords)} points; it needs an odd number, "
+                        "at least 3",
+                    ),
+                    coords[0],
                 )
             out = [coords[0]]
             for i in range(0, len(coords) - 2, 2):
@@ -782,19 +1020,38 @@ class _GeometryReader:
             return out
         if name == "Circle":
             if len(coords) != 3:
-                raise GeometryReadError(f"gml:Circle has {len(coords)} points; it needs 3")
+                raise GeometryReadError(
+                    Text(
+                        f"gml:Circle har {len(coords)} punkter; en sirkel trenger 3",
+                        f"gml:Circle has {len(coords)} points; it needs 3",
+                    ),
+                    coords[0],
+                )
             return circle_points(*coords, frame=frame, before_building=take)
         if name in ("ArcByCenterPoint", "CircleByCenterPoint"):
             if len(coords) != 1:
                 raise GeometryReadError(
-                    f"gml:{name} has {len(coords)} points; it needs 1 (the centre)"
+                    Text(
+                        f"gml:{name} har {len(coords)} punkter; den trenger 1 (sentrum)",
+                        f"gml:{name} has {len(coords)} points; it needs 1 (the centre)",
+                    ),
+                    coords[0],
                 )
-            radius, start, end = _center_arc(element)
+            try:
+                radius, start, end = _center_arc(element)
+            except GeometryReadError as exc:
+                raise GeometryReadError(exc.message, coords[0]) from None
             try:
                 return center_arc_points(coords[0], radius, start, end, frame, take)
             except GeometryReadError as exc:
-                raise GeometryReadError(f"gml:{name}: {exc}") from None
-        raise GeometryReadError(f"curve segments of type gml:{name} are not supported")
+                raise within(f"gml:{name}", exc) from None
+        raise GeometryReadError(
+            Text(
+                f"kurvesegmenter av typen gml:{name} støttes ikke",
+                f"curve segments of type gml:{name} are not supported",
+            ),
+            coords[0],
+        )
 
     def _arc_point_count(self, element: Element, coords: list[Coord], context: _Context) -> int:
         """The points an arc segment will be drawn with (0 if it cannot be drawn)."""
@@ -844,14 +1101,24 @@ class _GeometryReader:
                     own = self._infer_dimension(numbers, default, _local(element.tag))
                 if len(numbers) % own:
                     raise GeometryReadError(
-                        f"gml:posList has {len(numbers)} numbers, not a multiple of its "
-                        f"dimension {own}"
+                        Text(
+                            nb=f"gml:posList har {len(numbers)} tall, som ikke går opp i "
+                            f"dimensjonen {own} (tall per punkt)",
+                            en=f"gml:posList has {len(numbers)} numbers, not a multiple of its "
+                            f"dimension {own}",
+                        ),
+                        _first_point(numbers, swap),
                     )
                 values.extend(tuple(numbers[i : i + own]) for i in range(0, len(numbers), own))
             elif _is_gml(child, "pos"):
                 numbers = _numbers(child.text)
                 if len(numbers) < 2:
-                    raise GeometryReadError(f"gml:pos '{child.text}' has fewer than 2 numbers")
+                    raise GeometryReadError(
+                        Text(
+                            f"gml:pos «{child.text}» har færre enn 2 tall",
+                            f"gml:pos '{child.text}' has fewer than 2 numbers",
+                        )
+                    )
                 values.append(tuple(numbers))
             elif _is_gml(child, "coordinates"):
                 values.extend(_gml2_coordinates(child))
@@ -859,7 +1126,10 @@ class _GeometryReader:
                 values.append(self._follow(child, context, self._point_coord))
                 plain = False
         if not values:
-            raise GeometryReadError(f"gml:{_local(element.tag)} has no coordinates")
+            name = _local(element.tag)
+            raise GeometryReadError(
+                Text(f"gml:{name} har ingen koordinater", f"gml:{name} has no coordinates")
+            )
         if any(len(v) > 2 for v in values):
             self.z_dropped = True
         if swap:
@@ -875,8 +1145,12 @@ class _GeometryReader:
         candidates = [d for d in (2, 3) if count % d == 0]
         if not candidates:
             raise GeometryReadError(
-                f"gml:posList has {count} numbers, which are neither 2D nor 3D positions; "
-                "give its srsDimension"
+                Text(
+                    nb=f"gml:posList har {count} tall, som verken er 2D- eller 3D-posisjoner; "
+                    "oppgi srsDimension",
+                    en=f"gml:posList has {count} numbers, which are neither 2D nor 3D "
+                    "positions; give its srsDimension",
+                )
             )
         if len(candidates) == 1:
             return candidates[0]
@@ -911,19 +1185,24 @@ class _GeometryReader:
 
     def _take(self, count: int, what: str) -> None:
         position, source_id = self._feature
-        self._budget.take_vertices(count, f"the {what} of this feature", position, source_id)
+        self._budget.take_vertices(
+            count,
+            Text(f"{what} i dette objektet", f"the {what} of this feature"),
+            position,
+            source_id,
+        )
 
 
 def _oriented(
-    parts: list[tuple[str, list[Coord]]], tolerance: float
-) -> list[tuple[str, list[Coord]]]:
+    parts: list[tuple[Text, list[Coord]]], tolerance: float
+) -> list[tuple[Text, list[Coord]]]:
     """Ring members with those given end first turned round. GML 3.2's gml:Ring wants each
     member to start where the one before ends; Plan-GML rings refer to shared boundary curves,
     and writers leave out the gml:OrientableCurve that would turn one (GDAL turns them too).
     A member is turned only where its end, not its start, meets the end before it."""
     if len(parts) < 2 or not all(coords for _, coords in parts):
         return parts  # join_parts names what is wrong
-    out: list[tuple[str, list[Coord]]] = []
+    out: list[tuple[Text, list[Coord]]] = []
     for i, (label, coords) in enumerate(parts):
         if i == 0:
             following = parts[1][1]
@@ -937,6 +1216,17 @@ def _oriented(
                 coords = coords[::-1]
         out.append((label, coords))
     return out
+
+
+def _curve_member(index: int) -> Text:
+    return Text(f"kurvedel {index + 1}", f"curve member {index + 1}")
+
+
+def _first_point(numbers: list[float], swap: bool) -> Coord | None:
+    """The first position of a coordinate list, (east, north), for marking where it is."""
+    if len(numbers) < 2:
+        return None
+    return (numbers[1], numbers[0]) if swap else (numbers[0], numbers[1])
 
 
 def _near(a: Coord, b: Coord, tolerance: float) -> bool:
@@ -968,13 +1258,20 @@ def _center_arc(element: Element) -> tuple[float, float, float | None]:
     name = _local(element.tag)
     radius = _measure(element, "radius", _LENGTH_UNITS, name)
     if radius is None:
-        raise GeometryReadError(f"gml:{name} has no gml:radius")
+        raise GeometryReadError(
+            Text(f"gml:{name} har ingen gml:radius", f"gml:{name} has no gml:radius")
+        )
     start = _measure(element, "startAngle", _ANGLE_UNITS, name)
     end = _measure(element, "endAngle", _ANGLE_UNITS, name)
     if name == "CircleByCenterPoint":
         return radius, start or 0.0, None
     if start is None or end is None:
-        raise GeometryReadError(f"gml:{name} needs gml:startAngle and gml:endAngle")
+        raise GeometryReadError(
+            Text(
+                f"gml:{name} trenger gml:startAngle og gml:endAngle",
+                f"gml:{name} needs gml:startAngle and gml:endAngle",
+            )
+        )
     return radius, start, end
 
 
@@ -985,13 +1282,23 @@ def _measure(element: Element, child_name: str, units: dict[str, float], what: s
         return None
     numbers = _numbers(child.text)
     if len(numbers) != 1:
-        raise GeometryReadError(f"gml:{child_name} of gml:{what} is not one number")
+        raise GeometryReadError(
+            Text(
+                f"gml:{child_name} i gml:{what} er ikke ett tall",
+                f"gml:{child_name} of gml:{what} is not one number",
+            )
+        )
     uom = (child.get("uom") or "").strip()
     key = re.split(r"[:/#]", uom)[-1].lower() if uom else next(iter(units))
     if key not in units:
+        names = ", ".join(k for k in units if not k.isdigit())
         raise GeometryReadError(
-            f"gml:{child_name} of gml:{what} is in '{uom[:40]}', a unit Arealsjekk cannot "
-            f"read; use one of {', '.join(k for k in units if not k.isdigit())}"
+            Text(
+                nb=f"gml:{child_name} i gml:{what} er oppgitt i «{uom[:40]}», en enhet "
+                f"Arealsjekk ikke kan lese; bruk en av {names}",
+                en=f"gml:{child_name} of gml:{what} is in '{uom[:40]}', a unit Arealsjekk "
+                f"cannot read; use one of {names}",
+            )
         )
     return numbers[0] * units[key]
 
@@ -1001,11 +1308,17 @@ def _numbers(text: str | None) -> list[float]:
         # xsd:double: ASCII digits, no '_' (float() alone reads Unicode digits and '1_0')
         numbers = [parse_double(value) for value in (text or "").split()]
     except ValueError:
-        raise GeometryReadError(f"coordinates are not numbers: '{(text or '')[:60]}'") from None
+        shown = (text or "")[:60]
+        raise GeometryReadError(
+            Text(f"koordinatene er ikke tall: «{shown}»", f"coordinates are not numbers: '{shown}'")
+        ) from None
     if not all(abs(n) <= MAX_COORDINATE for n in numbers):  # also False for NaN
         bad = next(n for n in numbers if not abs(n) <= MAX_COORDINATE)
         raise GeometryReadError(
-            f"coordinate {bad:g} is not a finite number within ±{MAX_COORDINATE:g}"
+            Text(
+                nb=f"koordinaten {bad:g} er ikke et endelig tall innenfor ±{MAX_COORDINATE:g}",
+                en=f"coordinate {bad:g} is not a finite number within ±{MAX_COORDINATE:g}",
+            )
         )
     return numbers
 
@@ -1036,7 +1349,12 @@ def _union(polygons: list[Polygon], what: str) -> list[Polygon]:
     try:
         return _polygons(shapely.union_all(polygons))
     except shapely.errors.GEOSException as exc:
-        raise GeometryReadError(f"the patches of {what} cannot be joined: {exc}") from None
+        raise GeometryReadError(
+            Text(
+                nb=f"delflatene i {what} kan ikke slås sammen (feilmelding fra GEOS: {exc})",
+                en=f"the patches of {what} cannot be joined: {exc}",
+            )
+        ) from None
 
 
 def _polygons(geometry: BaseGeometry) -> list[Polygon]:

@@ -42,6 +42,7 @@ from spatial.errors import (
     summarize,
 )
 from spatial.inputs.features import SourcePlanBuilder, cannot_read, check_feature_count
+from spatial.messages import Text, english
 from spatial.plan_model import SourcePlan, UploadBudget
 
 # The files GDAL reads a whole Shapefile from; anything else in the archive is left packed
@@ -154,12 +155,25 @@ def _untrusted_geopackage(
         with closing(_open_untrusted_sqlite(path, size, budget, authorizer)) as connection:
             yield connection, authorizer
     except (sqlite3.Error, UnicodeDecodeError) as exc:
-        budget.check_time("reading the GeoPackage")  # the progress handler stopped it
+        # the progress handler stopped it
+        budget.check_time(Text("lesing av GeoPackage-filen", "reading the GeoPackage"))
         # SQLite's message may quote bytes of a broken file that are not UTF-8.
-        message = _short(str(exc)) if isinstance(exc, sqlite3.Error) else "unreadable schema"
-        if "not authorized" in message:
-            message = "it asks SQLite to run SQL of its own; only plain tables are read"
-        raise MalformedInputError(f"the GeoPackage cannot be opened: {message}") from None
+        if isinstance(exc, UnicodeDecodeError):
+            message = Text("oppbygningen av databasen kan ikke leses", "unreadable schema")
+        elif "not authorized" in str(exc):
+            message = Text(
+                nb="den ber SQLite kjøre egen SQL; bare vanlige tabeller leses",
+                en="it asks SQLite to run SQL of its own; only plain tables are read",
+            )
+        else:
+            said = _short(str(exc))
+            message = Text(f"melding fra SQLite: «{said}»", said)
+        raise MalformedInputError(
+            Text(
+                nb=f"GeoPackage-filen kan ikke åpnes: {message.nb}",
+                en=f"the GeoPackage cannot be opened: {message.en}",
+            )
+        ) from None
 
 
 def _open_untrusted_sqlite(
@@ -213,7 +227,10 @@ def _utf8(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedInputError(
-            "the GeoPackage holds text that is not UTF-8 (OGC 12-128 requires UTF-8)"
+            Text(
+                nb="GeoPackage-filen inneholder tekst som ikke er UTF-8 (OGC 12-128 krever UTF-8)",
+                en="the GeoPackage holds text that is not UTF-8 (OGC 12-128 requires UTF-8)",
+            )
         ) from None
 
 
@@ -239,9 +256,14 @@ def _read_gpkg(
         for layer in layers
     }
     total = sum(counts.values())
-    check_feature_count(total, max_features, "the GeoPackage")
+    check_feature_count(total, max_features, _GEOPACKAGE)
     if total == 0:
-        raise InvalidInputError("the GeoPackage is empty: a plan needs an area")
+        raise InvalidInputError(
+            Text(
+                nb="GeoPackage-filen er tom: en plan trenger et område",
+                en="the GeoPackage is empty: a plan needs an area",
+            )
+        )
     _check_attribute_values(
         sum(counts[layer.name] * len(layer.columns) for layer in layers), max_features, "GeoPackage"
     )
@@ -264,8 +286,12 @@ def _feature_tables(
     }
     if "gpkg_contents" not in schema:
         raise MalformedInputError(
-            "the GeoPackage cannot be opened: it has no gpkg_contents table (OGC 12-128 "
-            "§1.1.3), so it is an SQLite database but no GeoPackage"
+            Text(
+                nb="GeoPackage-filen kan ikke åpnes: den har ingen gpkg_contents-tabell (OGC "
+                "12-128 §1.1.3), så den er en SQLite-database, men ikke en GeoPackage",
+                en="the GeoPackage cannot be opened: it has no gpkg_contents table (OGC 12-128 "
+                "§1.1.3), so it is an SQLite database but no GeoPackage",
+            )
         )
     problems = [
         Problem(reason, field=table)
@@ -273,9 +299,9 @@ def _feature_tables(
         if table in schema and (reason := _not_a_plain_table(schema[table]))
     ]
     if problems:
-        raise InvalidInputError(f"the GeoPackage is refused: {summarize(problems)}", problems)
+        raise _refused(problems)
     if "gpkg_geometry_columns" not in schema:
-        raise InvalidInputError("the GeoPackage has no layer with geometries")
+        raise _no_geometry_layer("GeoPackage")
     layers = [
         _GpkgLayer(str(table), str(column), srs_id)
         for table, column, srs_id in connection.execute(
@@ -285,21 +311,50 @@ def _feature_tables(
         )
     ]
     if not layers:
-        raise InvalidInputError("the GeoPackage has no layer with geometries")
+        raise _no_geometry_layer("GeoPackage")
     for layer in layers:
         problems.extend(_check_layer(connection, schema, layer, max_property_keys))
     if problems:
-        raise InvalidInputError(f"the GeoPackage is refused: {summarize(problems)}", problems)
+        raise _refused(problems)
     authorizer.readable.update(layer.name.lower() for layer in layers)
     return layers
 
 
-def _not_a_plain_table(entry: tuple[str, str]) -> str | None:
+def _refused(problems: list[Problem]) -> InvalidInputError:
+    detail = summarize(problems)
+    return InvalidInputError(
+        Text(
+            nb=f"GeoPackage-filen avvises: {detail.nb}",
+            en=f"the GeoPackage is refused: {detail.en}",
+        ),
+        problems,
+    )
+
+
+def _no_geometry_layer(what: str) -> InvalidInputError:
+    return InvalidInputError(
+        Text(
+            nb=f"{what}-filen har ikke noe kartlag med geometrier",
+            en=f"the {what} has no layer with geometries",
+        )
+    )
+
+
+_GEOPACKAGE = Text("GeoPackage-filen", "the GeoPackage")
+
+
+def _not_a_plain_table(entry: tuple[str, str]) -> Text | None:
     kind, sql = entry
     if kind != "table":
-        return f"is a {kind} (SQL), not a table; only tables are read"
+        return Text(
+            nb=f"er en {kind} (SQL), ikke en tabell; bare tabeller leses",
+            en=f"is a {kind} (SQL), not a table; only tables are read",
+        )
     if re.match(r"\s*create\s+virtual\s+table", sql, re.IGNORECASE):
-        return "is a virtual table (code, not stored data); only plain tables are read"
+        return Text(
+            nb="er en virtuell tabell (kode, ikke lagrede data); bare vanlige tabeller leses",
+            en="is a virtual table (code, not stored data); only plain tables are read",
+        )
     return None
 
 
@@ -312,7 +367,15 @@ def _check_layer(
     """Check a feature table is a plain table with an integer key and its geometry column."""
     entry = schema.get(layer.name.lower())
     if entry is None:
-        return [Problem("is listed in gpkg_contents but is not in the file", field=layer.name)]
+        return [
+            Problem(
+                Text(
+                    "står i gpkg_contents, men finnes ikke i filen",
+                    "is listed in gpkg_contents but is not in the file",
+                ),
+                field=layer.name,
+            )
+        ]
     if reason := _not_a_plain_table(entry):
         return [Problem(reason, field=layer.name)]
     rows = connection.execute(f"PRAGMA table_xinfo({_quoted(layer.name)})").fetchall()
@@ -321,19 +384,37 @@ def _check_layer(
     if computed:
         problems.append(
             Problem(
-                f"column '{computed[0]}' is computed when it is read (a generated column); "
-                "feature tables must hold stored values",
+                Text(
+                    nb=f"kolonnen '{computed[0]}' beregnes når den leses (en generert "
+                    "kolonne); tabeller med objekter må inneholde lagrede verdier",
+                    en=f"column '{computed[0]}' is computed when it is read (a generated "
+                    "column); feature tables must hold stored values",
+                ),
                 field=layer.name,
             )
         )
     keys = [str(row[1]) for row in rows if row[5] == 1 and str(row[2]).upper() == "INTEGER"]
     if len(keys) != 1 or sum(1 for row in rows if row[5]) != 1:
         problems.append(
-            Problem("has no INTEGER PRIMARY KEY column (OGC 12-128 Req 29)", field=layer.name)
+            Problem(
+                Text(
+                    "har ingen INTEGER PRIMARY KEY-kolonne (OGC 12-128 krav 29)",
+                    "has no INTEGER PRIMARY KEY column (OGC 12-128 Req 29)",
+                ),
+                field=layer.name,
+            )
         )
     names = {str(row[1]).lower(): str(row[1]) for row in rows}
     if layer.geometry.lower() not in names:
-        problems.append(Problem(f"has no geometry column '{layer.geometry}'", field=layer.name))
+        problems.append(
+            Problem(
+                Text(
+                    f"har ingen geometrikolonne '{layer.geometry}'",
+                    f"has no geometry column '{layer.geometry}'",
+                ),
+                field=layer.name,
+            )
+        )
     if problems:
         return problems
     layer.key = keys[0]
@@ -346,8 +427,12 @@ def _check_layer(
     if max_property_keys is not None and len(layer.columns) > max_property_keys:
         return [
             Problem(
-                f"has {len(layer.columns)} attribute columns; a feature may have at most "
-                f"{max_property_keys} attributes",
+                Text(
+                    nb=f"har {len(layer.columns)} egenskapskolonner; et objekt kan ha høyst "
+                    f"{max_property_keys} egenskaper",
+                    en=f"has {len(layer.columns)} attribute columns; a feature may have at most "
+                    f"{max_property_keys} attributes",
+                ),
                 field=layer.name,
             )
         ]
@@ -358,9 +443,14 @@ def _check_attribute_values(values: int, max_features: int, what: str) -> None:
     limit = ATTRIBUTE_VALUES_PER_FEATURE * max_features
     if values > limit:
         raise PayloadTooLargeError(
-            f"the {what} holds {values} attribute values (features × attribute columns); the "
-            f"limit is {limit} ({ATTRIBUTE_VALUES_PER_FEATURE} for each of the {max_features} "
-            "features an upload may have)"
+            Text(
+                nb=f"{what}-filen inneholder {values} egenskapsverdier (objekter × "
+                f"egenskapskolonner); grensen er {limit} ({ATTRIBUTE_VALUES_PER_FEATURE} for "
+                f"hvert av de {max_features} objektene en opplasting kan ha)",
+                en=f"the {what} holds {values} attribute values (features × attribute columns); "
+                f"the limit is {limit} ({ATTRIBUTE_VALUES_PER_FEATURE} for each of the "
+                f"{max_features} features an upload may have)",
+            )
         )
 
 
@@ -377,7 +467,7 @@ def _gpkg_crs(connection: sqlite3.Connection, layer: _GpkgLayer) -> CrsRef:
     if str(organization).strip().upper() == "EPSG":
         if isinstance(code, float) and code.is_integer():
             code = int(code)
-        return parse_crs(f"EPSG:{_short(str(code))}", what=f"layer '{layer.name}'")
+        return parse_crs(f"EPSG:{_short(str(code))}", what=_layer_what(layer.name))
     return _layer_crs(_wkt_crs(definition, layer), layer.name, "gpkg")
 
 
@@ -396,10 +486,23 @@ def _wkt_crs(definition: Any, layer: _GpkgLayer) -> CRS | None:
     try:
         crs = CRS.from_wkt(str(definition))
     except CRSError:
+        srs_id = _short(str(layer.srs_id))
         raise UnsupportedCRSError(
-            f"layer '{layer.name}': srs_id {_short(str(layer.srs_id))} in gpkg_spatial_ref_sys "
-            "is defined by no WKT PROJ reads and no EPSG code",
-            [Problem("CRS definition cannot be read", field=layer.name)],
+            Text(
+                nb=f"kartlaget '{layer.name}': srs_id {srs_id} i gpkg_spatial_ref_sys har "
+                "verken en EPSG-kode eller en WKT-definisjon som kan leses",
+                en=f"layer '{layer.name}': srs_id {srs_id} in gpkg_spatial_ref_sys is defined by "
+                "no WKT PROJ reads and no EPSG code",
+            ),
+            [
+                Problem(
+                    Text(
+                        "definisjonen av koordinatsystemet kan ikke leses",
+                        "CRS definition cannot be read",
+                    ),
+                    field=layer.name,
+                )
+            ],
         ) from None
     # GDAL writes a layer without CRS with its own 'Undefined SRS', a local engineering CRS.
     return None if crs.is_engineering else crs
@@ -418,7 +521,7 @@ def _read_gpkg_layer(
     objtype = _layer_objtype(layer.name, [layer.geometry, *(n for n, _ in layer.columns)])
     boolean = {name for name, declared in layer.columns if declared.upper() == "BOOLEAN"}
     while rows := cursor.fetchmany(_ROWS_PER_FETCH):
-        budget.check_time(f"reading layer '{layer.name}' of the GeoPackage")
+        budget.check_time(_reading_layer(layer.name))
         for fid, blob, *values in rows:
             position = builder.next_position
             source_id = f"{layer.name}:{fid}"
@@ -445,7 +548,8 @@ def _gpkg_value(value: Any, boolean: bool) -> Any:
 def _gpkg_geometry(blob: Any, budget: UploadBudget, source_id: str, position: int) -> BaseGeometry:
     """Decode a GeoPackage geometry blob: the header, then WKB walked before GEOS reads it."""
     wkb, vertices = _gpkg_wkb(blob, budget)
-    budget.take_vertices(vertices, f"feature '{source_id}'", position, source_id)
+    what = Text(f"objektet '{source_id}'", f"feature '{source_id}'")
+    budget.take_vertices(vertices, what, position, source_id)
     try:
         return shapely.from_wkb(wkb)
     except shapely.errors.GEOSException as exc:
@@ -455,15 +559,27 @@ def _gpkg_geometry(blob: Any, budget: UploadBudget, source_id: str, position: in
 def _gpkg_wkb(blob: Any, budget: UploadBudget) -> tuple[bytes, int]:
     """The WKB of a GeoPackage geometry blob and its vertex count; ValueError if malformed."""
     if not isinstance(blob, bytes) or len(blob) < 8 or blob[:2] != b"GP":
-        raise ValueError("the value is no GeoPackage geometry (it does not start with 'GP')")
+        raise WkbError(
+            "verdien er ikke en GeoPackage-geometri (den begynner ikke med 'GP')",
+            "the value is no GeoPackage geometry (it does not start with 'GP')",
+        )
     version, flags = blob[2], blob[3]
     if version != 0:
-        raise ValueError(f"GeoPackage geometry version {version + 1} is not 1")
+        raise WkbError(
+            f"GeoPackage-geometrien har versjon {version + 1}, ikke 1",
+            f"GeoPackage geometry version {version + 1} is not 1",
+        )
     if flags & 0x20:
-        raise ValueError("extended GeoPackage geometry types are not read")
+        raise WkbError(
+            "utvidede GeoPackage-geometrityper leses ikke",
+            "extended GeoPackage geometry types are not read",
+        )
     envelope = (flags >> 1) & 0x07
     if envelope >= len(_ENVELOPE_BYTES):
-        raise ValueError(f"envelope contents indicator {envelope} is not defined")
+        raise WkbError(
+            f"omslagsindikatoren {envelope} er ikke definert",
+            f"envelope contents indicator {envelope} is not defined",
+        )
     start = 8 + _ENVELOPE_BYTES[envelope]
     vertices, end = wkb_vertices(blob, start, budget)
     return blob[start:end], vertices
@@ -514,8 +630,12 @@ def _geopackage_file(
     if wal.is_file() and wal.stat().st_size:
         # Opened immutable, SQLite reads the main file only; what the WAL holds would be lost.
         raise MalformedInputError(
-            f"the GeoPackage has unsaved changes in {wal.name}; close the program that writes "
-            "it (or run `ogrinfo` on it once) so they are written into the file"
+            Text(
+                nb=f"GeoPackage-filen har endringer som ikke er lagret inn i filen ({wal.name}); "
+                "lukk programmet som skriver den (eller kjør `ogrinfo` på den én gang)",
+                en=f"the GeoPackage has unsaved changes in {wal.name}; close the program that "
+                "writes it (or run `ogrinfo` on it once) so they are written into the file",
+            )
         )
     # SQLite's value-length limit cannot pass its compiled maximum (SQLITE_MAX_LENGTH, 1e9
     # bytes), which a layer file may well exceed; no value needs more.
@@ -556,14 +676,28 @@ def read_geopackage_table(
         layers = {layer.name: layer for layer in _feature_tables(connection, authorizer, None)}
         layer = layers.get(table)
         if layer is None:
-            raise InvalidInputError(f"the GeoPackage has no feature table '{table}'")
+            raise InvalidInputError(
+                Text(
+                    f"GeoPackage-filen har ingen tabell med objekter som heter '{table}'",
+                    f"the GeoPackage has no feature table '{table}'",
+                )
+            )
         count = connection.execute(f"SELECT count(*) FROM {_quoted(table)}").fetchone()[0]
-        check_feature_count(count, max_features, f"layer '{table}' of the GeoPackage")
+        check_feature_count(
+            count,
+            max_features,
+            Text(f"kartlaget '{table}' i GeoPackage-filen", f"layer '{table}' of the GeoPackage"),
+        )
         values = count * len(layer.columns)
-        if values > ATTRIBUTE_VALUES_PER_FEATURE * max_features:
+        limit = ATTRIBUTE_VALUES_PER_FEATURE * max_features
+        if values > limit:
             raise PayloadTooLargeError(
-                f"layer '{table}' of the GeoPackage holds {values} attribute values (features × "
-                f"attribute columns); the limit is {ATTRIBUTE_VALUES_PER_FEATURE * max_features}"
+                Text(
+                    nb=f"kartlaget '{table}' i GeoPackage-filen inneholder {values} "
+                    f"egenskapsverdier (objekter × egenskapskolonner); grensen er {limit}",
+                    en=f"layer '{table}' of the GeoPackage holds {values} attribute values "
+                    f"(features × attribute columns); the limit is {limit}",
+                )
             )
         crs = _gpkg_file_crs(connection, layer)
         return _read_gpkg_columns(connection, layer, max_vertices, budget, crs)
@@ -599,7 +733,7 @@ def _read_gpkg_columns(
         f"FROM {_quoted(layer.name)}"
     )
     while rows := cursor.fetchmany(_ROWS_PER_FETCH):
-        budget.check_time(f"reading layer '{layer.name}' of the GeoPackage")
+        budget.check_time(_reading_layer(layer.name))
         wkbs: list[bytes | None] = []
         for fid, blob, *values in rows:
             for column, value in zip(columns.values(), values, strict=True):
@@ -610,14 +744,18 @@ def _read_gpkg_columns(
             try:
                 wkb, count = _gpkg_wkb(blob, budget)
             except ValueError as exc:
-                raise MalformedInputError(
-                    f"feature {layer.name}:{fid}: {cannot_read(exc)}"
-                ) from None
+                raise _unreadable_feature(f"{layer.name}:{fid}", cannot_read(exc)) from None
             vertices += count
             if vertices > max_vertices:
                 raise PayloadTooLargeError(
-                    f"layer '{layer.name}' of the GeoPackage has more than {max_vertices} "
-                    f"vertices (passed at feature {layer.name}:{fid}); the limit is {max_vertices}"
+                    Text(
+                        nb=f"kartlaget '{layer.name}' i GeoPackage-filen har mer enn "
+                        f"{max_vertices} punkter (passert ved objektet {layer.name}:{fid}); "
+                        f"grensen er {max_vertices}",
+                        en=f"layer '{layer.name}' of the GeoPackage has more than {max_vertices} "
+                        f"vertices (passed at feature {layer.name}:{fid}); the limit is "
+                        f"{max_vertices}",
+                    )
                 )
             wkbs.append(wkb)
         try:
@@ -627,13 +765,18 @@ def _read_gpkg_columns(
                 try:
                     shapely.from_wkb(wkb)
                 except shapely.errors.GEOSException as exc:
-                    raise MalformedInputError(
-                        f"feature {layer.name}:{fid}: {cannot_read(_short(str(exc)))}"
-                    ) from None
+                    reason = cannot_read(_short(str(exc)))
+                    raise _unreadable_feature(f"{layer.name}:{fid}", reason) from None
             raise
     for name, declared in layer.columns:
         columns[name] = _gpkg_column(columns[name], declared.upper())
     return GeoPackageRows(columns, geometries, crs)
+
+
+def _unreadable_feature(name: str, reason: Text) -> MalformedInputError:
+    return MalformedInputError(
+        Text(f"objektet {name}: {reason.nb}", f"feature {name}: {reason.en}")
+    )
 
 
 def _gpkg_column(values: list[Any], declared: str) -> Any:
@@ -657,6 +800,21 @@ _WKB_MEMBER_TYPE = {4: 1, 5: 2, 6: 3, 7: None}
 _WKB_MAX_DEPTH = 3
 
 
+class WkbError(ValueError):
+    """A geometry blob is malformed; the argument is a Text, `str()` gives the English
+    (operators' layer loads quote it)."""
+
+    def __init__(self, nb: str, en: str):
+        super().__init__(Text(nb, en))
+
+    def __str__(self) -> str:
+        return english(self.args[0])
+
+
+_WKB_ENDS_EARLY = ("WKB-geometrien slutter for tidlig", "the WKB ends early")
+_READING_WKB = Text("lesing av WKB-geometrier", "reading WKB geometries")
+
+
 def wkb_vertices(
     data: bytes, offset: int = 0, budget: UploadBudget | None = None
 ) -> tuple[int, int]:
@@ -672,12 +830,18 @@ def _scan_wkb(
     data: bytes, pos: int, depth: int, expected: int | None, budget: UploadBudget
 ) -> tuple[int, int]:
     if depth > _WKB_MAX_DEPTH:
-        raise ValueError(f"geometry collections nest more than {_WKB_MAX_DEPTH} levels deep")
+        raise WkbError(
+            f"geometrisamlinger ligger mer enn {_WKB_MAX_DEPTH} nivåer inne i hverandre",
+            f"geometry collections nest more than {_WKB_MAX_DEPTH} levels deep",
+        )
     if pos + 5 > len(data):
-        raise ValueError("the WKB ends early")
+        raise WkbError(*_WKB_ENDS_EARLY)
     order = data[pos]
     if order not in (0, 1):
-        raise ValueError(f"WKB byte order {order} is neither 0 nor 1")
+        raise WkbError(
+            f"WKB-byterekkefølgen {order} er verken 0 eller 1",
+            f"WKB byte order {order} is neither 0 nor 1",
+        )
     fmt = "<I" if order == 1 else ">I"
     (code,) = struct.unpack_from(fmt, data, pos + 1)
     pos += 5
@@ -687,14 +851,20 @@ def _scan_wkb(
     code &= 0x0FFFFFFF
     kind, iso = code % 1000, code // 1000
     if iso > 3 or kind not in (1, 2, 3, 4, 5, 6, 7):
-        raise ValueError(f"WKB geometry type {code} is not read (only points, lines, polygons)")
+        raise WkbError(
+            f"WKB-geometritypen {code} leses ikke (bare punkter, linjer og flater)",
+            f"WKB geometry type {code} is not read (only points, lines, polygons)",
+        )
     if expected is not None and kind != expected:
-        raise ValueError(f"a WKB multi-geometry holds a member of type {kind}")
+        raise WkbError(
+            f"en WKB-multigeometri inneholder en del av typen {kind}",
+            f"a WKB multi-geometry holds a member of type {kind}",
+        )
     dimensions += (0, 1, 1, 2)[iso]
     point = 8 * dimensions
     if kind == 1:
         if pos + point > len(data):
-            raise ValueError("the WKB ends early")
+            raise WkbError(*_WKB_ENDS_EARLY)
         return 1, pos + point
     if kind == 2:
         count, pos = _wkb_count(data, pos, fmt, point)
@@ -704,7 +874,7 @@ def _scan_wkb(
         total = 0
         for ring in range(rings):
             if not ring & 0xFFFF:
-                budget.check_time("reading WKB geometries")
+                budget.check_time(_READING_WKB)
             count, pos = _wkb_count(data, pos, fmt, point)
             total, pos = total + count, pos + count * point
         return total, pos
@@ -712,7 +882,7 @@ def _scan_wkb(
     total = 0
     for member in range(members):
         if not member & 0xFFFF:
-            budget.check_time("reading WKB geometries")
+            budget.check_time(_READING_WKB)
         count, pos = _scan_wkb(data, pos, depth + 1, _WKB_MEMBER_TYPE[kind], budget)
         total += count
     return total, pos
@@ -721,24 +891,33 @@ def _scan_wkb(
 def _wkb_count(data: bytes, pos: int, fmt: str, item_bytes: int) -> tuple[int, int]:
     """Read a WKB count, refusing one that more items than the bytes left can hold."""
     if pos + 4 > len(data):
-        raise ValueError("the WKB ends early")
+        raise WkbError(*_WKB_ENDS_EARLY)
     (count,) = struct.unpack_from(fmt, data, pos)
     pos += 4
     if count * item_bytes > len(data) - pos:
-        raise ValueError(f"the WKB declares {count} parts or points but holds fewer")
+        raise WkbError(
+            f"WKB-geometrien oppgir {count} deler eller punkter, men inneholder færre",
+            f"the WKB declares {count} parts or points but holds fewer",
+        )
     return count, pos
 
 
 def _one_crs(crs_by_layer: dict[str, CrsRef]) -> None:
     if len(set(crs_by_layer.values())) > 1:
         problems = [
-            Problem(f"layer '{name}' is in {ref.label}", field=name)
+            Problem(
+                Text(f"kartlaget '{name}' er i {ref.label}", f"layer '{name}' is in {ref.label}"),
+                field=name,
+            )
             for name, ref in crs_by_layer.items()
         ]
+        listed = ", ".join(f"{name}: {ref.label}" for name, ref in crs_by_layer.items())
         raise UnsupportedCRSError(
-            "the layers use different coordinate reference systems ("
-            + ", ".join(f"{name}: {ref.label}" for name, ref in crs_by_layer.items())
-            + "); a plan file must use one",
+            Text(
+                nb=f"kartlagene bruker ulike koordinatsystemer ({listed}); en planfil må bruke ett",
+                en=f"the layers use different coordinate reference systems ({listed}); a plan "
+                "file must use one",
+            ),
             problems,
         )
 
@@ -762,7 +941,12 @@ def read_zipped_shapefile(
     try:
         archive = zipfile.ZipFile(io.BytesIO(body))
     except _ZIP_ERRORS as exc:
-        raise MalformedInputError(f"body is not a readable zip archive: {exc}") from None
+        raise MalformedInputError(
+            Text(
+                nb=f"filen er ikke et zip-arkiv som kan leses (melding: «{exc}»)",
+                en=f"body is not a readable zip archive: {exc}",
+            )
+        ) from None
     with archive:
         members = _checked_members(archive, max_members, max_unpacked_bytes, max_compression_ratio)
         shp = _single_shapefile(members)
@@ -778,8 +962,14 @@ def read_zipped_shapefile(
         missing = {".shx", ".dbf"} - {PurePosixPath(m.filename).suffix.lower() for m in parts}
         if missing:
             raise InvalidInputError(
-                f"the Shapefile '{shp.filename}' lacks its {' and '.join(sorted(missing))} "
-                "file; zip the .shp together with its .shx, .dbf and .prj"
+                Text(
+                    nb=f"Shapefile-en '{shp.filename}' mangler "
+                    f"{' og '.join(sorted(missing))}-filen; pakk .shp-filen sammen med "
+                    ".shx-, .dbf- og .prj-filene i zip-arkivet",
+                    en=f"the Shapefile '{shp.filename}' lacks its "
+                    f"{' and '.join(sorted(missing))} file; zip the .shp together with its "
+                    ".shx, .dbf and .prj",
+                )
             )
         with tempfile.TemporaryDirectory(prefix="arealsjekk-shp-") as directory:
             # Files are written under a sanitised name chosen here, never a path from the
@@ -804,54 +994,76 @@ def _checked_members(
     infos = archive.infolist()
     if len(infos) > max_members:
         raise PayloadTooLargeError(
-            f"the zip archive has {len(infos)} members; the limit is {max_members}"
+            Text(
+                nb=f"zip-arkivet har {len(infos)} filer; grensen er {max_members}",
+                en=f"the zip archive has {len(infos)} members; the limit is {max_members}",
+            )
         )
     problems: list[Problem] = []
     for info in infos:
         reason = _unsafe_name(info)
         if reason:
-            problems.append(Problem(f"unsafe member name: {reason}", field=info.filename))
+            message = Text(f"utrygt filnavn: {reason.nb}", f"unsafe member name: {reason.en}")
+            problems.append(Problem(message, field=info.filename))
         elif info.flag_bits & 0x1:
-            problems.append(Problem("member is encrypted", field=info.filename))
+            encrypted = Text("filen er kryptert", "member is encrypted")
+            problems.append(Problem(encrypted, field=info.filename))
     if problems:
-        raise InvalidInputError(f"the zip archive is refused: {summarize(problems)}", problems)
+        detail = summarize(problems)
+        raise InvalidInputError(
+            Text(f"zip-arkivet avvises: {detail.nb}", f"the zip archive is refused: {detail.en}"),
+            problems,
+        )
     files = [info for info in infos if not info.is_dir()]
     total = sum(info.file_size for info in files)
     if total > max_unpacked_bytes:
         raise PayloadTooLargeError(
-            f"the zip archive unpacks to {total} bytes; the limit is {max_unpacked_bytes}"
+            Text(
+                nb=f"zip-arkivet pakkes ut til {total} byte; grensen er {max_unpacked_bytes}",
+                en=f"the zip archive unpacks to {total} bytes; the limit is {max_unpacked_bytes}",
+            )
         )
     packed = sum(info.compress_size for info in files)
     for info in files:
         if info.file_size > _RATIO_FLOOR_BYTES and (
             info.file_size / max(info.compress_size, 1) > max_compression_ratio
         ):
+            ratio = f"{info.file_size / max(info.compress_size, 1):.0f}"
             raise PayloadTooLargeError(
-                f"zip member '{info.filename}' unpacks to "
-                f"{info.file_size / max(info.compress_size, 1):.0f} times its packed size; "
-                f"the limit is {max_compression_ratio:.0f} (a zip bomb?)"
+                Text(
+                    nb=f"filen '{info.filename}' i zip-arkivet pakkes ut til {ratio} ganger "
+                    f"sin pakkede størrelse; grensen er {max_compression_ratio:.0f} (en "
+                    "zip-bombe?)",
+                    en=f"zip member '{info.filename}' unpacks to {ratio} times its packed "
+                    f"size; the limit is {max_compression_ratio:.0f} (a zip bomb?)",
+                )
             )
     if total > _RATIO_FLOOR_BYTES and total / max(packed, 1) > max_compression_ratio:
+        ratio = f"{total / max(packed, 1):.0f}"
         raise PayloadTooLargeError(
-            f"the zip archive unpacks to {total / max(packed, 1):.0f} times its packed size; "
-            f"the limit is {max_compression_ratio:.0f} (a zip bomb?)"
+            Text(
+                nb=f"zip-arkivet pakkes ut til {ratio} ganger sin pakkede størrelse; grensen "
+                f"er {max_compression_ratio:.0f} (en zip-bombe?)",
+                en=f"the zip archive unpacks to {ratio} times its packed size; the limit is "
+                f"{max_compression_ratio:.0f} (a zip bomb?)",
+            )
         )
     return files
 
 
-def _unsafe_name(info: zipfile.ZipInfo) -> str | None:
+def _unsafe_name(info: zipfile.ZipInfo) -> Text | None:
     name = info.filename
     mode = info.external_attr >> 16
     if not name:
-        return "the name is empty"
+        return Text("navnet er tomt", "the name is empty")
     if stat.S_ISLNK(mode):
-        return "symbolic links are not accepted"
+        return Text("symbolske lenker godtas ikke", "symbolic links are not accepted")
     if "\x00" in name:
-        return "the name contains a NUL byte"
+        return Text("navnet inneholder en NUL-byte", "the name contains a NUL byte")
     if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
-        return "absolute paths are not accepted"
+        return Text("absolutte stier godtas ikke", "absolute paths are not accepted")
     if ".." in re.split(r"[\\/]", name):
-        return "'..' path components are not accepted"
+        return Text("'..' i stien godtas ikke", "'..' path components are not accepted")
     return None
 
 
@@ -868,15 +1080,24 @@ def _single_shapefile(members: list[zipfile.ZipInfo]) -> zipfile.ZipInfo:
     if len(shapefiles) == 1:
         return shapefiles[0]
     if not shapefiles:
-        names = ", ".join(m.filename for m in members[:10]) or "nothing"
+        names = ", ".join(m.filename for m in members[:10])
         raise InvalidInputError(
-            f"the zip archive holds no Shapefile (.shp); it holds {names}. Upload a "
-            "GeoPackage, GML or SOSI file directly, not zipped"
+            Text(
+                nb=f"zip-arkivet inneholder ingen Shapefile (.shp); det inneholder "
+                f"{names or 'ingenting'}. Last opp en GeoPackage-, GML- eller SOSI-fil direkte, "
+                "uten å pakke den",
+                en=f"the zip archive holds no Shapefile (.shp); it holds {names or 'nothing'}. "
+                "Upload a GeoPackage, GML or SOSI file directly, not zipped",
+            )
         )
     names = ", ".join(m.filename for m in shapefiles)
     raise InvalidInputError(
-        f"the zip archive holds {len(shapefiles)} Shapefiles ({names}); zip one plan's "
-        "Shapefile per upload, or send a GeoPackage with one layer per object type"
+        Text(
+            nb=f"zip-arkivet inneholder {len(shapefiles)} Shapefiler ({names}); pakk én plans "
+            "Shapefile per opplasting, eller send en GeoPackage med ett kartlag per objekttype",
+            en=f"the zip archive holds {len(shapefiles)} Shapefiles ({names}); zip one plan's "
+            "Shapefile per upload, or send a GeoPackage with one layer per object type",
+        )
     )
 
 
@@ -891,12 +1112,21 @@ def extract_member(
                 budget[0] -= len(chunk)
                 if budget[0] < 0:
                     raise PayloadTooLargeError(
-                        f"zip member '{member.filename}' unpacks to more than the archive "
-                        "declares; refused"
+                        Text(
+                            nb=f"filen '{member.filename}' i zip-arkivet pakkes ut til mer enn "
+                            "arkivet oppgir; avvist",
+                            en=f"zip member '{member.filename}' unpacks to more than the "
+                            "archive declares; refused",
+                        )
                     )
                 sink.write(chunk)
     except _ZIP_ERRORS as exc:
-        raise MalformedInputError(f"zip member '{member.filename}' cannot be read: {exc}") from None
+        raise MalformedInputError(
+            Text(
+                nb=f"filen '{member.filename}' i zip-arkivet kan ikke leses (melding: «{exc}»)",
+                en=f"zip member '{member.filename}' cannot be read: {exc}",
+            )
+        ) from None
 
 
 def _check_shapefile(
@@ -914,23 +1144,39 @@ def _check_shapefile(
         _check_shp_header(shp.read(_SHP_HEADER_BYTES), ".shp")
         _check_shp_header(shx[:_SHP_HEADER_BYTES], ".shx")
         records = (len(shx) - _SHP_HEADER_BYTES) // 8
-        check_feature_count(records, max_features, "the Shapefile")
+        check_feature_count(records, max_features, _SHAPEFILE)
         if records == 0:
-            raise InvalidInputError("the Shapefile is empty: a plan needs an area")
+            raise InvalidInputError(
+                Text(
+                    "Shapefile-en er tom: en plan trenger et område",
+                    "the Shapefile is empty: a plan needs an area",
+                )
+            )
         vertices = 0
         for record in range(records):
             if not record & 0xFFF:
-                budget.check_time("counting the Shapefile's vertices")
+                budget.check_time(
+                    Text("telling av punktene i Shapefile-en", "counting the Shapefile's vertices")
+                )
             (offset,) = struct.unpack_from(">i", shx, _SHP_HEADER_BYTES + 8 * record)
             shp.seek(max(offset, 0) * 2)
             vertices += _shp_points(shp.read(_SHP_RECORD_HEAD_BYTES))
-    budget.take_vertices(vertices, "the Shapefile")
+    budget.take_vertices(vertices, _SHAPEFILE)
     fields = _dbf_fields(path.with_suffix(".dbf"))
     if max_property_keys is not None and fields > max_property_keys:
         raise InvalidInputError(
-            f"the Shapefile's .dbf has {fields} attribute columns; a feature may have at most "
-            f"{max_property_keys} attributes",
-            [Problem(f"{fields} attribute columns", field=path.with_suffix(".dbf").name)],
+            Text(
+                nb=f".dbf-filen i Shapefile-en har {fields} egenskapskolonner; et objekt kan ha "
+                f"høyst {max_property_keys} egenskaper",
+                en=f"the Shapefile's .dbf has {fields} attribute columns; a feature may have at "
+                f"most {max_property_keys} attributes",
+            ),
+            [
+                Problem(
+                    Text(f"{fields} egenskapskolonner", f"{fields} attribute columns"),
+                    field=path.with_suffix(".dbf").name,
+                )
+            ],
         )
     _check_attribute_values(records * fields, max_features, "Shapefile")
 
@@ -942,8 +1188,12 @@ def _check_shp_header(header: bytes, suffix: str) -> None:
         or struct.unpack_from("<i", header, 28)[0] != 1000
     ):
         raise MalformedInputError(
-            f"the zip's {suffix} file is not a Shapefile {suffix} (it lacks the Shapefile "
-            "header: file code 9994, version 1000)"
+            Text(
+                nb=f"{suffix}-filen i zip-arkivet er ikke en Shapefile-{suffix} (den mangler "
+                "Shapefile-hodet: filkode 9994, versjon 1000)",
+                en=f"the zip's {suffix} file is not a Shapefile {suffix} (it lacks the "
+                "Shapefile header: file code 9994, version 1000)",
+            )
         )
 
 
@@ -965,7 +1215,12 @@ def _dbf_fields(path: Path) -> int:
     with path.open("rb") as dbf:
         head = dbf.read(32)
         if len(head) < 32:
-            raise MalformedInputError("the zip's .dbf file is not a dBASE table (it is too short)")
+            raise MalformedInputError(
+                Text(
+                    ".dbf-filen i zip-arkivet er ikke en dBASE-tabell (den er for kort)",
+                    "the zip's .dbf file is not a dBASE table (it is too short)",
+                )
+            )
         (header_bytes,) = struct.unpack_from("<H", head, 8)
         descriptors = dbf.read(max(header_bytes - 32, 0))
     fields = 0
@@ -978,20 +1233,30 @@ def _read_shapefile(path: Path, budget: UploadBudget) -> SourcePlan:
     try:
         info = pyogrio.read_info(path)
     except Exception as exc:  # GDAL raises its own DataSourceError types
+        said = _gdal_message(exc, path)
         raise MalformedInputError(
-            f"the Shapefile cannot be opened: {_gdal_message(exc, path)}"
+            Text(
+                nb=f"Shapefile-en kan ikke åpnes (melding fra GDAL: «{said}»)",
+                en=f"the Shapefile cannot be opened: {said}",
+            )
         ) from None
     if info.get("driver") != "ESRI Shapefile":
+        driver = info.get("driver")
         raise MalformedInputError(
-            f"the zip's .shp file is read by GDAL as {info.get('driver')}, not as a Shapefile; "
-            "only Shapefiles are read"
+            Text(
+                nb=f".shp-filen i zip-arkivet leses av GDAL som {driver}, ikke som en "
+                "Shapefile; bare Shapefiler leses",
+                en=f"the zip's .shp file is read by GDAL as {driver}, not as a Shapefile; "
+                "only Shapefiles are read",
+            )
         )
     name = str(info.get("layer_name") or path.stem)
     if info.get("geometry_type") is None:
-        raise InvalidInputError("the Shapefile has no layer with geometries")
-    budget.check_time("reading the Shapefile")
+        raise _no_geometry_layer("Shapefile")
+    reading = Text("lesing av Shapefile-en", "reading the Shapefile")
+    budget.check_time(reading)
     frame = _read_frame(path, name)
-    budget.check_time("reading the Shapefile")
+    budget.check_time(reading)
     crs = _layer_crs(frame.crs, name, "shapefile")
     rename = _shapefile_names(list(frame.columns))
     objtype = _layer_objtype(name, frame.columns)
@@ -1001,7 +1266,9 @@ def _read_shapefile(path: Path, budget: UploadBudget) -> SourcePlan:
     rows = frame.itertuples(index=False, name=None)
     for fid, row in zip(frame.index, rows, strict=True):
         if not builder.next_position % 1024:
-            budget.check_time("reading the Shapefile's attributes")
+            budget.check_time(
+                Text("lesing av egenskapene i Shapefile-en", "reading the Shapefile's attributes")
+            )
         properties: dict[str, Any] = {"objtype": objtype} if objtype else {}
         geometry = None
         for column, key, value in zip(frame.columns, names, row, strict=True):
@@ -1029,12 +1296,21 @@ def _read_frame(path: Path, layer: str) -> gpd.GeoDataFrame:
         except UnicodeDecodeError:
             continue
         except Exception as exc:  # GDAL raises its own error types
+            said = _gdal_message(exc, path)
             raise MalformedInputError(
-                f"layer '{layer}' of the Shapefile cannot be read: {_gdal_message(exc, path)}"
+                Text(
+                    nb=f"kartlaget '{layer}' i Shapefile-en kan ikke leses (melding fra GDAL: "
+                    f"«{said}»)",
+                    en=f"layer '{layer}' of the Shapefile cannot be read: {said}",
+                )
             ) from None
     raise MalformedInputError(
-        f"the text attributes of layer '{layer}' are in an unknown encoding; add a .cpg file "
-        "naming it (e.g. UTF-8)"
+        Text(
+            nb=f"tekstegenskapene i kartlaget '{layer}' har en ukjent tegnkoding; legg ved en "
+            ".cpg-fil som oppgir den (f.eks. UTF-8)",
+            en=f"the text attributes of layer '{layer}' are in an unknown encoding; add a .cpg "
+            "file naming it (e.g. UTF-8)",
+        )
     )
 
 
@@ -1044,20 +1320,52 @@ def _what(source_format: str) -> str:
 
 def _layer_crs(crs: CRS | None, layer: str, source_format: str) -> CrsRef:
     if crs is None:
-        hint = "zip the .prj file with the .shp" if source_format == "shapefile" else "set it"
+        shapefile = source_format == "shapefile"
+        what = _what(source_format)
         raise UnsupportedCRSError(
-            f"layer '{layer}' of the {_what(source_format)} has no coordinate reference "
-            f"system; {hint}",
-            [Problem("no CRS", field=layer)],
+            Text(
+                nb=f"kartlaget '{layer}' i {what}-filen har ikke noe koordinatsystem; "
+                + ("pakk .prj-filen sammen med .shp-filen" if shapefile else "angi det"),
+                en=f"layer '{layer}' of the {what} has no coordinate reference system; "
+                + ("zip the .prj file with the .shp" if shapefile else "set it"),
+            ),
+            [Problem(Text("mangler koordinatsystem", "no CRS"), field=layer)],
         )
     epsg = crs.to_epsg()
     if epsg is None:
         raise UnsupportedCRSError(
-            f"layer '{layer}' is in '{crs.name}', which has no EPSG code; export it in an EPSG "
-            "CRS such as EPSG:25832 (ETRS89 / UTM 32N)",
-            [Problem(f"CRS '{crs.name}' has no EPSG code", field=layer)],
+            Text(
+                nb=f"kartlaget '{layer}' er i '{crs.name}', som ikke har noen EPSG-kode; "
+                "eksporter det i et koordinatsystem med EPSG-kode, f.eks. EPSG:25832 "
+                "(ETRS89 / UTM 32N)",
+                en=f"layer '{layer}' is in '{crs.name}', which has no EPSG code; export it in "
+                "an EPSG CRS such as EPSG:25832 (ETRS89 / UTM 32N)",
+            ),
+            [
+                Problem(
+                    Text(
+                        f"koordinatsystemet '{crs.name}' har ingen EPSG-kode",
+                        f"CRS '{crs.name}' has no EPSG code",
+                    ),
+                    field=layer,
+                )
+            ],
         )
-    return parse_crs(f"EPSG:{epsg}", what=f"layer '{layer}'")
+    return parse_crs(f"EPSG:{epsg}", what=_layer_what(layer))
+
+
+def _layer_what(layer: str) -> Text:
+    return Text(f"kartlaget '{layer}'", f"layer '{layer}'")
+
+
+def _reading_layer(layer: str) -> Text:
+    return Text(
+        f"lesing av kartlaget '{layer}' i GeoPackage-filen",
+        f"reading layer '{layer}' of the GeoPackage",
+    )
+
+
+_SHAPEFILE = Text("Shapefile-en", "the Shapefile")
 
 
 def _layer_objtype(layer: str, columns: Any) -> str | None:

@@ -34,6 +34,8 @@ from spatial.inputs.features import (
     check_feature_count,
     leaves_to_properties,
 )
+from spatial.inputs.locations import lon_lat, within
+from spatial.messages import Text
 from spatial.numbers import first_non_integer, parse_decimal
 from spatial.plan_model import MAX_COORDINATE, Z_DROPPED_WARNING, SourcePlan, UploadBudget
 
@@ -189,8 +191,12 @@ def read_sosi(body: bytes, max_features: int, budget: UploadBudget | None = None
         if obj.serial in by_serial:
             other = by_serial[obj.serial]
             raise InvalidInputError(
-                f"serial number {obj.serial} is used twice: {other.label}: (line {other.line}) "
-                f"and {obj.label}: (line {obj.line})"
+                Text(
+                    nb=f"serienummer {obj.serial} er brukt to ganger: {other.label}: (linje "
+                    f"{other.line}) og {obj.label}: (linje {obj.line})",
+                    en=f"serial number {obj.serial} is used twice: {other.label}: (line "
+                    f"{other.line}) and {obj.label}: (line {obj.line})",
+                )
             )
         by_serial[obj.serial] = obj
 
@@ -207,21 +213,35 @@ def read_sosi(body: bytes, max_features: int, budget: UploadBudget | None = None
         obj for obj in objects if not (obj.kind in _CURVE_TYPES and obj.serial in referenced)
     ]
     if not features_in:
-        raise InvalidInputError("the SOSI file has no objects: a plan needs at least one area")
-    check_feature_count(len(features_in), max_features, "the SOSI file", "objects")
+        raise InvalidInputError(
+            Text(
+                nb="SOSI-filen har ingen objekter: en plan trenger minst én flate",
+                en="the SOSI file has no objects: a plan needs at least one area",
+            )
+        )
+    check_feature_count(
+        len(features_in),
+        max_features,
+        Text("SOSI-filen", "the SOSI file"),
+        Text("objekter", "objects"),
+    )
 
     builder = _GeometryBuilder(by_serial, transform, crs, budget)
     builder.count_arcs(objects)
     features = SourcePlanBuilder("sosi")
     for position, obj in enumerate(features_in):
-        budget.check_time("building the SOSI geometries")
+        budget.check_time(Text("bygger geometriene i SOSI-filen", "building the SOSI geometries"))
         geometry = None
         geometry_error = None
+        location = None
         try:
             geometry = builder.geometry(obj, position)
         except GeometryReadError as exc:
             geometry_error = cannot_read(exc)
-        features.add(f"{obj.kind} {obj.serial}", _properties(obj), geometry, geometry_error)
+            location = lon_lat(exc.point, crs)
+        features.add(
+            f"{obj.kind} {obj.serial}", _properties(obj), geometry, geometry_error, location
+        )
     if any(dimension == 3 for obj in objects for dimension, _ in obj.coordinates):
         # ..NØH / ..NØD give a height or depth with each point; plans are checked in 2D.
         warnings.append(Problem(Z_DROPPED_WARNING))
@@ -264,8 +284,12 @@ def _decode(body: bytes) -> tuple[str, list[Problem]]:
     codec = _CHARSETS.get(declared)
     if codec is None:
         raise MalformedInputError(
-            f"..TEGNSETT {declared} is not a character set Arealsjekk reads; use UTF-8, "
-            "ISO8859-10, ISO8859-1, ANSI, DOSN8 or ND7"
+            Text(
+                nb=f"..TEGNSETT {declared} er ikke et tegnsett Arealsjekk kan lese; bruk UTF-8, "
+                "ISO8859-10, ISO8859-1, ANSI, DOSN8 eller ND7",
+                en=f"..TEGNSETT {declared} is not a character set Arealsjekk reads; use UTF-8, "
+                "ISO8859-10, ISO8859-1, ANSI, DOSN8 or ND7",
+            )
         )
     if codec == "utf-8":
         if utf8 is None:
@@ -274,19 +298,32 @@ def _decode(body: bytes) -> tuple[str, list[Problem]]:
     # An 8-bit set is declared. Text in Æ Ø Å that is also valid UTF-8 is UTF-8: the two-byte
     # UTF-8 sequences are Ã + a symbol in every 8-bit set, never Norwegian text.
     if utf8 is not None and (bom or non_ascii):
-        why = "starts with a UTF-8 byte-order mark" if bom else "is valid UTF-8"
+        why = (
+            Text("starter med et UTF-8-merke (BOM)", "starts with a UTF-8 byte-order mark")
+            if bom
+            else Text("er gyldig UTF-8", "is valid UTF-8")
+        )
         return utf8, [
             Problem(
-                f"the file declares ..TEGNSETT {declared} but {why}; it was read as UTF-8. "
-                "Correct ..TEGNSETT to UTF-8",
+                Text(
+                    nb=f"filen oppgir ..TEGNSETT {declared}, men {why.nb}; den ble lest som "
+                    "UTF-8. Rett ..TEGNSETT til UTF-8",
+                    en=f"the file declares ..TEGNSETT {declared} but {why.en}; it was read as "
+                    "UTF-8. Correct ..TEGNSETT to UTF-8",
+                ),
                 field="TEGNSETT",
             )
         ]
     if bom:
         raise MalformedInputError(
-            f"the file starts with a UTF-8 byte-order mark but is not UTF-8, and declares "
-            f"..TEGNSETT {declared}: the two disagree; save the file again in one character "
-            "set and name it in ..TEGNSETT"
+            Text(
+                nb=f"filen starter med et UTF-8-merke (BOM), men er ikke UTF-8, og oppgir "
+                f"..TEGNSETT {declared}: de to stemmer ikke overens; lagre filen på nytt i ett "
+                "tegnsett og oppgi det i ..TEGNSETT",
+                en=f"the file starts with a UTF-8 byte-order mark but is not UTF-8, and declares "
+                f"..TEGNSETT {declared}: the two disagree; save the file again in one character "
+                "set and name it in ..TEGNSETT",
+            )
         )
     if codec == "iso646-no":
         try:
@@ -311,15 +348,25 @@ def _decode_utf16(body: bytes, codec: str) -> tuple[str, list[Problem]]:
         text = body.decode(codec)
     except UnicodeDecodeError as exc:
         raise MalformedInputError(
-            f"the file looks like UTF-16 text but byte {exc.start} is not UTF-16; SOSI files "
-            "are 8-bit or UTF-8: save it as UTF-8 and write ..TEGNSETT UTF-8 in .HODE"
+            Text(
+                nb=f"filen ser ut som UTF-16-tekst, men byte {exc.start} er ikke UTF-16; "
+                "SOSI-filer er 8-biters eller UTF-8: lagre den som UTF-8 og skriv ..TEGNSETT "
+                "UTF-8 i .HODE",
+                en=f"the file looks like UTF-16 text but byte {exc.start} is not UTF-16; SOSI "
+                "files are 8-bit or UTF-8: save it as UTF-8 and write ..TEGNSETT UTF-8 in .HODE",
+            )
         ) from None
     declared = _declared_charset(text.encode("utf-8"))
     return text, [
         Problem(
-            f"the file is saved as UTF-16, which ..TEGNSETT cannot name (it declares "
-            f"{declared or 'no ..TEGNSETT'}); it was read as UTF-16. Save it as UTF-8 and "
-            "write ..TEGNSETT UTF-8",
+            Text(
+                nb=f"filen er lagret som UTF-16, som ..TEGNSETT ikke har noe navn for (den "
+                f"oppgir {declared or 'ingen ..TEGNSETT'}); den ble lest som UTF-16. Lagre den "
+                "som UTF-8 og skriv ..TEGNSETT UTF-8",
+                en=f"the file is saved as UTF-16, which ..TEGNSETT cannot name (it declares "
+                f"{declared or 'no ..TEGNSETT'}); it was read as UTF-16. Save it as UTF-8 and "
+                "write ..TEGNSETT UTF-8",
+            ),
             field="TEGNSETT",
         )
     ]
@@ -349,37 +396,67 @@ def _decode_undeclared(body: bytes, bom: bool, utf8: str | None) -> tuple[str, l
     """A file whose .HODE has no ..TEGNSETT: read it only where the bytes leave no doubt."""
     if utf8 is not None:
         if bom or not body.isascii():
-            what = "UTF-8 (it starts with a byte-order mark)" if bom else "UTF-8, which it is"
+            what = (
+                Text(
+                    "UTF-8 (den starter med et UTF-8-merke)",
+                    "UTF-8 (it starts with a byte-order mark)",
+                )
+                if bom
+                else Text("UTF-8, som den er", "UTF-8, which it is")
+            )
         elif re.search(rb"\.\.N\\", body):
             # ..N\ is ..NØ in ND7, the 7-bit Norwegian set of old SOSI files.
             text = body.decode("ascii").translate(_ISO646_NO)
-            return text, [_missing_tegnsett("ND7 (it writes ..NØ as ..N\\)")]
+            return text, [
+                _missing_tegnsett(
+                    Text("ND7 (den skriver ..NØ som ..N\\)", "ND7 (it writes ..NØ as ..N\\)")
+                )
+            ]
         else:
-            what = "plain ASCII, which it is"
+            what = Text("ren ASCII, som den er", "plain ASCII, which it is")
         return utf8, [_missing_tegnsett(what)]
     high = set(re.findall(rb"[\x80-\xff]", body))
     if high <= _LATIN_NORWEGIAN:
         # Æ Ø Å æ ø å have the same bytes in ISO8859-1, ISO8859-10 and ANSI (Windows-1252).
         return body.decode("iso8859_10"), [
-            _missing_tegnsett("ISO8859-10 (its only 8-bit characters are Æ Ø Å æ ø å)")
+            _missing_tegnsett(
+                Text(
+                    "ISO8859-10 (de eneste 8-biters tegnene er Æ Ø Å æ ø å)",
+                    "ISO8859-10 (its only 8-bit characters are Æ Ø Å æ ø å)",
+                )
+            )
         ]
     if high <= _DOSN8_NORWEGIAN:
         return body.decode("cp865"), [
-            _missing_tegnsett("DOSN8 (its only 8-bit characters are Æ Ø Å æ ø å in DOSN8)")
+            _missing_tegnsett(
+                Text(
+                    "DOSN8 (de eneste 8-biters tegnene er Æ Ø Å æ ø å i DOSN8)",
+                    "DOSN8 (its only 8-bit characters are Æ Ø Å æ ø å in DOSN8)",
+                )
+            )
         ]
     at = _UNCLEAR_BYTE.search(body).start()  # found: the bytes are in neither set
     line = body.count(b"\n", 0, at) + 1
     raise MalformedInputError(
-        f"the SOSI header has no ..TEGNSETT and the file is not UTF-8 (byte 0x{body[at]:02X} "
-        f"on line {line} is not Æ Ø Å æ ø å in a set Arealsjekk could assume); add "
-        "..TEGNSETT to .HODE, e.g. ..TEGNSETT ISO8859-10 or ..TEGNSETT UTF-8"
+        Text(
+            nb=f"SOSI-hodet har ingen ..TEGNSETT, og filen er ikke UTF-8 (byte 0x{body[at]:02X} "
+            f"på linje {line} er ikke Æ Ø Å æ ø å i noe tegnsett Arealsjekk kunne anta); legg "
+            "til ..TEGNSETT i .HODE, f.eks. ..TEGNSETT ISO8859-10 eller ..TEGNSETT UTF-8",
+            en=f"the SOSI header has no ..TEGNSETT and the file is not UTF-8 (byte "
+            f"0x{body[at]:02X} on line {line} is not Æ Ø Å æ ø å in a set Arealsjekk could "
+            "assume); add ..TEGNSETT to .HODE, e.g. ..TEGNSETT ISO8859-10 or ..TEGNSETT UTF-8",
+        )
     )
 
 
-def _missing_tegnsett(read_as: str) -> Problem:
+def _missing_tegnsett(read_as: Text) -> Problem:
     return Problem(
-        f"the SOSI header has no ..TEGNSETT; the file was read as {read_as}. Add ..TEGNSETT "
-        "to .HODE",
+        Text(
+            nb=f"SOSI-hodet har ingen ..TEGNSETT; filen ble lest som {read_as.nb}. Legg til "
+            "..TEGNSETT i .HODE",
+            en=f"the SOSI header has no ..TEGNSETT; the file was read as {read_as.en}. Add "
+            "..TEGNSETT to .HODE",
+        ),
         field="TEGNSETT",
     )
 
@@ -389,8 +466,12 @@ def _decode_error(body: bytes, name: str, at: int | None = None) -> MalformedInp
         at = _first_undecodable(body, name)
     line = body.count(b"\n", 0, at) + 1
     return MalformedInputError(
-        f"the file declares ..TEGNSETT {name} but byte 0x{body[at]:02X} on line {line} "
-        f"is not {name} text; correct ..TEGNSETT to the character set the file is saved in"
+        Text(
+            nb=f"filen oppgir ..TEGNSETT {name}, men byte 0x{body[at]:02X} på linje {line} er "
+            f"ikke {name}-tekst; rett ..TEGNSETT til tegnsettet filen er lagret i",
+            en=f"the file declares ..TEGNSETT {name} but byte 0x{body[at]:02X} on line {line} "
+            f"is not {name} text; correct ..TEGNSETT to the character set the file is saved in",
+        )
     )
 
 
@@ -441,7 +522,9 @@ def _parse(text: str, budget: UploadBudget) -> tuple[_Object, list[_Object]]:
     lines = text.splitlines()
     for number, raw in enumerate(lines, start=1):
         if not number % _LINES_PER_CHECK:
-            budget.check_time(f"parsing the SOSI file (line {number})")
+            budget.check_time(
+                Text(f"leser SOSI-filen (linje {number})", f"parsing the SOSI file (line {number})")
+            )
             _check_coordinate_count(values, number, budget)
         if target is not None and fallback is None and _PLAIN_VALUES.match(raw):
             line_values = raw.split()  # most lines are bare coordinates: skip tokenising
@@ -455,8 +538,12 @@ def _parse(text: str, budget: UploadBudget) -> tuple[_Object, list[_Object]]:
                     target, fallback = fallback, None
                 if target is None:
                     raise MalformedInputError(
-                        f"line {number}: '{token}' comes before .HODE; a SOSI file starts "
-                        "with .HODE"
+                        Text(
+                            nb=f"linje {number}: «{token}» står før .HODE; en SOSI-fil starter "
+                            "med .HODE",
+                            en=f"line {number}: '{token}' comes before .HODE; a SOSI file starts "
+                            "with .HODE",
+                        )
                     )
                 target.append(token)
                 continue
@@ -468,11 +555,20 @@ def _parse(text: str, budget: UploadBudget) -> tuple[_Object, list[_Object]]:
                 current = _Object(name, number)
                 if name == "HODE":
                     if head is not None:
-                        raise MalformedInputError(f"line {number}: a second .HODE")
+                        raise MalformedInputError(
+                            Text(
+                                f"linje {number}: et andre .HODE", f"line {number}: a second .HODE"
+                            )
+                        )
                     head = current
                 elif head is None:
                     raise MalformedInputError(
-                        f"line {number}: .{name} comes before .HODE; a SOSI file starts with .HODE"
+                        Text(
+                            nb=f"linje {number}: .{name} står før .HODE; en SOSI-fil starter "
+                            "med .HODE",
+                            en=f"line {number}: .{name} comes before .HODE; a SOSI file starts "
+                            "with .HODE",
+                        )
                     )
                 else:
                     objects.append(current)
@@ -480,7 +576,11 @@ def _parse(text: str, budget: UploadBudget) -> tuple[_Object, list[_Object]]:
                 continue
             if current is None:
                 raise MalformedInputError(
-                    f"line {number}: {token} comes before .HODE; a SOSI file starts with .HODE"
+                    Text(
+                        nb=f"linje {number}: {token} står før .HODE; en SOSI-fil starter med .HODE",
+                        en=f"line {number}: {token} comes before .HODE; a SOSI file starts with "
+                        ".HODE",
+                    )
                 )
             element = _Element(level, name)
             if level == 2:
@@ -497,7 +597,12 @@ def _parse(text: str, budget: UploadBudget) -> tuple[_Object, list[_Object]]:
                 stack.pop()
             if not stack:
                 raise MalformedInputError(
-                    f"line {number}: {token} is not inside a two-dot element of {current.label}"
+                    Text(
+                        nb=f"linje {number}: {token} står ikke inne i et topunktselement "
+                        f"(..NAVN) i {current.label}",
+                        en=f"line {number}: {token} is not inside a two-dot element of "
+                        f"{current.label}",
+                    )
                 )
             stack[-1].children.append(element)
             stack.append(element)
@@ -512,12 +617,19 @@ def _parse(text: str, budget: UploadBudget) -> tuple[_Object, list[_Object]]:
         return _finish(head, objects)
     # SOSI files end with .SLUTT (SOSI del 1, realisering i SOSI-format); without it the file
     # was cut short, and its last object may have lost coordinates or references.
-    last = (
-        ".HODE" if current is None or current is head else f"{current.label} (line {current.line})"
-    )
+    if current is None or current is head:
+        last = Text(".HODE", ".HODE")
+    else:
+        last = Text(
+            f"{current.label} (linje {current.line})", f"{current.label} (line {current.line})"
+        )
     raise MalformedInputError(
-        f"the SOSI file ends without .SLUTT: it was cut short (the last object, {last}, may be "
-        "incomplete); upload the whole file"
+        Text(
+            nb=f"SOSI-filen slutter uten .SLUTT: den er avkuttet (det siste objektet, {last.nb}, "
+            "kan være ufullstendig); last opp hele filen",
+            en=f"the SOSI file ends without .SLUTT: it was cut short (the last object, "
+            f"{last.en}, may be incomplete); upload the whole file",
+        )
     )
 
 
@@ -526,12 +638,18 @@ def _check_end(lines: list[str], slutt: int, budget: UploadBudget) -> None:
     lost without a word. Blank lines, comments and DOS end-of-file marks may follow."""
     for number in range(slutt, len(lines)):
         if not number % _LINES_PER_CHECK:
-            budget.check_time(f"reading past .SLUTT (line {number})")
+            budget.check_time(
+                Text(f"leser etter .SLUTT (linje {number})", f"reading past .SLUTT (line {number})")
+            )
         rest = _strip_comment(lines[number]).strip(" \t\x1a\x00")
         if rest:
             raise MalformedInputError(
-                f"line {number + 1}: the SOSI file goes on after .SLUTT on line {slutt}; a "
-                "SOSI file ends with .SLUTT (are two files joined?)"
+                Text(
+                    nb=f"linje {number + 1}: SOSI-filen fortsetter etter .SLUTT på linje "
+                    f"{slutt}; en SOSI-fil slutter med .SLUTT (er to filer slått sammen?)",
+                    en=f"line {number + 1}: the SOSI file goes on after .SLUTT on line {slutt}; "
+                    "a SOSI file ends with .SLUTT (are two files joined?)",
+                )
             )
 
 
@@ -540,18 +658,32 @@ def _check_coordinate_count(values: int, line: int, budget: UploadBudget) -> Non
     kept as text until its object is built), before it is read to the end."""
     if budget.max_vertices is not None and values > 3 * budget.max_vertices:
         raise PayloadTooLargeError(
-            f"the SOSI file holds more than {values} coordinate values by line {line}; a plan "
-            f"may have at most {budget.max_vertices} vertices"
+            Text(
+                nb=f"SOSI-filen har mer enn {values} koordinatverdier innen linje {line}; en "
+                f"plan kan ha høyst {budget.max_vertices} punkter",
+                en=f"the SOSI file holds more than {values} coordinate values by line {line}; "
+                f"a plan may have at most {budget.max_vertices} vertices",
+            )
         )
 
 
 def _finish(head: _Object | None, objects: list[_Object]) -> tuple[_Object, list[_Object]]:
     if head is None:
-        raise MalformedInputError("the file has no .HODE: it is not a SOSI file")
+        raise MalformedInputError(
+            Text(
+                "filen har ikke noe .HODE: den er ikke en SOSI-fil",
+                "the file has no .HODE: it is not a SOSI file",
+            )
+        )
     for obj in objects:
         if not obj.serial and obj.kind not in _SKIPPED_SECTIONS:
             raise MalformedInputError(
-                f"line {obj.line}: .{obj.kind} has no serial number (e.g. '.{obj.kind} 12:')"
+                Text(
+                    nb=f"linje {obj.line}: .{obj.kind} har ikke noe serienummer (f.eks. "
+                    f"«.{obj.kind} 12:»)",
+                    en=f"line {obj.line}: .{obj.kind} has no serial number (e.g. "
+                    f"'.{obj.kind} 12:')",
+                )
             )
     return head, objects
 
@@ -574,18 +706,30 @@ def _header(head: _Object) -> tuple[CrsRef, _Transform]:
     koordsys = _find(head.elements, "KOORDSYS")
     if koordsys is None or not koordsys.values:
         raise UnsupportedCRSError(
-            "the SOSI header names no coordinate system: ..TRANSPAR needs ...KOORDSYS "
-            "(e.g. 22 for EUREF89 UTM zone 32)"
+            Text(
+                nb="SOSI-hodet oppgir ikke noe koordinatsystem: ..TRANSPAR trenger ...KOORDSYS "
+                "(f.eks. 22 for EUREF89 UTM sone 32)",
+                en="the SOSI header names no coordinate system: ..TRANSPAR needs ...KOORDSYS "
+                "(e.g. 22 for EUREF89 UTM zone 32)",
+            )
         )
     if not re.fullmatch(r"[0-9]{1,4}", koordsys.values[0]):
+        value = koordsys.values[0][:20]
         raise UnsupportedCRSError(
-            f"...KOORDSYS '{koordsys.values[0][:20]}' is not a SOSI coordinate system number"
+            Text(
+                nb=f"...KOORDSYS «{value}» er ikke et SOSI-koordinatsystemnummer",
+                en=f"...KOORDSYS '{value}' is not a SOSI coordinate system number",
+            )
         )
     code = int(koordsys.values[0])
     if code not in KOORDSYS_EPSG:
         raise UnsupportedCRSError(
-            f"...KOORDSYS {code} is not a SOSI coordinate system Arealsjekk knows; use 22 "
-            "(EUREF89 UTM 32), 23 (UTM 33), 25 (UTM 35) or 84 (EUREF89 geographic)"
+            Text(
+                nb=f"...KOORDSYS {code} er ikke et SOSI-koordinatsystem Arealsjekk kjenner; bruk "
+                "22 (EUREF89 UTM 32), 23 (UTM 33), 25 (UTM 35) eller 84 (EUREF89 geografisk)",
+                en=f"...KOORDSYS {code} is not a SOSI coordinate system Arealsjekk knows; use 22 "
+                "(EUREF89 UTM 32), 23 (UTM 33), 25 (UTM 35) or 84 (EUREF89 geographic)",
+            )
         )
     crs = parse_crs(f"EPSG:{KOORDSYS_EPSG[code]}", what=f"...KOORDSYS {code}")
 
@@ -596,17 +740,27 @@ def _header(head: _Object) -> tuple[CrsRef, _Transform]:
         scale = parse_decimal(unit.values[0].replace(",", ".")) if unit and unit.values else 1.0
     except ValueError:
         raise MalformedInputError(
-            "...ORIGO-NØ must be two numbers and ...ENHET one number (e.g. 0.01)"
+            Text(
+                nb="...ORIGO-NØ må være to tall og ...ENHET ett tall (f.eks. 0.01)",
+                en="...ORIGO-NØ must be two numbers and ...ENHET one number (e.g. 0.01)",
+            )
         ) from None
     low, high = _ENHET_RANGE
     if not (abs(north) <= MAX_COORDINATE and abs(east) <= MAX_COORDINATE):  # False for NaN
         raise MalformedInputError(
-            f"...ORIGO-NØ must be two finite numbers within ±{MAX_COORDINATE:g}"
+            Text(
+                nb=f"...ORIGO-NØ må være to endelige tall innenfor ±{MAX_COORDINATE:g}",
+                en=f"...ORIGO-NØ must be two finite numbers within ±{MAX_COORDINATE:g}",
+            )
         )
     if not low <= scale <= high:
         raise MalformedInputError(
-            f"...ENHET must be a number from {low:g} to {high:g} (the size of one coordinate "
-            "unit, e.g. 0.01)"
+            Text(
+                nb=f"...ENHET må være et tall fra {low:g} til {high:g} (størrelsen på én "
+                "koordinatenhet, f.eks. 0.01)",
+                en=f"...ENHET must be a number from {low:g} to {high:g} (the size of one "
+                "coordinate unit, e.g. 0.01)",
+            )
         )
     return crs, _Transform(north, east, scale)
 
@@ -624,22 +778,37 @@ def _ref_groups(obj: _Object, strict: bool = True) -> list[list[tuple[str, bool]
     for token in tokens:
         if token == "(":
             if inside and strict:
-                raise GeometryReadError("..REF has nested parentheses")
+                raise GeometryReadError(
+                    Text("..REF har parenteser inne i parenteser", "..REF has nested parentheses")
+                )
             inside = True
             groups.append([])
         elif token == ")":
             if not inside and strict:
-                raise GeometryReadError("..REF closes a parenthesis it never opened")
+                raise GeometryReadError(
+                    Text(
+                        "..REF lukker en parentes som aldri ble åpnet",
+                        "..REF closes a parenthesis it never opened",
+                    )
+                )
             inside = False
         elif _REF_SERIAL.fullmatch(token):
             reverse = "-" in token
             groups[-1].append((token.lstrip(":-"), reverse))
         elif strict:
             raise GeometryReadError(
-                f"..REF holds '{token}', which is not a reference like :12 or -12"
+                Text(
+                    nb=f"..REF inneholder «{token}», som ikke er en referanse som :12 eller -12",
+                    en=f"..REF holds '{token}', which is not a reference like :12 or -12",
+                )
             )
     if inside and strict:
-        raise GeometryReadError("..REF opens a parenthesis it never closes")
+        raise GeometryReadError(
+            Text(
+                "..REF åpner en parentes som aldri blir lukket",
+                "..REF opens a parenthesis it never closes",
+            )
+        )
     return [g for i, g in enumerate(groups) if g or i == 0]
 
 
@@ -703,19 +872,27 @@ class _GeometryBuilder:
             if len(points) == 3:
                 total += arc_point_count(points, obj.kind == "SIRKELP", self._frame)
             if total > limit:
-                what = f"{obj.label} (line {obj.line}), with the arcs before it,"
+                what = Text(
+                    f"{obj.label} (linje {obj.line}), sammen med buene før den,",
+                    f"{obj.label} (line {obj.line}), with the arcs before it,",
+                )
                 self._budget.refuse_vertices(what)
 
-    def _take(self, count: int, what: str) -> None:
+    def _take(self, count: int, what: Text | str) -> None:
         self._budget.take_vertices(count, what, self._position, self._label)
 
     def _points(self, obj: _Object) -> list[Coord]:
         points: list[Coord] = []
         for dimension, numbers in obj.coordinates:
             if len(numbers) % dimension:
+                element = "NØH" if dimension == 3 else "NØ"
                 raise GeometryReadError(
-                    f"..{'NØH' if dimension == 3 else 'NØ'} has {len(numbers)} numbers, not "
-                    f"{'triples' if dimension == 3 else 'pairs'} of north and east"
+                    Text(
+                        nb=f"..{element} har {len(numbers)} tall, ikke "
+                        f"{'tripler' if dimension == 3 else 'par'} av nord og øst",
+                        en=f"..{element} has {len(numbers)} numbers, not "
+                        f"{'triples' if dimension == 3 else 'pairs'} of north and east",
+                    )
                 )
             if not self._budget.fits(len(points) + len(numbers) // dimension):
                 self._budget.refuse_vertices(obj.label, self._position, self._label)
@@ -723,26 +900,44 @@ class _GeometryBuilder:
                 points.extend(self._transform.points(numbers, dimension))
             except OverflowError:
                 raise GeometryReadError(
-                    f"coordinates scaled by ...ENHET from ...ORIGO-NØ lie beyond "
-                    f"±{MAX_COORDINATE:g}; check the header"
+                    Text(
+                        nb=f"koordinatene, skalert med ...ENHET fra ...ORIGO-NØ, ligger utenfor "
+                        f"±{MAX_COORDINATE:g}; sjekk hodet (.HODE)",
+                        en=f"coordinates scaled by ...ENHET from ...ORIGO-NØ lie beyond "
+                        f"±{MAX_COORDINATE:g}; check the header",
+                    )
                 ) from None
             except ValueError:
-                bad = first_non_integer(numbers) or numbers[0]
+                bad = (first_non_integer(numbers) or numbers[0])[:40]
                 raise GeometryReadError(
-                    f"coordinate value '{bad[:40]}' is not a number (SOSI coordinates are "
-                    "integers in units of ...ENHET)"
+                    Text(
+                        nb=f"koordinatverdien «{bad}» er ikke et tall (SOSI-koordinater er "
+                        "heltall i enheter av ...ENHET)",
+                        en=f"coordinate value '{bad}' is not a number (SOSI coordinates are "
+                        "integers in units of ...ENHET)",
+                    )
                 ) from None
         return points
 
     def _surface(self, obj: _Object) -> Polygon:
         groups = _ref_groups(obj)
         if not groups[0]:
-            raise GeometryReadError("the area has no ..REF to its boundary curves")
+            raise GeometryReadError(
+                Text(
+                    "flaten har ingen ..REF til kurvene som avgrenser den",
+                    "the area has no ..REF to its boundary curves",
+                )
+            )
         rings = []
         for index, group in enumerate(groups):
-            what = "the outer boundary" if index == 0 else f"island {index}"
+            what = (
+                Text("yttergrensen", "the outer boundary")
+                if index == 0
+                else Text(f"øy {index}", f"island {index}")
+            )
+            in_obj = Text(f"{obj.label} ({what.nb})", f"{obj.label} ({what.en})")
             if index and (island := self._island_surface(group, obj.serial)) is not None:
-                self._take(len(island), f"{obj.label} ({what})")
+                self._take(len(island), in_obj)
                 rings.append(island)
                 continue
             parts = []
@@ -750,11 +945,11 @@ class _GeometryBuilder:
                 coords = self._curve(serial, None)
                 sign = "-" if reverse else ":"
                 parts.append((f"{sign}{serial}", coords[::-1] if reverse else coords))
-            self._take(sum(len(coords) for _, coords in parts), f"{obj.label} ({what})")
+            self._take(sum(len(coords) for _, coords in parts), in_obj)
             try:
                 rings.append(closed_ring(join_parts(parts, self._tolerance), self._tolerance, what))
             except GeometryReadError as exc:
-                raise GeometryReadError(f"{what} (..REF {_ref_text(group)}): {exc}") from None
+                raise within(what + f" (..REF {_ref_text(group)})", exc) from None
         # as arrays, shapely takes the coordinates in one step
         shell, *holes = (np.asarray(ring, dtype=float) for ring in rings)
         return Polygon(shell, holes)
@@ -769,28 +964,49 @@ class _GeometryBuilder:
         serial = surfaces[0]
         if len(group) > 1:
             raise GeometryReadError(
-                f"..REF ({_ref_text(group)}) mixes the area :{serial} with curves; an island "
-                "is either curves or one other .FLATE"
+                Text(
+                    nb=f"..REF ({_ref_text(group)}) blander flaten :{serial} med kurver; en øy "
+                    "er enten kurver eller én annen .FLATE",
+                    en=f"..REF ({_ref_text(group)}) mixes the area :{serial} with curves; an "
+                    "island is either curves or one other .FLATE",
+                )
             )
         if serial == own:
-            raise GeometryReadError(f"..REF (:{serial}) makes the area an island of itself")
+            raise GeometryReadError(
+                Text(
+                    f"..REF (:{serial}) gjør flaten til en øy i seg selv",
+                    f"..REF (:{serial}) makes the area an island of itself",
+                )
+            )
         if serial in self._islands:
             return self._islands[serial]
         outer = _ref_groups(self._objects[serial])[0]
         if not outer:
-            raise GeometryReadError(f".FLATE {serial}, the island, has no ..REF")
+            raise GeometryReadError(
+                Text(
+                    f".FLATE {serial}, øya, har ingen ..REF",
+                    f".FLATE {serial}, the island, has no ..REF",
+                )
+            )
         if any(self._kind(part) == "FLATE" for part, _ in outer):
             raise GeometryReadError(
-                f".FLATE {serial}, the island, has another .FLATE as its outer boundary"
+                Text(
+                    f".FLATE {serial}, øya, har en annen .FLATE som yttergrense",
+                    f".FLATE {serial}, the island, has another .FLATE as its outer boundary",
+                )
             )
         parts = []
         for part, reverse in outer:
             coords = self._curve(part, None)
             parts.append((f"{'-' if reverse else ':'}{part}", coords[::-1] if reverse else coords))
         try:
-            ring = closed_ring(join_parts(parts, self._tolerance), self._tolerance, "island")
+            ring = closed_ring(
+                join_parts(parts, self._tolerance), self._tolerance, Text("øya", "island")
+            )
         except GeometryReadError as exc:
-            raise GeometryReadError(f".FLATE {serial}, the island: {exc}") from None
+            raise within(
+                Text(f".FLATE {serial}, øya", f".FLATE {serial}, the island"), exc
+            ) from None
         self._islands[serial] = ring
         return ring
 
@@ -803,32 +1019,60 @@ class _GeometryBuilder:
             return self._curves[serial]
         curve = obj or self._objects.get(serial)
         if curve is None:
-            raise GeometryReadError(f"..REF :{serial} refers to no object in the file")
+            raise GeometryReadError(
+                Text(
+                    f"..REF :{serial} viser ikke til noe objekt i filen",
+                    f"..REF :{serial} refers to no object in the file",
+                )
+            )
         if curve.kind not in _CURVE_TYPES:
             raise GeometryReadError(
-                f"..REF :{serial} refers to {curve.label}, which is not a curve"
+                Text(
+                    f"..REF :{serial} viser til {curve.label}, som ikke er en kurve",
+                    f"..REF :{serial} refers to {curve.label}, which is not a curve",
+                )
             )
         points = self._points(curve)
+        first = points[0] if points else None
         if curve.kind in ("KURVE", "LINJE"):
             if len(points) < 2:
-                raise GeometryReadError(f"{curve.label} has {len(points)} point; a curve needs 2")
+                raise GeometryReadError(
+                    Text(
+                        f"{curve.label} har {len(points)} punkt; en kurve trenger 2",
+                        f"{curve.label} has {len(points)} point; a curve needs 2",
+                    ),
+                    first,
+                )
             coords = points
         elif curve.kind == "BUEP":
             if len(points) != 3:
                 raise GeometryReadError(
-                    f"{curve.label} has {len(points)} points; an arc (.BUEP) needs 3"
+                    Text(
+                        f"{curve.label} har {len(points)} punkter; en bue (.BUEP) trenger 3",
+                        f"{curve.label} has {len(points)} points; an arc (.BUEP) needs 3",
+                    ),
+                    first,
                 )
             coords = self._arc(curve, points, arc_points)
         elif curve.kind == "SIRKELP":
             if len(points) != 3:
                 raise GeometryReadError(
-                    f"{curve.label} has {len(points)} points; a circle (.SIRKELP) needs 3"
+                    Text(
+                        f"{curve.label} har {len(points)} punkter; en sirkel (.SIRKELP) trenger 3",
+                        f"{curve.label} has {len(points)} points; a circle (.SIRKELP) needs 3",
+                    ),
+                    first,
                 )
             coords = self._arc(curve, points, circle_points)
         else:
             raise GeometryReadError(
-                f"{curve.label} is a .{curve.kind}, which Arealsjekk cannot read; export arcs "
-                "as .BUEP (three points) or as .KURVE"
+                Text(
+                    nb=f"{curve.label} er en .{curve.kind}, som Arealsjekk ikke kan lese; "
+                    "eksporter buer som .BUEP (tre punkter) eller som .KURVE",
+                    en=f"{curve.label} is a .{curve.kind}, which Arealsjekk cannot read; export "
+                    "arcs as .BUEP (three points) or as .KURVE",
+                ),
+                first,
             )
         self._curves[serial] = coords
         return coords
@@ -839,13 +1083,16 @@ class _GeometryBuilder:
         def room_for(count: int) -> None:
             # Taken when a geometry uses the arc; refused here before its points are made.
             if not self._budget.fits(count):
-                what = f"{curve.label} (line {curve.line}), an arc of {count} points,"
+                what = Text(
+                    f"{curve.label} (linje {curve.line}), en bue med {count} punkter,",
+                    f"{curve.label} (line {curve.line}), an arc of {count} points,",
+                )
                 self._budget.refuse_vertices(what, self._position, self._label)
 
         try:
             return linearise(*points, self._frame, before_building=room_for)
         except GeometryReadError as exc:
-            raise GeometryReadError(f"{curve.label}: {exc}") from None
+            raise within(curve.label, exc) from None
 
 
 def _ref_text(group: list[tuple[str, bool]]) -> str:

@@ -10,6 +10,7 @@ import shapely
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from shapely.geometry.base import BaseGeometry
 
+from spatial.figures import stored
 from spatial.geometry import union
 from spatial.rules.model import (
     CheckFeature,
@@ -20,7 +21,7 @@ from spatial.rules.model import (
     LayerSource,
     Severity,
 )
-from spatial.rules.text import join_words
+from spatial.rules.text import fmt_m, join_words
 
 RULE_CLASSES: dict[str, type["Rule"]] = {}
 
@@ -130,12 +131,12 @@ class Rule(BaseModel):
             "distance_m": distance,
             "buffer_m": buffer_m,
             **naming.measures(hits),
-            f"{naming.prefix}_distances_m": [round(m, 1) for _, m in found.nearby],
+            f"{naming.prefix}_distances_m": [stored("distance_m", m) for _, m in found.nearby],
         }
-        buffer = f"{buffer_m:.0f} m"
+        buffer = fmt_m(buffer_m)
         if len(hits) == 1:
             named = _with_noun(naming.noun_one, naming.describe(hits[0]))
-            where = f"{distance:.0f} m fra {named}, innenfor {buffer}"
+            where = f"{fmt_m(distance)} fra {named}, innenfor {buffer}"
         else:
             named = _with_noun(naming.noun_many, naming.distances(found.nearby))
             where = f"innenfor {buffer} fra {named}"
@@ -166,12 +167,11 @@ class Rule(BaseModel):
 
 
 def _rounded(measures: dict[str, Any]) -> dict[str, Any]:
-    # Areas to 0.1 m², distances and elevations to 0.1 m, shares to 0.01 %:
-    # finer digits are noise, and stable figures make re-runs byte-identical.
+    # Stored as spatial.figures rounds them (step 1 of the one rounding rule).
     out: dict[str, Any] = {}
     for name, value in measures.items():
         if isinstance(value, float):
-            out[name] = round(value, 2 if name.endswith("_pct") else 1)
+            out[name] = stored(name, value)
         else:
             out[name] = value
     return out
@@ -242,7 +242,7 @@ class FeatureNaming:
 
     def distances(self, nearby: Sequence[tuple[LayerFeature, float]]) -> str:
         """Name features with their distances: «A» (…, 70 m unna) og «B» (…, 90 m unna)."""
-        return join_words([self.describe(f, f"{m:.0f} m unna") for f, m in nearby], "og")
+        return join_words([self.describe(f, f"{fmt_m(m)} unna") for f, m in nearby], "og")
 
 
 def _with_noun(noun: str, text: str) -> str:

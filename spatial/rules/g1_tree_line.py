@@ -18,7 +18,7 @@ from spatial.rules.base import (
 )
 from spatial.rules.cabins import CabinAreaRule
 from spatial.rules.model import CheckPlan, Finding, LayerRef, LayerSource
-from spatial.rules.text import fmt_m2, fmt_pct
+from spatial.rules.text import fmt_m, fmt_m2, fmt_masl, fmt_pct
 from spatial.treeline import derivation_note
 
 # The verdicts whose findings carry a drawing of the cells concerned.
@@ -139,7 +139,7 @@ class TreeLineRule(CabinAreaRule):
             return None
         return TreeLineChoice(
             float(height),
-            f"regelsettets reservehøyde for {plan.municipality.name}: {height:.0f} moh. "
+            f"regelsettets reservehøyde for {plan.municipality.name}: {fmt_masl(height)} "
             "(ingen tregrenseflate er lastet inn)",
             {"tree_line_source": "municipality_fallback", "tree_line_fallback_m": float(height)},
         )
@@ -208,8 +208,8 @@ class TreeLineRule(CabinAreaRule):
                 refs,
             )
         heights = (
-            f"høyeste punkt {exposure.max_elevation_m:.0f} moh., "
-            f"skoggrensen der {exposure.tree_line_at_max_m:.0f} moh."
+            f"høyeste punkt {fmt_masl(exposure.max_elevation_m)}, "
+            f"skoggrensen der {fmt_masl(exposure.tree_line_at_max_m)}"
         )
         if verdict == "conflict":
             return self.finding(
@@ -231,7 +231,7 @@ class TreeLineRule(CabinAreaRule):
                 "warning",
                 [cabin],
                 f"{label}: {fmt_m2(exposure.transition_m2)} ligger i overgangssonen inntil "
-                f"{self.transition_zone_m:.0f} m under skoggrensen ({heights}).",
+                f"{fmt_m(self.transition_zone_m)} under skoggrensen ({heights}).",
                 "Vurder å trekke området lenger ned, og sikre i bestemmelsene at bebyggelse "
                 "ikke kommer over skoggrensen.",
                 measures,
@@ -242,7 +242,8 @@ class TreeLineRule(CabinAreaRule):
             "above_tree_line",
             "ok",
             [cabin],
-            f"{label} ligger mer enn {self.transition_zone_m:.0f} m under skoggrensen ({heights}).",
+            f"{label} ligger mer enn {fmt_m(self.transition_zone_m)} under skoggrensen "
+            f"({heights}).",
             "Ingen.",
             measures,
             refs,

@@ -29,7 +29,7 @@ from spatial.rules.model import (
     LayerRef,
     LayerSource,
 )
-from spatial.rules.text import fmt_m, fmt_m2, fmt_pct, join_words
+from spatial.rules.text import fmt_m, fmt_m2, fmt_pct, join_words, unnamed
 
 ParamSeverity = Literal["conflict", "warning", "info"]
 
@@ -458,7 +458,7 @@ def _action(text: str, severity: str) -> str:
 
 def _name(feature: LayerFeature) -> str:
     name = str(feature.attributes.get("name") or "").strip()
-    return f"«{name}»" if name else f"uten navn (id {feature.key})"
+    return f"«{name}»" if name else f"uten navn ({unnamed(feature.key)})"
 
 
 def _villrein_label(feature: LayerFeature) -> str:

@@ -33,7 +33,7 @@ from spatial.rules.base import (
 )
 from spatial.rules.model import CheckFeature, CheckPlan, Finding, LayerFeature, LayerSource
 from spatial.rules.selection import areas_except_status
-from spatial.rules.text import fmt_m2, fmt_pct, join_words
+from spatial.rules.text import fmt_m, fmt_m2, fmt_pct, join_words, unnamed
 
 LAYER = "mineral_deposits"
 
@@ -136,7 +136,7 @@ class MineralsRule(Rule):
             )
             if nearby:
                 also = DEPOSITS.distances(nearby)
-                message += f" I tillegg ligger {also} innenfor {self.buffer_m:.0f} m."
+                message += f" I tillegg ligger {also} innenfor {fmt_m(self.buffer_m)}."
             return self.finding(
                 "deposit_overlap",
                 "conflict",
@@ -159,14 +159,14 @@ class MineralsRule(Rule):
                 (LAYER, version),
                 DEPOSITS,
                 "Støy og støv fra uttak kan gi konflikter som begrenser uttaket.",
-                f"Trekk området minst {self.buffer_m:.0f} m unna forekomsten, eller velg en "
+                f"Trekk området minst {fmt_m(self.buffer_m)} unna forekomsten, eller velg en "
                 "arealbruk som tåler støy og støv fra framtidig uttak.",
             )
         return self.finding(
             "deposit_overlap",
             "ok",
             [area],
-            f"{label} ligger mer enn {self.buffer_m:.0f} m fra mineralforekomster av "
+            f"{label} ligger mer enn {fmt_m(self.buffer_m)} fra mineralforekomster av "
             f"{self._importance_text()}.",
             "Ingen.",
             {"area_m2": area_m2, "buffer_m": self.buffer_m},
@@ -250,7 +250,9 @@ class MineralsRule(Rule):
 
 def _name(deposit: LayerFeature) -> str:
     return str(
-        deposit.attributes.get("name") or deposit.attributes.get("deposit_id") or deposit.key
+        deposit.attributes.get("name")
+        or deposit.attributes.get("deposit_id")
+        or unnamed(deposit.key)
     )
 
 

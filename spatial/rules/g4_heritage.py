@@ -46,7 +46,7 @@ from spatial.rules.model import (
     LayerSource,
 )
 from spatial.rules.selection import areas_except_status
-from spatial.rules.text import fmt_m2, fmt_pct, join_words
+from spatial.rules.text import fmt_m, fmt_m2, fmt_pct, join_words, unnamed
 
 HERITAGE = "heritage_protected"
 ENVIRONMENTS = "cultural_environments"
@@ -154,7 +154,7 @@ class HeritageRule(Rule):
             )
             if nearby:
                 also = SITES.distances(nearby)
-                message += f" I tillegg ligger {also} innenfor {self.buffer_m:.0f} m."
+                message += f" I tillegg ligger {also} innenfor {fmt_m(self.buffer_m)}."
             return self.finding(
                 "protected_overlap",
                 "conflict",
@@ -184,7 +184,7 @@ class HeritageRule(Rule):
             "protected_overlap",
             "ok",
             [area],
-            f"{label} ligger mer enn {self.buffer_m:.0f} m fra fredete kulturminner, "
+            f"{label} ligger mer enn {fmt_m(self.buffer_m)} fra fredete kulturminner, "
             "sikringssoner og fredete kulturmiljøer.",
             "Ingen.",
             {"area_m2": area_m2, "buffer_m": self.buffer_m},
@@ -368,7 +368,9 @@ def _candidates(
 
 def _name(feature: LayerFeature) -> str:
     return str(
-        feature.attributes.get("name") or feature.attributes.get("heritage_id") or feature.key
+        feature.attributes.get("name")
+        or feature.attributes.get("heritage_id")
+        or unnamed(feature.key)
     )
 
 

@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from shapely.geometry.base import BaseGeometry
 
 from spatial.codelists import fold_name
+from spatial.figures import stored
 from spatial.geometry import union
 from spatial.rules.base import CodeSet, Rule, feature_label, layer_ref, register, share_pct
 from spatial.rules.model import (
@@ -267,8 +268,8 @@ class MobilityMatrixRule(Rule):
         cell = self.matrix[centrality][placed.pressure]
         wanted = cell.requirements.get(use, Requirements())
         utilisation = stated_utilisation_pct_bra(area.properties)
-        inside_pct = round(placed.inside_pct, 2)
-        hub_distance = None if distance is None else round(distance, 1)
+        inside_pct = stored("inside_tettsted_pct", placed.inside_pct)
+        hub_distance = None if distance is None else stored("hub_distance_m", distance)
         checks = _requirement_checks(
             wanted, hub_distance, inside_pct, self.inside_tettsted_min_pct, utilisation
         )

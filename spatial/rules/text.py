@@ -1,26 +1,18 @@
 """Norwegian (bokmål) formatting of figures and lists in finding messages."""
 
+import re
 from collections.abc import Iterable
 
+# The one rounding rule for figures (spatial/figures.py), re-exported for the rules' messages.
+from spatial.figures import fmt_m, fmt_m2, fmt_masl, fmt_pct, thousands  # noqa: F401
 
-def thousands(value: float | None) -> str:
-    """Format a whole number with spaces between thousands: '12 345'."""
-    return f"{value or 0:,.0f}".replace(",", " ")
-
-
-def fmt_m2(value: float) -> str:
-    """Format an area: '12 345 m²'."""
-    return f"{thousands(value)} m²"
+_LAYER_PREFIX = re.compile(r"^[a-z][a-z0-9_]*\.")
 
 
-def fmt_m(value: float) -> str:
-    """Format a length or distance: '1 234 m'."""
-    return f"{thousands(value)} m"
-
-
-def fmt_pct(value: float, decimals: int = 1) -> str:
-    """Format a share with a decimal comma, as Norwegian writes it: '38,0 %'."""
-    return f"{value:.{decimals}f}".replace(".", ",") + " %"
+def unnamed(key: str) -> str:
+    """A layer feature without a name or an official id, as a planner reads it: «objekt 3»
+    (our loaders' source ids read "<layer id>.<n>"; the layer id is no word for a reader)."""
+    return "objekt " + _LAYER_PREFIX.sub("", key)
 
 
 def join_words(items: Iterable[str], last: str = "og") -> str:

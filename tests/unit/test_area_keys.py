@@ -4,6 +4,7 @@ where no other area of the plan shares it; people still read the feltnavn."""
 from shapely.geometry import MultiPolygon, box
 
 from spatial.inputs.formats import ReadLimits, read_plan
+from spatial.messages import english
 from spatial.plan_model import PlanArea, area_keys, area_name
 from tests.plans import cabin_area, collection, encode
 from tests.unit.test_plan_formats import GML_FILE, SOSI_FILE, prepare
@@ -48,7 +49,8 @@ def test_a_shared_value_is_never_a_key():
         ]
     )
     assert keys == ["BFR1", "BFR2", "#2", "#3", "f5"]
-    assert len(notes) == 1 and "lokalId 'dup' is given to 2 areas" in notes[0]
+    assert len(notes) == 1 and "lokalId 'dup' is given to 2 areas" in english(notes[0])
+    assert "lokalId «dup» er gitt til 2 områder" in notes[0].nb
 
 
 def test_people_read_the_feltnavn():
@@ -95,4 +97,5 @@ def test_a_shared_lokal_id_is_reported_in_the_upload_report():
         feature["properties"]["lokalId"] = "same"
     prepared = prepare(read_plan(encode(collection(first, second)), "p.geojson", None, LIMITS))
     assert [a.key for a in prepared.areas] == ["BFR1", "BFR2"]
-    assert any("lokalId 'same' is given to 2 areas" in w.message for w in prepared.report.warnings)
+    messages = [english(w.message) for w in prepared.report.warnings]
+    assert any("lokalId 'same' is given to 2 areas" in m for m in messages)

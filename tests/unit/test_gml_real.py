@@ -7,6 +7,10 @@ with a gml:boundedBy envelope, an Arealplan object and RpArealformålOmråde are
 identifikasjon; the WFS variants follow WFS 1.1 (GeoServer) and WFS 2.0 answers.
 """
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pyogrio
 import pytest
 import shapely
@@ -15,6 +19,17 @@ from shapely.geometry import Polygon
 from spatial.crs import CrsRef, parse_crs, parse_crs_name, parse_output_crs
 from spatial.errors import MalformedInputError, UnsupportedCRSError
 from spatial.inputs.gml import read_gml
+from spatial.messages import english
+
+
+@contextmanager
+def raises_english(error: type[Exception], pattern: str) -> Iterator[pytest.ExceptionInfo]:
+    """pytest.raises, matching `pattern` in the English of the error's detail."""
+    with pytest.raises(error) as caught:
+        yield caught
+    detail = english(caught.value.detail)
+    assert re.search(pattern, detail), detail
+
 
 APP = "http://skjema.geonorge.no/SOSI/produktspesifikasjon/Reguleringsplanforslag/5.0"
 NAMESPACES = (
@@ -174,7 +189,7 @@ def test_crs_identifier_forms(text, epsg, dimension):
     ],
 )
 def test_crs_identifier_refusals(text, message):
-    with pytest.raises(UnsupportedCRSError, match=message):
+    with raises_english(UnsupportedCRSError, message):
         parse_crs_name(text)
 
 
@@ -247,7 +262,7 @@ def test_explicit_srs_dimension_still_binds():
         [PLAN, area("a1", polygon(L_SHAPE, (), ' srsName="EPSG:5972" srsDimension="3"', 2))]
     )
     feature = read_gml(body, 100).features[0]
-    assert "not a multiple of its dimension 3" in feature.geometry_error
+    assert "not a multiple of its dimension 3" in english(feature.geometry_error)
 
 
 def test_list_that_is_neither_2d_nor_3d():
@@ -257,7 +272,7 @@ def test_list_that_is_neither_2d_nor_3d():
         1,  # 13 numbers
     )
     feature = read_gml(body, 100).features[0]
-    assert "neither 2D nor 3D" in feature.geometry_error
+    assert "neither 2D nor 3D" in english(feature.geometry_error)
 
 
 # --- where the CRS is given -------------------------------------------------------------------
@@ -317,7 +332,7 @@ def test_wfs_1_1_geoserver_output():
 
 
 def test_no_crs_anywhere_is_still_refused():
-    with pytest.raises(UnsupportedCRSError, match="names no CRS"):
+    with raises_english(UnsupportedCRSError, "names no CRS"):
         read_gml(collection(two_areas()), 100)
 
 
@@ -377,7 +392,7 @@ def test_members_that_meet_at_neither_end_still_say_so():
     gap = [L_PARTS[0], [(p[0] + 5, p[1]) for p in L_PARTS[1]], L_PARTS[2]]
     feature = read_gml(ring_of_curves(gap), 100).features[0]
     assert feature.geometry is None
-    assert "curve member 2 does not connect" in feature.geometry_error
+    assert "curve member 2 does not connect" in english(feature.geometry_error)
 
 
 # --- truncated files --------------------------------------------------------------------------
@@ -402,22 +417,22 @@ def test_truncated_xml_is_refused_naming_it(cut_after, innermost):
     cut = body.index(cut_after) + len(cut_after)
     with pytest.raises(MalformedInputError) as raised:
         read_gml(body[:cut], 100)
-    detail = raised.value.detail
+    detail = english(raised.value.detail)
     assert "the XML ends early" in detail and "truncated" in detail
     if innermost != "område":
         assert f"the innermost <{innermost}>" in detail
 
 
 def test_cut_in_the_xml_declaration():
-    with pytest.raises(MalformedInputError, match="before its first element is complete"):
+    with raises_english(MalformedInputError, "before its first element is complete"):
         read_gml(full_plan()[:12], 100)
 
 
 def test_junk_after_the_document_is_not_called_truncation():
     with pytest.raises(MalformedInputError) as raised:
         read_gml(full_plan() + b"<more/>", 100)
-    assert "not well-formed" in raised.value.detail
-    assert "truncated" not in raised.value.detail
+    assert "not well-formed" in english(raised.value.detail)
+    assert "truncated" not in english(raised.value.detail)
 
 
 # --- 3D geometry ------------------------------------------------------------------------------
@@ -432,13 +447,13 @@ def test_solid_is_named_as_unsupported_3d_geometry():
     plan = read_gml(collection([PLAN, area("a1", solid)]), 100)
     assert plan.crs == CrsRef(5972)  # not "names no CRS"
     error = plan.features[0].geometry_error
-    assert "3D geometry (gml:Solid) is not supported" in error
+    assert "3D geometry (gml:Solid) is not supported" in english(error)
 
 
 @pytest.mark.parametrize(("dimension", "warned"), [(2, False), (3, True)])
 def test_dropped_heights_are_named(dimension, warned):
     plan = read_gml(collection(two_areas(' srsName="EPSG:5972"', dimension)), 100)
-    messages = [w.message for w in plan.warnings]
+    messages = [english(w.message) for w in plan.warnings]
     assert ("Z coordinates were dropped; plans are checked in 2D" in messages) is warned
 
 

@@ -15,6 +15,7 @@ from spatial.inputs.formats import (
     detect_format,
     read_plan,
 )
+from tests.unit.test_plan_formats import raises_en
 
 LIMITS = ReadLimits(max_features=100, max_vertices=10_000, time_budget_s=30)
 ROWS = [pytest.param(row, id=row.name) for row in PLAN_FORMATS]
@@ -73,7 +74,7 @@ def test_name_then_media_type_when_the_content_says_nothing(row):
         assert detect_format(f"PLAN{extension.upper()}", None, b"garbage") == row.name
     for media_type in row.media_types:
         assert detect_format(None, f"{media_type}; charset=utf-8", b"garbage") == row.name
-    with pytest.raises(UnsupportedFormatError, match="no format Arealsjekk reads"):
+    with raises_en(UnsupportedFormatError, match="no format Arealsjekk reads"):
         detect_format("plan.dwg", "application/octet-stream", b"garbage")
 
 

@@ -6,8 +6,10 @@ boundary files, so no database is needed.
 
 import io
 import math
+import re
 import stat
 import zipfile
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,8 +35,21 @@ from spatial.inputs.formats import ReadLimits, UnsupportedFormatError, detect_fo
 from spatial.inputs.gml import read_gml
 from spatial.inputs.ogr import read_geopackage, read_zipped_shapefile
 from spatial.inputs.sosi import read_sosi
+from spatial.messages import english
 from spatial.plan_input import Boundaries, InputLimits, MunicipalityBoundary, prepare_plan
 from spatial.plan_model import SourceFeature, SourcePlan
+
+
+@contextmanager
+def raises_en(kind: type[Exception], match: str):
+    """pytest.raises for domain errors, matching `match` against the English detail (the
+    default str() of a domain error is its bokmål)."""
+    with pytest.raises(kind) as raised:
+        yield raised
+    error = raised.value
+    text = english(error.detail) if isinstance(error, ArealsjekkError) else str(error)
+    assert re.search(match, text), text
+
 
 # Writing the test Shapefiles and GeoPackages makes GDAL warn about what the tests intend.
 pytestmark = [
@@ -166,10 +181,8 @@ def test_gml_mixed_crs_is_rejected():
     )
     with pytest.raises(UnsupportedCRSError) as raised:
         read_gml(body, 100)
-    assert (
-        "EPSG:25833" in raised.value.detail
-        and "one coordinate reference system" in raised.value.detail
-    )
+    detail = english(raised.value.detail)
+    assert "EPSG:25833" in detail and "one coordinate reference system" in detail
     assert raised.value.problems[0].feature == 3
     assert raised.value.problems[0].feature_id == "_h570"
 
@@ -223,8 +236,8 @@ def test_gml_rejects_external_entity():
 <gml:FeatureCollection xmlns:gml="http://www.opengis.net/gml/3.2">&xxe;</gml:FeatureCollection>"""
     with pytest.raises(MalformedInputError) as raised:
         read_gml(body, 10)
-    assert "external entity ('xxe')" in raised.value.detail
-    assert "file:///etc/passwd" in raised.value.detail
+    assert "external entity ('xxe')" in english(raised.value.detail)
+    assert "file:///etc/passwd" in english(raised.value.detail)
 
 
 def test_gml_rejects_billion_laughs():
@@ -234,16 +247,16 @@ def test_gml_rejects_billion_laughs():
 <lolz>&lol9;</lolz>""".encode()
     with pytest.raises(MalformedInputError) as raised:
         read_gml(body, 10)
-    assert "entity declaration ('lol0')" in raised.value.detail
-    assert "entity-expansion" in raised.value.detail
+    assert "entity declaration ('lol0')" in english(raised.value.detail)
+    assert "entity-expansion" in english(raised.value.detail)
 
 
 def test_gml_rejects_any_dtd():
     body = b'<!DOCTYPE x SYSTEM "http://example.invalid/x.dtd"><x/>'
     with pytest.raises(MalformedInputError) as raised:
         read_gml(body, 10)
-    assert "document type declaration (DTD)" in raised.value.detail
-    assert "http://example.invalid/x.dtd" in raised.value.detail
+    assert "document type declaration (DTD)" in english(raised.value.detail)
+    assert "http://example.invalid/x.dtd" in english(raised.value.detail)
 
 
 def test_gml_never_fetches_remote_references():
@@ -254,7 +267,7 @@ def test_gml_never_fetches_remote_references():
 </app:RpArealformålOmråde></gml:featureMember>"""
     feature = read_gml(gml_document(member), 10).features[0]
     assert feature.geometry is None
-    assert "outside the file" in feature.geometry_error
+    assert "outside the file" in english(feature.geometry_error)
 
 
 def test_gml_missing_reference_and_degenerate_arc_are_feature_errors():
@@ -269,20 +282,23 @@ def test_gml_missing_reference_and_degenerate_arc_are_feature_errors():
   </gml:segments></gml:Curve></gml:curveMember></gml:Ring></gml:exterior></gml:Polygon></app:område>
 </app:RpArealformålOmråde></gml:featureMember>"""
     first, second = read_gml(gml_document(missing + arc), 10).features
-    assert "'#nowhere', which is not in the file" in first.geometry_error
-    assert "starts and ends at the same point" in second.geometry_error
+    assert "'#nowhere', which is not in the file" in english(first.geometry_error)
+    assert "starts and ends at the same point" in english(second.geometry_error)
 
 
 def test_gml_malformed_xml_and_not_gml():
-    with pytest.raises(MalformedInputError, match="line 1"):
+    with pytest.raises(MalformedInputError) as malformed:
         read_gml(b"<gml:FeatureCollection><unclosed>", 10)
-    with pytest.raises(InvalidInputError, match="no GML features"):
+    assert "line 1" in english(malformed.value.detail)
+    with pytest.raises(InvalidInputError) as not_gml:
         read_gml(b"<kml><Document/></kml>", 10)
+    assert "no GML features" in english(not_gml.value.detail)
 
 
 def test_gml_feature_limit():
-    with pytest.raises(PayloadTooLargeError, match="8 features; the limit is 5"):
+    with pytest.raises(PayloadTooLargeError) as raised:
         read_gml(gml_bytes(), 5)
+    assert "8 features; the limit is 5" in english(raised.value.detail)
 
 
 def test_arc_points_direction_and_straight_arcs():
@@ -347,7 +363,8 @@ def test_sosi_wrong_tegnsett_names_the_line():
     body = sosi_text().replace("ISO8859-10", "UTF-8").encode("iso8859_10")
     with pytest.raises(MalformedInputError) as raised:
         read_sosi(body, 100)
-    assert "TEGNSETT UTF-8" in raised.value.detail and "line" in raised.value.detail
+    detail = english(raised.value.detail)
+    assert "TEGNSETT UTF-8" in detail and "line" in detail
 
 
 def test_sosi_enhet_and_origo_scale_coordinates():
@@ -371,7 +388,7 @@ def test_sosi_hole_and_reversed_references():
     wrong_sign = sosi_text().replace("..REF -13 :19", "..REF :13 :19")
     feature = by_id(read_sosi(wrong_sign.encode("iso8859_10"), 100))["FLATE 4"]
     assert feature.geometry is None
-    assert ":19 does not connect to :13" in feature.geometry_error
+    assert ":19 does not connect to :13" in english(feature.geometry_error)
 
 
 def test_sosi_buep_is_linearised_within_the_stated_deviation():
@@ -413,24 +430,29 @@ def test_sosi_geographic_coordinates_are_lon_lat():
 def test_sosi_broken_references_are_feature_errors():
     text = sosi_text()
     missing = text.replace("..REF :20", "..REF :99")
-    assert (
-        "refers to no object"
-        in by_id(read_sosi(missing.encode("iso8859_10"), 100))["FLATE 1"].geometry_error
-    )
+    missing_error = by_id(read_sosi(missing.encode("iso8859_10"), 100))["FLATE 1"].geometry_error
+    assert "refers to no object" in english(missing_error)
     open_ring = text.replace("..REF -12 :15 :16 :18", "..REF -12 :15 :16")
-    error = by_id(read_sosi(open_ring.encode("iso8859_10"), 100))["FLATE 3"].geometry_error
+    error = english(by_id(read_sosi(open_ring.encode("iso8859_10"), 100))["FLATE 3"].geometry_error)
     assert "not closed" in error and "..REF -12 :15 :16" in error
 
 
 def test_sosi_malformed_files():
-    with pytest.raises(MalformedInputError, match="before .HODE"):
-        read_sosi(b".FLATE 1:\n..OBJTYPE KpOmr\n.SLUTT\n", 10)
-    with pytest.raises(UnsupportedCRSError, match="KOORDSYS"):
-        read_sosi(".HODE\n..TEGNSETT UTF-8\n.PUNKT 1:\n..NØ\n1 2\n.SLUTT\n".encode(), 10)
-    with pytest.raises(MalformedInputError, match="TEGNSETT EBCDIC"):
-        read_sosi(b".HODE\n..TEGNSETT EBCDIC\n.SLUTT\n", 10)
-    with pytest.raises(PayloadTooLargeError, match="7 objects; the limit is 3"):
-        read_sosi(SOSI_FILE.read_bytes(), 3)
+    cases = [
+        (MalformedInputError, b".FLATE 1:\n..OBJTYPE KpOmr\n.SLUTT\n", 10, "before .HODE"),
+        (
+            UnsupportedCRSError,
+            ".HODE\n..TEGNSETT UTF-8\n.PUNKT 1:\n..NØ\n1 2\n.SLUTT\n".encode(),
+            10,
+            "KOORDSYS",
+        ),
+        (MalformedInputError, b".HODE\n..TEGNSETT EBCDIC\n.SLUTT\n", 10, "TEGNSETT EBCDIC"),
+        (PayloadTooLargeError, SOSI_FILE.read_bytes(), 3, "7 objects; the limit is 3"),
+    ]
+    for error, body, limit, text in cases:
+        with pytest.raises(error) as raised:
+            read_sosi(body, limit)
+        assert text in english(raised.value.detail)
 
 
 # --- the same plan through prepare_plan ------------------------------------------------------
@@ -547,23 +569,24 @@ def test_geopackage_with_mixed_crs(tmp_path):
     frames["KpAngittHensynSone"] = frames["KpAngittHensynSone"].to_crs(25833)
     with pytest.raises(UnsupportedCRSError) as raised:
         read_geopackage(geopackage(tmp_path, frames), 100)
-    assert "KpAngittHensynSone: EPSG:25833" in raised.value.detail
-    assert "KpOmråde: EPSG:25832" in raised.value.detail
+    assert "KpAngittHensynSone: EPSG:25833" in english(raised.value.detail)
+    assert "KpOmråde: EPSG:25832" in english(raised.value.detail)
+    assert "ulike koordinatsystemer" in raised.value.detail.nb
 
 
 def test_geopackage_without_crs(tmp_path):
     frame = plan_frames()["KpOmråde"]
     no_crs = gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=list(frame.geometry))
-    with pytest.raises(UnsupportedCRSError, match="no coordinate reference system"):
+    with raises_en(UnsupportedCRSError, match="no coordinate reference system"):
         read_geopackage(geopackage(tmp_path, {"KpOmråde": no_crs}), 100)
 
 
 def test_geopackage_without_vector_layers(tmp_path):
     path = tmp_path / "table.gpkg"
     pyogrio.write_dataframe(pd.DataFrame({"a": [1]}), path, layer="notes", driver="GPKG")
-    with pytest.raises(InvalidInputError, match="no layer with geometries"):
+    with raises_en(InvalidInputError, match="no layer with geometries"):
         read_geopackage(path.read_bytes(), 100)
-    with pytest.raises(MalformedInputError, match="cannot be opened"):
+    with raises_en(MalformedInputError, match="cannot be opened"):
         read_geopackage(b"SQLite format 3\x00" + b"\x00" * 200, 100)
 
 
@@ -638,13 +661,14 @@ def test_zip_with_unsafe_member_is_refused(tmp_path, name, symlink, message):
     files = shapefile_files(tmp_path) | {name: b"\x00" * 100}
     with pytest.raises(InvalidInputError) as raised:
         read_zip(zip_bytes(files, symlinks=(name,) if symlink else ()))
-    assert message in raised.value.detail
+    assert message in english(raised.value.detail)
+    assert "zip-arkivet avvises" in raised.value.detail.nb
     assert raised.value.problems[0].field == name
 
 
 def test_zip_with_too_many_members(tmp_path):
     files = {f"part{i}.txt": b"x" for i in range(30)}
-    with pytest.raises(PayloadTooLargeError, match="30 members; the limit is 20"):
+    with raises_en(PayloadTooLargeError, match="30 members; the limit is 20"):
         read_zip(zip_bytes(files))
 
 
@@ -652,9 +676,9 @@ def test_zip_bomb_is_refused_before_unpacking(tmp_path):
     files = shapefile_files(tmp_path) | {"Hole KPA.dbf": b"\x00" * 20_000_000}
     body = zip_bytes(files)
     assert len(body) < 100_000
-    with pytest.raises(PayloadTooLargeError, match="times its packed size"):
+    with raises_en(PayloadTooLargeError, match="times its packed size"):
         read_zip(body)
-    with pytest.raises(PayloadTooLargeError, match="unpacks to 20"):
+    with raises_en(PayloadTooLargeError, match="unpacks to 20"):
         read_zip(body, max_unpacked_bytes=10_000_000)
 
 
@@ -669,17 +693,18 @@ def test_zip_needs_exactly_one_shapefile(tmp_path, count):
         expected = "2 Shapefiles (Hole KPA.shp, other/Hole KPA.shp)"
     with pytest.raises(InvalidInputError) as raised:
         read_zip(zip_bytes(files))
-    assert expected in raised.value.detail
+    assert expected in english(raised.value.detail)
+    assert "zip-arkivet inneholder" in raised.value.detail.nb
 
 
 def test_zip_missing_parts_and_broken_archive(tmp_path):
     files = {n: d for n, d in shapefile_files(tmp_path).items() if not n.endswith(".dbf")}
-    with pytest.raises(InvalidInputError, match="lacks its .dbf"):
+    with raises_en(InvalidInputError, match="lacks its .dbf"):
         read_zip(zip_bytes(files))
-    with pytest.raises(MalformedInputError, match="not a readable zip"):
+    with raises_en(MalformedInputError, match="not a readable zip"):
         read_zip(b"PK\x03\x04 not really a zip")
     no_prj = {n: d for n, d in shapefile_files(tmp_path).items() if not n.endswith(".prj")}
-    with pytest.raises(UnsupportedCRSError, match="zip the .prj"):
+    with raises_en(UnsupportedCRSError, match="zip the .prj"):
         read_zip(zip_bytes(no_prj))
 
 
@@ -701,11 +726,11 @@ def test_detect_format_by_content(tmp_path):
 def test_detect_format_falls_back_to_name_and_type():
     assert detect_format("plan.SOS", None, b"garbage") == "sosi"
     assert detect_format(None, "application/geo+json; charset=utf-8", b"garbage") == "geojson"
-    with pytest.raises(UnsupportedFormatError, match="no format Arealsjekk reads"):
+    with raises_en(UnsupportedFormatError, match="no format Arealsjekk reads"):
         detect_format("plan.dwg", "application/acad", b"AC1032")
-    with pytest.raises(UnsupportedFormatError, match="zip holding the .shp"):
+    with raises_en(UnsupportedFormatError, match="zip holding the .shp"):
         detect_format("plan.shp", None, b"\x00\x00\x27\x0a" + b"\x00" * 96)
-    with pytest.raises(UnsupportedFormatError, match="empty"):
+    with raises_en(UnsupportedFormatError, match="empty"):
         detect_format("plan.sos", None, b"  \n")
     assert issubclass(UnsupportedFormatError, ArealsjekkError)
 
@@ -724,7 +749,7 @@ def test_read_plan_dispatches_every_format(tmp_path):
         assert read_plan(body, None, None, LIMITS).source_format == expected
     with pytest.raises(PayloadTooLargeError):
         read_plan(gml_bytes(), "plan.gml", None, ReadLimits(max_features=2))
-    with pytest.raises(PayloadTooLargeError, match="members"):
+    with raises_en(PayloadTooLargeError, match="members"):
         read_plan(shp, "plan.zip", None, ReadLimits(max_features=100, max_zip_members=2))
 
 
@@ -737,7 +762,11 @@ def test_a_file_without_plan_areas_says_what_it_holds():
     features.append(SourceFeature(4, None, {"navn": "Gol"}, Point(470_000, 6_750_000)))
     with pytest.raises(InvalidInputError) as raised:
         prepare(SourcePlan(features, CrsRef(25832), "geojson"))
-    assert raised.value.detail == (
+    assert english(raised.value.detail) == (
         "the plan has no arealformål areas or hensynssoner Arealsjekk can read; the file "
         "holds 3 Bygning, 1 Veglenke, 1 Point without object type"
+    )
+    assert raised.value.detail.nb == (
+        "planen har ingen arealformålsområder eller hensynssoner som Arealsjekk kan lese; "
+        "filen inneholder 3 Bygning, 1 Veglenke, 1 Point uten objekttype"
     )

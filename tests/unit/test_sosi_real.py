@@ -2,15 +2,30 @@
 names, character sets that disagree with ..TEGNSETT, islands given as another .FLATE, and
 files cut short. Each file is generated here, small, and read as the API reads it."""
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from shapely.geometry import box
 
 from spatial.errors import InvalidInputError, MalformedInputError
 from spatial.inputs.formats import detect_format
 from spatial.inputs.sosi import read_sosi
+from spatial.messages import english
 from spatial.plan_model import Z_DROPPED_WARNING
 from tests.data.variants import HENSYN_GROUPS
 from tests.unit.test_plan_formats import SOSI_FILE, by_id, prepare
+
+
+@contextmanager
+def raises_english(error: type[Exception], pattern: str) -> Iterator[pytest.ExceptionInfo]:
+    """pytest.raises, matching `pattern` in the English of the error's detail."""
+    with pytest.raises(error) as caught:
+        yield caught
+    detail = english(caught.value.detail)
+    assert re.search(pattern, detail), detail
+
 
 LEVELS = {"Rp": ("RP", 35), "Kp": ("KP", 20)}
 
@@ -79,11 +94,11 @@ def test_zone_code_as_a_group_with_its_leaf():
 def test_unknown_zone_code_is_reported_not_guessed():
     zone, prepared = zone_of(plan(zone="..RPFARE 999").encode("utf-8"))
     assert zone.hensynssone is None
-    assert any("999" in p.message for p in prepared.report.unknown_codes)
+    assert any("999" in english(p.message) for p in prepared.report.unknown_codes)
 
 
 def test_zone_without_code_is_refused():
-    with pytest.raises(InvalidInputError, match="without a zone code"):
+    with raises_english(InvalidInputError, "without a zone code"):
         zone_of(plan(zone="..RPPÅSKRIFTTYPE 1").encode("utf-8"))
 
 
@@ -91,7 +106,7 @@ def test_zone_without_code_is_refused():
 
 
 def warnings_of(body: bytes) -> list[str]:
-    return [p.message for p in read_sosi(body, 100).warnings]
+    return [english(p.message) for p in read_sosi(body, 100).warnings]
 
 
 def test_declared_charset_that_matches_gives_no_warning():
@@ -106,7 +121,8 @@ def test_utf8_declared_iso8859_10_is_read_as_utf8_with_a_warning(bom):
     body = bom + plan(charset="ISO8859-10").encode("utf-8")
     source = read_sosi(body, 100)
     [warning] = source.warnings
-    assert "..TEGNSETT ISO8859-10" in warning.message and "UTF-8" in warning.message
+    message = english(warning.message)
+    assert "..TEGNSETT ISO8859-10" in message and "UTF-8" in message
     features = by_id(source)
     assert features["FLATE 2"].properties["OBJTYPE"] == "RpArealformålOmråde"
     assert features["FLATE 2"].properties["FELTNAVN"] == "BFS1 Åsbråten"
@@ -123,8 +139,8 @@ def test_a_file_saved_as_utf16_is_read_with_a_warning_naming_tegnsett(codec):
     assert detect_format(None, None, body) == "sosi"
     source = read_sosi(body, 100)
     [warning] = source.warnings
-    assert "UTF-16" in warning.message and "..TEGNSETT" in warning.message
-    assert "ISO8859-10" in warning.message
+    assert "UTF-16" in english(warning.message) and "..TEGNSETT" in english(warning.message)
+    assert "ISO8859-10" in english(warning.message)
     assert by_id(source)["FLATE 2"].properties["FELTNAVN"] == "BFS1 Åsbråten"
     assert {a.kind for a in prepare(source).areas} == {"planomrade", "arealformal", "hensynssone"}
 
@@ -137,24 +153,25 @@ def test_tegnsett_in_a_comment_is_no_declaration():
     assert by_id(source)["FLATE 2"].properties["FELTNAVN"] == "BFS1 Åsbråten"
     commented = plan(charset="ISO8859-10").replace("..TEGNSETT", "!..TEGNSETT")
     [warning] = read_sosi(commented.encode("iso8859_10"), 100).warnings
-    assert "no ..TEGNSETT" in warning.message
+    assert "no ..TEGNSETT" in english(warning.message)
 
 
 def test_iso8859_10_declared_utf8_is_refused_naming_tegnsett():
     with pytest.raises(MalformedInputError) as raised:
         read_sosi(plan(charset="UTF-8").encode("iso8859_10"), 100)
-    assert "..TEGNSETT UTF-8" in raised.value.detail and "line" in raised.value.detail
+    detail = english(raised.value.detail)
+    assert "..TEGNSETT UTF-8" in detail and "line" in detail
 
 
 def test_bom_with_8bit_bytes_is_refused():
     body = b"\xef\xbb\xbf" + plan(charset="ISO8859-10").encode("iso8859_10")
-    with pytest.raises(MalformedInputError, match="TEGNSETT ISO8859-10"):
+    with raises_english(MalformedInputError, "TEGNSETT ISO8859-10"):
         read_sosi(body, 100)
 
 
 def test_dosn8_bytes_declared_iso8859_10_are_refused():
     body = plan(charset="ISO8859-10").encode("cp865")  # Ø is 0x9D, a C1 control in ISO 8859
-    with pytest.raises(MalformedInputError, match=r"TEGNSETT ISO8859-10 but byte 0x9D on line 5"):
+    with raises_english(MalformedInputError, r"TEGNSETT ISO8859-10 but byte 0x9D on line 5"):
         read_sosi(body, 100)
 
 
@@ -165,7 +182,7 @@ def test_dosn8_bytes_declared_iso8859_10_are_refused():
 def test_missing_tegnsett_with_non_ascii_is_read_with_a_warning(encoding, read_as):
     source = read_sosi(plan(charset=None).encode(encoding), 100)
     [warning] = source.warnings
-    assert "no ..TEGNSETT" in warning.message and read_as in warning.message
+    assert "no ..TEGNSETT" in english(warning.message) and read_as in english(warning.message)
     assert by_id(source)["FLATE 2"].properties["FELTNAVN"] == "BFS1 Åsbråten"
     assert by_id(source)["FLATE 3"].properties["SIKRING"] == 140
 
@@ -176,13 +193,13 @@ def test_missing_tegnsett_plain_ascii_and_nd7():
     assert "no ..TEGNSETT" in warning and "ASCII" in warning
     nd7 = plan(charset=None).translate(str.maketrans("ÆØÅæøå", "[\\]{|}"))
     source = read_sosi(nd7.encode("ascii"), 100)
-    assert "ND7" in source.warnings[0].message
+    assert "ND7" in english(source.warnings[0].message)
     assert by_id(source)["FLATE 2"].properties["FELTNAVN"] == "BFS1 Åsbråten"
 
 
 def test_missing_tegnsett_with_unclear_bytes_is_refused():
     body = plan(charset=None, name="BFS1 Ærø §").encode("iso8859_10")
-    with pytest.raises(MalformedInputError, match=r"no \.\.TEGNSETT.*0xA7 on line"):
+    with raises_english(MalformedInputError, r"no \.\.TEGNSETT.*0xA7 on line"):
         read_sosi(body, 100)
 
 
@@ -203,10 +220,11 @@ def test_island_by_reference_to_another_flate():
 
 def test_island_references_mixed_or_self_are_feature_errors():
     mixed = plan().replace("..REF :12\n", "..REF :12 (:3 :13)\n")
-    assert "mixes the area :3" in by_id(read_sosi(mixed.encode(), 100))["FLATE 2"].geometry_error
+    mixed_error = by_id(read_sosi(mixed.encode(), 100))["FLATE 2"].geometry_error
+    assert "mixes the area :3" in english(mixed_error)
     itself = plan().replace("..REF :12\n", "..REF :12 (:2)\n")
     error = by_id(read_sosi(itself.encode(), 100))["FLATE 2"].geometry_error
-    assert "island of itself" in error
+    assert "island of itself" in english(error)
 
 
 def test_curve_islands_with_reversed_sign_still_read():
@@ -220,27 +238,27 @@ def test_curve_islands_with_reversed_sign_still_read():
 
 def test_file_without_slutt_is_refused():
     text = plan().replace(".SLUTT\n", "")
-    with pytest.raises(MalformedInputError, match=r"ends without \.SLUTT.*\.KURVE 13"):
+    with raises_english(MalformedInputError, r"ends without \.SLUTT.*\.KURVE 13"):
         read_sosi(text.encode(), 100)
 
 
 @pytest.mark.parametrize("keep", [0.35, 0.5, 0.8, 0.97])
 def test_file_cut_anywhere_is_refused(keep):
     body = plan().encode()
-    with pytest.raises(MalformedInputError, match="cut short"):
+    with raises_english(MalformedInputError, "cut short"):
         read_sosi(body[: int(len(body) * keep)], 100)
 
 
 def test_cut_inside_the_slutt_line_is_refused():
     body = plan().encode()
-    with pytest.raises(MalformedInputError, match="ends without .SLUTT"):
+    with raises_english(MalformedInputError, "ends without .SLUTT"):
         read_sosi(body[: body.rindex(b".SLUTT") + 4], 100)
 
 
 def test_objects_after_slutt_are_refused_but_padding_is_not():
     text = plan()
     joined = text + text.split(".SLUTT\n")[0].split("\n", 1)[1]
-    with pytest.raises(MalformedInputError, match="after .SLUTT"):
+    with raises_english(MalformedInputError, "after .SLUTT"):
         read_sosi(joined.encode(), 100)
     padded = text + "\n! slutt på fila\n\x1a"
     assert len(read_sosi(padded.encode(), 100).features) == 3
@@ -250,8 +268,8 @@ def test_last_curve_cut_mid_line_with_slutt_is_refused_by_its_area():
     lines = plan().split(".SLUTT")[0].rstrip("\n").split("\n")
     lines[-1] = lines[-1].split()[0]  # the last coordinate pair cut to one number
     source = read_sosi(("\n".join(lines) + "\n.SLUTT\n").encode(), 100)
-    assert "not pairs" in by_id(source)["FLATE 3"].geometry_error
-    with pytest.raises(InvalidInputError, match="not pairs"):
+    assert "not pairs" in english(by_id(source)["FLATE 3"].geometry_error)
+    with raises_english(InvalidInputError, "not pairs"):
         prepare(source)
 
 

@@ -17,6 +17,7 @@ from shapely.geometry.base import BaseGeometry
 
 from spatial.crs import CrsRef
 from spatial.geometry import CoverageArea
+from spatial.messages import english
 from spatial.plan_input import (
     Boundaries,
     InputLimits,
@@ -309,6 +310,8 @@ def test_the_generated_shapes_reach_both_outcomes():
     _, problems, repaired = slow_path(features[1], "arealformal", CANONICAL)
     assert repaired and not problems  # repaired, so not fast-tracked
     _, problems, _ = slow_path(features[2], "arealformal", CANONICAL)
-    assert "cannot be repaired safely" in problems[0].message  # its area would change
+    assert "cannot be repaired safely" in english(problems[0].message)  # its area would change
+    assert "krysser seg selv" in problems[0].message.nb and problems[0].location is not None
     _, problems, _ = slow_path(features[3], "arealformal", CANONICAL)
-    assert "outside Buskerud" in problems[0].message
+    assert "outside Buskerud" in english(problems[0].message)
+    assert "utenfor Buskerud" in problems[0].message.nb

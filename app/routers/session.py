@@ -1,0 +1,165 @@
+"""Signing in on the pages: the API key once per browser session, then an HttpOnly cookie.
+
+The pages used to keep the key in each tab's sessionStorage and fetch reports with it into
+blob: addresses; with a cookie a new tab, and a report link opened in one, is signed in, and
+report links are plain addresses that can be shared (the server checks access on each).
+Follows the OWASP Session Management and CSRF Prevention cheat sheets: the cookie is HttpOnly
+(script cannot read it), SameSite=Strict, Secure over https, holds no key (a MAC over the
+key's id, its stored hash and the time of sign-in) and ends with the browser session or after
+session_max_age_s; state-changing requests it authenticates must come from our own origin
+(app.security.ensure_same_origin). These endpoints are for the pages, not the API description.
+"""
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.access import (
+    AuthenticationError,
+    Principal,
+    Role,
+    authenticate,
+    bearer_token,
+    issue_session_token,
+)
+from app.db import SessionDep
+from app.dependencies import SettingsDep
+from app.errors import problem_response
+from app.security import (
+    SESSION_COOKIE,
+    ensure_same_origin,
+    optional_principal,
+    session_secret,
+)
+from app.settings import Settings
+from db.models import MunicipalityOrm
+from spatial.messages import Text
+
+# Who is signed in is this browser's business alone: no cache keeps it (OWASP Session
+# Management Cheat Sheet, "Web content caching").
+NO_STORE = "no-store"
+router = APIRouter(prefix="/api/v1/session", tags=["session"], include_in_schema=False)
+
+
+class SignIn(BaseModel):
+    """The API key to sign in with."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    api_key: str = Field(min_length=1, max_length=200)
+
+
+class SessionInfo(BaseModel):
+    """Who is signed in: the key's name, role and municipality."""
+
+    key_name: str
+    role: Role
+    kommunenummer: str | None
+    municipality: str | None
+    # "cookie" for a browser sign-in; "header" when the request itself carried the key.
+    via: Literal["cookie", "header"]
+    expires_at: datetime | None
+
+
+NOT_SIGNED_IN = Text(
+    "ikke innlogget: logg inn med en API-nøkkel (POST /api/v1/session)",
+    "not signed in: sign in with an API key (POST /api/v1/session)",
+)
+
+
+def _is_https(request: Request, settings: Settings) -> bool:
+    public_url = settings.public_url or ""
+    return request.url.scheme == "https" or public_url.startswith("https:")
+
+
+def _info(
+    session: SessionDep, principal: Principal, via: str, expires_at: datetime | None
+) -> SessionInfo:
+    municipality = (
+        session.get(MunicipalityOrm, principal.kommunenummer) if principal.kommunenummer else None
+    )
+    return SessionInfo(
+        key_name=principal.name,
+        role=principal.role,
+        kommunenummer=principal.kommunenummer,
+        municipality=municipality.name if municipality else None,
+        via=via,
+        expires_at=expires_at,
+    )
+
+
+def _clear_cookie(response: Response, request: Request, settings: Settings) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        secure=_is_https(request, settings),
+        httponly=True,
+        samesite="strict",
+    )
+
+
+def _expires_at(token: str, settings: Settings) -> datetime:
+    issued = int(token.split(".")[1])
+    return datetime.fromtimestamp(issued + settings.session_max_age_s, UTC)
+
+
+@router.post("")
+def sign_in(
+    body: SignIn, request: Request, response: Response, session: SessionDep, settings: SettingsDep
+) -> SessionInfo:
+    """Check an API key and sign this browser in with it (a session cookie)."""
+    # Login CSRF: another site must not sign a visitor's browser in with a key of its own.
+    if request.headers.get("origin") or request.headers.get("referer"):
+        ensure_same_origin(request, settings)
+    principal = authenticate(session, body.api_key.strip())
+    token = issue_session_token(session, principal, session_secret(settings))
+    # No Max-Age: the cookie ends with the browser session; the server ends it after
+    # session_max_age_s in any case.
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        path="/",
+        secure=_is_https(request, settings),
+        httponly=True,
+        samesite="strict",
+    )
+    response.headers["Cache-Control"] = NO_STORE
+    return _info(session, principal, "cookie", _expires_at(token, settings))
+
+
+@router.get("", response_model=SessionInfo)
+def who_am_i(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Say who is signed in (the session cookie, or the key sent with this request); 401 if none."""
+    try:
+        principal = optional_principal(request, session, settings)
+    except AuthenticationError as error:
+        answer = problem_response(401, error.detail, "unauthorized", request.url.path)
+        answer.headers["WWW-Authenticate"] = 'Bearer realm="arealsjekk"'
+        # A cookie of a revoked key or an ended session is of no more use: drop it.
+        _clear_cookie(answer, request, settings)
+        return answer
+    if principal is None:
+        answer = problem_response(401, NOT_SIGNED_IN, "unauthorized", request.url.path)
+        answer.headers["WWW-Authenticate"] = 'Bearer realm="arealsjekk"'
+        return answer
+    cookie = request.cookies.get(SESSION_COOKIE)
+    via_header = (
+        bearer_token(request.headers.get("authorization"), request.headers.get("x-api-key"))
+        is not None
+    )
+    expires_at = None if via_header or not cookie else _expires_at(cookie, settings)
+    info = _info(session, principal, "header" if via_header else "cookie", expires_at)
+    headers = {"Cache-Control": NO_STORE}
+    return Response(info.model_dump_json(), media_type="application/json", headers=headers)
+
+
+@router.delete("", status_code=204)
+def sign_out(request: Request, settings: SettingsDep) -> Response:
+    """Sign this browser out (the session cookie is cleared)."""
+    if request.headers.get("origin") or request.headers.get("referer"):
+        ensure_same_origin(request, settings)
+    response = Response(status_code=204)
+    _clear_cookie(response, request, settings)
+    return response

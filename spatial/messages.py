@@ -1,0 +1,76 @@
+"""Texts people read, in bokmål and English; the web layer picks one per request.
+
+Bokmål is the default (the service's users are Norwegian planners); English is there for
+integrators who ask for it with Accept-Language (RFC 9110 §12.5.4). A text is written in
+both languages where it is made, so the two cannot drift apart or go missing.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+LANGUAGES = ("nb", "en")
+DEFAULT_LANGUAGE = "nb"
+# Norwegian in any written form reads bokmål here: there are no nynorsk texts (yet).
+NORWEGIAN = ("nb", "no", "nn")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text people read, in bokmål (`nb`) and English (`en`)."""
+
+    nb: str
+    en: str
+
+    def __str__(self) -> str:
+        return self.nb
+
+    def __add__(self, other: "Text | str") -> "Text":
+        if isinstance(other, Text):
+            return Text(self.nb + other.nb, self.en + other.en)
+        return Text(self.nb + other, self.en + other)
+
+    def __radd__(self, other: str) -> "Text":
+        return Text(other + self.nb, other + self.en)
+
+    def in_language(self, language: str) -> str:
+        """Return the text in the language ('en' gives English, anything else bokmål)."""
+        return self.en if language == "en" else self.nb
+
+
+def localize(value: "Text | str", language: str) -> str:
+    """Return a Text in the language; plain strings (data, names) are returned as they are."""
+    return value.in_language(language) if isinstance(value, Text) else value
+
+
+def english(value: "Text | str") -> str:
+    """Return the English of a Text (a plain string as it is)."""
+    return localize(value, "en")
+
+
+def join(parts: Iterable["Text | str"], separator: str = "; ") -> Text:
+    """Join texts (and plain strings) into one Text, language by language."""
+    items = list(parts)
+    return Text(
+        separator.join(localize(p, "nb") for p in items),
+        separator.join(localize(p, "en") for p in items),
+    )
+
+
+def negotiate(accept_language: str | None) -> str:
+    """Pick 'nb' or 'en' from an Accept-Language header (RFC 9110 §12.5.4); bokmål by default."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, item in enumerate((accept_language or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        language = "nb" if primary in NORWEGIAN or primary == "*" else primary
+        if language in LANGUAGES and quality > 0:
+            ranked.append((-quality, index, language))
+    return min(ranked)[2] if ranked else DEFAULT_LANGUAGE
