@@ -12,19 +12,18 @@ carry 256 bits of entropy, so a slow password hash adds nothing). Roles:
 - admin: county GIS administrator; everything, including loading layers
 """
 
-import base64
 import hashlib
 import hmac
+import re
 import secrets
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import or_, select, true
+from sqlalchemy import delete, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from db.models import ApiKeyOrm, MunicipalityOrm, PlanProposalOrm
+from db.models import ApiKeyOrm, BrowserSessionOrm, MunicipalityOrm, PlanProposalOrm
 from spatial.errors import ArealsjekkError
 from spatial.messages import Text
 
@@ -128,54 +127,67 @@ def authenticate(session: Session, token: str) -> Principal:
 
 
 # Browser sessions (OWASP Session Management Cheat Sheet): after one sign-in with the API key
-# the browser holds a cookie "<key id>.<issued at>.<MAC>", not the key. The MAC covers the key's
-# stored hash, so a revoked or replaced key ends its sessions; the issue time gives an absolute
-# lifetime. The secret is the operator's (AREALSJEKK_SESSION_SECRET) or, when unset, one drawn
-# per process (sessions then end with a restart and need a single worker).
-PROCESS_SESSION_SECRET = secrets.token_bytes(32)
+# the browser holds a random token, not the key; the server keeps the token's hash with the
+# key, an absolute expiry and the time it was ended, so «Logg ut» and revoking the key end it
+# at once, in every process.
+SESSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,100}")
 
 
-def _session_mac(secret: bytes, key_id: int, issued: int, key_hash: str) -> str:
-    message = f"{key_id}.{issued}.{key_hash}".encode()
-    digest = hmac.new(secret, message, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def issue_session_token(session: Session, principal: Principal, secret: bytes) -> str:
-    """Return a session cookie value for a signed-in API key."""
-    key = session.get(ApiKeyOrm, principal.key_id)
-    if key is None or key.revoked_at is not None:
-        raise AuthenticationError(
-            Text(
-                "API-nøkkelen er ikke gyldig (ukjent eller trukket tilbake)",
-                "the API key is not valid (unknown or revoked)",
-            )
-        )
-    issued = int(time.time())
-    return f"{key.id}.{issued}.{_session_mac(secret, key.id, issued, key.key_hash)}"
-
-
-def session_principal(session: Session, token: str, secret: bytes, max_age_s: int) -> Principal:
-    """Return the principal of a session cookie, or raise AuthenticationError (401)."""
-    expired = AuthenticationError(
+def _session_expired() -> AuthenticationError:
+    return AuthenticationError(
         Text(
             "innloggingen er utløpt eller ugyldig; logg inn på nytt med API-nøkkelen",
             "the sign-in has expired or is not valid; sign in again with the API key",
         )
     )
-    parts = token.split(".")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or len(parts[0]) > 18:
-        raise expired
-    key_id, issued = int(parts[0]), int(parts[1])
-    if not 0 <= time.time() - issued <= max_age_s:
-        raise expired
-    key = session.execute(
-        select(ApiKeyOrm).where(ApiKeyOrm.id == key_id, ApiKeyOrm.revoked_at.is_(None))
-    ).scalar_one_or_none()
-    expected = _session_mac(secret, key_id, issued, key.key_hash if key else "")
-    if key is None or not hmac.compare_digest(expected, parts[2]):
-        raise expired
-    return Principal(key.id, key.name, key.role, key.kommunenummer)
+
+
+def start_session(session: Session, principal: Principal, max_age_s: int) -> tuple[str, datetime]:
+    """Record a browser session for a signed-in API key; return its token and expiry."""
+    now = datetime.now(UTC)
+    # Ended and expired sessions are of no more use: cleared as new ones start.
+    session.execute(delete(BrowserSessionOrm).where(BrowserSessionOrm.expires_at < now))
+    token = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(seconds=max_age_s)
+    session.add(
+        BrowserSessionOrm(
+            token_hash=hash_key(token), api_key_id=principal.key_id, expires_at=expires_at
+        )
+    )
+    session.commit()
+    return token, expires_at
+
+
+def session_principal(session: Session, token: str) -> tuple[Principal, datetime]:
+    """Return the principal of a session token and when it expires; raise 401 if it is unknown,
+    ended, expired, or its key revoked."""
+    if not SESSION_TOKEN.fullmatch(token):
+        raise _session_expired()
+    row = session.execute(
+        select(ApiKeyOrm, BrowserSessionOrm.expires_at)
+        .join(BrowserSessionOrm, BrowserSessionOrm.api_key_id == ApiKeyOrm.id)
+        .where(
+            BrowserSessionOrm.token_hash == hash_key(token),
+            BrowserSessionOrm.ended_at.is_(None),
+            BrowserSessionOrm.expires_at > func.now(),
+            ApiKeyOrm.revoked_at.is_(None),
+        )
+    ).one_or_none()
+    if row is None:
+        raise _session_expired()
+    key, expires_at = row
+    return Principal(key.id, key.name, key.role, key.kommunenummer), expires_at
+
+
+def end_session(session: Session, token: str) -> None:
+    """End a browser session («Logg ut»): its token signs nobody in after this."""
+    if SESSION_TOKEN.fullmatch(token):
+        session.execute(
+            update(BrowserSessionOrm)
+            .where(BrowserSessionOrm.token_hash == hash_key(token))
+            .values(ended_at=func.now())
+        )
+        session.commit()
 
 
 def revoke_api_key(session: Session, key_id: int) -> None:
@@ -247,9 +259,8 @@ def ensure_may_submit(
         Text(
             f"{what_nb} {theirs}, men API-nøkkelen «{principal.name}» er for {ours}. Bruk en "
             f"nøkkel for {theirs}, eller kontroller kommunenummeret i filen.",
-            f"the {'file' if subject == 'file' else 'proposal'} is for {kommunenummer}, but "
-            f"the key '{principal.name}' ({principal.role}) is for "
-            f"{principal.kommunenummer or 'no municipality'}; it may not submit for "
-            f"{kommunenummer}",
+            f"the {'file' if subject == 'file' else 'proposal'} is for {theirs}, but the key "
+            f"'{principal.name}' ({principal.role}) is for {ours}; use a key for {theirs}, or "
+            "check the kommunenummer in the file",
         )
     )

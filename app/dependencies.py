@@ -17,7 +17,7 @@ from app.openapi_examples import PROPOSAL_ID
 from app.settings import Settings, get_settings
 from spatial.crs import CANONICAL_SRID, CRS84, OUTPUT_SRIDS, CrsRef, parse_output_crs, to_canonical
 from spatial.errors import InvalidInputError, PayloadTooLargeError, Problem
-from spatial.inputs.formats import ACCEPTED_MEDIA_TYPES, FORMAT_TITLES
+from spatial.inputs.formats import ACCEPTED_MEDIA_TYPES, FORMAT_TITLES, FORMAT_TITLES_NB
 from spatial.messages import Text
 from spatial.numbers import is_double
 
@@ -293,7 +293,7 @@ async def uploaded_file(
         raise UnsupportedMediaTypeError(
             Text(
                 f"innholdstypen «{media_type}» støttes ikke; send planfilen som selve innholdet "
-                f"({FORMAT_TITLES}) eller som feltet «file» i et multipart/form-data-skjema",
+                f"({FORMAT_TITLES_NB}) eller som feltet «file» i et multipart/form-data-skjema",
                 f"content type '{media_type}' is not supported; send the plan file as the raw "
                 f"body ({FORMAT_TITLES}) or as the 'file' field of a multipart/form-data form",
             )

@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 
 from app.access import (
-    PROCESS_SESSION_SECRET,
     ROLE_NAMES_NB,
     AuthenticationError,
     PermissionDeniedError,
@@ -26,13 +25,6 @@ from spatial.messages import Text
 # The browser session cookie set by POST /api/v1/session (app.routers.session).
 SESSION_COOKIE = "arealsjekk_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def session_secret(settings: Settings) -> bytes:
-    """Return the key that signs session cookies (the operator's, else this process's)."""
-    if settings.session_secret is not None:
-        return settings.session_secret.get_secret_value().encode("utf-8")
-    return PROCESS_SESSION_SECRET
 
 
 def service_origin(request: Request, settings: Settings) -> str:
@@ -73,9 +65,7 @@ def optional_principal(
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    principal = session_principal(
-        session, cookie, session_secret(settings), settings.session_max_age_s
-    )
+    principal, _ = session_principal(session, cookie)
     if request.method not in SAFE_METHODS:
         ensure_same_origin(request, settings)
     return principal

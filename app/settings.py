@@ -9,7 +9,6 @@ from pydantic import (
     Field,
     NonNegativeInt,
     PositiveInt,
-    SecretStr,
     field_validator,
     model_validator,
 )
@@ -95,10 +94,8 @@ class Settings(DatabaseSettings):
     public_url: str | None = None
     trusted_hosts: list[str] = ["127.0.0.1", "localhost", "::1"]
 
-    # Browser sign-in (POST /api/v1/session): the cookie's MAC key, and the absolute lifetime
-    # of a session (OWASP Session Management Cheat Sheet, "absolute timeout"). Without a secret
-    # each process draws its own: sessions end on restart and need a single worker.
-    session_secret: SecretStr | None = None
+    # Browser sign-in (POST /api/v1/session): the absolute lifetime of a session (OWASP
+    # Session Management Cheat Sheet, "absolute timeout"); «Logg ut» ends one before that.
     session_max_age_s: PositiveInt = 12 * 3600
 
     # Idempotency records are replayed for this long after the request, then forgotten.

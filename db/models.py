@@ -396,6 +396,21 @@ class ApiKeyOrm(Base):
     )
 
 
+class BrowserSessionOrm(Base):
+    """A signed-in browser: the cookie holds a random token, this row only its hash."""
+
+    __tablename__ = "browser_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(
+        ForeignKey("api_key.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # Set by «Logg ut» (DELETE /api/v1/session): the token is of no use after.
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class IdempotencyRecordOrm(Base):
     """The stored answer to a POST made with an Idempotency-Key, to replay on retries."""
 

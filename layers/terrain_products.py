@@ -22,7 +22,7 @@ import rasterio.shutil
 from rasterio.windows import Window
 
 from db.models import LayerVersionOrm
-from spatial.raster import _bilinear_at_centres, _read_float
+from spatial.raster import bilinear_at_centres, read_float
 
 # Rows of the terrain model handled at a time (the COG's block height): bounded memory.
 STRIP_ROWS = 512
@@ -81,8 +81,8 @@ def _note(version: LayerVersionOrm) -> str:
 
 def _difference_strip(dem, window: Window, surface) -> np.ndarray:
     """Terrain minus the tree line (m), NaN where either has no value."""
-    elevation = _read_float(dem, window)
-    tree_line = _bilinear_at_centres(surface, dem.transform, window)
+    elevation = read_float(dem, window)
+    tree_line = bilinear_at_centres(surface, dem.transform, window)
     return elevation - tree_line
 
 
@@ -91,7 +91,7 @@ def _shade_strip(dem, window: Window, _surface) -> np.ndarray:
     # One row above and below the strip for the 3 × 3 neighbourhood, edges repeated.
     top = max(0, int(window.row_off) - 1)
     bottom = min(dem.height, int(window.row_off + window.height) + 1)
-    padded = _read_float(dem, Window(0, top, dem.width, bottom - top))
+    padded = read_float(dem, Window(0, top, dem.width, bottom - top))
     if top == int(window.row_off):
         padded = np.vstack([padded[:1], padded])
     if bottom == int(window.row_off + window.height):

@@ -5,6 +5,7 @@ integrators who ask for it with Accept-Language (RFC 9110 §12.5.4). A text is w
 both languages where it is made, so the two cannot drift apart or go missing.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -12,6 +13,9 @@ LANGUAGES = ("nb", "en")
 DEFAULT_LANGUAGE = "nb"
 # Norwegian in any written form reads bokmål here: there are no nynorsk texts (yet).
 NORWEGIAN = ("nb", "no", "nn")
+QVALUE = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
+# A language choice needs no more of the header than this; the rest is not read.
+MAX_HEADER = 1000
 
 
 @dataclass(frozen=True)
@@ -59,16 +63,15 @@ def join(parts: Iterable["Text | str"], separator: str = "; ") -> Text:
 def negotiate(accept_language: str | None) -> str:
     """Pick 'nb' or 'en' from an Accept-Language header (RFC 9110 §12.5.4); bokmål by default."""
     ranked: list[tuple[float, int, str]] = []
-    for index, item in enumerate((accept_language or "").split(",")):
+    for index, item in enumerate((accept_language or "")[:MAX_HEADER].split(",")):
         tag, _, params = item.strip().partition(";")
         quality = 1.0
         for param in params.split(";"):
             name, _, value = param.strip().partition("=")
             if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
+                # qvalue = 0[.ddd] or 1[.000] (RFC 9110 §12.4.2); anything else counts as 0.
+                value = value.strip()
+                quality = float(value) if QVALUE.fullmatch(value) else 0.0
         primary = tag.strip().lower().split("-")[0]
         language = "nb" if primary in NORWEGIAN or primary == "*" else primary
         if language in LANGUAGES and quality > 0:

@@ -19,7 +19,7 @@ from shapely.prepared import PreparedGeometry, prep
 from spatial.codelists import CodeLists, fold_name, get_codelists, plan_level
 from spatial.crs import CANONICAL_SRID, CRS84, CrsRef, to_canonical, transform_point
 from spatial.errors import InvalidInputError, PayloadTooLargeError, Problem, summarize
-from spatial.figures import fmt_number
+from spatial.figures import fmt_m2, fmt_number
 from spatial.geometry import (
     AREA_TYPE_IDS,
     AREA_TYPES,
@@ -924,13 +924,13 @@ def _checked_area(
             )
             return None
         invalid = parse_explanation(repair.reason, CANONICAL, crs)
-        before = fmt_number(repair.area_before_m2, 1)
-        after = fmt_number(repair.area_after_m2, 1)
+        before = fmt_m2(repair.area_before_m2)
+        after = fmt_m2(repair.area_after_m2)
         report.repaired.append(
             Problem(
                 Text(
                     nb=f"ugyldig geometri er reparert ({invalid.text.nb}); arealet var "
-                    f"{before} m² før og er {after} m² etter reparasjonen (endret med "
+                    f"{before} før og er {after} etter reparasjonen (endret med "
                     f"{fmt_number(100 * repair.relative_change, 2)} %)",
                     en=f"invalid geometry repaired with make_valid ({repair.reason}); area "
                     f"{repair.area_before_m2:.1f} m² before, {repair.area_after_m2:.1f} m² after",

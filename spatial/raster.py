@@ -170,7 +170,7 @@ class TreeLineSurfaces:
                 results[index] = TreeLineExposure(area, 0.0, 0.0, 0.0, None, None, None)
         for group in _neighbour_groups(windows):
             window = _union_window([windows[i] for i in group])
-            elevation = _read_float(self.dem, window)
+            elevation = read_float(self.dem, window)
             transform = self.dem.window_transform(window)
             covered = _covered_cells([geometries[i] for i in group], transform, elevation.shape)
             # The tree line is only needed at the cells some polygon covers.
@@ -180,7 +180,7 @@ class TreeLineSurfaces:
             if len(needed_rows) and self.tree_line is None:
                 tree_line[needed_rows, needed_cols] = self.tree_line_m
             elif len(needed_rows):
-                tree_line[needed_rows, needed_cols] = _bilinear_at_centres(
+                tree_line[needed_rows, needed_cols] = bilinear_at_centres(
                     self.tree_line, self.dem.transform, window, needed_rows, needed_cols
                 )
             for index, (rows, cols, coverage) in zip(group, covered, strict=True):
@@ -197,7 +197,7 @@ class TreeLineSurfaces:
         return results  # type: ignore[return-value]
 
 
-def _bilinear_at_centres(
+def bilinear_at_centres(
     dataset: rasterio.DatasetReader,
     grid: Affine,
     window: Window,
@@ -218,7 +218,7 @@ def _bilinear_at_centres(
     if rows is None or cols is None:
         shape = (int(window.height), int(window.width))
         every_row, every_col = (a.ravel() for a in np.indices(shape))
-        return _bilinear_at_centres(dataset, grid, window, every_row, every_col).reshape(shape)
+        return bilinear_at_centres(dataset, grid, window, every_row, every_col).reshape(shape)
     inverse = ~dataset.transform
     # Fractional source position of each cell centre, counted from source cell centres.
     x = (int(window.col_off) + cols + 0.5) * grid.a + grid.c
@@ -243,7 +243,7 @@ def _bilinear_at_centres(
     source[
         int(read.row_off) - first_row : int(read.row_off + read.height) - first_row,
         int(read.col_off) - first_col : int(read.col_off + read.width) - first_col,
-    ] = _read_float(dataset, read)
+    ] = read_float(dataset, read)
     r0, c0 = row0 - first_row, col0 - first_col
     # Interpolate along rows, then between them; a NaN neighbour makes the cell NaN here.
     upper = source[r0, c0] * (1.0 - fu) + source[r0, c0 + 1] * fu
@@ -394,7 +394,7 @@ def _windows_for(
     ]
 
 
-def _read_float(dataset: rasterio.DatasetReader, window: Window) -> np.ndarray:
+def read_float(dataset: rasterio.DatasetReader, window: Window) -> np.ndarray:
     """Read band 1 as float64 with NaN where the band's mask says no data."""
     flags = dataset.mask_flag_enums[0]
     nodata = dataset.nodata

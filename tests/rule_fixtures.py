@@ -50,8 +50,10 @@ def load_raster_layer(
     folder: Path,
     origin: tuple[float, float],
     cell: float = 10.0,
+    raster_dir: Path | None = None,
 ) -> None:
-    """Load a float32 grid with its north-west corner at `origin` (EPSG:25832) as a layer."""
+    """Load a float32 grid with its north-west corner at `origin` (EPSG:25832) as a layer
+    (stored in `raster_dir`, by default the source's folder)."""
     path = folder / f"{layer_id}-source.tif"
     profile = {
         "driver": "GTiff",
@@ -66,7 +68,9 @@ def load_raster_layer(
     with rasterio.open(path, "w", **profile) as dataset:
         dataset.write(values.astype("float32"), 1)
     with get_sessionmaker()() as session:
-        load_layer(session, layer_id, path, LoadOptions(licence="test"), raster_dir=folder)
+        load_layer(
+            session, layer_id, path, LoadOptions(licence="test"), raster_dir=raster_dir or folder
+        )
 
 
 def area(key: str, geometry: BaseGeometry, fid: int, **attributes: Any) -> CheckFeature:

@@ -100,6 +100,8 @@ def test_the_forum_sets_a_saksnummer_per_proposal(client, meeting, api_keys):
         f"/api/v1/forum/proposals/{HEMSEDAL}/saksnummer", json={"saksnummer": "26/9"}, headers=forum
     )
     assert draft.status_code == 200 and draft.json()["saksnummer"] == "26/9"
+    listed = client.get("/api/v1/forum/findings?severity=all&status=all&limit=1000").json()
+    assert {i["saksnummer"] for i in listed["items"] if i["proposal_id"] == HEMSEDAL} == {"26/9"}
 
     html = agenda_html(client, **MEETING)
     assert "<h3>Sak 2026/123: " + PLAN_NAMES["3324"] in item(html, GOL)

@@ -9,8 +9,9 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import date
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from shapely.geometry import shape
@@ -427,7 +428,8 @@ def test_hostile_names_show_as_text_under_the_policy(page, live_server, tmp_path
     on /?check=N. Each string here sets window.__xss if it runs; the policy (script-src 'self')
     must block nothing of the pages' own.
     """
-    today = date.today().isoformat()
+    # The agenda's days are Norwegian days (the service counts them in Europe/Oslo).
+    today = datetime.now(ZoneInfo("Europe/Oslo")).date().isoformat()
     body = hostile_sample()
     hostile_file = {
         "name": FILENAME,

@@ -51,8 +51,19 @@ def test_access_error_in_english_on_request(anonymous, api_keys):
     body = response.json()
     assert response.headers["content-language"] == "en"
     assert body["title"] == "Forbidden"
-    assert "the file is for 3303" in body["detail"]
-    assert "is for 3326" in body["detail"]
+    assert "the file is for Kongsberg (3303)" in body["detail"]
+    assert "is for Hemsedal (3326)" in body["detail"]
+
+
+def test_a_415_lists_the_formats_in_bokmal(client):
+    """The formats the upload takes are named in the answer's language, not English inside it."""
+    response = client.post(
+        "/api/v1/proposals", content=b"\x89PNG", headers={"Content-Type": "image/png", **NB}
+    )
+    assert response.status_code == 415
+    detail = response.json()["detail"]
+    assert "støttes ikke" in detail and " eller " in detail
+    assert " or " not in detail, detail
 
 
 def test_missing_key_is_explained_in_bokmal(anonymous):

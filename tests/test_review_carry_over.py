@@ -372,6 +372,17 @@ def test_the_forum_page_shows_new_changed_carried_and_resolved(reviewed, live_se
         assert carried.get_by_test_id("review-status").input_value() == "objection"
         assert "nøkkel «test forum»" in carried.get_by_test_id("review-who").inner_text()
 
+        # The plan's saksnummer for the agenda is set on its row.
+        plan_row = page.locator(
+            f"[data-testid=forum-plan][data-check-id='{reviewed['second']['id']}']"
+        )
+        plan_row.get_by_test_id("saksnummer-input").fill("2026/77")
+        with page.expect_response(lambda r: "/saksnummer" in r.url) as put:
+            plan_row.get_by_test_id("saksnummer-save").click()
+        assert put.value.ok and put.value.json()["saksnummer"] == "2026/77"
+        assert "Lagret: 2026/77" in plan_row.get_by_test_id("saksnummer-form").inner_text()
+        assert page.get_by_test_id("agenda-meeting").input_value() != ""
+
         # Saving without a name records the key's name; the carried-over note goes.
         carried.get_by_test_id("review-status").select_option("accepted")
         with page.expect_response(lambda r: r.request.method == "PUT") as put:

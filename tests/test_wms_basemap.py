@@ -8,17 +8,16 @@ import numpy as np
 import pytest
 import rasterio
 from fastapi.testclient import TestClient
-from rasterio.transform import from_origin
 from shapely.geometry import box
 
 from app.db import get_sessionmaker
 from app.main import create_app
 from app.settings import Settings, get_settings
-from layers.loader import LoadOptions, current_versions, load_layer
+from layers.loader import current_versions
 from layers.terrain_products import PROVENANCE_TAG, above_tree_line_path, hillshade_path
 from spatial.plan_colours import get_plan_colours
 from tests.plans import collection, encode, feature
-from tests.rule_fixtures import load_vector_layer
+from tests.rule_fixtures import load_raster_layer, load_vector_layer
 from tests.test_wms import getmap_params, pixels
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -34,27 +33,7 @@ WMS_NS = "{http://www.opengis.net/wms}"
 
 def load_raster(layer_id: str, values: np.ndarray, folder: Path, cell: float, origin) -> None:
     """Load a float32 grid as a raster layer into the service's raster directory."""
-    path = folder / f"{layer_id}-source.tif"
-    profile = {
-        "driver": "GTiff",
-        "width": values.shape[1],
-        "height": values.shape[0],
-        "count": 1,
-        "dtype": "float32",
-        "crs": "EPSG:25832",
-        "transform": from_origin(*origin, cell, cell),
-        "nodata": -9999.0,
-    }
-    with rasterio.open(path, "w", **profile) as dataset:
-        dataset.write(values.astype("float32"), 1)
-    with get_sessionmaker()() as session:
-        load_layer(
-            session,
-            layer_id,
-            path,
-            LoadOptions(licence="test"),
-            raster_dir=get_settings().raster_dir,
-        )
+    load_raster_layer(layer_id, values, folder, origin, cell, raster_dir=get_settings().raster_dir)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ FORUM_FINDING: dict[str, Any] = {
     "kommunenummer": "3326",
     "municipality": "Hemsedal",
     "plannavn": PLAN["plannavn"],
+    "saksnummer": "2026/123",
     "rule_id": "G1",
     "paragraph": G1_PARAGRAPH,
     "severity": "conflict",

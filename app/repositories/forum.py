@@ -88,6 +88,7 @@ def _finding_query(filters: ForumFilters) -> Select:
             func.coalesce(ProposalVersionOrm.plannavn, PlanProposalOrm.plannavn).label("plannavn"),
             PlanProposalOrm.kommunenummer,
             PlanProposalOrm.planidentifikasjon,
+            PlanProposalOrm.saksnummer,
             MunicipalityOrm.name.label("municipality"),
             REVIEW_STATUS.label("review_status"),
             *(getattr(FindingReviewOrm, c).label(f"review_{c}") for c in REVIEW_COLUMNS),
@@ -136,10 +137,13 @@ def _ordered(query: Select) -> Select:
     )
 
 
+def _count(session: Session, query: Select) -> int:
+    return session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+
+
 def count_findings(session: Session, filters: ForumFilters) -> int:
     """Count the forum findings that match the filters."""
-    subquery = _finding_query(filters).subquery()
-    return session.execute(select(func.count()).select_from(subquery)).scalar_one()
+    return _count(session, _finding_query(filters))
 
 
 def list_findings(
@@ -199,8 +203,7 @@ def _resolved_query(filters: ForumFilters) -> Select:
 
 def count_resolved(session: Session, filters: ForumFilters) -> int:
     """Count the resolved findings that match the filters."""
-    subquery = _resolved_query(filters).subquery()
-    return session.execute(select(func.count()).select_from(subquery)).scalar_one()
+    return _count(session, _resolved_query(filters))
 
 
 def list_resolved(

@@ -42,6 +42,13 @@ KommunenummerQuery = Annotated[
 RuleIdQuery = Annotated[
     list[str] | None, Query(description=f"rule id; {LIST_HELP}", examples=[["G1", "G2"]])
 ]
+SeverityQuery = Annotated[
+    list[str] | None,
+    Query(
+        description="default conflict,warning,unknown; 'all' for every severity",
+        examples=[["conflict", "warning"]],
+    ),
+]
 
 
 ComparisonQuery = Annotated[
@@ -70,6 +77,9 @@ class ForumFinding(BaseModel):
     kommunenummer: str
     municipality: str
     plannavn: str | None
+    saksnummer: str | None = Field(
+        None, description="the forum's case number for the proposal (PUT …/saksnummer)"
+    )
     rule_id: str
     paragraph: str
     severity: str
@@ -286,13 +296,7 @@ def list_findings(
     page: PageDep,
     kommunenummer: KommunenummerQuery = None,
     rule_id: RuleIdQuery = None,
-    severity: Annotated[
-        list[str] | None,
-        Query(
-            description="default conflict,warning,unknown; 'all' for every severity",
-            examples=[["conflict", "warning"]],
-        ),
-    ] = None,
+    severity: SeverityQuery = None,
     status: Annotated[
         list[str] | None,
         Query(
@@ -344,13 +348,7 @@ def list_resolved(
     page: PageDep,
     kommunenummer: KommunenummerQuery = None,
     rule_id: RuleIdQuery = None,
-    severity: Annotated[
-        list[str] | None,
-        Query(
-            description="default conflict,warning,unknown; 'all' for every severity",
-            examples=[["conflict", "warning"]],
-        ),
-    ] = None,
+    severity: SeverityQuery = None,
 ) -> ResolvedPage:
     """Findings resolved in each proposal's latest check: found by the previous check (of an
     earlier version, or earlier of this one) and no longer there («Løst i versjon M»)."""

@@ -4,13 +4,14 @@ The pages used to keep the key in each tab's sessionStorage and fetch reports wi
 blob: addresses; with a cookie a new tab, and a report link opened in one, is signed in, and
 report links are plain addresses that can be shared (the server checks access on each).
 Follows the OWASP Session Management and CSRF Prevention cheat sheets: the cookie is HttpOnly
-(script cannot read it), SameSite=Strict, Secure over https, holds no key (a MAC over the
-key's id, its stored hash and the time of sign-in) and ends with the browser session or after
-session_max_age_s; state-changing requests it authenticates must come from our own origin
-(app.security.ensure_same_origin). These endpoints are for the pages, not the API description.
+(script cannot read it), SameSite=Strict, Secure over https, and holds no key but a random
+token whose hash the server keeps (app.access.start_session); the session ends with «Logg ut»,
+the key's revocation, the browser session or session_max_age_s. State-changing requests it
+authenticates must come from our own origin (app.security.ensure_same_origin). These
+endpoints are for the pages, not the API description.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
@@ -22,7 +23,9 @@ from app.access import (
     Role,
     authenticate,
     bearer_token,
-    issue_session_token,
+    end_session,
+    session_principal,
+    start_session,
 )
 from app.db import SessionDep
 from app.dependencies import SettingsDep
@@ -31,7 +34,6 @@ from app.security import (
     SESSION_COOKIE,
     ensure_same_origin,
     optional_principal,
-    session_secret,
 )
 from app.settings import Settings
 from db.models import MunicipalityOrm
@@ -100,11 +102,6 @@ def _clear_cookie(response: Response, request: Request, settings: Settings) -> N
     )
 
 
-def _expires_at(token: str, settings: Settings) -> datetime:
-    issued = int(token.split(".")[1])
-    return datetime.fromtimestamp(issued + settings.session_max_age_s, UTC)
-
-
 @router.post("")
 def sign_in(
     body: SignIn, request: Request, response: Response, session: SessionDep, settings: SettingsDep
@@ -114,7 +111,7 @@ def sign_in(
     if request.headers.get("origin") or request.headers.get("referer"):
         ensure_same_origin(request, settings)
     principal = authenticate(session, body.api_key.strip())
-    token = issue_session_token(session, principal, session_secret(settings))
+    token, expires_at = start_session(session, principal, settings.session_max_age_s)
     # No Max-Age: the cookie ends with the browser session; the server ends it after
     # session_max_age_s in any case.
     response.set_cookie(
@@ -126,7 +123,7 @@ def sign_in(
         samesite="strict",
     )
     response.headers["Cache-Control"] = NO_STORE
-    return _info(session, principal, "cookie", _expires_at(token, settings))
+    return _info(session, principal, "cookie", expires_at)
 
 
 @router.get("", response_model=SessionInfo)
@@ -149,17 +146,20 @@ def who_am_i(request: Request, session: SessionDep, settings: SettingsDep) -> Re
         bearer_token(request.headers.get("authorization"), request.headers.get("x-api-key"))
         is not None
     )
-    expires_at = None if via_header or not cookie else _expires_at(cookie, settings)
+    expires_at = None if via_header or not cookie else session_principal(session, cookie)[1]
     info = _info(session, principal, "header" if via_header else "cookie", expires_at)
     headers = {"Cache-Control": NO_STORE}
     return Response(info.model_dump_json(), media_type="application/json", headers=headers)
 
 
 @router.delete("", status_code=204)
-def sign_out(request: Request, settings: SettingsDep) -> Response:
-    """Sign this browser out (the session cookie is cleared)."""
-    if request.headers.get("origin") or request.headers.get("referer"):
-        ensure_same_origin(request, settings)
+def sign_out(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Sign this browser out: the session ends on the server and the cookie is cleared."""
+    # A browser always sends Origin with a DELETE: one without it is not our page.
+    ensure_same_origin(request, settings)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        end_session(session, cookie)
     response = Response(status_code=204)
     _clear_cookie(response, request, settings)
     return response

@@ -75,6 +75,26 @@ async function fetchSession() {
  */
 export const currentSession = fetchSession();
 
+// Guideline layers' titles by id, for rule texts that name a layer by its id.
+let layerTitles = {};
+
+/** Load the guideline layers' titles (once; a page without them shows the ids). */
+export async function loadLayerTitles() {
+  try {
+    const layers = (await api("/api/v1/layers")).body;
+    layerTitles = Object.fromEntries(layers.map((layer) => [layer.id, layer.title]));
+  } catch {
+    layerTitles = {};
+  }
+}
+
+/** Name layers by title in a rule's text: «kartlaget tree_line» reads «kartlaget «Tregrense …»». */
+export function withLayerTitles(text) {
+  return String(text ?? "").replace(/(kartlaget )«?([a-z][a-z0-9_]{1,40})»?/g, (all, word, id) =>
+    layerTitles[id] ? `${word}«${layerTitles[id]}»` : all,
+  );
+}
+
 /** Fetch JSON from the API; throw ApiError on a non-2xx answer. */
 export async function api(url, options = {}) {
   await currentSession;

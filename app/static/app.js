@@ -7,8 +7,10 @@ import {
   api,
   el,
   formatDate,
+  loadLayerTitles,
   problemView,
   showStatus,
+  withLayerTitles,
 } from "./api.js";
 
 const BUSKERUD = [
@@ -73,6 +75,26 @@ L.control.zoom({ zoomInTitle: "Zoom inn", zoomOutTitle: "Zoom ut" }).addTo(map);
 L.control.scale({ imperial: false, maxWidth: 150 }).addTo(map);
 map.attributionControl.addAttribution(ATTRIBUTION);
 window.arealsjekkMap = map;
+
+// On a phone the map sits in a hidden tab while the list is shown; a hidden map has no size,
+// and fitting bounds into nothing zooms all the way in. The fit waits until the map is shown
+// (layout.js calls invalidateSize, which fires "resize").
+let pendingFit = null;
+
+/** Zoom the map to bounds now, or as soon as it is shown if it is hidden. */
+function fitMap(bounds, options) {
+  const size = map.getSize();
+  if (mapBox.offsetWidth === 0 || mapBox.offsetHeight === 0 || !size.x || !size.y) {
+    pendingFit = [bounds, options];
+    return;
+  }
+  pendingFit = null;
+  map.fitBounds(bounds, options);
+}
+
+map.on("resize", () => {
+  if (pendingFit && mapBox.offsetWidth && mapBox.offsetHeight) fitMap(...pendingFit);
+});
 
 function wms(layers, zIndex, extra = {}, url = "/wms") {
   const layer = L.tileLayer.wms(url, {
@@ -571,7 +593,7 @@ function drawProblemMarkers(error) {
       });
     }),
   ).addTo(map);
-  map.fitBounds(problemMarkers.getBounds(), { padding: [60, 60], maxZoom: 15 });
+  fitMap(problemMarkers.getBounds(), { padding: [60, 60], maxZoom: 15 });
 }
 
 /** Start a check; a large plan answers 202 and we poll its Location until it is done. */
@@ -730,7 +752,7 @@ async function showCheck(check, version, options = {}) {
   );
   document.getElementById("proposals-panel").open = false;
   history.replaceState(null, "", `/?check=${check.id}`);
-  if (planLayer.getLayers().length) map.fitBounds(planLayer.getBounds(), { padding: [20, 20] });
+  if (planLayer.getLayers().length) fitMap(planLayer.getBounds(), { padding: [20, 20] });
   updateLegend();
   if (options.focus) document.getElementById("result-title")?.focus();
 }
@@ -849,7 +871,7 @@ function selectFinding(id) {
   }
   if (target) {
     layer?.bringToFront();
-    map.fitBounds(target.getBounds(), { padding: [60, 60], maxZoom: 14 });
+    fitMap(target.getBounds(), { padding: [60, 60], maxZoom: 14 });
   }
   // Turn on the vector guideline layers the finding was measured against (rasters such as
   // the tree-line surface cover everything and would hide the terrain; for the tree line the
@@ -868,7 +890,9 @@ function comparisonView(comparison, version) {
   // Against an earlier check of this same version (a re-run), not an earlier version.
   const previous = n === version ? `forrige kontroll av versjon ${n}` : `versjon ${n}`;
   const c = comparison.counts || {};
-  const resolved = comparison.resolved || [];
+  // What needed follow-up and is gone; an «OK» that is gone needs nobody's attention (the
+  // forum's list of resolved findings leaves them out too).
+  const resolved = (comparison.resolved || []).filter((r) => r.severity !== "ok");
   return el(
     "div",
     { class: "comparison", "data-testid": "comparison" },
@@ -876,7 +900,7 @@ function comparisonView(comparison, version) {
       "p",
       { "data-testid": "comparison-summary" },
       `Sammenlignet med ${previous}: ${c.new ?? 0} nye, ${c.changed ?? 0} endret, ` +
-        `${c.unchanged ?? 0} uendret, ${c.resolved ?? resolved.length} løst`,
+        `${c.unchanged ?? 0} uendret, ${resolved.length} løst`,
     ),
     resolved.length
       ? el(
@@ -898,7 +922,7 @@ function comparisonView(comparison, version) {
                   ruleTitles[r.rule_id] ? `${r.rule_id} ${ruleTitles[r.rule_id]}` : r.rule_id,
                 ),
                 r.plan_feature_names?.length ? ` – ${r.plan_feature_names.join(", ")}` : "",
-                el("span", { class: "resolved-message" }, r.message),
+                el("span", { class: "resolved-message" }, withLayerTitles(r.message)),
                 r.review?.status && r.review.status !== "open"
                   ? el(
                       "span",
@@ -1027,7 +1051,7 @@ function findingItem(f) {
           el("b", {}, f.plan_feature_names.join(", ")),
         )
       : null,
-    el("span", { class: "finding-message" }, f.message),
+    el("span", { class: "finding-message" }, withLayerTitles(f.message)),
     f.suggested_action && f.severity !== "ok"
       ? el("span", { class: "finding-action" }, el("b", {}, "Forslag: "), f.suggested_action)
       : null,
@@ -1055,7 +1079,7 @@ async function start() {
   offered = names;
   planColours = colours?.arealformal ? colours : null;
   ruleTitles = Object.fromEntries(rules.map((r) => [r.id, r.title]));
-  await addGuidelineLayers(addBaseLayers());
+  await Promise.all([addGuidelineLayers(addBaseLayers()), loadLayerTitles()]);
   layerControl.addTo(map);
   layerControl.getContainer().querySelector(".leaflet-control-layers-toggle").title = "Kartlag";
   legendPanel.addTo(map);

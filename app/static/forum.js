@@ -6,8 +6,10 @@ import {
   api,
   el,
   formatDate,
+  loadLayerTitles,
   problemView,
   showStatus,
+  withLayerTitles,
 } from "./api.js";
 
 const PAGE_SIZE = 20;
@@ -125,7 +127,56 @@ function planRow(f) {
         " · ",
         el("a", { href: `/?check=${f.check_id}`, "data-testid": "forum-map" }, "Vis i kart"),
       ),
+      saksnummerForm(f),
     ),
+  );
+}
+
+/** The forum's case number for a plan (saksår/sekvensnummer), shown on the meeting agenda. */
+function saksnummerForm(f) {
+  const id = `saksnr-${f.check_id}`;
+  const input = el("input", {
+    id,
+    name: "saksnummer",
+    value: f.saksnummer || "",
+    size: 10,
+    maxlength: 20,
+    pattern: "(?:[0-9]{2}|[0-9]{4})/[0-9]{1,7}",
+    placeholder: "2026/123",
+    title: "Saksår/sekvensnummer, for eksempel 2026/123",
+    "data-testid": "saksnummer-input",
+  });
+  const note = el("span", { class: "muted small", role: "status" });
+  return el(
+    "form",
+    {
+      class: "saksnummer",
+      "data-testid": "saksnummer-form",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        if (!input.reportValidity()) return;
+        try {
+          const answer = await api(
+            `/api/v1/forum/proposals/${encodeURIComponent(f.proposal_id)}/saksnummer`,
+            {
+              method: "PUT",
+              headers: { "Content-Type": "application/json" },
+              body: JSON.stringify({ saksnummer: input.value.trim() || null }),
+            },
+          );
+          note.textContent = answer.body.saksnummer
+            ? ` Lagret: ${answer.body.saksnummer}.`
+            : " Saksnummeret er fjernet.";
+        } catch (error) {
+          note.replaceChildren(problemView(error, "Saksnummeret ble ikke lagret."));
+        }
+      },
+    },
+    el("label", { for: id }, "Saksnummer "),
+    input,
+    " ",
+    el("button", { type: "submit", "data-testid": "saksnummer-save" }, "Lagre"),
+    note,
   );
 }
 
@@ -165,7 +216,7 @@ function row(f) {
             ),
           )
         : null,
-      el("p", {}, f.message),
+      el("p", {}, withLayerTitles(f.message)),
       f.suggested_action
         ? el("p", { class: "muted" }, el("b", {}, "Forslag: "), f.suggested_action)
         : null,
@@ -410,7 +461,7 @@ function resolvedPlan(items) {
           " ",
           el("b", {}, item.rule_id),
           item.plan_feature_names?.length ? ` ${item.plan_feature_names.join(", ")}: ` : " ",
-          item.message,
+          withLayerTitles(item.message),
           el(
             "div",
             { class: "small muted" },
@@ -425,9 +476,11 @@ function resolvedPlan(items) {
   );
 }
 
+// The agenda counts days in Norwegian time (the service's from/to), whatever the browser's zone.
+const OSLO_DAY = new Intl.DateTimeFormat("sv-SE", { timeZone: "Europe/Oslo" });
+
 function isoDate(date) {
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  return OSLO_DAY.format(date); // sv-SE writes dates as YYYY-MM-DD
 }
 
 filters.addEventListener("change", () => {
@@ -451,7 +504,8 @@ document.getElementById("page-next").addEventListener("click", () => {
 
 const today = new Date();
 document.getElementById("agenda-to").value = isoDate(today);
+document.getElementById("agenda-meeting").value = isoDate(today);
 document.getElementById("agenda-from").value = isoDate(new Date(today.getTime() - 30 * 86400000));
 
-await fillFilters();
+await Promise.all([fillFilters(), loadLayerTitles()]);
 load();

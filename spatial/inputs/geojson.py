@@ -143,8 +143,8 @@ def read_geojson(body: bytes, max_features: int, budget: UploadBudget | None = N
     builder = SourcePlanBuilder("geojson")
     for source_id, properties in members:
         builder.add(source_id, properties)
-    _read_geometries(builder.features, features, crs)
-    return builder.plan(crs, plan_attributes)
+    warnings = _read_geometries(builder.features, features, crs)
+    return builder.plan(crs, plan_attributes, warnings)
 
 
 def _check_value_count(body: bytes, max_features: int, max_vertices: int) -> None:
@@ -307,8 +307,9 @@ def _feature_members(
 
 def _read_geometries(
     source_features: list[SourceFeature], features: list[Any], crs: CrsRef = CRS84
-) -> None:
-    """Read each feature's geometry member into `geometry`, or say why in `geometry_error`.
+) -> list[Problem]:
+    """Read each feature's geometry member into `geometry`, or say why in `geometry_error`;
+    return warnings for what was read with a change (an open ring, closed).
 
     Well-formed polygons and multipolygons, nearly every plan area, are built from their
     coordinate arrays in one call per type (`_from_coordinate_arrays`). Everything else is
@@ -316,6 +317,7 @@ def _read_geometries(
     """
     members = [features[f.position].get("geometry") for f in source_features]
     kept = _from_coordinate_arrays(members)
+    warnings: list[Problem] = []
     for i, (feature, member) in enumerate(zip(source_features, members, strict=True)):
         if member is None:
             continue
@@ -332,6 +334,8 @@ def _read_geometries(
             continue
         try:
             feature.geometry = shape(member)
+            if (open_ring := _open_ring(member)) is not None:
+                warnings.append(_closed_ring_note(feature, open_ring, crs))
         except Exception as exc:  # shapely raises several types for broken coordinates
             short = _short_ring(member)
             if short is not None:
@@ -349,6 +353,43 @@ def _read_geometries(
                 f"krever for typen '{kind}' (RFC 7946 §3.1; melding fra programvaren: «{exc}»)",
                 en=cannot_read(exc).en,
             )
+    return warnings
+
+
+def _open_ring(member: Any) -> tuple[float, float] | None:
+    """The first point of a polygon ring whose last position is not its first, or None."""
+    if not isinstance(member, dict) or member.get("type") not in ("Polygon", "MultiPolygon"):
+        return None
+    polygons = member.get("coordinates")
+    if member["type"] == "Polygon":
+        polygons = [polygons]
+    for polygon in polygons if isinstance(polygons, list) else []:
+        for ring in polygon if isinstance(polygon, list) else []:
+            if not isinstance(ring, list) or len(ring) < 3:
+                continue
+            first, last = ring[0], ring[-1]
+            if not (isinstance(first, list) and isinstance(last, list) and len(first) >= 2):
+                continue
+            if first[:2] != last[:2] and all(type(v) in _NUMBER_TYPES for v in first[:2]):
+                return float(first[0]), float(first[1])
+    return None
+
+
+def _closed_ring_note(feature: SourceFeature, point: tuple[float, float], crs: CrsRef) -> Problem:
+    # RFC 7946 §3.1.6: a ring's first and last positions are the same. A file that lost its
+    # last position is read closed, and the upload report says so.
+    return Problem(
+        Text(
+            nb=f"en grense slutter ikke der den begynner (ved {format_point(point, crs)}); "
+            "den er lukket med en rett linje tilbake til første punkt – kontroller at ingen "
+            "punkter mangler",
+            en=f"a ring does not end where it starts (at {format_point(point, crs)}); it was "
+            "closed with a straight line back to its first position (RFC 7946 §3.1.6)",
+        ),
+        feature=feature.position,
+        feature_id=feature.source_id,
+        location=_crs84(point, crs),
+    )
 
 
 def _short_ring(member: Any) -> tuple[int, tuple[float, float]] | None:

@@ -98,6 +98,11 @@ def test_every_user_facing_error_text_is_in_bokmal_and_english():
         ("de, en;q=0.1", "en"),
         ("en;q=0", "nb"),
         ("en;q=zz", "nb"),
+        ("en;q=1e9", "nb"),  # not a qvalue (RFC 9110 §12.4.2): counts as 0
+        ("en;q=inf", "nb"),
+        ("en;q=0.50001, nb;q=0.5", "nb"),
+        ("en;q=1.000, nb;q=0.999", "en"),
+        ("nb;q=0.1, " * 2000 + "en", "nb"),  # only the first 1000 characters are read
         ("*", "nb"),
         (",,;;q=", "nb"),
     ],

@@ -340,3 +340,17 @@ def test_unknown_geos_reason_is_quoted_not_dropped():
     explained = parse_explanation("Something new[1 2]", CrsRef(25832))
     assert "Something new" in explained.text.nb and explained.text.en == "Something new[1 2]"
     assert explained.point == (1.0, 2.0)
+
+
+def test_an_open_ring_is_closed_and_said_so():
+    """RFC 7946 §3.1.6: a ring that lost its last position is read closed, with a note
+    naming the feature and marking where the ring starts; a closed ring gets no note."""
+    x, y = CROSSING
+    open_triangle = ring((x, y), (x + 1000, y), (x + 1000, y + 1000))
+    prepared = upload(area(open_triangle, "b1", feltnavn="BFR7"), area(square(x + 3000, y), "b2"))
+    (note,) = prepared.report.warnings
+    assert_bilingual(note.message, "slutter ikke der den begynner", "lukket", en="RFC 7946")
+    assert (note.feature, note.feature_id) == (0, "b1")
+    assert_near(note.location, x, y)
+    stored = {area.source_id: area.geometry for area in prepared.areas}
+    assert stored["b1"].area == pytest.approx(500_000)

@@ -17,10 +17,10 @@ from rasterio.windows import Window, from_bounds
 from spatial import raster
 from spatial.raster import (
     TreeLineSurfaces,
-    _bilinear_at_centres,
-    _read_float,
+    bilinear_at_centres,
     draw_exposures,
     open_surfaces,
+    read_float,
 )
 
 X0, Y0 = 470_000.0, 6_750_000.0
@@ -71,8 +71,8 @@ def test_tree_line_interpolation_matches_gdal_bilinear_warp_with_gaps_and_edges(
             height=dem.height,
             resampling=Resampling.bilinear,
         ) as warped:
-            expected = _read_float(warped, Window(0, 0, dem.width, dem.height))
-        got = _bilinear_at_centres(line, dem.transform, Window(0, 0, dem.width, dem.height))
+            expected = read_float(warped, Window(0, 0, dem.width, dem.height))
+        got = bilinear_at_centres(line, dem.transform, Window(0, 0, dem.width, dem.height))
     assert np.array_equal(np.isnan(got), np.isnan(expected))
     # Only DEM cells on a gap (4 source cells of 7 x 7 DEM cells) have no value.
     assert 0 < np.isnan(got).sum() <= 4 * 8 * 8
@@ -84,7 +84,7 @@ def test_cells_outside_the_tree_line_raster_have_no_value(tmp_path):
     line = write_raster(tmp_path / "line.tif", np.full((10, 10), 1000.0), (X0, Y0 + 500), 50.0)
     grid = Affine(10, 0, X0 - 200, 0, -10, Y0 + 500)  # 200 m of the grid lie west of it
     with rasterio.open(line) as dataset:
-        values = _bilinear_at_centres(dataset, grid, Window(0, 0, 60, 10))
+        values = bilinear_at_centres(dataset, grid, Window(0, 0, 60, 10))
     assert np.isnan(values[:, :20]).all()
     assert (values[:, 20:] == 1000.0).all()
 
