@@ -65,7 +65,8 @@ def optional_principal(
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
-    principal, _ = session_principal(session, cookie)
+    principal, expires_at = session_principal(session, cookie)
+    request.state.session_expires_at = expires_at  # for GET /api/v1/session to show
     if request.method not in SAFE_METHODS:
         ensure_same_origin(request, settings)
     return principal

@@ -30,6 +30,7 @@ from layers.loader import (
     Progress,
     current_version,
     current_versions,
+    grid_details,
     store_raster_version,
 )
 from layers.terrain_products import build_terrain_products
@@ -195,15 +196,7 @@ def _write_cog(
                     overview_resampling="average",
                 )
         with rasterio.open(partial) as written:
-            grid = {
-                "width": written.width,
-                "height": written.height,
-                "resolution": list(written.res),
-                "dtype": written.dtypes[0],
-                "nodata": written.nodata,
-                "bounds": list(written.bounds),
-                "source_crs": str(crs),
-            }
+            grid = grid_details(written, str(crs))
         os.replace(partial, target)
     except RasterioError as exc:
         raise DeriveError(f"the derived tree line cannot be written: {exc}") from None

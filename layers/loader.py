@@ -527,6 +527,19 @@ def _load_raster(
     return LoadResult(config.id, number, True, 0, checksum)
 
 
+def grid_details(dataset: rasterio.DatasetReader, source_crs: str) -> dict[str, Any]:
+    """Describe a stored raster's grid for its layer version (size, cell, type, extent, CRS)."""
+    return {
+        "width": dataset.width,
+        "height": dataset.height,
+        "resolution": list(dataset.res),
+        "dtype": dataset.dtypes[0],
+        "nodata": dataset.nodata,
+        "bounds": list(dataset.bounds),
+        "source_crs": source_crs,
+    }
+
+
 def store_raster_version(
     session: Session, layer_id: str, target: Path, details: dict[str, Any], **fields: Any
 ) -> int:
@@ -589,15 +602,7 @@ def _write_cog(
                 ) as vrt:
                     rasterio.shutil.copy(vrt, partial, **cog_options)
         with rasterio.open(partial) as written:
-            details = {
-                "width": written.width,
-                "height": written.height,
-                "resolution": list(written.res),
-                "dtype": written.dtypes[0],
-                "nodata": written.nodata,
-                "bounds": list(written.bounds),
-                "source_crs": source_crs,
-            }
+            details = grid_details(written, source_crs)
         os.replace(partial, target)
     except RasterioError as exc:
         name = label or source.name

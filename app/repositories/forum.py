@@ -113,16 +113,22 @@ def _finding_query(filters: ForumFilters) -> Select:
         )
         .where(CheckFindingOrm.check_id.in_(latest_checks_query()))
     )
+    query = _narrowed(query, filters)
+    if filters.status:
+        query = query.where(REVIEW_STATUS.in_(filters.status))
+    if filters.comparison:
+        query = query.where(CheckFindingOrm.comparison.in_(filters.comparison))
+    return query
+
+
+def _narrowed(query: Select, filters: ForumFilters) -> Select:
+    """Narrow a query of findings to the filters' municipalities, rules and severities."""
     if filters.kommunenummer:
         query = query.where(PlanProposalOrm.kommunenummer.in_(filters.kommunenummer))
     if filters.rule_id:
         query = query.where(CheckFindingOrm.rule_id.in_(filters.rule_id))
     if filters.severity:
         query = query.where(CheckFindingOrm.severity.in_(filters.severity))
-    if filters.status:
-        query = query.where(REVIEW_STATUS.in_(filters.status))
-    if filters.comparison:
-        query = query.where(CheckFindingOrm.comparison.in_(filters.comparison))
     return query
 
 
@@ -192,13 +198,7 @@ def _resolved_query(filters: ForumFilters) -> Select:
         .where(latest.id.in_(latest_checks_query()))
         .order_by(None)
     )
-    if filters.kommunenummer:
-        query = query.where(PlanProposalOrm.kommunenummer.in_(filters.kommunenummer))
-    if filters.rule_id:
-        query = query.where(CheckFindingOrm.rule_id.in_(filters.rule_id))
-    if filters.severity:
-        query = query.where(CheckFindingOrm.severity.in_(filters.severity))
-    return query
+    return _narrowed(query, filters)
 
 
 def count_resolved(session: Session, filters: ForumFilters) -> int:

@@ -279,6 +279,21 @@ def _page_links(path: str, query: dict[str, str], limit: int, offset: int, total
     return links
 
 
+def _filters(
+    kommunenummer: list[str] | None,
+    rule_id: list[str] | None,
+    severity: list[str] | None,
+    **more: tuple[str, ...],
+) -> repo.ForumFilters:
+    """The filters the forum's lists share (municipality, rule, severity), checked, and more."""
+    return repo.ForumFilters(
+        kommunenummer=_kommunenummer(kommunenummer),
+        rule_id=tuple(v.upper() for v in _values(rule_id)),
+        severity=_choice(severity, "severity", SEVERITIES, repo.DEFAULT_SEVERITIES),
+        **more,
+    )
+
+
 def _given(**raw: list[str] | None) -> dict[str, str]:
     return {name: ",".join(_values(given)) for name, given in raw.items() if _values(given)}
 
@@ -313,10 +328,10 @@ def list_findings(
     one is open again and shows the earlier review as `previous_review`. Findings the
     latest checks no longer have are listed by GET /api/v1/forum/resolved.
     """
-    filters = repo.ForumFilters(
-        kommunenummer=_kommunenummer(kommunenummer),
-        rule_id=tuple(v.upper() for v in _values(rule_id)),
-        severity=_choice(severity, "severity", SEVERITIES, repo.DEFAULT_SEVERITIES),
+    filters = _filters(
+        kommunenummer,
+        rule_id,
+        severity,
         status=_choice(status, "status", repo.REVIEW_STATUSES, repo.DEFAULT_STATUSES),
         comparison=_choice(comparison, "comparison", repo.COMPARISONS, ()),
     )
@@ -352,12 +367,7 @@ def list_resolved(
 ) -> ResolvedPage:
     """Findings resolved in each proposal's latest check: found by the previous check (of an
     earlier version, or earlier of this one) and no longer there («Løst i versjon M»)."""
-    filters = repo.ForumFilters(
-        kommunenummer=_kommunenummer(kommunenummer),
-        rule_id=tuple(v.upper() for v in _values(rule_id)),
-        severity=_choice(severity, "severity", SEVERITIES, repo.DEFAULT_SEVERITIES),
-        status=(),
-    )
+    filters = _filters(kommunenummer, rule_id, severity, status=())
     total = repo.count_resolved(session, filters)
     rows = repo.list_resolved(session, filters, page.limit, page.offset)
     items = [ResolvedForumFinding(**row, links=_links(row)) for row in rows]

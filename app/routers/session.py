@@ -22,9 +22,7 @@ from app.access import (
     Principal,
     Role,
     authenticate,
-    bearer_token,
     end_session,
-    session_principal,
     start_session,
 )
 from app.db import SessionDep
@@ -141,13 +139,9 @@ def who_am_i(request: Request, session: SessionDep, settings: SettingsDep) -> Re
         answer = problem_response(401, NOT_SIGNED_IN, "unauthorized", request.url.path)
         answer.headers["WWW-Authenticate"] = 'Bearer realm="arealsjekk"'
         return answer
-    cookie = request.cookies.get(SESSION_COOKIE)
-    via_header = (
-        bearer_token(request.headers.get("authorization"), request.headers.get("x-api-key"))
-        is not None
-    )
-    expires_at = None if via_header or not cookie else session_principal(session, cookie)[1]
-    info = _info(session, principal, "header" if via_header else "cookie", expires_at)
+    # Set by optional_principal when the cookie signed the caller in; a key header wins.
+    expires_at = getattr(request.state, "session_expires_at", None)
+    info = _info(session, principal, "header" if expires_at is None else "cookie", expires_at)
     headers = {"Cache-Control": NO_STORE}
     return Response(info.model_dump_json(), media_type="application/json", headers=headers)
 
