@@ -16,6 +16,7 @@ from app.db import get_sessionmaker
 from app.runtime import tune_garbage_collector
 from app.settings import get_settings
 from app.uploads import prepare_upload
+from app.wire import WIRE_PROTOCOL
 from db.models import ApiKeyOrm, LayerVersionOrm
 from layers.demo import DEMO_LICENCE, load_demo_data
 from layers.derive import DERIVABLE, derive_tree_line
@@ -414,6 +415,7 @@ def serve(
         port=port,
         workers=workers,
         proxy_headers=True,
+        http=WIRE_PROTOCOL,  # h11 sends header names as written (app.wire)
     )
 
 

@@ -11,9 +11,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__
 from app.check_runner import CheckJobs, get_rule_set
+from app.compression import CompressionMiddleware
+from app.cors import CorsMiddleware
 from app.db import get_engine
 from app.errors import add_exception_handlers
 from app.headers import SecurityHeadersMiddleware
+from app.http_cache import HttpCacheMiddleware
 from app.idempotency import IdempotencyMiddleware
 from app.language import LanguageMiddleware
 from app.limits import BodyLimitMiddleware
@@ -32,12 +35,14 @@ from app.routers import (
     reports,
     rules,
     session,
+    tiles,
     webhooks,
     wms,
 )
 from app.runtime import tune_garbage_collector
 from app.settings import get_settings
 from app.webhooks import WebhookDispatcher
+from app.wire import HeaderCaseMiddleware, HeadMiddleware
 from app.wms.pool import prepare_render_pool, stop_render_pool
 
 logger = logging.getLogger(__name__)
@@ -76,6 +81,7 @@ API_ROUTERS = (
     checks.router,
     rules.router,
     ogcapi.router,
+    tiles.router,
     wms.router,
     webhooks.router,
     plans.router,
@@ -124,8 +130,13 @@ def create_app() -> FastAPI:
     add_exception_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware)  # outside idempotency: it caps what that reads
+    app.add_middleware(HttpCacheMiddleware)  # tags the body before gzip (gzip's bytes vary)
+    app.add_middleware(CompressionMiddleware)
+    app.add_middleware(CorsMiddleware)  # outside gzip and caching: preflights end here
     app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(LanguageMiddleware)  # outermost: every answer, errors too, has a language
+    app.add_middleware(LanguageMiddleware)  # every answer, errors too, has a language
+    app.add_middleware(HeadMiddleware)  # every middleware inside sees a HEAD as its GET
+    app.add_middleware(HeaderCaseMiddleware)  # outermost: names every header canonically
     app.mount(docs.STATIC_PATH, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path))
     for router in API_ROUTERS:
         app.include_router(router)

@@ -94,6 +94,17 @@ class Settings(DatabaseSettings):
     public_url: str | None = None
     trusted_hosts: list[str] = ["127.0.0.1", "localhost", "::1"]
 
+    # Web clients on other origins (app.cors): the origins (scheme://host[:port]) whose
+    # scripts may call /api/v1, e.g. ["https://sak.drammen.kommune.no"]; "*" for any. Default
+    # none. The public read services (WMS, OGC API, tiles) answer every origin regardless.
+    cors_origins: list[str] = []
+    # How long caches may keep answers of the public read services before revalidating
+    # (app.http_cache); the data change when layers or proposals change.
+    public_cache_max_age_s: NonNegativeInt = 60
+    # Most tiles kept in the tile cache (app.tiles.cache), all layers together: past it the
+    # oldest are deleted, so requests for ever new tiles cannot fill the database.
+    tile_cache_max_tiles: PositiveInt = 100_000
+
     # Browser sign-in (POST /api/v1/session): the absolute lifetime of a session (OWASP
     # Session Management Cheat Sheet, "absolute timeout"); «Logg ut» ends one before that.
     session_max_age_s: PositiveInt = 12 * 3600
@@ -161,6 +172,27 @@ class Settings(DatabaseSettings):
         if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}", value):
             raise ValueError("user_header must be a header name such as X-Forwarded-User")
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_cors_origins(cls, values: list[str]) -> list[str]:
+        origins = []
+        for value in values:
+            value = value.strip().rstrip("/")
+            parts = urlsplit(value)
+            if value != "*" and (
+                parts.scheme not in ("http", "https")
+                or not parts.netloc
+                or parts.path
+                or parts.query
+                or parts.fragment
+            ):
+                raise ValueError(
+                    "cors_origins must list origins such as https://host[:port], or '*'"
+                )
+            # Browsers send Origin with a lowercase scheme and host (RFC 6454 §6.1).
+            origins.append(value if value == "*" else f"{parts.scheme}://{parts.netloc}".lower())
+        return origins
 
     @field_validator("public_url")
     @classmethod

@@ -52,6 +52,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
 
 from layers.demo import base as demo_base
+from layers.demo import forest as demo_forest
 from layers.demo import heritage as demo_heritage
 from layers.demo import nature as demo_nature
 from layers.demo import settlements as demo_settlements
@@ -61,7 +62,7 @@ from layers.demo.geography import Geography
 from layers.demo.heritage import HERITAGE_KINDS
 from spatial.crs import CANONICAL_SRID
 
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 RASTER_VERSION = 1
 SEED = 20261108
 CRS = f"EPSG:{CANONICAL_SRID}"
@@ -1030,6 +1031,7 @@ LAYER_BUILDERS = {
     "villrein_areas": lambda ctx: demo_nature.villrein_areas(ctx.geo),
     "villrein_corridors": build_corridors,
     "intact_nature": lambda ctx: demo_nature.intact_nature(ctx.geo),
+    "forest_mask": lambda ctx: demo_forest.forest_mask(ctx.geo),
 }
 
 

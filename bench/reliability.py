@@ -260,6 +260,8 @@ class Server:
                     str(self.port),
                     "--log-level",
                     "warning",
+                    "--http",
+                    "h11",  # as `arealsjekk serve` (app.wire.WIRE_PROTOCOL)
                     "--no-access-log",
                 ],
                 cwd=self.app_dir,

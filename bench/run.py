@@ -39,6 +39,7 @@ from typing import Any
 import common
 import generate
 import http_bench
+import tiles_bench
 import wms_bench
 
 # Per size: rounds, then engine and baseline warm runs per round (after a cold run each).
@@ -46,11 +47,13 @@ FULL = {
     "rounds": {"S": (10, 3, 1), "M": (5, 2, 1), "L": (2, 1, 1)},
     "throughput": [(1, 60), (2, 100), (4, 160)],
     "wms_repeat": 10,
+    "tiles_repeat": 4,
 }
 QUICK = {
     "rounds": {"S": (4, 3, 1), "M": (2, 2, 1), "L": (0, 1, 1)},
     "throughput": [(1, 20), (4, 60)],
     "wms_repeat": 4,
+    "tiles_repeat": 2,
 }
 TARGETS = {"S": 0.100, "M": 3.0, "L": 30.0}
 # The MapServer set-ups of the WMS comparison; a target compares with the fastest.
@@ -206,6 +209,12 @@ def http_and_wms(results: dict[str, Any], settings: dict[str, Any], skip: set[st
             throughput(results, settings, server.port)
         if "wms" not in skip:
             wms(results, settings, server.port)
+        if "tiles" not in skip:
+            results["tiles"] = phase(
+                results,
+                "tiles: WMS GetMap, raster tile cold and cached, MVT cold and cached",
+                lambda: tiles_bench.measure(server.port, settings["tiles_repeat"]),
+            )
 
 
 def throughput(results: dict[str, Any], settings: dict[str, Any], port: int) -> None:
@@ -357,6 +366,7 @@ def table(results: dict[str, Any]) -> str:
                 + " | ".join(fmt_s(t) for t in theirs)
                 + f" | {min(theirs) / ours:.2f}× |"
             )
+    lines += tiles_table(results.get("tiles", {}))
     rows = verdicts(results)
     if rows:
         lines += ["", "| Target (issue 8) | Reached | Met |", "|---|---|---|"]
@@ -366,6 +376,26 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def tiles_table(tiles: dict[str, Any]) -> list[str]:
+    """The tile comparison: WMS GetMap against raster tiles (cold, cached) and vector tiles."""
+    if not tiles:
+        return []
+    lines = [
+        "",
+        "| 256 px tiles, heritage_protected, WebMercatorQuad, p50 | WMS GetMap 256² "
+        "| Raster tile, cold | Raster tile, cached | MVT, cold | MVT, cached | MVT size p50 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    labels = {"county_z8": "z8, 3 × 3 tiles over the county", "hallingdal_z12": "z12, 3 × 3 at Gol"}
+    for name, run in tiles.items():
+        cells = [fmt_s(run[kind]["latency_s"]["p50"]) for kind in tiles_bench.KINDS]
+        size = run["mvt_bytes"]["p50"] or 0
+        lines.append(
+            f"| {labels.get(name, name)} | " + " | ".join(cells) + f" | {size / 1024:.0f} KiB |"
+        )
+    return lines
+
+
 def main() -> None:
     """Run everything and write the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -373,7 +403,8 @@ def main() -> None:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated parts to leave out: checks, http (quick-check throughput), wms",
+        help="comma-separated parts to leave out: checks, http (quick-check throughput), wms, "
+        "tiles",
     )
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
@@ -390,6 +421,7 @@ def main() -> None:
         "checks": {},
         "http": {},
         "wms": {},
+        "tiles": {},
         "method": {
             "engine": "in-process: app.uploads.prepare_upload (parse + validate the GeoJSON) + "
             "check_runner.plan_from_prepared + check_runner.evaluate (G1-G5 on PostGIS and "
@@ -408,7 +440,7 @@ def main() -> None:
     results["versions"] = versions()
     if "checks" not in skip:
         check_sizes(results, settings, suffix)
-    if not {"http", "wms"} <= skip:
+    if not {"http", "wms", "tiles"} <= skip:
         http_and_wms(results, settings, skip)
     results["verdicts"] = verdicts(results)
     results["total_s"] = round(time.perf_counter() - started, 1)

@@ -476,3 +476,30 @@ class WebhookDeliveryOrm(Base):
             "status IN ('pending', 'delivered', 'failed')", name="ck_webhook_delivery_status"
         ),
     )
+
+
+class TileCacheOrm(Base):
+    """A rendered map tile (MVT or PNG), valid while the data and styles behind it are unchanged.
+
+    `stamp` names what the tile was made from (layer versions, the latest published proposal
+    versions and finished checks, styles, the service's version): a tile whose stamp differs
+    from the current one is never served, and is replaced or swept away.
+    """
+
+    __tablename__ = "tile_cache"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    layer: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tile_matrix_set: Mapped[str] = mapped_column(String(32), primary_key=True)
+    z: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    x: Mapped[int] = mapped_column(Integer, primary_key=True)
+    y: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        Index("ix_tile_cache_layer_stamp", "kind", "layer", "stamp"),
+        # The oldest tiles go first when the cache is full (app.tiles.cache.prune).
+        Index("ix_tile_cache_created_at", "created_at"),
+    )

@@ -46,6 +46,11 @@ ensure_system_packages() {
     if [ "$option" = "with-browser" ] && ! command -v chromium >/dev/null 2>&1; then
       missing+=("chromium")
     fi
+    # The GIS-client tests drive QGIS 3.22 (PyQGIS under Debian's Python) and GDAL's tools.
+    if [ "$option" = "with-gis-clients" ]; then
+      /usr/bin/python3 -c "import qgis.core" 2>/dev/null || missing+=("python3-qgis")
+      command -v ogrinfo >/dev/null 2>&1 || missing+=("gdal-bin")
+    fi
     # The WMS benchmark compares with MapServer (CGI and mapscript under Debian's Python).
     if [ "$option" = "with-mapserver" ]; then
       [ -x /usr/bin/mapserv ] || missing+=("mapserver-bin")
@@ -184,7 +189,7 @@ cmd_run() {
 }
 
 cmd_test() {
-  ensure_system_packages with-browser
+  ensure_system_packages with-browser with-gis-clients
   ensure_venv
   ensure_cluster
   # Leave PostgreSQL as we found it: a cluster this run started is stopped at the end.

@@ -21,6 +21,7 @@ from app.access import create_api_key
 from app.db import get_engine, get_sessionmaker
 from app.main import create_app
 from app.settings import Settings, get_settings
+from app.wire import WIRE_PROTOCOL
 from layers.municipalities import load_administrative_units
 from migrations.runner import upgrade
 
@@ -139,7 +140,9 @@ def live_server() -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(), host="127.0.0.1", port=port, log_level="warning", http=WIRE_PROTOCOL
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

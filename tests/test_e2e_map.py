@@ -144,13 +144,13 @@ def test_base_map_scale_bar_legend_and_opacity(tab, live_server):
         "request",
         lambda r: (
             basemap_tiles.append(r.url)
-            if "/wms?" in r.url and re.search(r"[?&]layers=basemap(&|$)", r.url, re.I)
+            if "/tiles/basemap/WebMercatorQuad/" in r.url  # the WMS layer as tiles (issue 21)
             else None
         ),
     )
     open_map(tab, live_server)
 
-    # The base map comes from our own WMS (the offline set-up), and its tiles load.
+    # The base map is our own WMS layer `basemap` (the offline set-up) as XYZ tiles, and they load.
     assert tab.locator("#map").get_attribute("data-basemap-kind") == "wms"
     assert len(basemap_tiles) >= 2, basemap_tiles
     bases = tab.locator(".leaflet-control-layers-base label").all_inner_texts()

@@ -5,7 +5,7 @@ import pytest
 import requests
 from owslib.ogcapi.features import Features
 from pyproj import Transformer
-from shapely.geometry import Point, box
+from shapely.geometry import LineString, Point, box
 
 from tests.plans import collection, encode, feature
 from tests.rule_fixtures import load_vector_layer
@@ -42,7 +42,7 @@ def test_landing_page_and_conformance(api, live_server):
     """The landing page links to the API definition, conformance and collections."""
     links = {link["rel"]: link["href"] for link in api.links}
     assert links["self"] == f"{live_server}/ogcapi"
-    assert links["service-desc"] == f"{live_server}/api/v1/openapi.json"
+    assert links["service-desc"] == f"{live_server}/ogcapi/api"
     assert links["conformance"] == f"{live_server}/ogcapi/conformance"
     assert links["data"] == f"{live_server}/ogcapi/collections"
     conforms = api.conformance()["conformsTo"]
@@ -101,7 +101,8 @@ def test_items_with_bbox_limit_and_paging(api, tmp_path):
     assert api.response_headers["Content-Crs"] == f"<{CRS84}>"
     first = page["features"][0]
     assert first["properties"]["importance"] == "regional"
-    lon, lat = first["geometry"]["coordinates"][0][0]
+    assert first["geometry"]["type"] == "MultiPolygon"  # one type per collection
+    lon, lat = first["geometry"]["coordinates"][0][0][0]
     assert 8 < lon < 9 and 60 < lat < 61  # CRS84: longitude first
     links = {link["rel"]: link["href"] for link in page["links"]}
     assert "prev" not in links
@@ -125,7 +126,7 @@ def test_items_in_other_crss(api, tmp_path):
 
     utm = api.collection_items("mineral_deposits", crs=f"{EPSG}25832", limit=1)
     assert api.response_headers["Content-Crs"] == f"<{EPSG}25832>"
-    ring = np.array(utm["features"][0]["geometry"]["coordinates"][0])
+    ring = np.array(utm["features"][0]["geometry"]["coordinates"][0][0])
     assert ring[:, 0].min() == pytest.approx(X0) and ring[:, 1].max() == pytest.approx(Y0 + 100)
     assert "crs" not in utm  # Part 2 names the CRS in the header only
 
@@ -136,7 +137,7 @@ def test_items_in_other_crss(api, tmp_path):
 
     lat_first = api.collection_items("mineral_deposits", crs=f"{EPSG}4326", limit=1)
     assert api.response_headers["Content-Crs"] == f"<{EPSG}4326>"
-    lat, lon = lat_first["features"][0]["geometry"]["coordinates"][0][0]
+    lat, lon = lat_first["features"][0]["geometry"]["coordinates"][0][0][0]
     assert 60 < lat < 61 and 8 < lon < 9
     minlon, minlat, maxlon, maxlat = crs84_box(X0 + 900, Y0, X0 + 1200, Y0 + 50)
     by_lat_lon = api.collection_items(
@@ -147,7 +148,7 @@ def test_items_in_other_crss(api, tmp_path):
     assert by_lat_lon["numberMatched"] == 1
 
     mercator = api.collection_items("mineral_deposits", crs=f"{EPSG}3857", limit=1)
-    x, y = mercator["features"][0]["geometry"]["coordinates"][0][0]
+    x, y = mercator["features"][0]["geometry"]["coordinates"][0][0][0]
     assert 900_000 < x < 1_000_000 and 8_000_000 < y < 9_000_000
 
 
@@ -163,7 +164,7 @@ def test_one_item_of_the_current_layer_version(api, client, tmp_path):
     item = api.collection_item("mineral_deposits", str(new_id))
     assert item["type"] == "Feature" and item["id"] == new_id
     assert item["properties"]["importance"] == "lokal"
-    assert {link["rel"] for link in item["links"]} == {"self", "collection"}
+    assert {link["rel"] for link in item["links"]} == {"self", "alternate", "collection"}
     response = client.get(f"/ogcapi/collections/mineral_deposits/items/{old_id}")
     assert response.status_code == 404
 
@@ -199,7 +200,7 @@ def test_proposals_and_findings_show_the_latest_versions_and_checks(api, client,
     assert "conflict" in {f["properties"]["severity"] for f in g3}  # area over the deposit
     assert g3[0]["properties"]["proposal_id"] == "3326_2024001"
     assert g3[0]["properties"]["paragraph"].startswith("Buskerudplanen 2026 §6.2.5")
-    assert all(f["geometry"]["type"] in {"Polygon", "MultiPolygon"} for f in g3)
+    assert {f["geometry"]["type"] for f in g3} == {"MultiPolygon"}
 
     second = upload(client, cabin(X0, "BFR1"), cabin(X0 + 300, "BFR2"))
     areas = api.collection_items("proposals")
@@ -221,6 +222,33 @@ def test_proposals_and_findings_show_the_latest_versions_and_checks(api, client,
     )
 
 
+def test_findings_along_lines_are_a_collection_of_their_own(api, client, tmp_path):
+    """A corridor crossed (a line) and an area over a deposit: each collection has one
+    geometry type, and neither finding is lost."""
+    corridor = LineString([(X0 - 50, Y0 - 50), (X0 + 250, Y0 + 250)])
+    load_vector_layer(
+        "villrein_corridors",
+        [{"geometry": corridor, "name": "Trekket", "villrein_area": "Nordfjella"}],
+        tmp_path,
+    )
+    deposit = {"geometry": box(X0 + 50, Y0, X0 + 150, Y0 + 100), "importance": "regional"}
+    load_vector_layer("mineral_deposits", [deposit], tmp_path)
+    assert client.post(f"{upload(client, cabin(X0, 'BFR1'))}/checks").status_code == 201
+
+    lines = api.collection_items("finding_lines", crs=f"{EPSG}25832")
+    assert lines["numberMatched"] == 1
+    line = lines["features"][0]
+    assert line["geometry"]["type"] == "MultiLineString"
+    assert line["properties"]["rule_id"] == "G2"
+    length = sum(LineString(part).length for part in line["geometry"]["coordinates"])
+    assert length == pytest.approx(100 * 2**0.5, abs=0.1)  # the corridor's part inside
+    areas = api.collection_items("findings")["features"]
+    assert areas and {f["geometry"]["type"] for f in areas} == {"MultiPolygon"}
+    assert "G3" in {f["properties"]["rule_id"] for f in areas}
+    queryables = client.get("/ogcapi/collections/finding_lines/queryables").json()
+    assert queryables["properties"]["geometry"]["format"] == "geometry-multilinestring"
+
+
 @pytest.mark.parametrize(
     ("url", "status", "mentions"),
     [
@@ -238,7 +266,12 @@ def test_proposals_and_findings_show_the_latest_versions_and_checks(api, client,
         ("/ogcapi/collections/mineral_deposits/items?crs=nonsense", 400, "nonsense"),
         ("/ogcapi/collections/mineral_deposits/items?bbox=1,2,3,4&bbox-crs=EPSG:5973", 400, "5973"),
         ("/ogcapi/collections/mineral_deposits/items?color=red", 400, "color"),
-        ("/ogcapi/collections?f=html", 400, "html"),
+        ("/ogcapi/collections?f=xml", 400, "xml"),
+        ("/ogcapi/collections/mineral_deposits/items?datetime=garbage", 400, "datetime"),
+        ("/ogcapi/collections/mineral_deposits/items?datetime=2026-13-01", 400, "datetime"),
+        ("/ogcapi/collections/villrein_areas/queryables?f=xml", 400, "xml"),
+        ("/ogcapi/collections/nowhere/queryables", 404, "nowhere"),
+        ("/ogcapi/collections/nowhere/schema", 404, "nowhere"),
     ],
 )
 def test_problems(client, url, status, mentions):

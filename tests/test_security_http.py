@@ -104,7 +104,8 @@ def post_chunked(base_url: str, path: str, headers: dict[str, str], prefix: byte
         response = http.client.HTTPResponse(sock, method="POST")
         response.begin()
         body = response.read()
-        return response.status, dict(response.getheaders()), body, sent[0]
+        headers = {name.lower(): value for name, value in response.getheaders()}
+        return response.status, headers, body, sent[0]
     finally:
         stop.set()
         sock.close()

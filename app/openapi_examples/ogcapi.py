@@ -21,10 +21,11 @@ OGC_LANDING: dict[str, Any] = {
     "the findings of their checks against Buskerudplanen.",
     "links": [
         _ogc_link(_OGC, "self", title="this document"),
+        _ogc_link(f"{_OGC}?f=html", "alternate", HTML, "this document as HTML"),
         _ogc_link(
-            f"{_ROOT}/api/v1/openapi.json",
+            f"{_OGC}/api",
             "service-desc",
-            "application/vnd.oai.openapi+json;version=3.1",
+            "application/vnd.oai.openapi+json;version=3.0",
             "API definition",
         ),
         _ogc_link(
@@ -141,7 +142,7 @@ OGC_BAD_CRS = problem(
 OGC_BAD_FORMAT = problem(
     400,
     "bad-request",
-    "f 'html' is not offered here; use json",
+    "f 'xml' is not offered here; use json or html",
     "/ogcapi",
     [{"message": "unsupported format", "field": "f"}],
     summary="An unknown query parameter or format",

@@ -11,11 +11,11 @@ WMS_GETMAP_URL = (
 )
 
 WMS_DESCRIPTION = (
-    "Answer GetCapabilities, GetMap (PNG), GetFeatureInfo and GetLegendGraphic. A service for "
-    "GIS clients (QGIS: *Add WMS/WMTS Layer*, URL `/wms`) rather than a JSON API: parameter "
-    "names are case-insensitive and errors are OGC ServiceExceptionReports. Start with "
-    "`/wms?SERVICE=WMS&REQUEST=GetCapabilities`; a map of the terrain, mineral deposits and "
-    f"municipalities: `{WMS_GETMAP_URL}`."
+    "Answer GetCapabilities, GetMap (PNG, PNG8, JPEG), GetFeatureInfo and GetLegendGraphic. "
+    "A service for GIS clients (QGIS: *Add WMS/WMTS Layer*, URL `/wms`) rather than a JSON "
+    "API: parameter names are case-insensitive and errors are OGC ServiceExceptionReports. "
+    "Start with `/wms?SERVICE=WMS&REQUEST=GetCapabilities`; a map of the terrain, mineral "
+    f"deposits and municipalities: `{WMS_GETMAP_URL}`."
 )
 
 WMS_CAPABILITIES = (
@@ -35,16 +35,34 @@ WMS_EXCEPTION = (
 
 WMS_FEATURE_INFO = {
     "type": "FeatureCollection",
+    # The CRS of the request (EPSG:4326 and CRS:84 answer in CRS84, longitude first).
+    "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::25832"}},
     "features": [
         {
             "type": "Feature",
-            "id": 406,
+            "id": None,
             "properties": {
                 "layer": "mineral_deposits",
-                "id": 406,
+                "layer_title": "Mineralressurser (grus, pukk, industrimineraler, naturstein)",
+                "title": "Skollenborg",
+                "fields": [
+                    {"label": "Navn", "value": "Skollenborg"},
+                    {"label": "Betydning", "value": "regional"},
+                ],
                 **{k: v for k, v in DEPOSIT_PROPERTIES.items() if k != "source_fid"},
             },
-            "geometry": None,
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [543120.0, 6613480.0],
+                        [543610.0, 6613480.0],
+                        [543610.0, 6613890.0],
+                        [543120.0, 6613890.0],
+                        [543120.0, 6613480.0],
+                    ]
+                ],
+            },
         }
     ],
 }

@@ -6,7 +6,7 @@ current layer version, the latest version of each proposal, the latest finished 
 of each proposal's latest version.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,9 @@ class FeatureSource:
     # A JSONB column whose keys become properties too (a layer's kept attributes).
     attributes: ColumnElement[Any] | None = None
     numeric_ids: bool = True
+    # The one geometry type features are written as (a Multi* type), so that a client such as
+    # GDAL sees one type per collection; None writes each geometry as stored.
+    geometry_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,8 +53,14 @@ class OutputCrs:
     lat_lon: bool = False
 
 
-def layer_source(version_id: int | None) -> FeatureSource:
-    """Features of one layer version (none when the layer has never been loaded)."""
+def multi_type(geometry_type: str) -> str:
+    """The Multi* type a collection of `geometry_type` features is written as."""
+    return geometry_type if geometry_type.startswith("Multi") else f"Multi{geometry_type}"
+
+
+def layer_source(version_id: int | None, geometry_type: str | None = None) -> FeatureSource:
+    """Features of one layer version (none when the layer has never been loaded), written as
+    the Multi* type of the layer's `geometry_type` when given."""
     selects = LayerFeatureOrm.layer_version_id == version_id if version_id else false()
     return FeatureSource(
         fid=LayerFeatureOrm.id,
@@ -59,6 +68,7 @@ def layer_source(version_id: int | None) -> FeatureSource:
         properties=(LayerFeatureOrm.source_fid,),
         conditions=(selects,),
         attributes=LayerFeatureOrm.attributes,
+        geometry_type=None if geometry_type is None else multi_type(geometry_type),
     )
 
 
@@ -76,6 +86,7 @@ def municipality_source() -> FeatureSource:
         ),
         conditions=(),
         numeric_ids=False,
+        geometry_type="MultiPolygon",
     )
 
 
@@ -119,11 +130,14 @@ def proposal_source() -> FeatureSource:
             PlanFeatureOrm.version_id == ProposalVersionOrm.id,
             *_latest_proposal_versions(),
         ),
+        geometry_type="MultiPolygon",
     )
 
 
-def finding_source() -> FeatureSource:
-    """Findings with geometry of the latest finished check of each proposal's latest version."""
+def finding_source(dimension: int = 2) -> FeatureSource:
+    """Findings with geometry of the latest finished check of each proposal's latest version:
+    those with areas (dimension 2), or those along lines (1, a wild reindeer corridor's part
+    inside a plan area), so that each collection has one geometry type."""
     other = aliased(PlanCheckOrm)
     latest_done = (
         select(func.max(other.id))
@@ -144,12 +158,30 @@ def finding_source() -> FeatureSource:
         ),
         conditions=(
             CheckFindingOrm.geom.is_not(None),
+            func.ST_Dimension(CheckFindingOrm.geom) == dimension,
             CheckFindingOrm.check_id == PlanCheckOrm.id,
             PlanCheckOrm.id == latest_done,
             PlanCheckOrm.proposal_version_id == ProposalVersionOrm.id,
             *_latest_proposal_versions(),
         ),
+        geometry_type="MultiPolygon" if dimension == 2 else "MultiLineString",
     )
+
+
+def finding_line_source() -> FeatureSource:
+    """Findings along lines (corridors crossed) of the latest finished checks."""
+    return finding_source(dimension=1)
+
+
+# ST_CollectionExtract's type numbers: 1 points, 2 lines, 3 polygons.
+_EXTRACT = {"MultiPoint": 1, "MultiLineString": 2, "MultiPolygon": 3}
+
+
+def output_geometry(source: FeatureSource) -> ColumnElement[Any]:
+    """The source's geometry as its collection's one geometry type (still in EPSG:25832)."""
+    if source.geometry_type not in _EXTRACT:
+        return source.geom
+    return func.ST_Multi(func.ST_CollectionExtract(source.geom, _EXTRACT[source.geometry_type]))
 
 
 def _geometry_json(column: ColumnElement[Any], crs: OutputCrs) -> ColumnElement[Any]:
@@ -165,23 +197,37 @@ def _select_features(source: FeatureSource, crs: OutputCrs) -> Select[Any]:
     columns = [source.fid.label("ogc_fid"), *source.properties]
     if source.attributes is not None:
         columns.append(source.attributes.label("ogc_attributes"))
-    columns.append(_geometry_json(source.geom, crs).label("ogc_geometry"))
+    columns.append(_geometry_json(output_geometry(source), crs).label("ogc_geometry"))
     return select(*columns).where(*source.conditions)
 
 
-def _feature(source: FeatureSource, row: Any) -> dict[str, Any]:
+def _feature(
+    source: FeatureSource, row: Any, selected: Collection[str] | None = None
+) -> dict[str, Any]:
     mapping = row._mapping
     properties: dict[str, Any] = {}
     if source.attributes is not None:
         properties.update(mapping["ogc_attributes"] or {})
     for column in source.properties:
         properties[column.key] = mapping[column.key]
+    if selected is not None:
+        properties = {name: value for name, value in properties.items() if name in selected}
     return {
         "type": "Feature",
         "id": mapping["ogc_fid"],
         "geometry": mapping["ogc_geometry"],
         "properties": properties,
     }
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """What selects, orders and shapes a page beyond the bbox: a filter, sort keys (applied
+    before the id order) and the properties to keep (None: all)."""
+
+    where: tuple[ColumnElement[bool], ...] = ()
+    order_by: tuple[ColumnElement[Any], ...] = ()
+    properties: frozenset[str] | None = None
 
 
 def feature_page(
@@ -191,31 +237,38 @@ def feature_page(
     crs: OutputCrs,
     limit: int,
     offset: int,
+    query: PageQuery = PageQuery(),
 ) -> tuple[list[dict[str, Any]], int]:
-    """Return a page of a collection's features (in id order, optionally meeting `area`, in the
-    storage CRS) and how many match in all."""
-    conditions: Sequence[ColumnElement[bool]] = ()
+    """Return a page of a collection's features (in id order after the query's sort keys,
+    optionally meeting `area`, in the storage CRS, and the query's filter) and how many match
+    in all."""
+    conditions: list[ColumnElement[bool]] = list(query.where)
     if area is not None:
-        conditions = (area_condition(source.geom, area),)
+        conditions.append(area_condition(source.geom, area))
     total = session.execute(
         select(func.count(source.fid)).where(*source.conditions, *conditions)
     ).scalar_one()
     rows = session.execute(
         _select_features(source, crs)
         .where(*conditions)
-        .order_by(source.fid)
+        .order_by(*query.order_by, source.fid)
         .limit(limit)
         .offset(offset)
     )
-    return [_feature(source, row) for row in rows], total
+    return [_feature(source, row, query.properties) for row in rows], total
 
 
 def get_feature(
-    session: Session, source: FeatureSource, fid: int | str, crs: OutputCrs
+    session: Session,
+    source: FeatureSource,
+    fid: int | str,
+    crs: OutputCrs,
+    properties: frozenset[str] | None = None,
 ) -> dict[str, Any] | None:
-    """Return one feature of a collection, or None when the collection has no such feature."""
+    """Return one feature of a collection (with only the given properties, when given), or
+    None when the collection has no such feature."""
     row = session.execute(_select_features(source, crs).where(source.fid == fid)).one_or_none()
-    return None if row is None else _feature(source, row)
+    return None if row is None else _feature(source, row, properties)
 
 
 def _crs84_bounds(envelope: ColumnElement[Any]) -> tuple[ColumnElement[Any], ...]:

@@ -89,7 +89,7 @@ def _answer(
         )
     catalog = wms_layers(session, settings, get_rule_set(settings))
     if request == "getcapabilities":
-        return get_capabilities(version, capabilities_url(), catalog, settings)
+        return get_capabilities(version, capabilities_url(), catalog, settings, session)
     if request == "getmap":
         return get_map(params, version, catalog, settings, queue_deadline)
     if request == "getfeatureinfo":
@@ -205,10 +205,12 @@ def plan_colours() -> dict:
     openapi_extra=ex.WMS_OPENAPI,
     responses={
         200: {
-            "description": "GetMap and GetLegendGraphic: a PNG; GetCapabilities: XML; "
-            "GetFeatureInfo: HTML, JSON or XML (INFO_FORMAT)",
+            "description": "GetMap: PNG, PNG8 (image/png; mode=8bit) or JPEG (FORMAT); "
+            "GetLegendGraphic: a PNG; GetCapabilities: XML; GetFeatureInfo: HTML, GeoJSON "
+            "with each feature's geometry in the request's CRS, or XML (INFO_FORMAT)",
             "content": {
                 "image/png": {"schema": {"type": "string", "format": "binary"}},
+                "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
                 "text/xml": {"schema": {"type": "string"}, "example": ex.WMS_CAPABILITIES},
                 "application/json": {"example": ex.WMS_FEATURE_INFO},
                 "text/html": {"schema": {"type": "string"}},
@@ -226,7 +228,7 @@ def plan_colours() -> dict:
     },
 )
 async def wms(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    """Answer GetCapabilities, GetMap (PNG), GetFeatureInfo and GetLegendGraphic."""
+    """Answer GetCapabilities, GetMap (PNG, PNG8, JPEG), GetFeatureInfo and GetLegendGraphic."""
     params = {key.upper(): value for key, value in request.query_params.items()}
     version = params.get("VERSION") or params.get("WMTVER")
 

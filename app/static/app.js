@@ -67,7 +67,7 @@ let planLayer = null;
 let findingsLayer = null;
 let problemMarkers = null;
 
-// --- The map: our WMS, with a configurable base map ---------------------------------------
+// --- The map: our WMS layers as tiles, with a configurable base map ----------------------
 
 const mapBox = document.getElementById("map");
 const map = L.map(mapBox, { minZoom: 6, maxZoom: 18, zoomControl: false }).fitBounds(BUSKERUD);
@@ -96,6 +96,35 @@ map.on("resize", () => {
   if (pendingFit && mapBox.offsetWidth && mapBox.offsetHeight) fitMap(...pendingFit);
 });
 
+/** Ask once more, a little later, for a tile that failed (every renderer busy: 503). */
+function retryFailedTiles(layer) {
+  layer.on("tileerror", ({ tile, coords }) => {
+    if (tile.dataset.retried) return;
+    tile.dataset.retried = "true";
+    setTimeout(() => {
+      if (layer._map) tile.src = layer.getTileUrl(coords);
+    }, 2000);
+  });
+  return layer;
+}
+
+/**
+ * One of our WMS layers as cached XYZ tiles in WebMercatorQuad (app/routers/tiles.py): drawn
+ * once by the WMS renderer, then served from the tile cache until the data change.
+ */
+function tiles(name, zIndex, extra = {}) {
+  const layer = L.tileLayer(`/tiles/${encodeURIComponent(name)}/WebMercatorQuad/{z}/{y}/{x}.png`, {
+    tileSize: 256,
+    maxZoom: 18,
+    zIndex,
+    className: `wms-layer wms-${name.replace(/[^a-z0-9_-]/gi, "_")}`,
+    arealsjekkLayer: name, // for the legend: the WMS layer these tiles draw
+    ...extra,
+  });
+  return retryFailedTiles(layer);
+}
+
+/** A layer of another WMS, drawn untiled by that service. */
 function wms(layers, zIndex, extra = {}, url = "/wms") {
   const layer = L.tileLayer.wms(url, {
     layers,
@@ -108,16 +137,7 @@ function wms(layers, zIndex, extra = {}, url = "/wms") {
     className: `wms-layer wms-${layers.replace(/[^a-z0-9_-]/gi, "_")}`,
     ...extra,
   });
-  // Every renderer busy: the WMS answers 503 with Retry-After (app/routers/wms.py). Ask for
-  // such a tile once more a little later rather than leave a hole in the map.
-  layer.on("tileerror", ({ tile, coords }) => {
-    if (tile.dataset.retried) return;
-    tile.dataset.retried = "true";
-    setTimeout(() => {
-      if (layer._map) tile.src = layer.getTileUrl(coords);
-    }, 2000);
-  });
-  return layer;
+  return retryFailedTiles(layer);
 }
 
 const layerControl = L.control.layers({}, {}, { collapsed: true });
@@ -157,23 +177,20 @@ function baseMapLayer() {
   const name = basemapLayer || "basemap";
   const ours = !url || url === "/wms";
   if (kind === "wms" && !ours) return wms(name, 0, { transparent: false, attribution }, url);
-  // Our WMS: only a layer it offers (a missing one would be a map of error tiles).
-  if (offered.has(name)) return wms(name, 0, { transparent: false, attribution });
+  // Ours, as tiles: only a layer our WMS offers (a missing one would be a map of error tiles).
+  if (offered.has(name)) return tiles(name, 0, { attribution });
   return null;
 }
 
 function addBaseLayers() {
   const basemap = baseMapLayer();
-  const terrain = wms("elevation", 1); // its source: the layer list (ATTRIBUTION's «kilder»)
+  const terrain = tiles("elevation", 1); // its source: the layer list (ATTRIBUTION's «kilder»)
   overlaysById.elevation = { layer: terrain, title: "Terreng (høydemodell)", legend: "elevation" };
   if (basemap) {
     layerControl.addBaseLayer(basemap, "Bakgrunnskart");
-    if (basemap instanceof L.TileLayer.WMS)
-      overlaysById.basemap = {
-        layer: basemap,
-        title: "Bakgrunnskart",
-        legend: basemap._url === "/wms" ? basemap.wmsParams.layers : null, // ours only
-      };
+    const ours = basemap.options.arealsjekkLayer;
+    if (ours || basemap instanceof L.TileLayer.WMS)
+      overlaysById.basemap = { layer: basemap, title: "Bakgrunnskart", legend: ours || null };
   }
   layerControl.addBaseLayer(terrain, "Terreng (høydemodell)");
   layerControl.addBaseLayer(L.layerGroup(), "Uten bakgrunn");
@@ -190,7 +207,7 @@ function layerLabel(guidelines, title) {
 }
 
 function addOverlay(id, label, title, zIndex, legend = id) {
-  const layer = wms(id, zIndex);
+  const layer = tiles(id, zIndex);
   overlaysById[id] = { layer, title, legend };
   layerControl.addOverlay(layer, label);
   return layer;

@@ -1,11 +1,15 @@
 """The layers the WMS offers and where Mapnik reads each from (SQL on PostGIS, or a COG)."""
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from xml.etree import ElementTree
 
+from geoalchemy2.shape import to_shape
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.settings import Settings
@@ -24,6 +28,7 @@ SEVERITY_TITLES = {
     "ok": "Funn: ok",
 }
 FINDINGS_GROUP = "findings"
+Extent = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,10 @@ class WmsLayer:
     parts: tuple[tuple["WmsLayer", tuple[str, ...]], ...] = ()
     # What a raster's cell value is, as GetFeatureInfo names it.
     value_label: str | None = None
+    # The stored extent (EPSG:25832 minx, miny, maxx, maxy) of the version drawn, if known;
+    # layers drawn from the municipalities, proposals or findings are measured on request
+    # (data_extents).
+    extent: Extent | None = None
 
     @property
     def styles(self) -> tuple[str, ...]:
@@ -171,6 +180,111 @@ def _existing(path: Path | None) -> Path | None:
     return path if path is not None and path.is_file() else None
 
 
+def _version_extent(version) -> Extent | None:
+    """The stored extent of a layer version (EPSG:25832), None if it has none."""
+    if version is None or version.extent is None:
+        return None
+    shape = to_shape(version.extent)
+    return None if shape.is_empty else tuple(float(v) for v in shape.bounds)
+
+
+def union_extent(*extents: Extent | None) -> Extent | None:
+    """The smallest box holding every given extent (None ones left out)."""
+    known = [e for e in extents if e is not None]
+    if not known:
+        return None
+    return (
+        min(e[0] for e in known),
+        min(e[1] for e in known),
+        max(e[2] for e in known),
+        max(e[3] for e in known),
+    )
+
+
+def _intersection(a: Extent | None, b: Extent | None) -> Extent | None:
+    """The overlap of two extents; None if either is unknown or they do not overlap."""
+    if a is None or b is None:
+        return None
+    box = (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
+    return box if box[0] <= box[2] and box[1] <= box[3] else None
+
+
+COUNTY = "county"
+COUNTY_EXTENT_SQL = (
+    "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT ST_Extent(geom) AS b "
+    "FROM (SELECT geom FROM county UNION ALL SELECT geom FROM municipality) AS c) AS e"
+)
+# A proposal version's features and a finished check's findings never change, so their
+# extents are measured once per process (ST_Extent reads every row: tens of milliseconds
+# for a large check) and kept by id and time written (an id alone can come again after a
+# restore), the least recently used dropped past this many.
+MEASURED_ROWS = 4096
+_version_extents: OrderedDict[tuple, Extent | None] = OrderedDict()
+_check_extents: OrderedDict[tuple, dict[str, Extent]] = OrderedDict()
+_extents_lock = threading.Lock()
+LATEST_VERSION_KEYS_SQL = (
+    f"SELECT id, uploaded_at FROM proposal_version WHERE id IN ({LATEST_VERSIONS_SQL})"
+)
+LATEST_CHECK_KEYS_SQL = f"SELECT id, finished_at FROM plan_check WHERE id IN ({LATEST_CHECKS_SQL})"
+
+
+def _measured(session: Session, cache: OrderedDict, keys: list[tuple], sql: str, per_key: bool):
+    """The cached extents of these (id, time written) keys, measuring the missing ones with
+    `sql` (rows of id, key, xmin, ymin, xmax, ymax): one extent each, or a dict by key."""
+    with _extents_lock:
+        missing = {key[0]: key for key in keys if key not in cache}
+    found: dict[tuple, Any] = {key: {} if per_key else None for key in missing.values()}
+    if missing:
+        for row in session.execute(text(sql), {"ids": list(missing)}):
+            box = tuple(float(v) for v in row[2:])
+            if per_key:
+                found[missing[row[0]]][row[1]] = box
+            else:
+                found[missing[row[0]]] = box
+    with _extents_lock:
+        cache.update(found)
+        for key in keys:
+            cache.move_to_end(key)
+        while len(cache) > MEASURED_ROWS:
+            cache.popitem(last=False)
+        return [cache[key] for key in keys]
+
+
+def data_extents(session: Session) -> dict[str, Extent]:
+    """Return the EPSG:25832 extents of the county ('county'), the proposals layer and each
+    findings layer that has data."""
+    out: dict[str, Extent] = {}
+    county = session.execute(text(COUNTY_EXTENT_SQL)).one()
+    if county[0] is not None:
+        out[COUNTY] = tuple(float(v) for v in county)
+    versions = [tuple(row) for row in session.execute(text(LATEST_VERSION_KEYS_SQL))]
+    plans = _measured(
+        session,
+        _version_extents,
+        versions,
+        "SELECT version_id, NULL, ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM "
+        "(SELECT version_id, ST_Extent(geom) AS b FROM plan_feature "
+        "WHERE version_id = ANY(:ids) GROUP BY version_id) AS e",
+        per_key=False,
+    )
+    if proposals := union_extent(*plans):
+        out["proposals"] = proposals
+    checks = [tuple(row) for row in session.execute(text(LATEST_CHECK_KEYS_SQL))]
+    by_check = _measured(
+        session,
+        _check_extents,
+        checks,
+        "SELECT check_id, severity, ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM "
+        "(SELECT check_id, severity, ST_Extent(geom) AS b FROM check_finding "
+        "WHERE check_id = ANY(:ids) AND geom IS NOT NULL GROUP BY check_id, severity) AS e",
+        per_key=True,
+    )
+    for severity in SEVERITY_TITLES:
+        if findings := union_extent(*(c.get(severity) for c in by_check)):
+            out[f"{FINDINGS_GROUP}_{severity}"] = findings
+    return out
+
+
 def _basemap(settings: Settings, current: dict, municipalities: "WmsLayer") -> WmsLayer:
     """The offline base map: terrain tint and hillshade, municipality lines and names,
     tettsted names, all from the loaded layers (no outside tile service)."""
@@ -178,6 +292,7 @@ def _basemap(settings: Settings, current: dict, municipalities: "WmsLayer") -> W
     dem = settings.raster_dir / elevation.raster_file if elevation is not None else None
     shade = hillshade_path(settings.raster_dir, elevation) if elevation is not None else None
     tettsteder = current.get("tettsteder")
+    terrain = _version_extent(elevation) if dem is not None and dem.is_file() else None
 
     def part(name: str, **fields) -> WmsLayer:
         return WmsLayer(
@@ -202,8 +317,14 @@ def _basemap(settings: Settings, current: dict, municipalities: "WmsLayer") -> W
         attribution="© Kartverket",
         queryable=False,
         parts=(
-            (part("tint", kind="raster", raster_file=_existing(dem)), ("basemap_tint",)),
-            (part("shade", kind="raster", raster_file=_existing(shade)), ("basemap_shade",)),
+            (
+                part("tint", kind="raster", raster_file=_existing(dem), extent=terrain),
+                ("basemap_tint",),
+            ),
+            (
+                part("shade", kind="raster", raster_file=_existing(shade), extent=terrain),
+                ("basemap_shade",),
+            ),
             (part("built_up", kind="vector", sql=places), ("basemap_built_up",)),
             (part("municipalities", kind="vector", sql=municipalities.sql), ("basemap_lines",)),
             (part("places", kind="vector", sql=places), ("basemap_places",)),
@@ -250,6 +371,10 @@ def _above_tree_line(settings: Settings, current: dict) -> WmsLayer:
         style_file=ABOVE_TREE_LINE,
         raster_file=path,
         value_label="Høyde over skoggrensen (m)",
+        # The derived raster covers the cells where both sources have values.
+        extent=_intersection(
+            _version_extent(elevation) if path else None, _version_extent(tree_line)
+        ),
     )
 
 
@@ -284,6 +409,7 @@ def wms_layers(session: Session, settings: Settings, rule_set: RuleSet) -> dict[
             "abstract": abstract,
             "style_file": config.id,
             "attribution": config.source.attribution,
+            "extent": _version_extent(version),
         }
         if config.kind == "raster":
             path = settings.raster_dir / version.raster_file if version else None

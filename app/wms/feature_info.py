@@ -1,6 +1,9 @@
 """What GetFeatureInfo tells a planner about a feature: bokmål labels and names, no internal ids."""
 
+from pathlib import Path
 from typing import Any
+
+import rasterio
 
 from app.wms.catalog import WmsLayer
 from spatial.codelists import get_codelists
@@ -137,3 +140,14 @@ def raster_info(layer: WmsLayer, value: float) -> dict[str, Any]:
         "title": shown,
         "fields": [{"label": label.split(" (")[0], "value": shown}],
     }
+
+
+def raster_cell(path: Path, x: float, y: float) -> list[tuple[float, float]] | None:
+    """The closed ring of the raster cell holding (x, y), in the raster's CRS (the stored
+    rasters are EPSG:25832); None outside the raster."""
+    with rasterio.open(path) as dataset:
+        row, col = dataset.index(x, y)
+        if not (0 <= row < dataset.height and 0 <= col < dataset.width):
+            return None
+        corners = [(row, col), (row, col + 1), (row + 1, col + 1), (row + 1, col), (row, col)]
+        return [dataset.xy(r, c, offset="ul") for r, c in corners]

@@ -17,9 +17,11 @@ from app.wms.catalog import WmsLayer, style_rules, style_xml
 from spatial.crs import CANONICAL_SRID
 from spatial.plan_colours import EXISTING_STATUS, get_plan_colours
 
-# Buskerud's extent in EPSG:25832 with a margin; given to Mapnik so it does not ask
-# PostGIS for each layer's extent on every request.
-BUSKERUD_EXTENT_25832 = (420_000.0, 6_570_000.0, 620_000.0, 6_800_000.0)
+# The extent Mapnik is told each PostGIS layer has (EPSG:25832), so that it does not ask
+# PostGIS on every request. Mapnik draws nothing of a layer where a map's BBOX misses this
+# box, so it is far wider than Buskerud (national layers reach past the county): mainland
+# Norway and its neighbours in the UTM 32 grid.
+LAYER_EXTENT_25832 = (-1_000_000.0, 5_500_000.0, 2_500_000.0, 9_000_000.0)
 LEGEND_ROW_PX = 22
 # Pixels around a base map drawn too, for labels crossing its edge (Mapnik's buffer-size).
 LABEL_BUFFER_PX = 128
@@ -31,6 +33,9 @@ CONNECTIONS_PER_RENDERER = 2
 # and much faster; continuous raster colours need the default's longer matches.
 PNG_VECTOR = "png32:s=rle"
 PNG_RASTER = "png32"
+# The other formats render_map draws: a palette PNG (Mapnik's hextree quantizer keeps
+# partial transparency) and JPEG at Mapnik's default quality.
+IMAGE_FORMATS = {"png8": "png8:m=h", "jpeg": "jpeg85"}
 # PostGIS drops each vertex nearer than this share of a pixel to the one kept before it:
 # outlines move by less than half a pixel (MapServer's AGG renderer drops vertices within a
 # whole pixel), while every vertex costs Mapnik a line join. A feature that fits inside one
@@ -121,7 +126,7 @@ def _datasource(layer: WmsLayer, connection: dict[str, str]) -> str | None:
             "geometry_field": "px_geom",
             "srid": str(CANONICAL_SRID),
             "key_field": "id",
-            "extent": ",".join(str(v) for v in BUSKERUD_EXTENT_25832),
+            "extent": ",".join(str(v) for v in LAYER_EXTENT_25832),
             "persist_connection": "true",
             "max_size": str(CONNECTIONS_PER_RENDERER),
         }
@@ -197,15 +202,20 @@ def render_map(
     *,
     settings: Settings | None = None,
     queue_deadline: float | None = None,
+    image_format: str = "png",
 ) -> bytes:
-    """Render the layers (bottom first) into a PNG of the given size and map extent, in the
-    render pool (raises app.wms.pool.RenderError when it cannot)."""
+    """Render the layers (bottom first) into an image of the given size and map extent, in
+    the render pool (raises app.wms.pool.RenderError when it cannot): a PNG, or `png8` or
+    `jpeg` (give JPEG a background: it has no transparency)."""
     clip = clips_dashes(srs, bbox, width, height)
     xml = map_xml(layers, srs, postgis_parameters(database_url), background, clip)
     has_raster = any(
         drawn.kind == "raster" for layer, _ in layers for drawn, _ in layer.parts or ((layer, ()),)
     )
-    job = pool.RenderJob(xml, bbox, width, height, PNG_RASTER if has_raster else PNG_VECTOR)
+    if image_format != "png" and image_format not in IMAGE_FORMATS:
+        raise ValueError(f"no image format {image_format!r}")
+    encoding = IMAGE_FORMATS.get(image_format) or (PNG_RASTER if has_raster else PNG_VECTOR)
+    job = pool.RenderJob(xml, bbox, width, height, encoding)
     return pool.render(job, settings or get_settings(), queue_deadline)
 
 

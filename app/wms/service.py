@@ -22,15 +22,16 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.settings import Settings
-from app.wms.catalog import FINDINGS_GROUP, WmsLayer
-from app.wms.feature_info import HIDDEN, raster_info, vector_info
-from app.wms.render import (
-    BUSKERUD_EXTENT_25832,
-    LEGEND_ROW_PX,
-    legend_png,
-    legend_rows,
-    render_map,
+from app.wms.catalog import (
+    COUNTY,
+    FINDINGS_GROUP,
+    Extent,
+    WmsLayer,
+    data_extents,
+    union_extent,
 )
+from app.wms.feature_info import HIDDEN, raster_cell, raster_info, vector_info
+from app.wms.render import LEGEND_ROW_PX, legend_png, legend_rows, render_map
 from spatial.crs import CANONICAL_SRID
 from spatial.numbers import is_double
 from spatial.raster import sample_values
@@ -41,6 +42,25 @@ CRS_CODES = {"EPSG:25832": 25832, "EPSG:25833": 25833, "EPSG:4326": 4326, "EPSG:
 CRS84 = "CRS:84"
 INFO_FORMATS = ("text/html", "application/json", "text/xml")
 PNG = "image/png"
+# GetMap formats offered, each with the image format app.wms.render draws it in. PNG8 is
+# MapServer's and QGIS Server's name for a palette PNG; GDAL's WMS driver asks for JPEG.
+MAP_FORMATS = {PNG: "png", "image/png; mode=8bit": "png8", "image/jpeg": "jpeg"}
+# Buskerud in EPSG:25832 (its boundary's box, rounded outwards), for capabilities when no
+# boundary is loaded; otherwise the extents are measured on the data (catalog.data_extents).
+COUNTY_FALLBACK_25832 = (414_000.0, 6_585_000.0, 589_000.0, 6_774_000.0)
+# GeoJSON of GetFeatureInfo: coordinates in the request's CRS, easting (longitude) first as
+# GeoJSON orders them, the CRS named as GeoJSON 2008 did (QGIS reads this `crs` member);
+# EPSG:4326 and CRS:84 requests both get longitude/latitude, named CRS84 so that the order
+# is unambiguous.
+GEOJSON_CRS_NAMES = {
+    25832: "urn:ogc:def:crs:EPSG::25832",
+    25833: "urn:ogc:def:crs:EPSG::25833",
+    3857: "urn:ogc:def:crs:EPSG::3857",
+    4326: "urn:ogc:def:crs:OGC:1.3:CRS84",
+}
+# Decimals of GetFeatureInfo coordinates: 1 cm, or about 1 cm in degrees.
+GEOJSON_DECIMALS = {25832: 2, 25833: 2, 3857: 2, 4326: 7}
+EXCEPTION_1_1_1_DTD = "http://schemas.opengis.net/wms/1.1.1/exception_1_1_1.dtd"
 # Most features GetFeatureInfo lists per query layer (FEATURE_COUNT).
 MAX_FEATURE_COUNT = 50
 # Sizes, pixels and counts are at most nine ASCII digits (int() of a long digit string
@@ -106,20 +126,26 @@ def shown(value: str) -> str:
 def exception_report(error: WmsError, version: str) -> WmsResponse:
     """Build the ServiceExceptionReport of the requested version."""
     code = f" code={quoteattr(error.code)}" if error.code else ""
-    locator = f" locator={quoteattr(xml_text(error.locator))}" if error.locator else ""
     message = escape(xml_text(error.message))
-    exception = f"<ServiceException{code}{locator}>{message}</ServiceException>"
     if version == "1.1.1":
+        # exception_1_1_1.dtd gives ServiceException a `code` only: the parameter at fault
+        # is named in the message.
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>'
-            '<ServiceExceptionReport version="1.1.1">' + exception + "</ServiceExceptionReport>"
+            f'<!DOCTYPE ServiceExceptionReport SYSTEM "{EXCEPTION_1_1_1_DTD}">'
+            '<ServiceExceptionReport version="1.1.1">'
+            f"<ServiceException{code}>{message}</ServiceException></ServiceExceptionReport>"
         )
         return WmsResponse(body.encode(), "application/vnd.ogc.se_xml", error.status)
+    locator = f" locator={quoteattr(xml_text(error.locator))}" if error.locator else ""
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>'
-        '<ServiceExceptionReport version="1.3.0" xmlns="http://www.opengis.net/ogc">'
-        + exception
-        + "</ServiceExceptionReport>"
+        '<ServiceExceptionReport version="1.3.0" xmlns="http://www.opengis.net/ogc" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xsi:schemaLocation="http://www.opengis.net/ogc '
+        'http://schemas.opengis.net/wms/1.3.0/exceptions_1_3_0.xsd">'
+        f"<ServiceException{code}{locator}>{message}</ServiceException>"
+        "</ServiceExceptionReport>"
     )
     return WmsResponse(body.encode(), "text/xml", error.status)
 
@@ -280,7 +306,9 @@ def _styled(
     return styled
 
 
-def _background(params: dict[str, str]) -> str | None:
+def _background(params: dict[str, str], opaque: bool = False) -> str | None:
+    """The map's background colour, None for a transparent one; an `opaque` format (JPEG)
+    is drawn on BGCOLOR whatever TRANSPARENT says (WMS 1.3.0 §7.3.3.9)."""
     transparent = _optional(params, "TRANSPARENT", "FALSE").upper()
     if transparent not in ("TRUE", "FALSE"):
         raise WmsError(
@@ -293,16 +321,29 @@ def _background(params: dict[str, str]) -> str | None:
         raise WmsError(
             f"BGCOLOR '{shown(colour)}' must look like 0xRRGGBB", "InvalidParameterValue", "BGCOLOR"
         )
-    return None if transparent == "TRUE" else "#" + colour[2:]
+    return None if transparent == "TRUE" and not opaque else "#" + colour[2:]
 
 
-def _png_format(params: dict[str, str], required: bool) -> None:
-    value = _required(params, "FORMAT") if required else _optional(params, "FORMAT", PNG)
-    # Media type parameters (image/png; mode=8bit) are allowed and ignored.
+def _legend_format(params: dict[str, str]) -> None:
+    value = _optional(params, "FORMAT", PNG)
+    # Legends are PNG; media type parameters (image/png; mode=8bit) are allowed and ignored.
     if value.split(";")[0].strip().lower() != PNG:
         raise WmsError(
             f"FORMAT {shown(value)} is not offered; use {PNG}", "InvalidFormat", "FORMAT"
         )
+
+
+def _map_format(params: dict[str, str]) -> str:
+    """Return the offered GetMap format FORMAT names (case and spaces around ';' aside)."""
+    value = _required(params, "FORMAT")
+    media_type = "; ".join(part.strip() for part in value.lower().split(";"))
+    if media_type not in MAP_FORMATS:
+        raise WmsError(
+            f"FORMAT {shown(value)} is not offered; use one of {', '.join(MAP_FORMATS)}",
+            "InvalidFormat",
+            "FORMAT",
+        )
+    return media_type
 
 
 def get_map(
@@ -323,11 +364,12 @@ def get_map(
     width = _size(params, "WIDTH", settings.wms_max_size)
     height = _size(params, "HEIGHT", settings.wms_max_size)
     bbox = _bbox(params, lat_first, epsg, width, height)
-    _png_format(params, required=True)
-    background = _background(params)
+    media_type = _map_format(params)
+    image_format = MAP_FORMATS[media_type]
+    background = _background(params, opaque=image_format == "jpeg")
 
     def render() -> WmsResponse:
-        png = render_map(
+        image = render_map(
             styled,
             f"epsg:{epsg}",
             bbox,
@@ -337,8 +379,9 @@ def get_map(
             background,
             settings=settings,
             queue_deadline=queue_deadline,
+            image_format=image_format,
         )
-        return WmsResponse(png, PNG)
+        return WmsResponse(image, media_type)
 
     return render
 
@@ -356,10 +399,19 @@ def _point(
     return x, y, (maxx - minx) / width
 
 
+def _crs_name(epsg: int) -> str:
+    """The pyproj name of an offered CRS, longitude first for EPSG:4326 (as x, y here)."""
+    return "OGC:CRS84" if epsg == 4326 else f"EPSG:{epsg}"
+
+
 @lru_cache(maxsize=16)
 def _to_canonical(epsg: int) -> Transformer:
-    source = "OGC:CRS84" if epsg == 4326 else f"EPSG:{epsg}"
-    return Transformer.from_crs(source, f"EPSG:{CANONICAL_SRID}", always_xy=True)
+    return Transformer.from_crs(_crs_name(epsg), f"EPSG:{CANONICAL_SRID}", always_xy=True)
+
+
+@lru_cache(maxsize=16)
+def _from_canonical(epsg: int) -> Transformer:
+    return Transformer.from_crs(f"EPSG:{CANONICAL_SRID}", _crs_name(epsg), always_xy=True)
 
 
 def _feature_count(params: dict[str, str]) -> int:
@@ -417,14 +469,30 @@ def get_feature_info(
         session.execute(
             text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(timeout_ms)}
         )
+        # JSON answers with geometries, for highlighting: simplified to half a pixel, which
+        # no highlight shows (a whole matrix cell stays small). HTML and XML list attributes.
+        simplify = abs(px - cx) / 2 if info_format == "application/json" else None
         for layer in query_layers.values():
-            results.extend(_query_layer(session, layer, cx, cy, tolerance, feature_count))
-    return _info_response(results, info_format)
+            results.extend(
+                _query_layer(session, layer, (cx, cy), tolerance, simplify, feature_count, epsg)
+            )
+    return _info_response(results, info_format, epsg)
+
+
+# The column GetFeatureInfo reads a feature's GeoJSON geometry from.
+GEOMETRY_COLUMN = "gfi_geometry"
 
 
 def _query_layer(
-    session: Session, layer: WmsLayer, x: float, y: float, tolerance: float, limit: int
+    session: Session,
+    layer: WmsLayer,
+    point: tuple[float, float],
+    tolerance: float,
+    simplify: float | None,
+    limit: int,
+    epsg: int,
 ) -> list[dict[str, Any]]:
+    x, y = point
     if layer.kind == "raster":
         if layer.raster_file is None or not layer.raster_file.exists():
             return []
@@ -432,27 +500,58 @@ def _query_layer(
         if value is None or not math.isfinite(value):
             return []
         properties = {"value": round(value, 1)}
+        cell = raster_cell(layer.raster_file, x, y) if simplify is not None else None
+        geometry = None
+        if cell is not None:
+            to_request = _from_canonical(epsg)
+            ring = [_rounded(to_request.transform(*corner), epsg) for corner in cell]
+            geometry = {"type": "Polygon", "coordinates": [ring]}
         return [
-            {"layer": layer.name, "id": None, "properties": properties, **raster_info(layer, value)}
+            {
+                "layer": layer.name,
+                "id": None,
+                "properties": properties,
+                "geometry": geometry,
+                **raster_info(layer, value),
+            }
         ]
     # layer.sql is built from the layer registry and integers only (app.wms.catalog); it is
-    # wrapped because its alias differs between layers (t, z).
+    # wrapped because its alias differs between layers (t, z). ST_AsGeoJSON's options 0: no
+    # `crs` member inside the geometry (the collection names it).
+    geojson = (
+        f"ST_AsGeoJSON(ST_Transform(ST_Simplify(q.geom, :simplify, true), {int(epsg)}), "
+        f"{GEOJSON_DECIMALS[epsg]}, 0)"
+        if simplify is not None
+        else "NULL"
+    )
     query = text(
-        f"SELECT * FROM (SELECT * FROM {layer.sql}) AS q WHERE ST_DWithin(q.geom, "
+        f"SELECT q.*, {geojson} AS {GEOMETRY_COLUMN} "
+        f"FROM (SELECT * FROM {layer.sql}) AS q WHERE ST_DWithin(q.geom, "
         f"ST_SetSRID(ST_MakePoint(:x, :y), {CANONICAL_SRID}), :tolerance) LIMIT :limit"
     )
     rows = session.execute(
-        query, {"x": x, "y": y, "tolerance": tolerance, "limit": limit}
+        query, {"x": x, "y": y, "tolerance": tolerance, "simplify": simplify, "limit": limit}
     ).mappings()
     out = []
     for row in rows:
-        properties = {k: _plain(v) for k, v in row.items() if k != "geom"}
+        properties = {k: _plain(v) for k, v in row.items() if k not in ("geom", GEOMETRY_COLUMN)}
         shown = {k: v for k, v in properties.items() if k not in HIDDEN}
+        geometry = row[GEOMETRY_COLUMN]
         # No internal row ids reach the client: the feature is named by its layer and title.
         out.append(
-            {"layer": layer.name, "id": None, "properties": shown, **vector_info(layer, shown)}
+            {
+                "layer": layer.name,
+                "id": None,
+                "properties": shown,
+                "geometry": json.loads(geometry) if geometry else None,
+                **vector_info(layer, shown),
+            }
         )
     return out
+
+
+def _rounded(xy: tuple[float, float], epsg: int) -> list[float]:
+    return [round(v, GEOJSON_DECIMALS[epsg]) for v in xy]
 
 
 def _plain(value: Any) -> Any:
@@ -467,7 +566,7 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _info_response(results: list[dict[str, Any]], info_format: str) -> WmsResponse:
+def _info_response(results: list[dict[str, Any]], info_format: str, epsg: int) -> WmsResponse:
     if info_format == "application/json":
         features = [
             {
@@ -480,11 +579,13 @@ def _info_response(results: list[dict[str, Any]], info_format: str) -> WmsRespon
                     "fields": r["fields"],
                     **r["properties"],
                 },
-                "geometry": None,
+                "geometry": r["geometry"],
             }
             for r in results
         ]
-        body = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False)
+        crs = {"type": "name", "properties": {"name": GEOJSON_CRS_NAMES[epsg]}}
+        collection = {"type": "FeatureCollection", "crs": crs, "features": features}
+        body = json.dumps(collection, ensure_ascii=False)
         return WmsResponse(body.encode(), "application/json")
     if info_format == "text/xml":
         parts = ['<?xml version="1.0" encoding="UTF-8"?><FeatureInfoResponse>']
@@ -534,18 +635,73 @@ def get_legend_graphic(
             "StyleNotDefined",
             "STYLE",
         )
-    _png_format(params, required=False)
+    _legend_format(params)
     # The legend's size follows from its rows: WIDTH, HEIGHT, SCALE and RULE are not read.
     return lambda: WmsResponse(
         legend_png(layer, style, settings=settings, queue_deadline=queue_deadline), PNG
     )
 
 
-def _bounds_in(epsg: int) -> tuple[float, float, float, float]:
-    transformer = Transformer.from_crs(
-        f"EPSG:{CANONICAL_SRID}", "OGC:CRS84" if epsg == 4326 else f"EPSG:{epsg}", always_xy=True
+def _outward(box: Extent, decimals: int) -> Extent:
+    """Round a box outwards, so the rounded box still holds everything the exact one does."""
+    scale = 10**decimals
+    return (
+        math.floor(box[0] * scale) / scale,
+        math.floor(box[1] * scale) / scale,
+        math.ceil(box[2] * scale) / scale,
+        math.ceil(box[3] * scale) / scale,
     )
-    return transformer.transform_bounds(*BUSKERUD_EXTENT_25832)
+
+
+@lru_cache(maxsize=512)
+def _extent_boxes(extent: Extent, version: str) -> dict[str, Any]:
+    """An EPSG:25832 extent as capabilities give it: geographic (west, south, east, north)
+    and one bounding box per offered CRS, in that CRS's axis order for the version."""
+    boxes = []
+    geo: Extent = extent
+    for crs, epsg in CRS_CODES.items():
+        decimals = 6 if epsg == 4326 else 2
+        minx, miny, maxx, maxy = _outward(_from_canonical(epsg).transform_bounds(*extent), decimals)
+        if epsg == 4326:
+            geo = (minx, miny, maxx, maxy)
+            if version == "1.3.0":  # latitude first, EPSG's axis order (as in a BBOX)
+                minx, miny, maxx, maxy = miny, minx, maxy, maxx
+        boxes.append({"crs": crs, "minx": minx, "miny": miny, "maxx": maxx, "maxy": maxy})
+    return {
+        "geo": {"west": geo[0], "south": geo[1], "east": geo[2], "north": geo[3]},
+        "bboxes": boxes,
+    }
+
+
+# Vector extents are widened by how far a symbol reaches past its feature at county scale
+# (an 11 px marker or a label at 1:1 000 000, 0.28 mm pixels): QGIS asks a WMS only for the
+# part of the view inside a layer's advertised extent, so a box drawn tight around the data
+# cuts the markers and outlines on its edges in half.
+SYMBOL_REACH_M = 2_000.0
+
+
+def _padded(extent: Extent, margin: float) -> Extent:
+    """An extent widened by `margin` on every side."""
+    return (extent[0] - margin, extent[1] - margin, extent[2] + margin, extent[3] + margin)
+
+
+def _layer_extents(session: Session, catalog: dict[str, WmsLayer]) -> dict[str, Extent]:
+    """Each layer's extent from its data (EPSG:25832); a layer without data gets the county's.
+    Also under FINDINGS_GROUP (its layers together) and "" (everything, the county too)."""
+    measured = data_extents(session)
+    county = measured.get(COUNTY) or COUNTY_FALLBACK_25832
+    extents: dict[str, Extent] = {}
+    for layer in catalog.values():
+        own = layer.extent or measured.get(layer.name)
+        if layer.parts:  # the base map draws the municipalities over its rasters
+            own = union_extent(county, *(part.extent for part, _ in layer.parts))
+        if own is not None and layer.kind == "vector":
+            own = _padded(own, SYMBOL_REACH_M)
+        extents[layer.name] = own or county
+    grouped = [extents[x.name] for x in catalog.values() if x.group == FINDINGS_GROUP]
+    extents[FINDINGS_GROUP] = union_extent(*grouped) or county
+    extents[""] = union_extent(county, *extents.values()) or county
+    return extents
 
 
 @lru_cache
@@ -557,24 +713,12 @@ def _templates() -> Environment:
 
 
 def get_capabilities(
-    version: str, url: str, catalog: dict[str, WmsLayer], settings: Settings
+    version: str, url: str, catalog: dict[str, WmsLayer], settings: Settings, session: Session
 ) -> WmsResponse:
-    """Describe the service and every layer, with bounding boxes per CRS and legend URLs."""
-    west, south, east, north = _bounds_in(4326)
-    bboxes = []
-    for crs, epsg in CRS_CODES.items():
-        minx, miny, maxx, maxy = _bounds_in(epsg)
-        if version == "1.3.0" and epsg == 4326:
-            minx, miny, maxx, maxy = miny, minx, maxy, maxx
-        bboxes.append(
-            {
-                "crs": crs,
-                "minx": round(minx, 6),
-                "miny": round(miny, 6),
-                "maxx": round(maxx, 6),
-                "maxy": round(maxy, 6),
-            }
-        )
+    """Describe the service and every layer, with its extent (from the data) in every CRS,
+    and legend URLs."""
+    extents = _layer_extents(session, catalog)
+    boxes = {name: _extent_boxes(extent, version) for name, extent in extents.items()}
     tree: list[dict[str, Any]] = []
     grouped = [x for x in catalog.values() if x.group == FINDINGS_GROUP]
     for layer in catalog.values():
@@ -601,14 +745,10 @@ def get_capabilities(
             max_size=settings.wms_max_size,
             layer_limit=settings.wms_max_layers,
             info_formats=INFO_FORMATS,
+            map_formats=MAP_FORMATS,
             crs_list=crs_list,
-            geo={
-                "west": round(west, 6),
-                "east": round(east, 6),
-                "south": round(south, 6),
-                "north": round(north, 6),
-            },
-            bboxes=bboxes,
+            root=boxes[""],
+            boxes=boxes,
             tree=tree,
             legend_heights=legend_heights,
         )
