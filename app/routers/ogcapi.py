@@ -203,7 +203,8 @@ def _link(href: str, rel: str, media_type: str = JSON, title: str | None = None)
     return link
 
 
-def _check_params(request: Request, allowed: set[str]) -> None:
+def check_params(request: Request, allowed: set[str]) -> None:
+    """Refuse query parameters this resource does not take (400 naming them)."""
     unknown = sorted(set(request.query_params) - allowed - {"f"})
     if unknown:
         taken = ", ".join(sorted(allowed | {"f"}))
@@ -216,7 +217,8 @@ def _check_params(request: Request, allowed: set[str]) -> None:
         )
 
 
-def _check_format(f: str | None, *accepted: str) -> None:
+def check_format(f: str | None, *accepted: str) -> None:
+    """Refuse an `f` this resource does not offer (400 naming the formats it does)."""
     if f is not None and f not in accepted:
         raise InvalidParameterError(
             Text(
@@ -350,7 +352,8 @@ def _fixed_collection(session: Session, collection_id: str, with_extent: bool) -
     return Collection(collection_id, title, description, source, schema, extent)
 
 
-def _collection(session: Session, collection_id: str, with_extent: bool = False) -> Collection:
+def find_collection(session: Session, collection_id: str, with_extent: bool = False) -> Collection:
+    """Return the collection of an id, or raise NotFoundError naming it."""
     if collection_id in FIXED_COLLECTIONS:
         return _fixed_collection(session, collection_id, with_extent)
     found = _layer_collections(session, only=collection_id)
@@ -407,7 +410,7 @@ def _collection_json(collection: Collection, base: str) -> dict[str, Any]:
 
 def _wants_html(request: Request, f: str | None, *json_formats: str) -> bool:
     """Check `f` and tell whether to answer with HTML (f=html or a browser's Accept)."""
-    _check_format(f, *json_formats, "html")
+    check_format(f, *json_formats, "html")
     return html.wants_html(request, f)
 
 
@@ -431,7 +434,7 @@ AS_JSON = ("json", JSON, "JSON")
 @router.get("/", include_in_schema=False)
 def landing_page(request: Request, f: FormatQuery = None) -> Response:
     """Describe the OGC API – Features service and link to its parts."""
-    _check_params(request, set())
+    check_params(request, set())
     as_html = _wants_html(request, f, "json")
     base = _base_url(request)
     root = public_base_url(request, get_settings())
@@ -479,7 +482,7 @@ def landing_page(request: Request, f: FormatQuery = None) -> Response:
 def api_definition(request: Request, session: SessionDep, f: FormatQuery = None) -> Response:
     """The OpenAPI 3.0 definition of /ogcapi (its service-desc), with each collection's items
     described by that collection's properties."""
-    _check_params(request, set())
+    check_params(request, set())
     as_html = _wants_html(request, f, "json")
     collections = _layer_collections(session) + [
         _fixed_collection(session, collection_id, with_extent=False)
@@ -516,7 +519,7 @@ def api_definition(request: Request, session: SessionDep, f: FormatQuery = None)
 )
 def conformance(request: Request, f: FormatQuery = None) -> Response:
     """List the conformance classes this service implements."""
-    _check_params(request, set())
+    check_params(request, set())
     if _wants_html(request, f, "json"):
         base = _base_url(request)
         return html.render(
@@ -536,7 +539,7 @@ def conformance(request: Request, f: FormatQuery = None) -> Response:
 )
 def list_collections(request: Request, session: SessionDep, f: FormatQuery = None) -> Response:
     """List the collections: vector guideline layers, municipalities, proposals, findings."""
-    _check_params(request, set())
+    check_params(request, set())
     as_html = _wants_html(request, f, "json")
     base = _base_url(request)
     collections = _layer_collections(session) + [
@@ -596,9 +599,9 @@ def get_collection(
     collection_id: CollectionIdPath, request: Request, session: SessionDep, f: FormatQuery = None
 ) -> Response:
     """Describe one feature collection."""
-    _check_params(request, set())
+    check_params(request, set())
     as_html = _wants_html(request, f, "json")
-    collection = _collection(session, collection_id, with_extent=True)
+    collection = find_collection(session, collection_id, with_extent=True)
     base = _base_url(request)
     if as_html:
         href = f"{base}/collections/{collection_id}"
@@ -661,9 +664,9 @@ def _schema_answer(
     request: Request, session: Session, collection_id: str, part: str, f: str | None
 ) -> Response:
     """A collection's queryables, sortables or schema: JSON Schema, or HTML for browsers."""
-    _check_params(request, set())
+    check_params(request, set())
     as_html = _wants_html(request, f, "json")
-    collection = _collection(session, collection_id)
+    collection = find_collection(session, collection_id)
     page = SCHEMA_PAGES[part]
     base = _base_url(request)
     href = f"{base}/collections/{collection_id}"
@@ -947,9 +950,9 @@ def list_items(
 ) -> Response:
     """Return a page of a collection's features as GeoJSON, optionally within a bbox, matching
     a CQL2 filter, sorted and with selected properties."""
-    _check_params(request, ITEMS_PARAMETERS)
+    check_params(request, ITEMS_PARAMETERS)
     as_html = _wants_html(request, f, "json", "geojson")
-    collection = _collection(session, collection_id)
+    collection = find_collection(session, collection_id)
     label, output = _parse_crs(query.crs, "crs")
     bbox_label, bbox_crs = _parse_crs(query.bbox_crs, "bbox-crs")
     area = None if query.bbox is None else _parse_bbox(query.bbox, bbox_label, bbox_crs)
@@ -1059,9 +1062,9 @@ def get_item(
     f: FormatQuery = None,
 ) -> Response:
     """Return one feature of a collection."""
-    _check_params(request, {"crs", "properties"})
+    check_params(request, {"crs", "properties"})
     as_html = _wants_html(request, f, "json", "geojson")
-    collection = _collection(session, collection_id)
+    collection = find_collection(session, collection_id)
     label, output = _parse_crs(crs, "crs")
     kept = (
         None if properties is None else selection.selected_properties(properties, collection.schema)

@@ -30,7 +30,7 @@ from app.dependencies import SettingsDep
 from app.errors import RETRY_AFTER_S, problem_response
 from app.ogcapi import InvalidParameterError
 from app.routers import ogcapi
-from app.routers.wms import _failure, _render_gate
+from app.routers.wms import render_gate, wms_error
 from app.settings import Settings, get_settings
 from app.tiles import cache, matrix_sets, stamps
 from app.tiles import examples as ex
@@ -125,8 +125,8 @@ def _crs_uri(tms: Any) -> str:
 )
 def list_tile_matrix_sets(request: Request, f: ogcapi.FormatQuery = None) -> JSONResponse:
     """List the tile matrix sets tiles are offered in."""
-    ogcapi._check_params(request, set())
-    ogcapi._check_format(f, "json")
+    ogcapi.check_params(request, set())
+    ogcapi.check_format(f, "json")
     base = _root(request) + "/ogcapi/tileMatrixSets"
     items = []
     for tms_id, tms in matrix_sets.tile_matrix_sets().items():
@@ -153,8 +153,8 @@ def get_tile_matrix_set(
     tile_matrix_set_id: TmsPath, request: Request, f: ogcapi.FormatQuery = None
 ) -> JSONResponse:
     """Return a tile matrix set as OGC 2D Tile Matrix Set 2.0 JSON."""
-    ogcapi._check_params(request, set())
-    ogcapi._check_format(f, "json")
+    ogcapi.check_params(request, set())
+    ogcapi.check_format(f, "json")
     return JSONResponse(matrix_sets.definition(_tms(tile_matrix_set_id)))
 
 
@@ -222,8 +222,8 @@ def _tileset(
 
 
 def _tilesets_list(request: Request, session: Session, collection_id: str, data_type: str) -> dict:
-    ogcapi._check_params(request, set())
-    collection = ogcapi._collection(session, collection_id)
+    ogcapi.check_params(request, set())
+    collection = ogcapi.find_collection(session, collection_id)
     path = "tiles" if data_type == "vector" else "map/tiles"
     href = f"{_root(request)}/ogcapi/collections/{collection_id}/{path}"
     return {
@@ -247,7 +247,7 @@ def vector_tilesets(
     f: ogcapi.FormatQuery = None,
 ) -> JSONResponse:
     """List a collection's vector tilesets (one per tile matrix set)."""
-    ogcapi._check_format(f, "json")
+    ogcapi.check_format(f, "json")
     return JSONResponse(_tilesets_list(request, session, collection_id, "vector"))
 
 
@@ -264,9 +264,9 @@ def vector_tileset(
     f: ogcapi.FormatQuery = None,
 ) -> JSONResponse:
     """Describe a collection's vector tiles in a tile matrix set, with the tile URL template."""
-    ogcapi._check_params(request, set())
-    ogcapi._check_format(f, "json")
-    collection = ogcapi._collection(session, collection_id)
+    ogcapi.check_params(request, set())
+    ogcapi.check_format(f, "json")
+    collection = ogcapi.find_collection(session, collection_id)
     return JSONResponse(_tileset(request, collection, tile_matrix_set_id, "vector", full=True))
 
 
@@ -282,7 +282,7 @@ def map_tilesets(
     f: ogcapi.FormatQuery = None,
 ) -> JSONResponse:
     """List a collection's map (PNG) tilesets (one per tile matrix set)."""
-    ogcapi._check_format(f, "json")
+    ogcapi.check_format(f, "json")
     return JSONResponse(_tilesets_list(request, session, collection_id, "map"))
 
 
@@ -299,9 +299,9 @@ def map_tileset(
     f: ogcapi.FormatQuery = None,
 ) -> JSONResponse:
     """Describe a collection's map tiles in a tile matrix set, with the tile URL template."""
-    ogcapi._check_params(request, set())
-    ogcapi._check_format(f, "json")
-    collection = ogcapi._collection(session, collection_id)
+    ogcapi.check_params(request, set())
+    ogcapi.check_format(f, "json")
+    collection = ogcapi.find_collection(session, collection_id)
     return JSONResponse(_tileset(request, collection, tile_matrix_set_id, "map", full=True))
 
 
@@ -333,7 +333,7 @@ def vector_tile(
     found = cache.lookup(session, key, stamp)
     body = found.body
     if body is None:
-        collection = ogcapi._collection(session, collection_id)
+        collection = ogcapi.find_collection(session, collection_id)
         bounds = matrix_sets.tile_bounds(tms, z, y, x)
         body = render_mvt(session, collection.source, collection.id, bounds)
         if body:
@@ -384,8 +384,8 @@ async def _raster_tile(
         return Response(found.body, media_type=PNG)
     bounds = matrix_sets.tile_bounds(tms, zi, yi, xi)
     background = "#ffffff" if name == BASEMAP else None
-    # As /wms: waiting for a renderer holds no thread (app.routers.wms._render_gate).
-    gate = _render_gate(request, settings)
+    # As /wms: waiting for a renderer holds no thread (app.routers.wms.render_gate).
+    gate = render_gate(request, settings)
     try:
         with anyio.move_on_after(max(0.0, queue_deadline - time.monotonic())) as waiting:
             await gate.acquire()
@@ -398,7 +398,7 @@ async def _raster_tile(
         finally:
             gate.release()
     except Exception as exc:
-        status = _failure(exc, request).status
+        status = wms_error(exc, request).status
         if status != 503:
             raise
         response = problem_response(
@@ -438,7 +438,7 @@ async def map_tile(
     settings: SettingsDep,
 ) -> Response:
     """Return a collection's map tile: its WMS layer drawn in 256 × 256 px, transparent."""
-    await run_in_threadpool(ogcapi._collection, session, collection_id)
+    await run_in_threadpool(ogcapi.find_collection, session, collection_id)
     return await _raster_tile(
         request,
         session,

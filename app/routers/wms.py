@@ -130,7 +130,7 @@ def _render_error(exc: RenderError, request: Request) -> WmsError:
     return WmsError("internal error; it has been logged", status=500)
 
 
-def _failure(exc: Exception, request: Request) -> WmsError:
+def wms_error(exc: Exception, request: Request) -> WmsError:
     """Turn any exception of a WMS request into the error its ServiceException reports."""
     if isinstance(exc, WmsError):
         return exc
@@ -154,7 +154,7 @@ def _failure(exc: Exception, request: Request) -> WmsError:
     return WmsError("internal error; it has been logged", status=500)
 
 
-def _render_gate(request: Request, settings: Settings) -> anyio.Semaphore:
+def render_gate(request: Request, settings: Settings) -> anyio.Semaphore:
     """The app's limit on requests holding a thread while they wait for a render process."""
     gate = getattr(request.app.state, "wms_render_gate", None)
     if gate is None:
@@ -243,7 +243,7 @@ async def wms(request: Request, session: SessionDep, settings: SettingsDep) -> R
             # Waiting here holds no thread: a flood of GetMaps cannot take the threads that
             # /healthz and the API need. The thread then waits for a render process until
             # the same deadline.
-            gate = _render_gate(request, settings)
+            gate = render_gate(request, settings)
             with anyio.move_on_after(max(0.0, queue_deadline - time.monotonic())) as waiting:
                 await gate.acquire()
             if waiting.cancelled_caught:
@@ -253,7 +253,7 @@ async def wms(request: Request, session: SessionDep, settings: SettingsDep) -> R
             finally:
                 gate.release()
     except Exception as exc:  # every failure of /wms is a ServiceException (see module doc)
-        answer = exception_report(_failure(exc, request), version if version in VERSIONS else "")
+        answer = exception_report(wms_error(exc, request), version if version in VERSIONS else "")
     headers = {"Retry-After": str(RETRY_AFTER_S)} if answer.status == 503 else None
     return Response(
         answer.body, status_code=answer.status, media_type=answer.media_type, headers=headers
