@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import (
     Field,
     NonNegativeInt,
+    PositiveFloat,
     PositiveInt,
     field_validator,
     model_validator,
@@ -101,9 +102,9 @@ class Settings(DatabaseSettings):
     # How long caches may keep answers of the public read services before revalidating
     # (app.http_cache); the data change when layers or proposals change.
     public_cache_max_age_s: NonNegativeInt = 60
-    # Most tiles kept in the tile cache (app.tiles.cache), all layers together: past it the
-    # oldest are deleted, so requests for ever new tiles cannot fill the database.
-    tile_cache_max_tiles: PositiveInt = 100_000
+    # Most megabytes of tiles kept in the tile cache (app.tiles.cache), all layers together:
+    # past it the oldest are deleted, so requests for ever new tiles cannot fill the database.
+    tile_cache_max_mb: PositiveFloat = 1024.0
 
     # Browser sign-in (POST /api/v1/session): the absolute lifetime of a session (OWASP
     # Session Management Cheat Sheet, "absolute timeout"); «Logg ut» ends one before that.
@@ -154,6 +155,11 @@ class Settings(DatabaseSettings):
         if not parts.netloc or not all(f"{{{k}}}" in value for k in ("z", "x", "y")):
             raise ValueError("basemap_url must be a tile template with {z}, {x} and {y}")
         return value
+
+    @property
+    def tile_cache_max_bytes(self) -> int:
+        """The tile cache's limit in bytes."""
+        return int(self.tile_cache_max_mb * 1024 * 1024)
 
     @property
     def basemap_origin(self) -> str | None:

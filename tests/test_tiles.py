@@ -19,10 +19,10 @@ from pyproj import Transformer
 from shapely.geometry import box, shape
 from sqlalchemy import text
 
-from app.db import get_engine
+from app.db import get_engine, get_sessionmaker
 from app.repositories import ogcapi as repo
-from app.tiles import cache, matrix_sets
-from app.tiles.vector import EXTENT, mvt_query
+from app.tiles import cache, matrix_sets, stamps
+from app.tiles.vector import EXTENT, mvt_query, search_box
 from tests.plans import collection, encode, feature
 from tests.rule_fixtures import load_vector_layer
 
@@ -264,7 +264,7 @@ def test_municipalities_tile_in_utm33n(anonymous):
 
 
 def test_the_query_uses_the_spatial_index(tmp_path):
-    """`geom && box` with the tile's box transformed once: an index condition (EXPLAIN)."""
+    """`geom && box` with the tile's box made beforehand: an index condition (EXPLAIN)."""
     # A layer of some size, analysed, so the planner weighs the indexes as on real data
     # (on two rows any index is as good as another).
     elsewhere = [
@@ -282,15 +282,34 @@ def test_the_query_uses_the_spatial_index(tmp_path):
     z, y, x = tile_of("WebMercatorQuad", X0, Y0)
     with get_engine().connect() as connection:
         version = connection.execute(text("SELECT max(id) FROM layer_version")).scalar_one()
-        query = mvt_query(
-            repo.layer_source(version), "m", matrix_sets.tile_bounds(tms, z, y, x)
-        ).compile(get_engine(), compile_kwargs={"literal_binds": True})
+        bounds = matrix_sets.tile_bounds(tms, z, y, x)
+        query = mvt_query(repo.layer_source(version), "m", bounds, search_box(bounds)).compile(
+            get_engine(), compile_kwargs={"literal_binds": True}
+        )
         connection.execute(text("SET enable_seqscan = off"))
         plan = "\n".join(row[0] for row in connection.execute(text(f"EXPLAIN {query}")))
     assert "ix_layer_feature_version_geom" in plan, plan
     assert "Index Cond" in plan and "&&" in plan.split("Index Cond", 1)[1], plan
-    # The box is an InitPlan, computed once for the query, not per row.
-    assert "InitPlan" in plan, plan
+    # No transform per row in the search: the box is a constant in the storage CRS.
+    assert "st_transform" not in plan.split("Index Cond", 1)[1].split("\n")[0].lower(), plan
+
+
+@pytest.mark.parametrize("tms_id", ["WebMercatorQuad", "utm33n"])
+def test_every_tile_of_the_low_zoom_levels_answers(anonymous, tms_id):
+    """Tiles reaching far outside UTM zone 32's domain (most of the world at levels 0-3) are
+    empty or hold the data, never an error."""
+    levels = {"WebMercatorQuad": 4, "utm33n": 3}[tms_id]
+    for z in range(levels):
+        for y in range(2**z):
+            for x in range(2**z):
+                answer = anonymous.get(
+                    f"/ogcapi/collections/municipalities/tiles/{tms_id}/{z}/{y}/{x}"
+                )
+                assert answer.status_code in (200, 204), (z, y, x, answer.text[:200])
+    z, y, x = tile_of(tms_id, X0, Y0)
+    for up in range(z + 1):  # the tiles holding Hemsedal, at every level
+        url = f"/ogcapi/collections/municipalities/tiles/{tms_id}/{z - up}/{y >> up}/{x >> up}"
+        assert anonymous.get(url).status_code == 200, url
 
 
 def test_tiles_are_cached_and_a_new_layer_version_replaces_them(anonymous, tmp_path):
@@ -448,6 +467,7 @@ def test_xyz_tiles_of_every_wms_layer(anonymous):
         ("/ogcapi/collections/mineral_deposits/tiles/WebMercatorQuad/a/0/0", 400, "tileMatrix"),
         ("/ogcapi/collections/mineral_deposits/tiles/WebMercatorQuad/1/-1/0", 400, "tileRow"),
         ("/ogcapi/collections/mineral_deposits/tiles/WebMercatorQuad/1/0/1e0", 400, "tileCol"),
+        ("/ogcapi/collections/mineral_deposits/tiles/WebMercatorQuad/1/0/01", 400, "tileCol"),
         ("/ogcapi/collections/mineral_deposits/map/tiles/utm33n/0/1/0", 404, "0/1/0"),
         ("/tiles/nowhere/WebMercatorQuad/0/0/0.png", 404, "nowhere"),
         ("/tiles/basemap/utm33n/0/0/x.png", 400, "tileCol"),
@@ -472,6 +492,10 @@ def test_every_collection_has_vector_tiles(anonymous, tms_id):
         assert answer.status_code in (200, 204), (entry["id"], answer.text[:300])
 
 
+def tile_url(z: int, y: int, x: int) -> str:
+    return f"/ogcapi/collections/mineral_deposits/tiles/WebMercatorQuad/{z}/{y}/{x}"
+
+
 def test_empty_tiles_are_not_kept_and_the_cache_is_bounded(
     anonymous, override_settings, monkeypatch, tmp_path
 ):
@@ -487,18 +511,46 @@ def test_empty_tiles_are_not_kept_and_the_cache_is_bounded(
     assert cached_rows("mvt", "mineral_deposits") == []
     assert cached_rows("png", "mineral_deposits") == []
 
-    override_settings(tile_cache_max_tiles=4)
+    tile_bytes = len(anonymous.get(tile_url(*tile_of("WebMercatorQuad", X0, Y0))).content)
+    # Room for about four such tiles (the tiles up the levels are of much the same size).
+    override_settings(tile_cache_max_mb=4.5 * tile_bytes / 1024 / 1024)
     monkeypatch.setattr(cache, "PRUNE_EVERY", 1)
     z, y, x = tile_of("WebMercatorQuad", X0, Y0)
     requested = []
     for up in range(7):  # the tiles holding the squares, from level z up to z - 6
         level, row, col = z - up, y >> up, x >> up
-        url = f"/ogcapi/collections/mineral_deposits/tiles/WebMercatorQuad/{level}/{row}/{col}"
-        assert anonymous.get(url).status_code == 200
+        assert anonymous.get(tile_url(level, row, col)).status_code == 200
         requested.append(level)
     with get_engine().connect() as connection:
-        kept = connection.execute(text("SELECT z FROM tile_cache ORDER BY created_at")).scalars()
-        kept = list(kept)
-    assert len(kept) <= 4
-    assert kept[-1] == requested[-1]  # the newest tile stays; the oldest went first
-    assert requested[0] not in kept
+        kept = connection.execute(
+            text("SELECT z, length(body) FROM tile_cache ORDER BY created_at")
+        ).all()
+    assert sum(size for _, size in kept) <= 4.5 * tile_bytes
+    levels = [level for level, _ in kept]
+    assert levels[-1] == requested[-1]  # the newest tile stays; the oldest went first
+    assert requested[0] not in levels
+
+
+def test_a_check_finishing_after_a_newer_one_renews_the_findings_tiles(client, tmp_path):
+    """A large plan's background check can finish after a newer quick check: its findings
+    must still retire the cached findings tiles."""
+    deposit = {"geometry": box(X0 + 50, Y0, X0 + 150, Y0 + 100), "importance": "regional"}
+    load_vector_layer("mineral_deposits", [deposit], tmp_path)
+    older = upload(client, cabin(X0, "BFR1"))
+    assert client.post(f"{older}/checks").status_code == 201
+    newer = upload(client, cabin(X0 + 300, "BFR2"))
+    assert client.post(f"{newer}/checks").status_code == 201
+
+    def findings_stamp() -> str:
+        with get_sessionmaker()() as session:
+            return stamps.vector_stamp(session, "findings", stamps.data_stamps(session))
+
+    first = "(SELECT min(id) FROM plan_check)"
+    with get_engine().begin() as connection:
+        connection.execute(text(f"UPDATE plan_check SET status = 'running' WHERE id = {first}"))
+    while_running = findings_stamp()
+    with get_engine().begin() as connection:
+        connection.execute(
+            text(f"UPDATE plan_check SET status = 'done', finished_at = now() WHERE id = {first}")
+        )
+    assert findings_stamp() != while_running

@@ -52,7 +52,8 @@ TILE_SIZE = 256
 EMPTY_TILE_CACHE_CONTROL = "public, max-age=60, must-revalidate"
 REL_TILING_SCHEME = "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"
 REL_GEODATA = "http://www.opengis.net/def/rel/ogc/1.0/geodata"
-_NUMBER = re.compile(r"[0-9]{1,9}")
+# ASCII digits without leading zeros: one spelling per tile, so HTTP caches hold each once.
+_NUMBER = re.compile(r"0|[1-9][0-9]{0,8}")
 
 TmsPath = Annotated[
     str, Path(description="tile matrix set: WebMercatorQuad or utm33n", examples=["utm33n"])
@@ -89,8 +90,10 @@ def _tile(tms_id: str, z: str, y: str, x: str) -> tuple[Any, int, int, int]:
         if not _NUMBER.fullmatch(value):
             raise InvalidParameterError(
                 Text(
-                    f"{name} «{value[:20]}» må være et ikke-negativt heltall",
-                    f"{name} '{value[:20]}' must be a non-negative whole number",
+                    f"{name} «{value[:20]}» må være et ikke-negativt heltall uten "
+                    "innledende nuller",
+                    f"{name} '{value[:20]}' must be a non-negative whole number without leading "
+                    "zeros",
                 )
             )
     zi, yi, xi = int(z), int(y), int(x)
@@ -337,7 +340,7 @@ def vector_tile(
         bounds = matrix_sets.tile_bounds(tms, z, y, x)
         body = render_mvt(session, collection.source, collection.id, bounds)
         if body:
-            cache.store(session, key, stamp, body, found.stale, settings.tile_cache_max_tiles)
+            cache.store(session, key, stamp, body, found.stale, settings.tile_cache_max_bytes)
     if not body:
         return Response(status_code=204, headers={"Cache-Control": EMPTY_TILE_CACHE_CONTROL})
     return Response(body, media_type=MVT)
@@ -414,7 +417,7 @@ async def _raster_tile(
         return response
     if not is_blank(body):
         await run_in_threadpool(
-            cache.store, session, key, stamp, body, found.stale, settings.tile_cache_max_tiles
+            cache.store, session, key, stamp, body, found.stale, settings.tile_cache_max_bytes
         )
     return Response(body, media_type=PNG)
 

@@ -6,7 +6,7 @@ stamp changes, the tile is made again and the tiles of older stamps of that laye
 
 Anyone may ask for any tile, so what is kept is bounded: empty tiles (no feature, or a fully
 transparent image) are not stored, since they cost little to make again, and the cache holds
-at most `tile_cache_max_tiles` tiles; past that the oldest are deleted (OWASP API4:2023,
+at most `tile_cache_max_mb` of tiles; past that the oldest are deleted (OWASP API4:2023,
 unrestricted resource consumption).
 """
 
@@ -78,28 +78,31 @@ PRUNE_TO = 0.9
 _stores_since_count = 0
 
 
-def prune(session: Session, max_tiles: int) -> int:
-    """Delete the oldest tiles while the cache holds more than `max_tiles`; return how many."""
-    held = session.execute(select(func.count()).select_from(TileCacheOrm)).scalar_one()
-    if held <= max_tiles:
+def prune(session: Session, max_bytes: int) -> int:
+    """Delete the oldest tiles while the cache holds more than `max_bytes`; return how many."""
+    # length() of a stored bytea reads its size from the row, not the value out of TOAST.
+    held = session.execute(
+        select(func.coalesce(func.sum(func.length(TileCacheOrm.body)), 0))
+    ).scalar_one()
+    if held <= max_bytes:
         return 0
-    excess = held - int(max_tiles * PRUNE_TO)
     deleted = session.execute(
         text(
-            "DELETE FROM tile_cache WHERE ctid = ANY(ARRAY("
-            "SELECT ctid FROM tile_cache ORDER BY created_at LIMIT :excess))"
+            "DELETE FROM tile_cache WHERE ctid = ANY(ARRAY(SELECT ctid FROM ("
+            "SELECT ctid, sum(length(body)) OVER (ORDER BY created_at DESC, ctid) AS newer "
+            "FROM tile_cache) AS t WHERE newer > :keep))"
         ),
-        {"excess": excess},
+        {"keep": int(max_bytes * PRUNE_TO)},
     ).rowcount
     session.commit()
     return deleted
 
 
 def store(
-    session: Session, key: TileKey, stamp: str, body: bytes, stale: bool, max_tiles: int
+    session: Session, key: TileKey, stamp: str, body: bytes, stale: bool, max_bytes: int
 ) -> None:
     """Keep a tile made from `stamp`; delete the layer's tiles of other stamps when due, and
-    the oldest tiles when the cache is over `max_tiles`."""
+    the oldest tiles when the cache holds over `max_bytes`."""
     global _stores_since_count
     values = {"stamp": stamp, "body": body}
     session.execute(
@@ -130,4 +133,4 @@ def store(
     _stores_since_count += 1
     if _stores_since_count >= PRUNE_EVERY:
         _stores_since_count = 0
-        prune(session, max_tiles)
+        prune(session, max_bytes)

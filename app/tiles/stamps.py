@@ -60,8 +60,17 @@ def data_stamps(session: Session) -> DataStamps:
         .where(PlanProposalOrm.published_at.is_not(None))
         .scalar_subquery()
     )
+    # Counted, not only the newest id: a background check may finish after a newer one.
     checks = (
-        select(func.coalesce(func.max(PlanCheckOrm.id), 0))
+        select(
+            func.concat(
+                func.count(PlanCheckOrm.id),
+                ":",
+                func.max(PlanCheckOrm.id),
+                ":",
+                func.max(PlanCheckOrm.finished_at),
+            )
+        )
         .where(PlanCheckOrm.status == "done")
         .scalar_subquery()
     )
