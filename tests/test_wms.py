@@ -170,6 +170,15 @@ def test_getlegendgraphic(client):
     assert swatch != (255, 255, 255)
 
 
+def test_getlegendgraphic_of_the_findings_group(client):
+    """The group a client adds as one layer (LAYERS=findings) has a legend too: a row per
+    severity."""
+    params = {"SERVICE": "WMS", "REQUEST": "GetLegendGraphic", "FORMAT": "image/png"}
+    response = client.get("/wms", params={**params, "LAYER": "findings"})
+    assert response.status_code == 200 and response.headers["content-type"] == "image/png"
+    assert pixels(response.content).shape[:2] == (5 * 22, 320)
+
+
 def exception_code(response) -> str:
     root = ElementTree.fromstring(response.content)
     assert root.tag.endswith("ServiceExceptionReport")

@@ -626,6 +626,10 @@ def get_legend_graphic(
     refuse_sld(params)
     name = _required(params, "LAYER")
     layer = catalog.get(name)
+    if name == FINDINGS_GROUP:
+        # The group's members share one style whose rules name every severity (QGIS asks for
+        # the legend of a group it shows as one layer).
+        layer = next((x for x in catalog.values() if x.group == FINDINGS_GROUP), None)
     if layer is None:
         raise WmsError(f"layer '{shown(name)}' is not offered", "LayerNotDefined", "LAYER")
     style = _optional(params, "STYLE", layer.style_file)
