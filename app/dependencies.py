@@ -161,20 +161,28 @@ UNTRANSFORMABLE = Text(
 )
 
 
-def _outside(ref: CrsRef, detail: Text, crs_field: str) -> BboxError:
+def _outside(
+    ref: CrsRef, detail: Text, crs_field: str, subject: str = "bbox", field: str | None = None
+) -> BboxError:
     return BboxError(
         Text(
-            f"bbox {detail.nb} for {ref.label}; oppgi {crs_field} for koordinater i et annet "
-            "koordinatsystem",
-            f"bbox {detail.en} of {ref.label}; give {crs_field} for coordinates in another CRS",
+            f"{subject} {detail.nb} for {ref.label}; oppgi {crs_field} for koordinater i et "
+            "annet koordinatsystem",
+            f"{subject} {detail.en} of {ref.label}; give {crs_field} for coordinates in another "
+            "CRS",
         ),
         [
             Problem(
                 Text(f"utenfor gyldig område for {ref.label}", f"outside the range of {ref.label}"),
-                field=crs_field,
+                field=field or crs_field,
             )
         ],
     )
+
+
+# Densifying adds at most about this many vertices to a geometry (besides one per edge), so
+# a long or zigzag outline costs no more than a box does.
+_MAX_DENSIFY_POINTS = 20_000
 
 
 def bbox_region(
@@ -187,7 +195,35 @@ def bbox_region(
     storage CRS is defined (it may come out empty) and its edges are densified, since a
     straight edge in one CRS is a curve in another.
     """
-    minx, miny, maxx, maxy = box
+    return storage_region(shapely.box(*box), ref, crs_field)
+
+
+def storage_region(
+    geometry: BaseGeometry,
+    ref: CrsRef,
+    crs_field: str = "bbox-crs",
+    subject: str = "bbox",
+    field: str | None = None,
+) -> BaseGeometry:
+    """Return a geometry given in `ref` (x/easting or longitude first) in the storage CRS, as
+    `bbox_region` does for a box: refused (BboxError naming `field`, else `crs_field`) beyond
+    the CRS's extent, clipped to the storage CRS's domain, densified with a bounded number of
+    vertices."""
+    coordinates = shapely.get_coordinates(geometry)
+    if not np.isfinite(coordinates).all():
+        raise _outside(
+            ref,
+            Text(
+                "har en koordinat som ikke er et endelig tall",
+                "has a coordinate that is not finite",
+            ),
+            crs_field,
+            subject,
+            field,
+        )
+    if geometry.is_empty:
+        return geometry
+    minx, miny, maxx, maxy = geometry.bounds
     if ref.is_geographic:
         if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
             raise _outside(
@@ -197,10 +233,12 @@ def bbox_region(
                     "values are outside the longitude -180..180 / latitude -90..90",
                 ),
                 crs_field,
+                subject,
+                field,
             )
     else:
         limit = _EARTH_SPAN_M / _pyproj_crs(ref).axis_info[0].unit_conversion_factor
-        if max(abs(value) for value in box) > limit:
+        if np.abs(coordinates).max() > limit:
             raise _outside(
                 ref,
                 Text(
@@ -208,12 +246,15 @@ def bbox_region(
                     f"values are beyond ±{limit:.0f}, outside the extent",
                 ),
                 crs_field,
+                subject,
+                field,
             )
-    area = shapely.box(minx, miny, maxx, maxy)
+    area = geometry
     if ref.epsg == CANONICAL_SRID:
         return area
     try:
         step = max(maxx - minx, maxy - miny) / 32
+        step = max(step, area.length / _MAX_DENSIFY_POINTS)
         if step > 0:
             area = shapely.segmentize(area, step)
         if not ref.is_geographic:
@@ -222,14 +263,14 @@ def bbox_region(
                 area, lambda xy: np.column_stack(lon_lat.transform(xy[:, 0], xy[:, 1]))
             )
             if not np.isfinite(shapely.get_coordinates(area)).all():
-                raise _outside(ref, UNTRANSFORMABLE, crs_field)
+                raise _outside(ref, UNTRANSFORMABLE, crs_field, subject, field)
             ref = CRS84
         area = shapely.make_valid(area).intersection(_STORAGE_DOMAIN)
         if area.is_empty:
             return area
         return shapely.make_valid(to_canonical(shapely.segmentize(area, 1.0), ref))
     except (ProjError, GEOSException):
-        raise _outside(ref, UNTRANSFORMABLE, crs_field) from None
+        raise _outside(ref, UNTRANSFORMABLE, crs_field, subject, field) from None
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,22 @@
 """CQL2 filters, sortby and properties on OGC API – Features items (Parts 3, 6 and 8)."""
 
 import json
+import time
 
 import pytest
+import shapely
 from pyproj import Transformer
 from shapely.geometry import Point, box
 from sqlalchemy import select, text
 
 from app.db import get_sessionmaker
+from app.dependencies import storage_region
 from app.ogcapi import InvalidParameterError
-from app.ogcapi.cql2 import FilterCrs, parse_filter, to_condition
+from app.ogcapi.cql2 import MAX_FILTER_VERTICES, FilterCrs, parse_filter, to_condition
 from app.ogcapi.queryables import layer_schema
+from app.repositories import ogcapi as repo
 from app.repositories.ogcapi import layer_source
+from app.routers import ogcapi as ogcapi_router
 from layers.registry import get_layer_config
 from spatial.crs import CRS84
 from tests.rule_fixtures import load_vector_layer
@@ -20,6 +25,8 @@ X0, Y0 = 470_000.0, 6_750_000.0  # Hemsedal, EPSG:25832
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
 ITEMS = "/ogcapi/collections/tettsteder/items"
 TO_CRS84 = Transformer.from_crs(25832, "OGC:CRS84", always_xy=True)
+SOURCE = layer_source(1, "Polygon")
+SCHEMA = layer_schema(get_layer_config("tettsteder"), SOURCE)
 
 TOWNS = [
     # name, population, square's x offset (km)
@@ -315,3 +322,161 @@ def test_parse_errors_name_the_position():
         parse_filter("name = 'Gol' AND = 3", "cql2-text")
     assert caught.value.detail.nb.endswith("ved posisjon 18 (linje 1): uventet «= 3»")
     assert "position 18" in caught.value.detail.en
+
+
+def test_huge_projected_filter_geometry_is_refused_at_once(client, towns):
+    """A projected filter geometry beyond the CRS's extent is a 400 naming filter, as bbox is,
+    not minutes of densifying (every 1000 m of a 5 000 000 km square)."""
+    huge = "POLYGON((0 0, 5000000000 0, 5000000000 5000000000, 0 5000000000, 0 0))"
+    started = time.monotonic()
+    body = problem(
+        client, filter=f"S_INTERSECTS(geometry, {huge})", **{"filter-crs": f"{EPSG}25832"}
+    )
+    assert time.monotonic() - started < 5
+    assert body["problems"][0]["field"] == "filter"
+    assert "utenfor utstrekningen" in body["detail"]
+
+
+def test_many_world_boxes_are_cheap_and_bounded(client, towns):
+    """World boxes are clipped and densified in bounded steps: 50 of them answer in seconds
+    (they took half a minute), and geometries beyond MAX_FILTER_VERTICES in all are a 400."""
+    world = " OR ".join(["S_INTERSECTS(geometry,BBOX(-179,-89,179,89))"] * 50)
+    started = time.monotonic()
+    assert len(names(client, filter=world)) == len(TOWNS)
+    assert time.monotonic() - started < 10
+    per_box = shapely.get_num_coordinates(storage_region(shapely.box(-179, -89, 179, 89), CRS84))
+    assert per_box < 5_000
+    too_many = MAX_FILTER_VERTICES // per_box + 1
+    body = problem(
+        client, filter=" OR ".join(["S_INTERSECTS(geometry,BBOX(-179,-89,179,89))"] * too_many)
+    )
+    assert body["problems"][0]["field"] == "filter"
+    assert str(MAX_FILTER_VERTICES) in body["detail"]
+
+
+@pytest.mark.parametrize(
+    "box_",
+    ["-180,-90,180,90", "-179,-89,179,89", "-90,-80,90,80", "-60,0,120,89", "0,50,20,70"],
+)
+def test_world_and_hemisphere_filter_boxes_match_the_bbox_parameter(client, towns, box_):
+    """A filter BBOX selects what the bbox parameter with the same box selects."""
+    by_bbox = set(names(client, bbox=box_))
+    assert by_bbox == {n for n, _, _ in TOWNS}
+    assert set(names(client, filter=f"S_INTERSECTS(geometry, BBOX({box_}))")) == by_bbox
+    polygon = shapely.box(*map(float, box_.split(","))).wkt
+    assert set(names(client, filter=f"S_INTERSECTS(geometry, {polygon})")) == by_bbox
+    assert names(client, filter=f"S_DISJOINT(geometry, BBOX({box_}))") == []
+
+
+def test_filter_geometry_outside_the_storage_domain_matches_nothing(client, towns):
+    """A geometry far from Norway (beyond the storage CRS's domain) is clipped away: nothing
+    intersects it, everything is disjoint from it."""
+    assert names(client, filter="S_INTERSECTS(geometry, BBOX(120,0,130,10))") == []
+    assert len(names(client, filter="S_DISJOINT(geometry, POINT(125 5))")) == len(TOWNS)
+
+
+@pytest.mark.parametrize(
+    ("params", "mentions"),
+    [
+        # NaN and Infinity are not JSON numbers (json.loads takes them).
+        (
+            {
+                "filter": '{"op":"s_intersects","args":[{"property":"geometry"},'
+                '{"type":"Point","coordinates":[NaN,NaN]}]}',
+                "filter-lang": "cql2-json",
+            },
+            "NaN",
+        ),
+        (
+            {
+                "filter": '{"op":"s_intersects","args":[{"property":"geometry"},'
+                '{"bbox":[NaN,NaN,NaN,NaN]}]}',
+                "filter-lang": "cql2-json",
+            },
+            "NaN",
+        ),
+        (
+            {
+                "filter": '{"op":">","args":[{"property":"population"},-Infinity]}',
+                "filter-lang": "cql2-json",
+            },
+            "-Infinity",
+        ),
+        ({"filter": "S_INTERSECTS(geometry, POINT(1e400 60))"}, "endelig"),
+        # A LIKE pattern ending in its escape character, or not a quoted pattern.
+        ({"filter": "name LIKE '\\'"}, "escape-tegnet"),
+        ({"filter": "name LIKE 'G\\\\\\'"}, "escape-tegnet"),
+        ({"filter": "name LIKE name"}, "mønster i anførselstegn"),
+        # minx > maxx crosses the antimeridian (CQL2), which is refused, not reordered.
+        ({"filter": "S_INTERSECTS(geometry, BBOX(10,60,9,61))"}, "datolinjen"),
+        ({"filter": "BBOX(geometry, 10,60,9,61)"}, "datolinjen"),
+        ({"filter": "S_INTERSECTS(geometry, BBOX(9,61,10,60))"}, "nedre"),
+        ({"filter": "S_INTERSECTS(geometry, POLYGON((8 60, 9 60, 9 61)))"}, "ikke er lukket"),
+        (
+            {"filter": "S_INTERSECTS(geometry, POLYGON((8 60, 9 60, 9 61, 8 60.5)))"},
+            "ikke er lukket",
+        ),
+        (
+            {
+                "filter": '{"op":"s_intersects","args":[{"property":"geometry"},{"type":"Polygon",'
+                '"coordinates":[[[8,60],[9,60],[9,61],[8,61]]]}]}',
+                "filter-lang": "cql2-json",
+            },
+            "ikke er lukket",
+        ),
+        # Heights are refused alike with and without Z.
+        ({"filter": "S_INTERSECTS(geometry, POINT(9 60 100))"}, "todimensjonale"),
+        ({"filter": "S_INTERSECTS(geometry, POINT Z(9 60 100))"}, "todimensjonale"),
+        ({"filter": "S_INTERSECTS(geometry, LINESTRING Z(9 60 1, 9 61 1))"}, "todimensjonale"),
+        (
+            {
+                "filter": '{"op":"s_intersects","args":[{"property":"geometry"},'
+                '{"type":"Point","coordinates":[9,60,100]}]}',
+                "filter-lang": "cql2-json",
+            },
+            "todimensjonale",
+        ),
+    ],
+)
+def test_bad_filter_values_are_400_naming_filter(client, towns, params, mentions):
+    """Values that used to be a 500 (NaN), a 422 from PostgreSQL (a LIKE pattern ending in \\)
+    or silently mended (reversed BBOX, unclosed ring, heights) are a 400 naming filter."""
+    body = problem(client, **params)
+    assert mentions in body["detail"], body["detail"]
+    assert body["problems"][0]["field"] == "filter"
+
+
+def test_like_escapes_work(client, towns):
+    """\\ escapes %, _ and itself in a LIKE pattern (CQL2 §7.5.2)."""
+    assert names(client, filter="name LIKE 'G\\%'") == []
+    assert names(client, filter="name LIKE 'G\\\\'") == []
+    assert set(names(client, filter="name LIKE 'G%'")) == {"Gol", "Geilo"}
+
+
+def test_a_slow_query_is_cancelled_and_answered_503(client, towns, monkeypatch):
+    """Items and item queries run under a statement timeout; a cancelled one is a 503 with
+    Retry-After (problem+json, or a page for f=html), not a query running for minutes."""
+    real_page, real_item = repo.feature_page, repo.get_feature
+
+    def slow(real):
+        def run(session, *args, **kwargs):
+            session.execute(text("SELECT pg_sleep(2)"))
+            return real(session, *args, **kwargs)
+
+        return run
+
+    monkeypatch.setattr(ogcapi_router, "STATEMENT_TIMEOUT_MS", 100)
+    monkeypatch.setattr(repo, "feature_page", slow(real_page))
+    monkeypatch.setattr(repo, "get_feature", slow(real_item))
+    started = time.monotonic()
+    response = client.get(ITEMS, headers={"Accept-Language": "nb"})
+    assert time.monotonic() - started < 1.5
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"]
+    assert response.json()["type"].endswith("/query-timeout")
+    item = client.get(f"{ITEMS}/1")
+    assert item.status_code == 503 and item.headers["retry-after"]
+    page = client.get(ITEMS, params={"f": "html"})
+    assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
+    assert "ble avbrutt" in page.text

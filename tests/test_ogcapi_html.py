@@ -216,3 +216,61 @@ def test_pages_in_a_browser_are_accessible_and_draw_the_map(
     assert page.locator("#ogc-map path.leaflet-interactive").count() == 3
     assert errors == []
     context.close()
+
+
+def test_the_form_with_empty_fields_shows_everything(client, deposits):
+    """The items form sends filter= and sortby= when they are empty: that is no filter and no
+    sorting, for the page and for the JSON alike; an empty properties keeps no property."""
+    url = "/ogcapi/collections/mineral_deposits/items"
+    page = client.get(url, params={"f": "html", "filter": "", "sortby": "", "limit": "10"})
+    assert page.status_code == 200, page.text
+    assert "3 objekter" in page.text
+    as_json = client.get(url, params={"filter": " ", "sortby": ""})
+    assert as_json.status_code == 200, as_json.text
+    assert as_json.json()["numberMatched"] == 3
+    bare = client.get(url, params={"properties": ""}).json()
+    assert all(feature["properties"] == {} for feature in bare["features"])
+    table = Page(client.get(url, params={"f": "html", "properties": ""}).text)
+    columns = [cell for cell in table.header_cells if cell.get("scope") == "col"]
+    assert len(columns) == 1  # the id column only
+
+
+@pytest.mark.parametrize(
+    ("params", "headers", "status"),
+    [
+        ({"f": "html", "filter": "size > 3"}, {}, 400),
+        ({"filter": "name LIKE"}, {"Accept": BROWSER}, 400),
+        ({"f": "html", "limit": "0"}, {}, 400),
+        ({"f": "html", "crs": "EPSG:9999"}, {}, 400),
+    ],
+)
+def test_errors_of_html_requests_are_pages(client, deposits, params, headers, status):
+    """An error of an HTML request is a page in bokmål with the problem and a link back, with
+    the problem's status; JSON clients still get problem+json."""
+    url = "/ogcapi/collections/mineral_deposits/items"
+    response = client.get(url, params=params, headers=headers)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    page = Page(response.text)
+    assert page.lang == "nb"
+    assert "Ugyldig forespørsel" in response.text
+    assert f"{url}?f=html" in " ".join(page.hrefs)
+    as_json = client.get(
+        url,
+        params={k: v for k, v in params.items() if k != "f"},
+        headers={"Accept-Language": "nb"},
+    )
+    assert as_json.status_code == status
+    assert as_json.headers["content-type"] == "application/problem+json"
+    assert as_json.json()["detail"].split(";")[0] in response.text.replace("&#39;", "'").replace(
+        "&#34;", '"'
+    )
+
+
+def test_a_missing_collection_or_item_is_a_page_too(client, deposits):
+    """404s of the OGC API HTML representation are pages, with the status kept."""
+    missing = client.get("/ogcapi/collections/nope/items", params={"f": "html"})
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "«nope»" in missing.text
+    item = client.get("/ogcapi/collections/mineral_deposits/items/999999", params={"f": "html"})
+    assert item.status_code == 404 and "Finnes ikke" in item.text

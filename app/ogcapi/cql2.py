@@ -25,14 +25,15 @@ from pygeofilter.parsers.cql2_json import parse as parse_json
 from pygeofilter.parsers.cql2_text import parse as parse_text
 from pygeofilter.parsers.cql2_text import parser as text_parser
 from pyproj.exceptions import ProjError
-from shapely.geometry import box, shape
+from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, and_, false, func, literal, not_, or_, true
 from sqlalchemy.types import Boolean, Date, Numeric, String
 
+from app.dependencies import BboxError, storage_region
 from app.ogcapi import InvalidParameterError
 from app.ogcapi.queryables import GEOMETRY, FeatureSchema
-from spatial.crs import CANONICAL_SRID, CrsRef, to_canonical
+from spatial.crs import CANONICAL_SRID, CrsRef
 from spatial.errors import Problem
 from spatial.messages import Text
 
@@ -46,6 +47,10 @@ MAX_FILTER_LENGTH = 20_000
 # Brackets nested deeper than this are refused before parsing: the parsers and the SQL
 # compiler recurse per level, and no real filter (a WKT multipolygon is 3 deep) comes close.
 MAX_NESTING = 40
+# The geometries of one filter, densified for reprojection, may have this many vertices in all:
+# each costs work in every spatial predicate on every candidate feature.
+MAX_FILTER_VERTICES = 100_000
+_WKT_TYPES = ("POINT", "LINESTRING", "POLYGON", "MULTIPOINT", "MULTILINESTRING", "MULTIPOLYGON")
 
 # PostGIS functions of the CQL2 spatial functions, on (first argument, second argument).
 _SPATIAL = {
@@ -100,6 +105,15 @@ def _syntax_error(exc: UnexpectedInput, text: str) -> InvalidParameterError:
     if at_end or column in (None, -1):
         column = len(text) + 1
     near = text[max(column - 1, 0) : column + 19]
+    before = text[: max(column - 1, 0)].rstrip().upper()
+    if near[:1] in "ZzMm" and before.endswith(_WKT_TYPES):
+        return _error(
+            f"filter har en geometri med høyde eller mål ({before.split()[-1]} {near[:1]}) ved "
+            f"posisjon {column}; geometriene i et filter er todimensjonale, skriv for eksempel "
+            "POINT(9 60)",
+            f"filter has a geometry with height or measure ({before.split()[-1]} {near[:1]}) at "
+            f"position {column}; the geometries of a filter are 2D, write e.g. POINT(9 60)",
+        )
     if isinstance(exc, UnexpectedCharacters):
         what_nb, what_en = f"uventet tegn «{near[:1]}»", f"unexpected character '{near[:1]}'"
     elif near:
@@ -132,7 +146,67 @@ def _bbox_polygon(numbers: list[Any]) -> dict[str, Any]:
     if not all(_is_number(n) for n in numbers):
         raise _error("BBOX tar fire tall", "BBOX takes four numbers")
     minx, miny, maxx, maxy = (float(n) for n in numbers)
-    return box(minx, miny, maxx, maxy).__geo_interface__
+    if minx > maxx:
+        # CQL2 §6.4.5 (as OGC API Features' bbox): a west edge east of the east edge is a box
+        # across the antimeridian, which no data here comes near.
+        raise _error(
+            f"BBOX({minx:g},{miny:g},{maxx:g},{maxy:g}): minx er større enn maxx, som betyr en "
+            "boks over datolinjen (±180°); det støttes ikke, skriv minx først",
+            f"BBOX({minx:g},{miny:g},{maxx:g},{maxy:g}): minx is greater than maxx, which means "
+            "a box across the antimeridian (±180°); that is not supported, give minx first",
+        )
+    if miny > maxy:
+        raise _error(
+            f"BBOX({minx:g},{miny:g},{maxx:g},{maxy:g}): miny er større enn maxy; det nedre "
+            "hjørnet kommer først",
+            f"BBOX({minx:g},{miny:g},{maxx:g},{maxy:g}): miny is greater than maxy; the lower "
+            "corner comes first",
+        )
+    return shapely.box(minx, miny, maxx, maxy).__geo_interface__
+
+
+def _refuse_constant(name: str) -> Any:
+    # json.loads takes NaN, Infinity and -Infinity, which JSON (RFC 8259 §6) does not.
+    raise _error(
+        f"filter har {name}, som ikke er et tall i JSON",
+        f"filter has {name}, which is not a number in JSON",
+    )
+
+
+def _check_shape(geo: dict[str, Any]) -> None:
+    """Refuse what shapely would silently mend: unclosed rings (OGC 06-103r4 §6.1.11.1 and
+    RFC 7946 §3.1.6 want them closed) and positions with height, which a 2D filter drops."""
+    kind = geo.get("type")
+    if kind == "GeometryCollection":
+        for part in geo.get("geometries") or ():
+            _check_shape(part)
+        return
+    coordinates = geo.get("coordinates")
+    depth = {"Point": 0, "LineString": 1, "MultiPoint": 1, "Polygon": 2}.get(kind, 3)
+    if kind == "MultiLineString":
+        depth = 2
+    positions: list[Any] = [coordinates]
+    for _ in range(depth):
+        positions = [p for group in positions for p in (group or ())]
+    if any(not isinstance(p, list | tuple) or len(p) != 2 for p in positions):
+        raise _error(
+            "filter har en geometri med en posisjon som ikke har to koordinater (x y); "
+            "geometriene i et filter er todimensjonale",
+            "filter has a geometry with a position that does not have two coordinates (x y); "
+            "the geometries of a filter are 2D",
+        )
+    polygons = [coordinates] if kind == "Polygon" else []
+    if kind == "MultiPolygon":
+        polygons = list(coordinates or ())
+    for rings in polygons:
+        for ring in rings or ():
+            if len(ring) < 4 or list(ring[0]) != list(ring[-1]):
+                raise _error(
+                    "filter har et polygon med en ring som ikke er lukket: den må ha minst fire "
+                    "posisjoner, og den siste må være lik den første",
+                    "filter has a polygon with a ring that is not closed: it needs at least four "
+                    "positions, and the last must equal the first",
+                )
 
 
 def _is_number(value: Any) -> bool:
@@ -177,7 +251,7 @@ def parse_filter(text: str, language: str) -> ast.Node:
         )
     if language == "cql2-json":
         try:
-            document = json.loads(text)
+            document = json.loads(text, parse_constant=_refuse_constant)
         except json.JSONDecodeError as exc:
             raise _error(
                 f"filter er ikke gyldig JSON ved posisjon {exc.pos + 1} (linje {exc.lineno}, "
@@ -236,6 +310,7 @@ class _Translator:
         self.schema = schema
         self.geometry = geometry
         self.crs = crs
+        self.vertices = 0
 
     def condition(self, node: Any) -> ColumnElement[bool]:  # noqa: C901, PLR0911 - one case each
         """The SQL condition of a predicate or a combination of predicates."""
@@ -265,7 +340,7 @@ class _Translator:
             return _SPATIAL[node.op](lhs, rhs)
         if isinstance(node, ast.BBox):
             area = self._literal_geometry(
-                box(node.minx, node.miny, node.maxx, node.maxy).__geo_interface__
+                _bbox_polygon([node.minx, node.miny, node.maxx, node.maxy])
             )
             return func.ST_Intersects(self._geometry(node.lhs), area)
         if isinstance(node, ast.Attribute) and self._property_kind(node.name) == "boolean":
@@ -380,6 +455,7 @@ class _Translator:
 
     def _like(self, node: ast.Like) -> ColumnElement[bool]:
         lhs = self.operand(node.lhs)
+        _check_pattern(node.pattern)
         pattern = self.operand(node.pattern)
         for value in (lhs, pattern):
             if value.kind != "string":
@@ -434,28 +510,58 @@ class _Translator:
 
     def _literal_geometry(self, geo: dict[str, Any]) -> Any:
         """A geometry of the filter (in filter-crs) in the storage CRS, as SQL."""
+        _check_shape(geo)
         try:
             geometry = shape(geo)
             if self.crs.lat_lon:
                 geometry = shapely.transform(geometry, lambda xy: xy[:, ::-1])
             geometry = self._to_storage(geometry)
+            if not geometry.is_valid:
+                geometry = shapely.make_valid(geometry)
+        except BboxError as exc:
+            raise InvalidParameterError(exc.detail, exc.problems) from None
         except (ValueError, TypeError, AttributeError, ProjError, shapely.errors.GEOSException):
             raise _error(
                 f"filter har en geometri som ikke kan leses i {self.crs.ref.label}",
                 f"filter has a geometry that cannot be read in {self.crs.ref.label}",
             ) from None
-        if not geometry.is_valid or geometry.is_empty:
-            geometry = shapely.make_valid(geometry)
+        self.vertices += shapely.get_num_coordinates(geometry)
+        if self.vertices > MAX_FILTER_VERTICES:
+            raise _error(
+                f"filteret har for store geometrier: over {MAX_FILTER_VERTICES} punkter i alt "
+                "etter fortetting for omprojisering; bruk færre eller enklere geometrier",
+                f"filter has too large geometries: over {MAX_FILTER_VERTICES} vertices in all "
+                "after densifying for reprojection; use fewer or simpler geometries",
+            )
         return from_shape(geometry, srid=CANONICAL_SRID)
 
     def _to_storage(self, geometry: BaseGeometry) -> BaseGeometry:
-        # A straight edge in one CRS is a curve in another: densify before reprojecting.
-        step = 0.01 if self.crs.ref.is_geographic else 1000.0
-        if self.crs.ref.is_geographic:
-            minx, miny, maxx, maxy = geometry.bounds
-            if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-                raise ValueError("outside the CRS's area")
-        return to_canonical(shapely.segmentize(geometry, step), self.crs.ref)
+        # As the bbox parameter: refused beyond the CRS's extent, clipped to the storage CRS's
+        # domain (everything stored lies inside it) and densified with bounded steps.
+        return storage_region(geometry, self.crs.ref, "filter-crs", "filter", "filter")
+
+
+def _check_pattern(pattern: Any) -> None:
+    """Refuse a LIKE pattern that is not a text literal (CQL2 BNF: patternExpression) or ends
+    in an escape character (\\ escapes %, _ and itself; PostgreSQL refuses a lone one)."""
+    while isinstance(pattern, ast.Function) and pattern.name.lower() in ("lower", "casei"):
+        if len(pattern.arguments) != 1:
+            raise _error("CASEI tar ett argument", "CASEI takes one argument")
+        pattern = pattern.arguments[0]
+    if not isinstance(pattern, str):
+        raise _error(
+            "LIKE tar et mønster i anførselstegn (eller CASEI av et), ikke en egenskap eller et "
+            "annet uttrykk",
+            "LIKE takes a quoted pattern (or CASEI of one), not a property or other expression",
+        )
+    escapes = len(pattern) - len(pattern.rstrip("\\"))
+    if escapes % 2 == 1:
+        raise _error(
+            f"LIKE-mønsteret «{pattern[:100]}» slutter med escape-tegnet \\; skriv \\\\ for en "
+            "bakstrek",
+            f"the LIKE pattern '{pattern[:100]}' ends with the escape character \\; write \\\\ "
+            "for a backslash",
+        )
 
 
 def to_condition(

@@ -21,12 +21,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app import openapi_examples as ex
 from app.db import SessionDep
 from app.dependencies import INT8_MAX, BboxError, bbox_region, parse_bbox
-from app.errors import validation_problems
+from app.errors import (
+    DATABASE_UNAVAILABLE,
+    RETRY_AFTER_S,
+    STATUS_BY_ERROR,
+    problem_response,
+    problem_title,
+    validation_problems,
+)
 from app.ogcapi import InvalidParameterError, cql2, examples, html, openapi, selection
 from app.ogcapi.queryables import (
     FeatureSchema,
@@ -46,8 +54,8 @@ from app.urls import public_base_url
 from layers.loader import current_versions
 from layers.registry import get_registry
 from spatial.crs import CRS84, CRS84_URI, parse_crs
-from spatial.errors import NotFoundError, Problem, UnsupportedCRSError
-from spatial.messages import Text, join
+from spatial.errors import ArealsjekkError, NotFoundError, Problem, UnsupportedCRSError
+from spatial.messages import Text, join, localize
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -95,6 +103,11 @@ CRS_URIS = [crs_uri(label) for label in CRSS]
 STORAGE_CRS = crs_uri("EPSG:25832")
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10_000
+# The longest an items or item query may run: a filter or bbox that would take longer is
+# cancelled by PostgreSQL and answered 503 rather than holding a connection for minutes.
+STATEMENT_TIMEOUT_MS = 10_000
+# PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout.
+QUERY_CANCELED = "57014"
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -117,13 +130,70 @@ class _OgcRoute(APIRoute):
 
         async def route(request: Request) -> Response:
             try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                problems = validation_problems(exc.errors())
-                detail = join(problem.describe() for problem in problems)
-                raise InvalidParameterError(detail, problems) from None
+                try:
+                    return await handler(request)
+                except RequestValidationError as exc:
+                    problems = validation_problems(exc.errors())
+                    detail = join(problem.describe() for problem in problems)
+                    raise InvalidParameterError(detail, problems) from None
+            except ArealsjekkError as exc:
+                if not _error_as_html(request):
+                    raise
+                status = next(s for kind, s, _ in STATUS_BY_ERROR if isinstance(exc, kind))
+                return _error_page(request, status, exc.detail, exc.problems)
+            except DATABASE_UNAVAILABLE as exc:
+                if getattr(getattr(exc, "orig", None), "sqlstate", None) != QUERY_CANCELED:
+                    raise
+                return _query_timeout(request)
 
         return route
+
+
+def _error_as_html(request: Request) -> bool:
+    """Whether an error of this request is shown as a page (f=html, or a browser's Accept)."""
+    return html.wants_html(request, request.query_params.get("f"))
+
+
+QUERY_TIMEOUT = Text(
+    f"spørringen tok over {STATEMENT_TIMEOUT_MS // 1000} sekunder og ble avbrutt; prøv et "
+    "mindre område, et enklere filter eller en mindre side (limit)",
+    f"the query took over {STATEMENT_TIMEOUT_MS // 1000} seconds and was cancelled; try a "
+    "smaller area, a simpler filter or a smaller page (limit)",
+)
+
+
+def _query_timeout(request: Request) -> Response:
+    if _error_as_html(request):
+        response = _error_page(request, 503, QUERY_TIMEOUT, [])
+    else:
+        response = problem_response(503, QUERY_TIMEOUT, "query-timeout", request.url.path)
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
+def _error_page(
+    request: Request, status: int, detail: Text | str, problems: list[Problem] | None
+) -> HTMLResponse:
+    """An error of an HTML request as a page in bokmål, with the status of the problem."""
+    base = _base_url(request)
+    title = problem_title(status, "nb")
+    response = html.render(
+        request,
+        "error",
+        title,
+        crumbs=_crumbs(base, (title, f"{_public_root(request)}{request.url.path}")),
+        detail=localize(detail, "nb"),
+        problems=[problem.as_dict("nb") for problem in problems or ()],
+        back_href=f"{_public_root(request)}{request.url.path}?f=html",
+        alternates=[],
+    )
+    response.status_code = status
+    response.headers["Content-Language"] = "nb"
+    return response
+
+
+def _public_root(request: Request) -> str:
+    return public_base_url(request, get_settings())
 
 
 router = APIRouter(prefix="/ogcapi", tags=["ogcapi"], route_class=_OgcRoute)
@@ -857,16 +927,18 @@ def items_query(
     """Read the items query parameters, capping the limit."""
     if datetime_ is not None:
         _check_datetime(datetime_)
+    # An empty filter or sortby (as the HTML form sends) is none; an empty properties keeps
+    # no property (Part 6).
     return ItemsQuery(
         bbox,
         bbox_crs,
         min(limit, MAX_LIMIT),
         offset,
         crs,
-        filter_,
+        (filter_ or "").strip() or None,
         filter_lang,
         filter_crs,
-        sortby,
+        (sortby or "").strip() or None,
         properties,
     )
 
@@ -916,6 +988,14 @@ def _page_query(query: ItemsQuery, collection: Collection) -> repo.PageQuery:
     return repo.PageQuery(where, order, kept)
 
 
+def _limit_statement_time(session: Session) -> None:
+    """Bound the queries of this request's transaction (as WMS GetFeatureInfo does)."""
+    session.execute(
+        text("SELECT set_config('statement_timeout', :ms, true)"),
+        {"ms": str(STATEMENT_TIMEOUT_MS)},
+    )
+
+
 def _request_href(request: Request, drop: tuple[str, ...] = (), **changes: str) -> str:
     """This request's URL (with `changes` to its query, without the `drop` parameters) under the
     public base URL, so that no link carries the client's Host header."""
@@ -958,6 +1038,7 @@ def list_items(
     area = None if query.bbox is None else _parse_bbox(query.bbox, bbox_label, bbox_crs)
     page_query = _page_query(query, collection)
     limit, offset = query.limit, query.offset
+    _limit_statement_time(session)
     features, matched = repo.feature_page(
         session, collection.source, area, output, limit, offset, page_query
     )
@@ -1081,6 +1162,7 @@ def get_item(
         if not re.fullmatch(r"[0-9]{1,18}", feature_id):
             raise missing
         fid = int(feature_id)
+    _limit_statement_time(session)
     feature = repo.get_feature(session, collection.source, fid, output, kept)
     if feature is None:
         raise missing

@@ -11,7 +11,7 @@ from app.ogcapi.cql2 import FilterCrs, parse_filter, to_condition
 from app.ogcapi.queryables import layer_schema
 from app.repositories.ogcapi import layer_source
 from layers.registry import get_layer_config
-from spatial.crs import CRS84
+from spatial.crs import CRS84, parse_crs
 
 SOURCE = layer_source(1, "Polygon")
 SCHEMA = layer_schema(get_layer_config("tettsteder"), SOURCE)
@@ -115,3 +115,45 @@ def test_long_chains_and_deep_nesting():
     assert parse_filter(
         json.dumps({"op": "=", "args": [{"property": "name"}, "[" * 60]}), "cql2-json"
     )
+
+
+COORDINATES = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from(
+    [0, -180, 180, 9, 60, 1e12, -1e12]
+)
+GEOMETRIES = st.one_of(
+    st.builds(lambda c: {"type": "Point", "coordinates": c}, st.lists(COORDINATES, max_size=4)),
+    st.builds(
+        lambda ring: {"type": "Polygon", "coordinates": [ring]},
+        st.lists(st.lists(COORDINATES, min_size=2, max_size=3), max_size=6),
+    ),
+    st.builds(lambda c: {"bbox": c}, st.lists(COORDINATES, min_size=4, max_size=4)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(GEOMETRIES, st.sampled_from(["s_intersects", "s_within", "s_disjoint"]))
+@example({"type": "Point", "coordinates": [float("nan"), float("nan")]}, "s_intersects")
+@example({"bbox": [float("nan")] * 4}, "s_intersects")
+@example({"bbox": [-180, -90, 180, 90]}, "s_within")
+def test_any_geometry_is_sql_or_a_400(geometry, op):
+    """Geometry literals with any numbers (NaN, infinities, beyond the CRS, unclosed rings,
+    heights) become SQL or a 400 naming filter; JSON's own NaN is refused when parsing."""
+    document = {"op": op, "args": [{"property": "geometry"}, geometry]}
+    translate(json.dumps(document), "cql2-json")  # writes NaN as NaN, which json.loads takes
+    for crs in (FilterCrs(parse_crs("EPSG:25833")), FilterCrs(parse_crs("EPSG:4326"), True)):
+        try:
+            to_condition(parse_filter(json.dumps(document), "cql2-json"), SCHEMA, SOURCE.geom, crs)
+        except InvalidParameterError as exc:
+            assert exc.problems[0].field == "filter"
+
+
+def test_nan_and_infinity_are_refused_when_parsing():
+    """NaN and Infinity are not JSON (RFC 8259 §6): a 400 before any geometry is built."""
+    for constant in ("NaN", "Infinity", "-Infinity"):
+        text = '{"op": "=", "args": [{"property": "population"}, ' + constant + "]}"
+        try:
+            parse_filter(text, "cql2-json")
+        except InvalidParameterError as exc:
+            assert constant in exc.detail.nb and exc.problems[0].field == "filter"
+        else:
+            raise AssertionError(f"accepted {constant}")
