@@ -60,19 +60,29 @@ def join(parts: Iterable["Text | str"], separator: str = "; ") -> Text:
     )
 
 
-def negotiate(accept_language: str | None) -> str:
-    """Pick 'nb' or 'en' from an Accept-Language header (RFC 9110 §12.5.4); bokmål by default."""
-    ranked: list[tuple[float, int, str]] = []
-    for index, item in enumerate((accept_language or "")[:MAX_HEADER].split(",")):
-        tag, _, params = item.strip().partition(";")
+def weighted_items(header: str | None) -> list[tuple[str, float]]:
+    """The items of an Accept or Accept-Language header, lowercased, with their q-values, in
+    the header's order (RFC 9110 §12.4.2: qvalue = 0[.ddd] or 1[.000]; anything else counts
+    as 0)."""
+    items = []
+    for item in (header or "")[:MAX_HEADER].split(","):
+        token, _, params = item.strip().partition(";")
         quality = 1.0
         for param in params.split(";"):
             name, _, value = param.strip().partition("=")
             if name.strip().lower() == "q":
-                # qvalue = 0[.ddd] or 1[.000] (RFC 9110 §12.4.2); anything else counts as 0.
                 value = value.strip()
                 quality = float(value) if QVALUE.fullmatch(value) else 0.0
-        primary = tag.strip().lower().split("-")[0]
+        if token.strip():
+            items.append((token.strip().lower(), quality))
+    return items
+
+
+def negotiate(accept_language: str | None) -> str:
+    """Pick 'nb' or 'en' from an Accept-Language header (RFC 9110 §12.5.4); bokmål by default."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, (tag, quality) in enumerate(weighted_items(accept_language)):
+        primary = tag.split("-")[0]
         language = "nb" if primary in NORWEGIAN or primary == "*" else primary
         if language in LANGUAGES and quality > 0:
             ranked.append((-quality, index, language))

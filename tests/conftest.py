@@ -5,14 +5,11 @@ other test is marked `db` when collected and gets the database fixtures below.
 """
 
 import os
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
@@ -21,9 +18,9 @@ from app.access import create_api_key
 from app.db import get_engine, get_sessionmaker
 from app.main import create_app
 from app.settings import Settings, get_settings
-from app.wire import WIRE_PROTOCOL
 from layers.municipalities import load_administrative_units
 from migrations.runner import upgrade
+from tests.live import serve
 
 # The webhook tests' receivers listen on loopback, which production refuses (SSRF); the
 # refusal itself is tested with this setting overridden.
@@ -136,24 +133,8 @@ def anonymous(app) -> Iterator[TestClient]:
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[str]:
     """Serve the app over real HTTP on a free loopback port, for clients like OWSLib and GDAL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(), host="127.0.0.1", port=port, log_level="warning", http=WIRE_PROTOCOL
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app()) as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,6 +4,8 @@ import copy
 import json
 from typing import Any
 
+from shapely.geometry import box
+
 # Inside Hemsedal (3326), well away from its boundary.
 HEMSEDAL = (8.40, 60.86)
 PLAN = {
@@ -32,6 +34,20 @@ def feature(geometry: dict[str, Any] | None, fid: str | None = None, **propertie
 def cabin_area(fid: str = "BFR1", lon: float = HEMSEDAL[0], lat: float = HEMSEDAL[1]) -> dict:
     """A future cabin area (arealformål 1120, arealbruksstatus 2)."""
     return feature(square(lon, lat), fid, arealformal=1120, arealbruksstatus=2, feltnavn=fid)
+
+
+# Kongsberg, EPSG:25832: where the WMS tests put housing over their mineral deposit.
+HOUSING_BOUNDS = (540_200, 6_610_200, 540_800, 6_610_800)
+
+
+def housing_area(
+    bounds: tuple[float, float, float, float] = HOUSING_BOUNDS,
+    fid: str = "B1",
+    feltnavn: str | None = None,
+) -> dict:
+    """A future housing area (arealformål 1110, arealbruksstatus 2) over an EPSG:25832 box."""
+    geometry = box(*bounds).__geo_interface__
+    return feature(geometry, fid, arealformal=1110, arealbruksstatus=2, feltnavn=feltnavn or fid)
 
 
 def collection(*features: dict, plan: dict | None = None, **members: Any) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from app.wms import pool
 from app.wms.catalog import WmsLayer
 from app.wms.render import map_xml, postgis_parameters
 from app.wms.service import INFO_FORMATS
-from tests.plans import collection, encode, feature
+from tests.plans import collection, encode, housing_area
 from tests.rule_fixtures import load_raster_layer, load_vector_layer
 
 COUNTY = (420_000.0, 6_570_000.0, 620_000.0, 6_800_000.0)
@@ -318,13 +318,7 @@ def published_plan(client, tmp_path) -> int:
     raster_dir.mkdir(parents=True, exist_ok=True)
     terrain = np.full((300, 300), 650.0, "float32")
     load_raster_layer("elevation", terrain, raster_dir, (539_000, 6_612_000))
-    housing = feature(
-        box(540_200, 6_610_200, 540_800, 6_610_800).__geo_interface__,
-        "B1",
-        arealformal=1110,
-        arealbruksstatus=2,
-        feltnavn=HOSTILE_FELTNAVN,
-    )
+    housing = housing_area(feltnavn=HOSTILE_FELTNAVN)
     plan = {
         "kommunenummer": "3303",
         "planidentifikasjon": "WMSSEC1",

@@ -8,18 +8,14 @@ import gzip
 import http.client
 import json
 import os
-import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import morecantile
 import pytest
-import uvicorn
 from pyproj import Transformer
 from shapely.geometry import Point, box
 from starlette.applications import Starlette
@@ -34,6 +30,7 @@ from app.http_cache import MAX_BUFFERED_BYTES, HttpCacheMiddleware, none_match
 from app.main import create_app
 from app.settings import Settings
 from app.wire import WIRE_PROTOCOL, HeaderCaseMiddleware, HeadMiddleware, canonical_name
+from tests.live import serve
 from tests.plans import collection, encode, feature
 from tests.rule_fixtures import load_vector_layer
 
@@ -46,30 +43,6 @@ FOREIGN = "https://evil.example.org"
 # Written by uvicorn itself, after the application: not ours to spell.
 SERVER_HEADERS = {"date", "server"}
 TO_LONLAT = Transformer.from_crs(25832, "OGC:CRS84", always_xy=True)
-
-
-@contextmanager
-def serve(app, implementation: str) -> Iterator[str]:
-    """Serve `app` with uvicorn's given HTTP implementation on a free loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", http=implementation
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from app.db import get_sessionmaker
 from app.wms import render, worker
-from tests.plans import collection, encode, feature
+from tests.plans import collection, encode, housing_area
 from tests.rule_fixtures import load_vector_layer
 
 # A regional gravel deposit near Kongsberg (EPSG:25832) and the map extent around it.
@@ -296,13 +296,7 @@ def test_bad_requests_get_service_exception_reports(client, params, code):
 
 def test_findings_are_coloured_by_severity(client, deposits):
     """Housing over the deposit gives a G3 conflict, drawn red in findings_conflict."""
-    housing = feature(
-        box(540_200, 6_610_200, 540_800, 6_610_800).__geo_interface__,
-        "B1",
-        arealformal=1110,
-        arealbruksstatus=2,
-        feltnavn="B1",
-    )
+    housing = housing_area()
     plan = {"kommunenummer": "3303", "planidentifikasjon": "WMS1", "plantype": 20, "planstatus": 2}
     upload = client.post(
         "/api/v1/proposals", content=encode(collection(housing, plan=plan, crs=UTM32))

@@ -16,7 +16,7 @@ from app.settings import Settings, get_settings
 from layers.loader import current_versions
 from layers.terrain_products import PROVENANCE_TAG, above_tree_line_path, hillshade_path
 from spatial.plan_colours import get_plan_colours
-from tests.plans import collection, encode, feature
+from tests.plans import collection, encode, feature, housing_area
 from tests.rule_fixtures import load_raster_layer, load_vector_layer
 from tests.test_wms import getmap_params, pixels
 
@@ -139,13 +139,7 @@ def blended(colour: str, opacity: float) -> tuple[int, int, int]:
 def test_proposals_and_the_adopted_plan_use_the_tegneregler_colours(client, tmp_path):
     """A framtidig 1110 area is drawn #ffff33; an adopted cabin area (1120 nåværende) is
     #ffcc66, not the warning orange; clicking names the arealformål, not internal ids."""
-    housing = feature(
-        box(540_200, 6_610_200, 540_800, 6_610_800).__geo_interface__,
-        "B1",
-        arealformal=1110,
-        arealbruksstatus=2,
-        feltnavn="B1",
-    )
+    housing = housing_area()
     zone = feature(
         box(541_000, 6_610_200, 541_400, 6_610_800).__geo_interface__,
         "H570_1",

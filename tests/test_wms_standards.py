@@ -25,7 +25,7 @@ from app.settings import get_settings
 from app.wms.catalog import wms_layers
 from app.wms.service import SYMBOL_REACH_M
 from layers.demo import load_demo_data
-from tests.plans import collection, encode, feature
+from tests.plans import collection, encode, housing_area
 from tests.rule_fixtures import load_raster_layer, load_vector_layer
 
 SCHEMAS = Path(__file__).parent / "data" / "ogc-wms"
@@ -129,13 +129,7 @@ def publish_checked_plan(client, plan_collection: dict, plan_id: str) -> None:
 @pytest.fixture
 def housing_over_deposit(client, deposit) -> None:
     """A published, checked plan with housing over the deposit: a G3 conflict."""
-    housing = feature(
-        box(540_200, 6_610_200, 540_800, 6_610_800).__geo_interface__,
-        "B1",
-        arealformal=1110,
-        arealbruksstatus=2,
-        feltnavn="B1",
-    )
+    housing = housing_area()
     plan = {"kommunenummer": "3303", "planidentifikasjon": "STD1", "plantype": 20, "planstatus": 2}
     publish_checked_plan(client, collection(housing, plan=plan, crs=UTM32), "3303_STD1")
 
@@ -370,13 +364,7 @@ def test_the_proposals_extent_follows_a_new_version(client, housing_over_deposit
         return bounding_boxes(layer, WMS, "CRS")["EPSG:25832"]
 
     assert proposals_box() == padded((540_200, 6_610_200, 540_800, 6_610_800))
-    moved = feature(
-        box(545_000, 6_615_000, 546_000, 6_616_000).__geo_interface__,
-        "B1",
-        arealformal=1110,
-        arealbruksstatus=2,
-        feltnavn="B1",
-    )
+    moved = housing_area((545_000, 6_615_000, 546_000, 6_616_000))
     plan = {"kommunenummer": "3303", "planidentifikasjon": "STD1", "plantype": 20, "planstatus": 2}
     upload = client.post(
         "/api/v1/proposals", content=encode(collection(moved, plan=plan, crs=UTM32))

@@ -13,27 +13,11 @@ from fastapi.templating import Jinja2Templates
 from app import __version__
 from app.routers.pages import APP_DIR, STATIC_PATH, basemap_config
 from app.settings import get_settings
+from spatial.messages import weighted_items
 
 HTML = "text/html"
 templates = Jinja2Templates(directory=APP_DIR / "templates" / "ogcapi")
 _JSON_TYPES = ("application/json", "application/geo+json", "application/schema+json")
-
-
-def _accept_entries(accept: str) -> list[tuple[str, float]]:
-    entries = []
-    for part in accept.split(","):
-        media_type, *params = (piece.strip() for piece in part.split(";"))
-        quality = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if media_type:
-            entries.append((media_type.lower(), quality))
-    return entries
 
 
 def _quality(entries: list[tuple[str, float]], media_type: str) -> float:
@@ -50,7 +34,7 @@ def wants_html(request: Request, f: str | None) -> bool:
     """Tell whether to answer with HTML: f=html, or no f and an Accept preferring text/html."""
     if f is not None:
         return f == "html"
-    entries = _accept_entries(request.headers.get("accept", ""))
+    entries = weighted_items(request.headers.get("accept"))
     html = _quality(entries, HTML)
     return html > 0 and html > max(_quality(entries, t) for t in _JSON_TYPES)
 

@@ -8,6 +8,7 @@ that collection's properties and geometry type (as pygeoapi and ldproxy describe
 from typing import Any
 
 from app import __version__
+from app.ogcapi import ITEMS_PARAMETERS
 from app.ogcapi.cql2 import LANGUAGES
 from app.ogcapi.queryables import FeatureSchema, geojson_feature_openapi
 
@@ -153,23 +154,7 @@ def _problems(*statuses: int) -> dict[str, Any]:
 
 def _collection_paths(collection_id: str, title: str) -> dict[str, Any]:
     path = f"/collections/{collection_id}"
-    items_parameters = [
-        _ref("parameters", name)
-        for name in (
-            "bbox",
-            "bbox-crs",
-            "crs",
-            "limit",
-            "offset",
-            "datetime",
-            "filter",
-            "filter-lang",
-            "filter-crs",
-            "sortby",
-            "properties",
-            "f",
-        )
-    ]
+    items_parameters = [_ref("parameters", name) for name in (*ITEMS_PARAMETERS, "f")]
     schema_response = _json({"type": "object"}, "JSON Schema", SCHEMA_JSON)
     return {
         f"{path}/items": {

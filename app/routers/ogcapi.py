@@ -35,7 +35,15 @@ from app.errors import (
     problem_title,
     validation_problems,
 )
-from app.ogcapi import InvalidParameterError, cql2, examples, html, openapi, selection
+from app.ogcapi import (
+    ITEMS_PARAMETERS,
+    InvalidParameterError,
+    cql2,
+    examples,
+    html,
+    openapi,
+    selection,
+)
 from app.ogcapi.queryables import (
     FeatureSchema,
     feature_schema_json,
@@ -379,11 +387,13 @@ def _check_datetime(value: str) -> None:
         )
 
 
-def _layer_collections(session: Session, only: str | None = None) -> list[Collection]:
+def _layer_collections(
+    session: Session, with_extent: bool, only: str | None = None
+) -> list[Collection]:
     current = current_versions(session)
     configs = [c for c in get_registry().values() if c.kind == "vector" and only in (None, c.id)]
     loaded = [current[c.id] for c in configs if c.id in current]
-    extents = repo.layer_extents(session, [v.id for v in loaded])
+    extents = repo.layer_extents(session, [v.id for v in loaded]) if with_extent else {}
     collections = []
     for config in configs:
         version = current.get(config.id)
@@ -426,7 +436,7 @@ def find_collection(session: Session, collection_id: str, with_extent: bool = Fa
     """Return the collection of an id, or raise NotFoundError naming it."""
     if collection_id in FIXED_COLLECTIONS:
         return _fixed_collection(session, collection_id, with_extent)
-    found = _layer_collections(session, only=collection_id)
+    found = _layer_collections(session, with_extent, only=collection_id)
     if not found:
         raise NotFoundError(
             Text(
@@ -554,7 +564,7 @@ def api_definition(request: Request, session: SessionDep, f: FormatQuery = None)
     described by that collection's properties."""
     check_params(request, set())
     as_html = _wants_html(request, f, "json")
-    collections = _layer_collections(session) + [
+    collections = _layer_collections(session, with_extent=False) + [
         _fixed_collection(session, collection_id, with_extent=False)
         for collection_id in FIXED_COLLECTIONS
     ]
@@ -612,7 +622,7 @@ def list_collections(request: Request, session: SessionDep, f: FormatQuery = Non
     check_params(request, set())
     as_html = _wants_html(request, f, "json")
     base = _base_url(request)
-    collections = _layer_collections(session) + [
+    collections = _layer_collections(session, with_extent=True) + [
         _fixed_collection(session, collection_id, with_extent=True)
         for collection_id in FIXED_COLLECTIONS
     ]
@@ -943,21 +953,6 @@ def items_query(
     )
 
 
-ITEMS_PARAMETERS = {
-    "bbox",
-    "bbox-crs",
-    "limit",
-    "offset",
-    "crs",
-    "datetime",
-    "filter",
-    "filter-lang",
-    "filter-crs",
-    "sortby",
-    "properties",
-}
-
-
 def _filter_condition(query: ItemsQuery, collection: Collection) -> Any:
     language = query.filter_lang or "cql2-text"
     if language not in cql2.LANGUAGES:
@@ -1030,7 +1025,7 @@ def list_items(
 ) -> Response:
     """Return a page of a collection's features as GeoJSON, optionally within a bbox, matching
     a CQL2 filter, sorted and with selected properties."""
-    check_params(request, ITEMS_PARAMETERS)
+    check_params(request, set(ITEMS_PARAMETERS))
     as_html = _wants_html(request, f, "json", "geojson")
     collection = find_collection(session, collection_id)
     label, output = _parse_crs(query.crs, "crs")
