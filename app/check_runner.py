@@ -1,8 +1,7 @@
 """Running checks: the plan to check, the rule set, storing results, and background jobs."""
 
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -13,7 +12,10 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import jobs
 from app.db import get_sessionmaker
+from app.errors import DATABASE_UNAVAILABLE
+from app.metrics import observe_check
 from app.repositories import checks as repo
 from app.settings import Settings
 from app.webhooks import enqueue_check_completed
@@ -115,9 +117,10 @@ def create_check(
     version: ProposalVersionOrm,
     settings: Settings,
     pinned_layer_versions: dict[str, int] | None = None,
+    background: bool = False,
 ) -> PlanCheckOrm:
-    """Record a queued check of a version with the rule set it is to run (committed, so a
-    job can pick it up)."""
+    """Record a queued check of a version with the rule set it is to run, committed with
+    its job when it is to run in the background (`arealsjekk worker`)."""
     rule_set = get_rule_set(settings)
     repo.store_rule_set(session, rule_set)
     check = PlanCheckOrm(
@@ -129,6 +132,9 @@ def create_check(
         requested_layer_versions=pinned_layer_versions,
     )
     session.add(check)
+    if background:
+        session.flush()
+        jobs.defer_check(session, check.id)
     session.commit()
     return check
 
@@ -169,19 +175,27 @@ def execute_check(check_id: int, settings: Settings) -> None:
     stored all at once or not at all."""
     with get_sessionmaker()() as session:
         check = repo.get_check(session, check_id)
-        if check.status == "done":
-            return
+        if check.status in ("done", "failed"):
+            return  # a job run again after its worker stopped at the very end
         check.status = "running"
         check.started_at = func.now()
         session.commit()
         try:
             rule_set = check_rule_set(session, check, settings)
             plan = plan_from_version(session, check.version)
+            started = time.perf_counter()
             result = evaluate(session, plan, settings, check.requested_layer_versions, rule_set)
+            seconds = time.perf_counter() - started
             repo.store_result(session, check, result)
             # Queued in the same transaction: a finished check always has its events.
-            enqueue_check_completed(session, check)
+            if enqueue_check_completed(session, check):
+                jobs.defer_webhook_round(session)
             session.commit()
+            observe_check(result.timings_ms, seconds)
+        except DATABASE_UNAVAILABLE:
+            # Not the check's fault: the job is tried again (app.jobs.OUTAGE_RETRY).
+            session.rollback()
+            raise
         except Exception as exc:
             session.rollback()
             logger.exception("check %s failed", check_id)
@@ -190,37 +204,6 @@ def execute_check(check_id: int, settings: Settings) -> None:
             check.error = str(exc.detail) if isinstance(exc, ArealsjekkError) else "internal error"
             check.finished_at = func.now()
             session.commit()
-
-
-class CheckJobs:
-    """A small in-process job queue for checks of large plans."""
-
-    def __init__(self, settings: Settings):
-        self._settings = settings
-        self._executor = ThreadPoolExecutor(
-            max_workers=settings.check_workers, thread_name_prefix="check"
-        )
-        self._lock = threading.Lock()
-
-    def submit(self, check_id: int, settings: Settings | None = None) -> None:
-        """Run a check in the background (with the settings of the request that asked)."""
-        with self._lock:
-            self._executor.submit(execute_check, check_id, settings or self._settings)
-
-    def resume_unfinished(self) -> int:
-        """Queue again the checks a stopped process left queued or running."""
-        with get_sessionmaker()() as session:
-            check_ids = repo.unfinished_check_ids(session)
-            for check_id in check_ids:
-                repo.requeue(session, check_id)
-            session.commit()
-        for check_id in check_ids:
-            self.submit(check_id)
-        return len(check_ids)
-
-    def shutdown(self) -> None:
-        """Stop taking jobs and wait for the running ones."""
-        self._executor.shutdown(wait=True, cancel_futures=False)
 
 
 def finding_feature(finding: Finding, srid: int) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Operator commands: `arealsjekk migrate | load-municipalities | setup | serve`."""
+"""Operator commands: `arealsjekk migrate | load-municipalities | setup | serve | worker`…"""
 
 import json
 import tempfile
@@ -9,10 +9,14 @@ from typing import Annotated
 import typer
 import uvicorn
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from app import check_runner
+from app import check_runner, jobs
 from app.access import create_api_key, revoke_api_key
 from app.db import get_sessionmaker
+from app.metrics import start_metrics_server
+from app.observability import configure_logging
+from app.rechecks import request_recheck
 from app.runtime import tune_garbage_collector
 from app.settings import get_settings
 from app.uploads import prepare_upload
@@ -142,6 +146,12 @@ def status(
         )
 
 
+RECHECK_HELP = (
+    "queue a re-check of the current plans a new version touches (run by `arealsjekk worker`; "
+    "see GET /api/v1/layers/LAYER/versions/N/impact)"
+)
+
+
 @layers_app.command("load")
 def load(
     layer: Annotated[str, typer.Argument(help="layer id, see `arealsjekk layers list`")],
@@ -168,6 +178,7 @@ def load(
             "(for all without SOURCE_LAYER:); repeatable",
         ),
     ] = None,
+    recheck: Annotated[bool, typer.Option(help=RECHECK_HELP)] = False,
 ) -> None:
     """Load a file as a new version of a layer (nothing is written if it is unchanged)."""
     mapping = {}
@@ -197,10 +208,24 @@ def load(
     try:
         with get_sessionmaker()() as session:
             result = load_layer(session, layer, file, options, _progress, get_settings().raster_dir)
+            if recheck:
+                _queue_recheck(session, result.layer_id, result.version, result.created, "load")
     except ArealsjekkError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(1) from None
     _report(result)
+
+
+def _queue_recheck(session: Session, layer_id: str, version: int, created: bool, how: str) -> None:
+    """Queue a re-check against a new version, or say why none is needed."""
+    if not created:
+        typer.echo(f"{layer_id}: unchanged, so nothing to re-check")
+        return
+    batch, new = request_recheck(session, layer_id, version, f"arealsjekk layers {how}")
+    typer.echo(
+        f"{layer_id}: re-check {batch.id} {'queued' if new else 'already at work'}; impact: "
+        f"/api/v1/layers/{layer_id}/versions/{version}/impact"
+    )
 
 
 @layers_app.command("derive")
@@ -214,6 +239,7 @@ def derive(
     smooth_m: Annotated[float, typer.Option(help="side of the final moving mean, m")] = 1500.0,
     max_fill_m: Annotated[float, typer.Option(help="fill gaps up to this far, m")] = 20000.0,
     offset_m: Annotated[float, typer.Option(help="added to the result, m")] = 0.0,
+    recheck: Annotated[bool, typer.Option(help=RECHECK_HELP)] = False,
 ) -> None:
     """Derive the tree line from the loaded elevation and forest_mask layers (layers/README.md)."""
     if layer not in DERIVABLE:
@@ -240,6 +266,8 @@ def derive(
     try:
         with get_sessionmaker()() as session:
             result = derive_tree_line(session, get_settings().raster_dir, params, _progress)
+            if recheck:
+                _queue_recheck(session, "tree_line", result.version, result.created, "derive")
     except ArealsjekkError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(1) from None
@@ -407,6 +435,8 @@ def serve(
     workers: int = typer.Option(1, help="worker processes"),
 ) -> None:
     """Serve the API with uvicorn."""
+    from app.observability import logging_config
+
     # A factory: importing app.main reads no settings, each worker builds its own app.
     uvicorn.run(
         "app.main:create_app",
@@ -416,7 +446,41 @@ def serve(
         workers=workers,
         proxy_headers=True,
         http=WIRE_PROTOCOL,  # h11 sends header names as written (app.wire)
+        # Applied by uvicorn in every worker process: JSON or text lines on stderr; the
+        # access line is app.metrics.RequestMiddleware's (route, duration, request id).
+        log_config=logging_config(get_settings()),
+        access_log=False,
     )
+
+
+@app.command()
+def worker(
+    queue: Annotated[
+        list[str] | None,
+        typer.Option(
+            help=f"a queue to take jobs from (repeatable; default all: {', '.join(jobs.QUEUES)})"
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="jobs at once (default AREALSJEKK_WORKER_CONCURRENCY)")
+    ] = None,
+    metrics_port: Annotated[
+        int, typer.Option(min=0, max=65535, help="serve Prometheus /metrics on this port (0: off)")
+    ] = 0,
+    metrics_host: Annotated[
+        str, typer.Option(help="address of the metrics server (0.0.0.0 in a pod)")
+    ] = "127.0.0.1",
+) -> None:
+    """Run queued jobs (background checks, webhook rounds, re-checks) until SIGTERM/SIGINT."""
+    unknown = sorted(set(queue or ()) - set(jobs.QUEUES))
+    if unknown:
+        raise typer.BadParameter(f"no queue {', '.join(unknown)}; queues: {', '.join(jobs.QUEUES)}")
+    settings = get_settings()
+    configure_logging(settings)
+    if metrics_port:
+        start_metrics_server(metrics_port, metrics_host)
+    tune_garbage_collector(settings.gc_generation0_threshold)
+    jobs.run_worker(settings, queue, concurrency)
 
 
 def main() -> None:

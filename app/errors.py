@@ -16,8 +16,10 @@ from starlette.requests import ClientDisconnect
 
 from app.access import AuthenticationError, PermissionDeniedError
 from app.language import current_language
+from app.observability import REQUEST_ID_HEADER, current_request_id
 from app.urls import UntrustedHostError
 from layers.loader import LayerLoadError
+from layers.raster_files import RasterFileMissingError
 from layers.registry import LayerConfigError
 from spatial.errors import (
     ArealsjekkError,
@@ -46,6 +48,11 @@ class ServiceNotReadyError(ArealsjekkError):
     """Base data the request needs (e.g. municipality boundaries) are not loaded."""
 
 
+class StateConflictError(ArealsjekkError):
+    """The request conflicts with the resource's current state (409), e.g. a re-check
+    against a layer version that is no longer current."""
+
+
 # Checked in order, so subclasses must come before their bases.
 STATUS_BY_ERROR: list[tuple[type[ArealsjekkError], int, str]] = [
     (NotFoundError, 404, "not-found"),
@@ -56,12 +63,14 @@ STATUS_BY_ERROR: list[tuple[type[ArealsjekkError], int, str]] = [
     (UnsupportedMediaTypeError, 415, "unsupported-media-type"),
     (UnsupportedFormatError, 415, "unsupported-format"),
     (ServiceNotReadyError, 503, "service-not-ready"),
+    (StateConflictError, 409, "conflict"),
     (AuthenticationError, 401, "unauthorized"),
     (UntrustedHostError, 400, "untrusted-host"),
     (PermissionDeniedError, 403, "forbidden"),
     # A broken rule set or layer config is the operator's to fix, not the client's.
     (RuleSetError, 503, "configuration-error"),
     (LayerConfigError, 503, "configuration-error"),
+    (RasterFileMissingError, 503, "layer-unavailable"),
     (LayerLoadError, 422, "invalid-layer-file"),
     (ArealsjekkError, 400, "bad-request"),
 ]
@@ -343,11 +352,17 @@ async def _client_disconnected(request: Request, exc: Exception) -> JSONResponse
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # Never echo the exception text: it can contain SQL, paths or data of other users.
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response(
+    response = problem_response(
         500,
         Text("intern feil; den er logget", "internal error; it has been logged"),
         "internal-error",
     )
+    # This answer is sent outside app.metrics.RequestMiddleware, which names the others;
+    # the id is still current here and finds the log line.
+    request_id = current_request_id()
+    if request_id:
+        response.headers[REQUEST_ID_HEADER] = request_id
+    return response
 
 
 def add_exception_handlers(app: FastAPI) -> None:

@@ -7,10 +7,9 @@ from contextlib import asynccontextmanager
 import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__
-from app.check_runner import CheckJobs, get_rule_set
+from app.check_runner import get_rule_set
 from app.compression import CompressionMiddleware
 from app.cors import CorsMiddleware
 from app.db import get_engine
@@ -20,6 +19,7 @@ from app.http_cache import HttpCacheMiddleware
 from app.idempotency import IdempotencyMiddleware
 from app.language import LanguageMiddleware
 from app.limits import BodyLimitMiddleware
+from app.metrics import RequestMiddleware
 from app.openapi import install_openapi, tags
 from app.routers import (
     checks,
@@ -27,6 +27,7 @@ from app.routers import (
     forum,
     health,
     layers,
+    metrics,
     municipalities,
     ogcapi,
     pages,
@@ -41,7 +42,6 @@ from app.routers import (
 )
 from app.runtime import tune_garbage_collector
 from app.settings import get_settings
-from app.webhooks import WebhookDispatcher
 from app.wire import HeaderCaseMiddleware, HeadMiddleware
 from app.wms.pool import prepare_render_pool, stop_render_pool
 
@@ -75,6 +75,7 @@ Municipality boundaries © Kartverket, CC BY 4.0.
 API_ROUTERS = (
     docs.router,
     health.router,
+    metrics.router,
     municipalities.router,
     proposals.router,
     layers.router,
@@ -93,23 +94,12 @@ API_ROUTERS = (
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start the check job queue (resuming interrupted checks); release resources on exit."""
+    """Prepare the renderers; release resources on exit. Background work is not done here:
+    `arealsjekk worker` processes run the queued jobs (app/jobs.py)."""
     tune_garbage_collector(get_settings().gc_generation0_threshold)
-    app.state.check_jobs = CheckJobs(get_settings())
-    app.state.webhooks = WebhookDispatcher(get_settings())
-    app.state.webhooks.start()
     prepare_render_pool()
-    try:
-        resumed = app.state.check_jobs.resume_unfinished()
-        if resumed:
-            logger.info("resumed %d interrupted checks", resumed)
-    except SQLAlchemyError:
-        # The database may come up after the service; /readyz reports it meanwhile.
-        logger.warning("could not look for interrupted checks: database unreachable")
     yield
     stop_render_pool()
-    app.state.check_jobs.shutdown()
-    app.state.webhooks.stop()
     get_engine().dispose()
 
 
@@ -136,6 +126,7 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(LanguageMiddleware)  # every answer, errors too, has a language
     app.add_middleware(HeadMiddleware)  # every middleware inside sees a HEAD as its GET
+    app.add_middleware(RequestMiddleware)  # request id, latency, access log: the whole request
     app.add_middleware(HeaderCaseMiddleware)  # outermost: names every header canonically
     app.mount(docs.STATIC_PATH, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path))
     for router in API_ROUTERS:

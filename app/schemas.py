@@ -365,3 +365,84 @@ class ProblemDetails(BaseModel):
         description="every problem of an invalid input, with the feature (0-based position "
         "`feature`, GeoJSON id `feature_id`) or the `field` it concerns",
     )
+
+
+class RecheckPublic(BaseModel):
+    """A re-check of the current plans a layer version touches (app/rechecks.py)."""
+
+    id: int
+    layer_id: str
+    layer_version: int
+    previous_version: int | None = Field(description="the version compared against")
+    status: str = Field(description="queued | running | done (its checks are queued) | failed")
+    requested_by: str | None = Field(description="the API key's name (county roles only)")
+    reach_m: float | None = Field(
+        description="how far from a plan area the rules look into the layer (null: not yet "
+        "known, or every plan)"
+    )
+    proposal_versions: int | None = Field(
+        description="proposal versions re-checked (county roles only: drafts are among them)"
+    )
+    details: dict[str, Any] | None = Field(
+        description="what changed: changed_features (vector) or changed_blocks (raster), "
+        "changed_bounds (EPSG:25832), nearest (a rule measures the nearest feature)"
+    )
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    links: list[Link]
+
+
+class ImpactCounts(BaseModel):
+    """How a re-check's findings differ from the plan's previous check."""
+
+    new_conflicts: int = Field(description="conflicts that were not conflicts before")
+    resolved_conflicts: int = Field(description="conflicts that are gone or milder now")
+    new_warnings: int
+    resolved_warnings: int
+    changed_findings: int = Field(description="new, changed and resolved findings of any kind")
+
+
+class ImpactPlan(BaseModel):
+    """One re-checked proposal version whose findings changed (or are not known yet)."""
+
+    proposal_id: str
+    kommunenummer: str
+    version: int
+    check_id: int
+    status: str = Field(description="queued | running | done | failed")
+    previous_check_id: int | None
+    findings_changed: bool | None = Field(description="null until the check is done")
+    counts: ImpactCounts | None
+    links: list[Link]
+
+
+class ImpactTotals(BaseModel):
+    """Totals over the re-checks the caller may see."""
+
+    rechecks: int
+    queued: int
+    running: int
+    done: int
+    failed: int
+    changed: int = Field(description="finished re-checks whose findings changed")
+    unchanged: int
+    new_conflicts: int
+    resolved_conflicts: int
+    new_warnings: int
+    resolved_warnings: int
+
+
+class LayerImpactPublic(BaseModel):
+    """The plans whose findings changed against a layer version's previous version."""
+
+    layer_id: str
+    version: int
+    previous_version: int | None
+    recheck: RecheckPublic | None = Field(
+        description="the newest re-check against this version (null: none was asked for)"
+    )
+    totals: ImpactTotals
+    plans: list[ImpactPlan]
+    links: list[Link]

@@ -3,6 +3,7 @@
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -10,6 +11,8 @@ from pydantic import (
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
+    SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -50,10 +53,16 @@ class Settings(DatabaseSettings):
     rule_set_file: Path | None = None
     # Versions with more areas than this are checked as a background job (202 + status URL).
     sync_check_max_features: PositiveInt = 300
-    check_workers: PositiveInt = 2
+
+    # `arealsjekk worker` (app/jobs.py): jobs run at once per worker process (checks are
+    # CPU-bound: scale with processes; webhook rounds mostly wait on the network), how often
+    # a worker says it is alive, and after how long without that its jobs go to another.
+    worker_concurrency: PositiveInt = 2
+    worker_heartbeat_s: float = Field(10.0, gt=0)
+    worker_stalled_after_s: float = Field(30.0, gt=0)
 
     # Webhook deliveries: per-request timeout, attempts before giving up, the first retry
-    # delay (doubled each time), and how often the dispatcher looks for due deliveries.
+    # delay (doubled each time), and how often a delivery round looks again while sending.
     webhook_timeout_s: float = Field(5.0, gt=0)
     webhook_max_attempts: PositiveInt = 6
     webhook_backoff_s: float = Field(2.0, gt=0)
@@ -133,6 +142,23 @@ class Settings(DatabaseSettings):
     # (measured on the benchmark plans: bench/README.md, "Garbage collection"); 0 leaves
     # Python's collector untouched.
     gc_generation0_threshold: NonNegativeInt = 50_000
+
+    # Logs (app.observability): one JSON object per line (the image's setting) or readable
+    # text lines (development); the threshold is a logging level name.
+    log_format: Literal["json", "text"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # GET /metrics (app.metrics) answers only `Authorization: Bearer <this token>` when set;
+    # unset, it answers anyone, so keep it off the public ingress.
+    metrics_token: SecretStr | None = None
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _log_words(cls, value: object, info: ValidationInfo) -> object:
+        # `info`, `JSON`: case is not what an operator means to set.
+        if not isinstance(value, str):
+            return value
+        word = value.strip()
+        return word.upper() if info.field_name == "log_level" else word.lower()
 
     default_page_limit: PositiveInt = 50
     max_page_limit: PositiveInt = 1000

@@ -9,8 +9,11 @@ A webhook URL must reach a public address (OWASP SSRF Prevention Cheat Sheet): i
 checked when the webhook is registered and again before every delivery, and the delivery
 connects to the very address that was checked (a host name is resolved once per attempt,
 so a DNS answer that changes between check and connection - DNS rebinding - cannot lead
-inside). Deliveries run concurrently, a bounded number at once in all and per receiving
-host, each within one overall time limit, so a slow or dead receiver holds up no other.
+inside). Deliveries are sent in rounds (`deliver_due`), run as jobs by `arealsjekk worker`
+(app.jobs.deliver_webhooks); within a round they run concurrently, a bounded number at
+once in all and per receiving host, each within one overall time limit, so a slow or dead
+receiver holds up no other. Rows are claimed with SKIP LOCKED, so rounds in several
+workers never send one delivery twice.
 """
 
 import base64
@@ -39,7 +42,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import get_sessionmaker
-from app.errors import DATABASE_UNAVAILABLE
+from app.metrics import count_webhook_failure
 from app.settings import Settings
 from db.models import ApiKeyOrm, PlanCheckOrm, WebhookDeliveryOrm, WebhookOrm
 
@@ -506,6 +509,8 @@ def _attempt(job: _Job, settings: Settings) -> None:
         except (OSError, ValueError, http.client.HTTPException) as exc:
             # The reason, not the URL or headers: those may carry credentials.
             error = type(exc).__name__
+    if error is not None:
+        count_webhook_failure(error)
     with get_sessionmaker()() as session:
         delivery = session.get(WebhookDeliveryOrm, job.delivery_id, with_for_update=True)
         if delivery is None:  # the webhook was removed meanwhile
@@ -653,44 +658,10 @@ def deliver_due(settings: Settings, now: datetime | None = None) -> int:
         sender.shutdown(wait_s=settings.webhook_timeout_s + LEASE_MARGIN_S)
 
 
-class WebhookDispatcher:
-    """A background thread that starts due deliveries until the service stops."""
-
-    def __init__(self, settings: Settings):
-        self._settings = settings
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._sender = _Sender(settings, on_done=self._wake.set)
-        self._thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
-
-    def start(self) -> None:
-        """Start sending."""
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop starting deliveries; let those under way end (within the webhook timeout)."""
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=10)
-        # Recorded now rather than sent again when their lease runs out.
-        self._sender.shutdown(wait_s=self._settings.webhook_timeout_s + 1)
-
-    def _run(self) -> None:
-        database_down = False
-        while not self._stop.is_set():
-            # Cleared before looking, so a delivery that ends meanwhile wakes the next look.
-            self._wake.clear()
-            try:
-                self._sender.start_due(datetime.now(UTC), exclude=self._sender.in_flight())
-                if database_down:
-                    logger.info("webhook deliveries resumed: the database is reachable again")
-                database_down = False
-            except DATABASE_UNAVAILABLE as exc:
-                # Said once per outage, not every poll: the rounds resume by themselves.
-                if not database_down:
-                    cause = type(getattr(exc, "orig", None) or exc).__name__
-                    logger.warning("webhook deliveries paused: database unavailable (%s)", cause)
-                database_down = True
-            except Exception:  # keep the dispatcher alive whatever one round meets
-                logger.exception("webhook delivery round failed")
-            self._wake.wait(self._settings.webhook_poll_s)
+def next_retry_at(session: Session) -> datetime | None:
+    """When the earliest pending delivery falls due (None when nothing is pending)."""
+    return session.execute(
+        select(func.min(WebhookDeliveryOrm.next_attempt_at)).where(
+            WebhookDeliveryOrm.status == "pending"
+        )
+    ).scalar_one()

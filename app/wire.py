@@ -26,6 +26,7 @@ SPECIAL_NAMES = {
     b"content-md5": b"Content-MD5",
     b"te": b"TE",
     b"x-xss-protection": b"X-XSS-Protection",
+    b"x-request-id": b"X-Request-ID",
 }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -217,6 +218,45 @@ class LayerFeatureOrm(Base):
     )
 
 
+class LayerRecheckOrm(Base):
+    """A re-check of the current proposal versions a new layer version touches (app/rechecks.py)."""
+
+    __tablename__ = "layer_recheck"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    layer_version_id: Mapped[int] = mapped_column(
+        ForeignKey("layer_version.id", ondelete="CASCADE"), index=True
+    )
+    layer_id: Mapped[str] = mapped_column(String(64))
+    layer_version: Mapped[int] = mapped_column(Integer)
+    # The version compared against (null: the layer's first version).
+    previous_version: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str] = mapped_column(Text)
+    # How far the rules look from a plan area into this layer (null: to the nearest feature).
+    reach_m: Mapped[float | None] = mapped_column(Float)
+    proposal_versions: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('queued', 'running', 'done', 'failed')", name="ck_layer_recheck_status"
+        ),
+        # One batch per layer version waits or runs at a time: a second request joins it.
+        Index(
+            "uq_layer_recheck_pending",
+            "layer_id",
+            "layer_version",
+            unique=True,
+            postgresql_where="status IN ('queued', 'running')",
+        ),
+    )
+
+
 class RuleSetTextOrm(Base):
     """A rule set as it was read, stored once under its checksum; checks run what they name."""
 
@@ -263,6 +303,11 @@ class PlanCheckOrm(Base):
     # The proposal's previous finished check that this one's findings were matched against.
     previous_check_id: Mapped[int | None] = mapped_column(
         ForeignKey("plan_check.id", name="fk_plan_check_previous", ondelete="SET NULL")
+    )
+    # The layer re-check that queued this check (null: asked for directly).
+    recheck_id: Mapped[int | None] = mapped_column(
+        ForeignKey("layer_recheck.id", name="fk_plan_check_recheck", ondelete="SET NULL"),
+        index=True,
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -197,6 +197,8 @@ def _write_cog(
                 )
         with rasterio.open(partial) as written:
             grid = grid_details(written, str(crs))
+        # Readable by every process that shares the volume (mkstemp makes it 0600).
+        os.chmod(partial, 0o644)
         os.replace(partial, target)
     except RasterioError as exc:
         raise DeriveError(f"the derived tree line cannot be written: {exc}") from None

@@ -603,6 +603,8 @@ def _write_cog(
                     rasterio.shutil.copy(vrt, partial, **cog_options)
         with rasterio.open(partial) as written:
             details = grid_details(written, source_crs)
+        # Readable by every process that shares the volume (mkstemp makes it 0600).
+        os.chmod(partial, 0o644)
         os.replace(partial, target)
     except RasterioError as exc:
         name = label or source.name

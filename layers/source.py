@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from db.models import LayerFeatureOrm, LayerVersionOrm
+from layers.raster_files import raster_file_missing
 from spatial.crs import CANONICAL_SRID
 from spatial.rules.model import LayerFeature
 
@@ -115,11 +116,17 @@ class PostgisLayerSource:
         return _parsed(self._session.execute(query).all())
 
     def raster_path(self, layer_id: str) -> Path | None:
-        """Return the COG of a raster layer's version, or None if not loaded."""
+        """Return the COG of a raster layer's version, or None if not loaded; raise
+        RasterFileMissingError (naming the layer) if the version's file is not on disk."""
         row = self._version_row(layer_id)
         if row is None or row.raster_file is None:
             return None
-        return self._raster_dir / row.raster_file
+        path = self._raster_dir / row.raster_file
+        # A loaded layer whose file is gone is not "not loaded": the check must not run
+        # without it (as unknown findings) nor fail deep inside GDAL.
+        if not path.is_file():
+            raise raster_file_missing(layer_id, row.version, row.raster_file)
+        return path
 
 
 # Up to this many areas, features_near reads the box around them all in one query.

@@ -176,6 +176,8 @@ def _write_strips(
                 overview_resampling="average",
                 num_threads="ALL_CPUS",
             )
+        # Readable by every process that shares the volume (mkstemp makes it 0600).
+        os.chmod(partial, 0o644)
         os.replace(partial, target)
     finally:
         for path in (partial, staging):

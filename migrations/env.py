@@ -21,13 +21,23 @@ if not config.get_main_option("sqlalchemy.url"):
 target_metadata = Base.metadata
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+    """Leave PostGIS's and Procrastinate's own objects (migration 0013) to their owners."""
+    if reflected and compare_to is None and (name or "").startswith("procrastinate_"):
+        return False
+    table = getattr(obj, "table", None)
+    if table is not None and table.name.startswith("procrastinate_"):
+        return False
+    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
+
+
 def _configure(**kwargs: object) -> None:
     context.configure(
         target_metadata=target_metadata,
         compare_type=True,
         # Keeps autogenerate from touching PostGIS's own tables and renders geometry
         # columns and their spatial indexes correctly (geoalchemy2 doc/alembic.rst).
-        include_object=alembic_helpers.include_object,
+        include_object=include_object,
         process_revision_directives=alembic_helpers.writer,
         render_item=alembic_helpers.render_item,
         **kwargs,

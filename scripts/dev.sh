@@ -7,6 +7,7 @@
 #   stop  - stop the project-local PostgreSQL cluster
 #   bench - benchmarks and reliability suite (adds MapServer and the bench extra); args go to
 #           bench/run.py, or `bench reliability [args]` runs bench/reliability.py
+#           (`bench scale [args]`: bench/scale.py, worker and API-process scaling)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -74,33 +75,58 @@ python_311() {
   log "Python 3.11 is required (python3.11 or python3 must be 3.11)"; exit 1
 }
 
+# The lock file for a set of extras: the image installs requirements.lock, `make run`/`make test`
+# requirements-test.lock, `make bench` requirements-dev.lock (pins from `scripts/dev.sh lock`).
+lock_file() {
+  case "$1" in
+    "") echo requirements.lock ;;
+    test) echo requirements-test.lock ;;
+    *) echo requirements-dev.lock ;;
+  esac
+}
+
 ensure_venv() {
-  # The stamp holds the hash of pyproject.toml and the extras installed with it, so that
-  # `test` after `bench` (whose extras include test's) installs nothing.
-  local extras="${1:-test}" stamp="$VENV/.installed" hash have_hash="" have_extras="" extra
-  hash="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+  # Installs the pinned versions of the lock file, then the project itself without
+  # dependencies. The stamp holds the hash of the lock and pyproject.toml, so that `test`
+  # after `bench` (whose lock includes test's) installs nothing.
+  local extras="${1:-test}" stamp="$VENV/.installed" lock hash have_hash="" have_lock=""
+  lock="$(lock_file "$extras")"
   if [ ! -x "$VENV/bin/python" ]; then
     log "creating virtual environment in .venv"
     "$(python_311)" -m venv "$VENV"
   fi
-  [ -f "$stamp" ] && read -r have_hash have_extras < "$stamp" || true
-  local missing=0
-  for extra in ${extras//,/ }; do
-    [[ ",$have_extras," == *",$extra,"* ]] || missing=1
-  done
-  if [ "$have_hash" != "$hash" ] || [ "$missing" = 1 ]; then
-    if [ "$have_hash" = "$hash" ] && [ -n "$have_extras" ]; then
-      extras="$have_extras,$extras"  # keep what is installed already
-    fi
-    extras="$(tr ',' '\n' <<<"$extras" | sort -u | paste -sd, -)"
-    log "installing Python dependencies (extras: $extras)"
+  [ -f "$stamp" ] && read -r have_hash have_lock < "$stamp" || true
+  if [ "$have_lock" = requirements-dev.lock ] && [ "$lock" != requirements.lock ]; then
+    lock=requirements-dev.lock  # keep what is installed already
+  fi
+  hash="$(cat "$lock" pyproject.toml | sha256sum | cut -d' ' -f1)"
+  if [ "$have_hash" != "$hash" ] || [ "$have_lock" != "$lock" ]; then
+    log "installing Python dependencies from $lock"
     mkdir -p "$LOCAL_DIR"
-    if ! { "$VENV/bin/pip" install --upgrade pip && "$VENV/bin/pip" install -e ".[$extras]"; } \
-        >"$LOCAL_DIR/pip.log" 2>&1; then
+    if ! { "$VENV/bin/pip" install --upgrade pip &&
+           "$VENV/bin/pip" install -r "$lock" &&
+           "$VENV/bin/pip" install --no-deps -e . ; } >"$LOCAL_DIR/pip.log" 2>&1; then
       cat "$LOCAL_DIR/pip.log" >&2; log "pip install failed (log above, also in .local/pip.log)"; exit 1
     fi
-    echo "$hash $extras" > "$stamp"
+    echo "$hash $lock" > "$stamp"
   fi
+}
+
+cmd_lock() {
+  # Writes the three lock files from pyproject.toml with uv. Versions already locked are kept
+  # (uv prefers the pins of its output file); `lock --upgrade` takes the newest allowed.
+  ensure_venv test
+  "$VENV/bin/pip" install -q "uv>=0.5,<1"
+  local extras lock args
+  for extras in "" test test,bench; do
+    lock="$(lock_file "$extras")"
+    args=()
+    [ -z "$extras" ] || for extra in ${extras//,/ }; do args+=(--extra "$extra"); done
+    log "locking $lock"
+    "$VENV/bin/uv" pip compile pyproject.toml "${args[@]}" "$@" --python-version 3.11 \
+      --python-platform x86_64-manylinux_2_31 --annotation-style line --quiet -o "$lock" \
+      --custom-compile-command "scripts/dev.sh lock"
+  done
 }
 
 # PostgreSQL refuses to run as root: when we are root the cluster belongs to the
@@ -184,8 +210,13 @@ cmd_run() {
   "$VENV/bin/arealsjekk" load-municipalities
   "$VENV/bin/arealsjekk" demo-data --skip-if-real
   "$VENV/bin/arealsjekk" keys demo --file "$LOCAL_DIR/demo-keys.txt"
-  log "serving on http://$HOST:$PORT (Ctrl-C stops the service; 'make stop' stops PostgreSQL)"
-  exec "$VENV/bin/arealsjekk" serve --host "$HOST" --port "$PORT"
+  # One worker runs the queued jobs (checks of large plans, webhook rounds, re-checks); it
+  # stops with the service.
+  "$VENV/bin/arealsjekk" worker &
+  local worker=$!
+  trap 'kill -TERM "$worker" 2>/dev/null; wait "$worker" 2>/dev/null' EXIT
+  log "serving on http://$HOST:$PORT with one job worker (Ctrl-C stops both; 'make stop' stops PostgreSQL)"
+  "$VENV/bin/arealsjekk" serve --host "$HOST" --port "$PORT"
 }
 
 cmd_test() {
@@ -224,6 +255,9 @@ cmd_bench() {
   if [ "${1:-}" = "reliability" ]; then
     shift
     "$VENV/bin/python" bench/reliability.py "$@"
+  elif [ "${1:-}" = "scale" ]; then
+    shift
+    "$VENV/bin/python" bench/scale.py "$@"
   else
     "$VENV/bin/python" bench/run.py "$@"
   fi
@@ -243,5 +277,9 @@ case "${1:-}" in
   unit) shift; cmd_unit "$@" ;;
   bench) shift; cmd_bench "$@" ;;
   start) shift; ensure_system_packages; ensure_cluster ;;
-  *) echo "usage: scripts/dev.sh run|test|unit|start|stop|bench [pytest or bench args]" >&2; exit 2 ;;
+  lock) shift; cmd_lock "$@" ;;
+  # For scripts/container-test.sh: a new empty database (its URL on stdout), and its removal.
+  fresh-db) shift; ensure_system_packages; ensure_cluster; drop_database "$1"; ensure_database "$1"; database_url "$1" ;;
+  drop-db) shift; drop_database "$1" ;;
+  *) echo "usage: scripts/dev.sh run|test|unit|start|stop|bench|lock|fresh-db|drop-db [pytest or bench args]" >&2; exit 2 ;;
 esac

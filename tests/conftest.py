@@ -65,10 +65,10 @@ def clean_tables(request) -> Iterator[None]:
     yield
     if request.node.get_closest_marker("db") is None:
         return
-    tables = "plan_proposal, idempotency_record, webhook"
+    tables = "plan_proposal, idempotency_record, webhook, procrastinate_jobs, procrastinate_workers"
     if request.node.get_closest_marker("keep_layers") is None:
         tables += ", layer_version"
-    # The live server's background threads (webhook dispatcher, check jobs) read these
+    # The live server's and the workers' threads read these
     # tables while TRUNCATE locks them all: PostgreSQL may pick the TRUNCATE as a deadlock
     # victim, and a second try finds the readers done.
     for attempt in range(5):

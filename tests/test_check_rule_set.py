@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import insert
 
 from app.check_runner import (
-    CheckJobs,
     RuleSetUnavailableError,
     check_rule_set,
     create_check,
@@ -19,6 +18,7 @@ from db.models import PlanCheckOrm, RuleSetTextOrm
 from layers.ruleset import DEFAULT_RULE_SET, configured_rule_set, default_rule_set
 from spatial.rules.ruleset import rule_set_checksum
 from tests.test_checks_api import cabin, layers, upload  # noqa: F401 - the fixture and helpers
+from tests.workers import run_jobs
 
 SHIPPED = Path(__file__).parent.parent / "layers" / "rules" / DEFAULT_RULE_SET
 PROPOSAL_ID = "3326_2024001"
@@ -70,19 +70,19 @@ def test_a_queued_check_runs_the_rules_it_recorded(client, layers, override_sett
     assert g1_severities(now) == ["warning"]
 
 
-def test_a_resumed_check_runs_the_rules_it_recorded(client, layers, override_settings):  # noqa: F811
-    """A check a stopped process left running is resumed with its own rule set."""
+def test_a_retried_check_runs_the_rules_it_recorded(client, layers, override_settings, monkeypatch):  # noqa: F811
+    """A check whose worker stopped mid-way (left running) is run again by a worker
+    configured with another rule set: it still runs the rules it recorded."""
     settings_a = override_settings(raster_dir=layers)
     upload(client, cabin(470_000.0, "BFR1"))
-    check_id = queue_check(settings_a)
     with get_sessionmaker()() as session:
+        version = get_version(session, PROPOSAL_ID, 1)
+        check_id = create_check(session, version, settings_a, background=True).id
         checks_repo.get_check(session, check_id).status = "running"
         session.commit()
 
-    settings_b = override_settings(raster_dir=layers, rule_set_file=rule_set_b(layers))
-    jobs = CheckJobs(settings_b)
-    assert jobs.resume_unfinished() == 1
-    jobs.shutdown()
+    monkeypatch.setenv("AREALSJEKK_RULE_SET_FILE", str(rule_set_b(layers)))
+    run_jobs(monkeypatch, layers)
     ran = client.get(f"/api/v1/checks/{check_id}").json()
     assert ran["status"] == "done", ran["error"]
     assert ran["rule_set"]["checksum"] == default_rule_set().checksum

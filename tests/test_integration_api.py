@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
-from app import idempotency, webhooks
+from app import idempotency, jobs, webhooks
 from app.db import get_engine, get_sessionmaker
 from app.errors import OutageLog
 from app.settings import get_settings
@@ -20,6 +20,7 @@ from app.webhooks import CHECK_COMPLETED, deliver_due, refused_target, verify_si
 from db.models import WebhookDeliveryOrm, WebhookOrm
 from tests.conftest import row_counts
 from tests.plans import PLAN, cabin_area, collection, encode
+from tests.workers import job_rows, run_jobs
 
 
 def upload(client, key=None, plan=PLAN, lat=60.86):
@@ -167,7 +168,7 @@ def receiver():
     server.shutdown()
 
 
-def test_webhook_is_signed_retried_and_logged(client, api_keys, receiver):
+def test_webhook_is_signed_retried_and_logged(client, api_keys, receiver, monkeypatch):
     """check.completed reaches the case system, signed, after one failed attempt."""
     client.headers["Authorization"] = f"Bearer {api_keys['case_3326']}"
     registered = client.post("/api/v1/webhooks", json={"url": receiver})
@@ -182,6 +183,7 @@ def test_webhook_is_signed_retried_and_logged(client, api_keys, receiver):
     deliveries_url = f"/api/v1/webhooks/{hook['id']}/deliveries"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
+        run_jobs(monkeypatch)  # a worker's rounds: the first attempt, then the retry when due
         deliveries = client.get(deliveries_url).json()
         if deliveries and deliveries[0]["status"] == "delivered":
             break
@@ -331,24 +333,25 @@ def test_webhook_redirects_are_not_followed(api_keys):
     assert Redirecting.followed == []
 
 
-def test_dispatcher_reports_a_database_outage_once_and_its_end(monkeypatch, caplog):
-    """While the database is away the dispatcher logs one warning, not a traceback a second."""
-    reachable = idempotency.get_sessionmaker
+def test_a_webhook_round_in_a_database_outage_is_tried_again(api_keys, receiver, monkeypatch):
+    """A round that cannot reach the database fails as a job and is retried later (not
+    lost, nothing marked failed); once the database answers, the delivery is sent."""
+    delivery_id = _queue_delivery(api_keys, receiver)
+    monkeypatch.setattr(Receiver, "fail_first", False)
+    with get_sessionmaker()() as session:
+        session.get(WebhookDeliveryOrm, delivery_id).next_attempt_at = datetime.now(UTC)
+        jobs.defer_webhook_round(session)
+        session.commit()
+    reachable = webhooks.get_sessionmaker
     unreachable = create_engine("postgresql+psycopg://nobody@/none?host=/nonexistent&port=1")
     monkeypatch.setattr(webhooks, "get_sessionmaker", lambda: sessionmaker(unreachable))
-    settings = get_settings().model_copy(update={"webhook_poll_s": 0.02})
-    dispatcher = webhooks.WebhookDispatcher(settings)
-    caplog.set_level(logging.INFO, logger="app.webhooks")
-    dispatcher.start()
-    try:
-        time.sleep(0.5)
-        monkeypatch.setattr(webhooks, "get_sessionmaker", reachable)
-        time.sleep(0.3)
-    finally:
-        dispatcher.stop()
-    # Only this dispatcher's lines: a live server of other tests may run one as well.
-    ours = [r for r in caplog.records if r.thread == dispatcher._thread.ident]
-    messages = [record.getMessage() for record in ours]
-    assert sum("deliveries paused" in m for m in messages) == 1, messages
-    assert sum("deliveries resumed" in m for m in messages) == 1, messages
-    assert not any(record.exc_info for record in ours)
+    jobs.drain(get_settings())
+    (job,) = job_rows("deliver_webhooks")
+    assert job["status"] == "todo" and job["attempts"] == 1  # to be tried again, later
+    assert _delivery(delivery_id).status == "pending"
+
+    monkeypatch.setattr(webhooks, "get_sessionmaker", reachable)
+    with get_engine().begin() as connection:  # the retry's wait, skipped
+        connection.execute(text("UPDATE procrastinate_jobs SET scheduled_at = now()"))
+    jobs.drain(get_settings())
+    assert _delivery(delivery_id).status == "delivered"

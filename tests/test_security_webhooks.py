@@ -17,11 +17,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import text
 
-from app import webhooks
+from app import jobs, webhooks
 from app.db import get_sessionmaker
 from app.settings import get_settings
 from app.webhooks import CHECK_COMPLETED, deliver_due, refused_target, verify_signature
 from db.models import WebhookDeliveryOrm, WebhookOrm
+from tests.workers import WorkerProcess, wait_for
 
 # Deliveries queued here fall due only tomorrow and are delivered "as of" then, so the
 # dispatcher of a live test server (other modules) does not send them first.
@@ -477,30 +478,32 @@ def test_no_more_deliveries_at_once_than_webhook_concurrency(api_keys, receivers
     assert sum(receiver.peak for receiver in dead) == 3  # each was tried once
 
 
-def test_the_dispatcher_sends_new_deliveries_while_a_receiver_hangs(api_keys, receivers):
-    """The background dispatcher does not wait for a round: a delivery that falls due while
-    another hangs is sent at once."""
+def start_round():
+    """Queue a round of deliveries, as a finished check does."""
+    with get_sessionmaker()() as session:
+        jobs.defer_webhook_round(session)
+        session.commit()
+
+
+@pytest.mark.slow
+def test_a_worker_sends_new_deliveries_while_a_receiver_hangs(api_keys, receivers, tmp_path):
+    """A worker process runs delivery rounds as jobs, two at once: a delivery queued while
+    another round hangs on a dead receiver is sent at once by the second."""
     dead, fast = receivers(never_answer), receivers(answer_at_once)
-    settings = settings_with(webhook_timeout_s=3.0, webhook_poll_s=0.1)
-    dispatcher = webhooks.WebhookDispatcher(settings)
-    (dead_id,) = queue(dead.url, due=datetime.now(UTC))
-    dispatcher.start()
+    worker = WorkerProcess(tmp_path / "worker.log", webhook_timeout_s="3", worker_concurrency="2")
     try:
-        deadline = time.monotonic() + 10
-        while dead.open == 0 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert dead.open == 1, "the dead receiver was not called"
+        (dead_id,) = queue(dead.url, due=datetime.now(UTC))
+        start_round()
+        wait_for(lambda: dead.open == 1, 20, "the dead receiver to be called")
         queued = time.monotonic()
-        (fast_id,) = queue(fast.url, due=datetime.now(UTC))  # found by the next poll
+        (fast_id,) = queue(fast.url, due=datetime.now(UTC))
+        start_round()
         assert fast.answered.wait(10), "the fast receiver got nothing"
         waited = time.monotonic() - queued
         assert dead.open == 1, "the fast delivery waited for the dead one to time out"
-        deadline = time.monotonic() + 10
-        while delivery(fast_id).status != "delivered" and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert delivery(fast_id).status == "delivered"
+        wait_for(lambda: delivery(fast_id).status == "delivered", 10, "the fast delivery")
     finally:
-        dispatcher.stop()  # lets the hanging delivery end (at its timeout) and be recorded
+        assert worker.stop() == 0, worker.log()  # lets the hanging delivery end and be recorded
     assert delivery(dead_id).last_error == "TimeoutError"
     print(f"new delivery sent {waited:.3f} s after it was queued, the other one hanging")
 

@@ -113,6 +113,13 @@ from app.openapi_examples.proposals import (
     VERSION_1,
     VERSION_2,
 )
+from app.openapi_examples.rechecks import (
+    IMPACT,
+    NO_LAYER_VERSION,
+    NOT_CURRENT_VERSION,
+    RECHECK,
+    RECHECK_QUEUED,
+)
 from app.openapi_examples.shared import (
     BAD_CRS,
     IDEMPOTENCY_CONFLICT,

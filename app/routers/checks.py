@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import JSONResponse
 
 from app import check_runner
@@ -37,6 +37,7 @@ from app.schemas import (
 from app.security import OptionalPrincipalDep, PrincipalDep
 from app.uploads import prepare_upload
 from db.models import PlanCheckOrm
+from layers.raster_files import ensure_raster_files
 from spatial.errors import InvalidInputError, Problem
 from spatial.messages import Text
 from spatial.rules.compare import compare_findings
@@ -126,7 +127,6 @@ def run_check(
     version: VersionPath,
     session: SessionDep,
     settings: SettingsDep,
-    request: Request,
     response: Response,
     principal: PrincipalDep,
     options: CheckOptionsBody = None,
@@ -136,10 +136,12 @@ def run_check(
     found = proposals_repo.get_version(session, proposal_id, version, visible_proposals(principal))
     ensure_may_submit(session, principal, found.proposal.kommunenummer, "proposal")
     pinned = options.layer_versions if options else None
-    check = check_runner.create_check(session, found, settings, pinned)
+    # 503 naming the layer, before anything is stored: the check could only fail.
+    ensure_raster_files(session, settings.raster_dir)
+    background = found.feature_count > settings.sync_check_max_features
+    check = check_runner.create_check(session, found, settings, pinned, background)
     location = f"/api/v1/checks/{check.id}"
-    if found.feature_count > settings.sync_check_max_features:
-        request.app.state.check_jobs.submit(check.id, settings)
+    if background:  # run by `arealsjekk worker` (app/jobs.py)
         body = _check_public(session, check).model_dump(mode="json")
         return JSONResponse(body, status_code=202, headers={"Location": location})
     check_runner.execute_check(check.id, settings)

@@ -1,13 +1,18 @@
 """Liveness and readiness probes."""
 
+from pathlib import Path
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import jobs
 from app import openapi_examples as ex
-from app.db import get_engine
+from app.db import get_engine, get_sessionmaker
+from app.dependencies import SettingsDep
 from app.schemas import HealthStatus
+from layers.raster_files import missing_raster_files
 from migrations.runner import current_revision, head_revision
 
 router = APIRouter(tags=["health"])
@@ -32,13 +37,16 @@ def healthz() -> HealthStatus:
         503: {
             "model": HealthStatus,
             **ex.example_response(
-                ex.NOT_READY, "The database is unreachable or not migrated to the code's head"
+                ex.NOT_READY,
+                "The database is unreachable or not migrated to the code's head, the job "
+                "queue does not answer, or a current raster layer's file is missing",
             ),
         },
     },
 )
-def readyz() -> JSONResponse:
-    """Answer 200 only when the database is reachable and migrated to the code's head."""
+def readyz(settings: SettingsDep) -> JSONResponse:
+    """Answer 200 only when the database is reachable and migrated to the code's head, the
+    job queue answers, and every current raster layer's file is on disk."""
     head = head_revision()
     checks: dict[str, object] = {"migrations_head": head}
     try:
@@ -51,5 +59,35 @@ def readyz() -> JSONResponse:
     except SQLAlchemyError:
         checks["database"] = "unreachable"
         ready = False
+    if ready:
+        ready = _queue_ready(checks, settings.worker_stalled_after_s)
+    if ready:
+        ready = _rasters_ready(checks, settings.raster_dir)
     status = HealthStatus(status="ready" if ready else "not ready", checks=checks)
     return JSONResponse(status.model_dump(), status_code=200 if ready else 503)
+
+
+def _queue_ready(checks: dict[str, object], stalled_after_s: float) -> bool:
+    """Report the job queue (workers alive, jobs waiting, the longest wait); ready when it
+    can take jobs. No live worker is reported but not refused: the API still takes checks,
+    which wait until a worker comes."""
+    try:
+        with get_sessionmaker()() as session:
+            checks["queue"] = jobs.queue_state(session, stalled_after_s)
+        return True
+    except SQLAlchemyError:
+        checks["queue"] = "unreachable"
+        return False
+
+
+def _rasters_ready(checks: dict[str, object], raster_dir: Path) -> bool:
+    """Report whether the current raster layers' files are on disk; not ready when one is
+    missing (checks would answer 503), naming each such layer and file name (not its path)."""
+    try:
+        with get_sessionmaker()() as session:
+            missing = missing_raster_files(session, raster_dir)
+    except SQLAlchemyError:
+        checks["rasters"] = "unreadable"
+        return False
+    checks["rasters"] = {"missing": missing} if missing else "present"
+    return not missing

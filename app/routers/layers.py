@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi import Path as PathParam
 
 from app import openapi_examples as ex
+from app.access import Principal
 from app.db import SessionDep
 from app.dependencies import (
     INT4_MAX,
@@ -19,12 +20,20 @@ from app.dependencies import (
     bbox_region,
     parse_bbox,
 )
+from app.rechecks import impact, request_recheck
 from app.repositories import layers as repo
 from app.repositories.geojson import content_crs_header, feature_collection
 from app.responses import GeoJSONResponse
-from app.schemas import LayerAttributePublic, LayerPublic, LayerVersionPublic, Link
-from app.security import AdminDep
-from db.models import LayerVersionOrm
+from app.schemas import (
+    LayerAttributePublic,
+    LayerImpactPublic,
+    LayerPublic,
+    LayerVersionPublic,
+    Link,
+    RecheckPublic,
+)
+from app.security import AdminDep, OptionalPrincipalDep
+from db.models import LayerRecheckOrm, LayerVersionOrm
 from layers.loader import LoadOptions, current_versions, load_layer
 from layers.registry import LayerConfig, get_layer_config, get_registry
 from spatial.crs import parse_crs
@@ -254,8 +263,16 @@ def load_layer_version(
         list[str] | None,
         Query(description="ATTRIBUTE=COLUMN, repeatable", examples=[["importance=BETYDNING"]]),
     ] = None,
+    recheck: Annotated[
+        bool,
+        Query(
+            description="queue a re-check of the current plans the new version touches (its "
+            "progress and findings: the `impact` link)",
+        ),
+    ] = False,
 ) -> LayerVersionPublic:
-    """Load a file as a new version of a guideline layer (admin; same rules as the CLI)."""
+    """Load a file as a new version of a guideline layer (admin; same rules as the CLI);
+    with `recheck=true` a new version also queues a re-check of the plans it touches."""
     config = get_layer_config(layer_id)
     mapping = {}
     for item in attr_map or []:
@@ -282,4 +299,113 @@ def load_layer_version(
     if not result.created:
         response.status_code = 200
     response.headers["Location"] = f"{PREFIX}/{layer_id}/versions"
-    return _version_public(repo.get_version(session, layer_id, result.version))
+    public = _version_public(repo.get_version(session, layer_id, result.version))
+    if recheck and result.created:
+        request_recheck(session, layer_id, result.version, principal.name)
+        public.links.append(Link(href=_impact_path(layer_id, result.version), rel="impact"))
+    return public
+
+
+VersionPath = Annotated[
+    int, PathParam(ge=1, le=INT4_MAX, description="layer version number", examples=[2])
+]
+
+
+def _impact_path(layer_id: str, version: int) -> str:
+    return f"{PREFIX}/{layer_id}/versions/{version}/impact"
+
+
+def _recheck_public(batch: LayerRecheckOrm, principal: Principal | None) -> RecheckPublic:
+    # Who asked, and how many plans were touched (drafts among them), is the county's
+    # business: shown to county roles only.
+    county = principal is not None and principal.is_county
+    return RecheckPublic(
+        id=batch.id,
+        layer_id=batch.layer_id,
+        layer_version=batch.layer_version,
+        previous_version=batch.previous_version,
+        status=batch.status,
+        requested_by=batch.requested_by if county else None,
+        reach_m=batch.reach_m,
+        proposal_versions=batch.proposal_versions if county else None,
+        details=batch.details,
+        error=batch.error,
+        created_at=batch.created_at,
+        started_at=batch.started_at,
+        finished_at=batch.finished_at,
+        links=[
+            Link(href=_impact_path(batch.layer_id, batch.layer_version), rel="impact"),
+            Link(href=f"{PREFIX}/{batch.layer_id}/versions", rel="version-history"),
+        ],
+    )
+
+
+@router.post(
+    "/{layer_id}/versions/{version}/recheck",
+    response_model=RecheckPublic,
+    status_code=202,
+    responses={
+        202: ex.example_response(
+            ex.RECHECK_QUEUED,
+            "Queued (or the re-check still at work against this version, not a second one)",
+            location="the version's impact",
+        ),
+        **ex.problems(
+            ex.at(ex.NO_LAYER, "/api/v1/layers/skoggrense/versions/1/recheck"),
+            ex.NOT_CURRENT_VERSION,
+        ),
+    },
+)
+def recheck_layer_version(
+    layer_id: LayerIdPath,
+    version: VersionPath,
+    principal: AdminDep,
+    session: SessionDep,
+    response: Response,
+) -> RecheckPublic:
+    """Queue a re-check of every current, checked proposal version the change from the
+    previous version touches (admin). Only the current version can be re-checked against;
+    while a re-check against it is at work, that one is answered instead of a second."""
+    batch, _ = request_recheck(session, layer_id, version, principal.name)
+    response.headers["Location"] = _impact_path(layer_id, version)
+    return _recheck_public(batch, principal)
+
+
+@router.get(
+    "/{layer_id}/versions/{version}/impact",
+    response_model=LayerImpactPublic,
+    responses={
+        200: ex.example_response(ex.IMPACT, "The plans whose findings changed"),
+        **ex.problems(
+            ex.at(ex.NO_LAYER, "/api/v1/layers/skoggrense/versions/1/impact"),
+            ex.NO_LAYER_VERSION,
+        ),
+    },
+)
+def layer_version_impact(
+    layer_id: LayerIdPath,
+    version: VersionPath,
+    principal: OptionalPrincipalDep,
+    session: SessionDep,
+) -> LayerImpactPublic:
+    """The plans whose findings changed in the newest re-check against a layer version: new
+    and resolved conflicts and warnings per proposal version against its previous check, the
+    re-checks still queued or running, and totals. Drafts are listed (and counted) only for
+    those who may see them; published proposals for everyone."""
+    found = impact(session, layer_id, version, principal)
+    previous = found["recheck"].previous_version if found["recheck"] else None
+    if found["recheck"] is None and version > 1:
+        previous = version - 1
+    path = _impact_path(layer_id, version)
+    return LayerImpactPublic(
+        layer_id=layer_id,
+        version=found["version"].version,
+        previous_version=previous,
+        recheck=None if found["recheck"] is None else _recheck_public(found["recheck"], principal),
+        totals=found["totals"],
+        plans=found["plans"],
+        links=[
+            Link(href=path, rel="self"),
+            Link(href=f"{PREFIX}/{layer_id}/versions", rel="version-history"),
+        ],
+    )

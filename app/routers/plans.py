@@ -6,7 +6,7 @@ nasjonalArealplanId); these routes are the same resources as /api/v1/proposals/{
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Request, Response
+from fastapi import APIRouter, Body, Path, Response
 
 from app import openapi_examples as ex
 from app.db import SessionDep
@@ -99,7 +99,6 @@ def check_plan_version(
     version: VersionPath,
     session: SessionDep,
     settings: SettingsDep,
-    request: Request,
     response: Response,
     principal: PrincipalDep,
     options: Annotated[
@@ -112,7 +111,6 @@ def check_plan_version(
         version,
         session,
         settings,
-        request,
         response,
         principal,
         options,

@@ -1,5 +1,6 @@
 """The layers the WMS offers and where Mapnik reads each from (SQL on PostGIS, or a COG)."""
 
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from layers.terrain_products import above_tree_line_path, hillshade_path
 from spatial.rules.g5_mobility import MobilityMatrixRule
 from spatial.rules.model import CENTRALITY_OMLAND, CENTRALITY_STORBY, CENTRALITY_YTRE
 from spatial.rules.ruleset import RuleSet
+
+logger = logging.getLogger(__name__)
 
 SEVERITY_TITLES = {
     "conflict": "Funn: konflikt",
@@ -293,6 +296,9 @@ def _basemap(settings: Settings, current: dict, municipalities: "WmsLayer") -> W
     shade = hillshade_path(settings.raster_dir, elevation) if elevation is not None else None
     tettsteder = current.get("tettsteder")
     terrain = _version_extent(elevation) if dem is not None and dem.is_file() else None
+    if dem is not None and not dem.is_file():
+        # The base map still draws its lines and names; /readyz reports the lost file.
+        logger.warning("basemap: terrain file %s of elevation is missing", dem.name)
 
     def part(name: str, **fields) -> WmsLayer:
         return WmsLayer(

@@ -8,6 +8,7 @@ numbers are ASCII only (Python's int() and float() also take other scripts' digi
 
 import html
 import json
+import logging
 import math
 import re
 from collections.abc import Callable
@@ -35,6 +36,8 @@ from app.wms.render import LEGEND_ROW_PX, legend_png, legend_rows, render_map
 from spatial.crs import CANONICAL_SRID
 from spatial.numbers import is_double
 from spatial.raster import sample_values
+
+logger = logging.getLogger(__name__)
 
 VERSIONS = ("1.3.0", "1.1.1")
 # CRSs offered; in WMS 1.3.0 EPSG:4326 has latitude first (axis order of the EPSG registry).
@@ -303,7 +306,23 @@ def _styled(
             "InvalidParameterValue",
             "LAYERS",
         )
+    _require_raster_files(styled)
     return styled
+
+
+def _require_raster_files(styled: list[tuple[WmsLayer, tuple[str, ...]]]) -> None:
+    """Refuse a raster layer whose loaded version's file is gone (503 ServiceUnavailable, as
+    app.routers.wms names it): drawn without it, the map would say "no data here"."""
+    for layer, _ in styled:
+        if layer.kind == "raster" and layer.raster_file and not layer.raster_file.is_file():
+            logger.error("WMS layer %s: raster file %s is missing", layer.name, layer.raster_file)
+            raise WmsError(
+                f"the raster file of layer '{layer.name}' ({layer.raster_file.name}) is "
+                "missing; the layer cannot be drawn until the file is restored",
+                "ServiceUnavailable",
+                "LAYERS",
+                status=503,
+            )
 
 
 def _background(params: dict[str, str], opaque: bool = False) -> str | None:
