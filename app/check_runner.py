@@ -32,6 +32,9 @@ from spatial.rules.ruleset import RuleSet, RuleSetError, parse_rule_set
 
 logger = logging.getLogger(__name__)
 
+# How long a check run in the request may take before a worker takes over its job.
+SAFETY_NET_S = 60.0
+
 
 def get_rule_set(settings: Settings) -> RuleSet:
     """Return the configured rule set (the shipped Buskerudplanen 2026 set by default)."""
@@ -120,7 +123,8 @@ def create_check(
     background: bool = False,
 ) -> PlanCheckOrm:
     """Record a queued check of a version with the rule set it is to run, committed with
-    its job when it is to run in the background (`arealsjekk worker`)."""
+    its job (run by `arealsjekk worker` at once when `background`, else only as a safety net
+    for the caller, which runs it and then calls `finished_in_request`)."""
     rule_set = get_rule_set(settings)
     repo.store_rule_set(session, rule_set)
     check = PlanCheckOrm(
@@ -132,9 +136,10 @@ def create_check(
         requested_layer_versions=pinned_layer_versions,
     )
     session.add(check)
-    if background:
-        session.flush()
-        jobs.defer_check(session, check.id)
+    session.flush()
+    # A check run by the caller (a small plan, in the request) has a job too, starting later:
+    # if the process dies mid-check, a worker runs it; when it finishes, the job is cancelled.
+    jobs.defer_check(session, check.id, None if background else SAFETY_NET_S)
     session.commit()
     return check
 
@@ -172,13 +177,17 @@ def _parsed_rule_set(text: str, name: str) -> RuleSet:
 
 def execute_check(check_id: int, settings: Settings) -> None:
     """Run a queued check in its own session with the rule set it recorded; findings are
-    stored all at once or not at all."""
-    with get_sessionmaker()() as session:
+    stored all at once or not at all. One process at a time runs a check (jobs.exclusively):
+    a second one, e.g. a retry while a stopping worker still finishes it, waits its turn."""
+    with (
+        jobs.exclusively(jobs.CHECK_LOCK, check_id) as connection,
+        get_sessionmaker()(bind=connection) as session,
+    ):
         check = repo.get_check(session, check_id)
         if check.status in ("done", "failed"):
             return  # a job run again after its worker stopped at the very end
         check.status = "running"
-        check.started_at = func.now()
+        check.started_at = func.clock_timestamp()
         session.commit()
         try:
             rule_set = check_rule_set(session, check, settings)
@@ -202,8 +211,17 @@ def execute_check(check_id: int, settings: Settings) -> None:
             check = repo.get_check(session, check_id)
             check.status = "failed"
             check.error = str(exc.detail) if isinstance(exc, ArealsjekkError) else "internal error"
-            check.finished_at = func.now()
+            check.finished_at = func.clock_timestamp()
+            # A case system waiting for the check hears that it failed, too.
+            if enqueue_check_completed(session, check):
+                jobs.defer_webhook_round(session)
             session.commit()
+
+
+def finished_in_request(session: Session, check_id: int) -> None:
+    """Cancel the safety-net job of a check the request ran itself (create_check)."""
+    jobs.cancel_check_job(session, check_id)
+    session.commit()
 
 
 def finding_feature(finding: Finding, srid: int) -> dict[str, Any]:

@@ -458,7 +458,8 @@ def worker(
     queue: Annotated[
         list[str] | None,
         typer.Option(
-            help=f"a queue to take jobs from (repeatable; default all: {', '.join(jobs.QUEUES)})"
+            help=f"a queue to take jobs from (repeatable; default all: {', '.join(jobs.QUEUES)}; "
+            f"{jobs.MAINTENANCE} is always taken)"
         ),
     ] = None,
     concurrency: Annotated[
@@ -478,7 +479,13 @@ def worker(
     settings = get_settings()
     configure_logging(settings)
     if metrics_port:
-        start_metrics_server(metrics_port, metrics_host)
+        try:
+            start_metrics_server(metrics_port, metrics_host)
+        except OSError as exc:
+            raise typer.BadParameter(
+                f"cannot serve metrics on {metrics_host}:{metrics_port}: {exc.strerror}",
+                param_hint="--metrics-port",
+            ) from None
     tune_garbage_collector(settings.gc_generation0_threshold)
     jobs.run_worker(settings, queue, concurrency)
 

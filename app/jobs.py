@@ -9,17 +9,23 @@ once; a worker that stops sending heartbeats has its jobs retried by another
 check is never queued without its job, nor a job left for a check that was rolled back.
 """
 
+import asyncio
 import logging
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
 import procrastinate
+import procrastinate.worker
 import psycopg
-from procrastinate.exceptions import AlreadyEnqueued
-from sqlalchemy import text
+from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from app.db import get_engine
 from app.errors import DATABASE_UNAVAILABLE
 from app.settings import Settings, get_settings
 
@@ -29,13 +35,27 @@ CHECKS = "checks"
 WEBHOOKS = "webhooks"
 MAINTENANCE = "maintenance"
 QUEUES = (CHECKS, WEBHOOKS, MAINTENANCE)
+MAINTENANCE_PRIORITY = 10  # jobs of higher priority are fetched first (default 0)
 
-# A database outage is waited out, not recorded as the check's failure: the job is tried
-# again with growing pauses (2, 4, 8 … s, about 17 minutes in all).
-OUTAGE_RETRY = procrastinate.RetryStrategy(
+# Advisory-lock namespaces (the first key of pg_try_advisory_lock(int, int)).
+CHECK_LOCK = 22_01
+RECHECK_LOCK = 22_02
+# A job whose worker died this many times is given up (it may be what kills them: memory).
+STALLED_RETRY_LIMIT = 3
+
+
+class BusyElsewhere(Exception):
+    """What the job works on is being worked on by another process right now (a worker
+    still finishing it after SIGTERM, or the API checking a small plan): try again later."""
+
+
+# A database outage is waited out, not recorded as the check's failure, and so is a check
+# another process is still running: the job is tried again with growing pauses (2, 4,
+# 8 … s, about 34 minutes in all).
+JOB_RETRY = procrastinate.RetryStrategy(
     max_attempts=10,
     exponential_wait=2,
-    retry_exceptions={*DATABASE_UNAVAILABLE, psycopg.OperationalError},
+    retry_exceptions={*DATABASE_UNAVAILABLE, psycopg.OperationalError, BusyElsewhere},
 )
 
 # The tasks and the worker's app. `arealsjekk worker` runs it with a connected connector in
@@ -57,6 +77,34 @@ def _connection(session: Session) -> psycopg.Connection:
     return session.connection().connection.driver_connection
 
 
+@contextmanager
+def exclusively(namespace: int, key: int) -> Iterator[Connection]:
+    """Run the block holding a PostgreSQL advisory lock on (namespace, key), on the
+    connection it yields (bind the block's session to it); raise BusyElsewhere when another
+    process holds the lock. The lock is the connection's, so a process that dies (SIGKILL,
+    OOM) frees it at once, unlike a row marked "running"."""
+    with get_engine().connect() as connection:
+        held = connection.execute(
+            text("SELECT pg_try_advisory_lock(:namespace, :key)"),
+            {"namespace": namespace, "key": key},
+        ).scalar_one()
+        connection.commit()
+        if not held:
+            raise BusyElsewhere(f"({namespace}, {key}) is being worked on elsewhere")
+        try:
+            yield connection
+        finally:
+            # Unlocked by hand: the pool keeps the connection, and the lock with it (a
+            # connection the database dropped has lost it already).
+            with suppress(*DATABASE_UNAVAILABLE):
+                connection.rollback()
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:namespace, :key)"),
+                    {"namespace": namespace, "key": key},
+                )
+                connection.commit()
+
+
 def check_lock(check_id: int) -> str:
     """The lock of a check's jobs: at most one waits and one runs at a time."""
     return f"check:{check_id}"
@@ -72,12 +120,36 @@ def _defer(
     return deferrer.defer(**args)
 
 
-def defer_check(session: Session, check_id: int) -> int:
-    """Queue a check's job in the session's transaction (the caller commits); return its id."""
+def defer_check(session: Session, check_id: int, delay_s: float | None = None) -> int:
+    """Queue a check's job in the session's transaction (the caller commits); return its id.
+
+    With `delay_s` the job is a safety net for a check the caller runs itself (the API, for
+    a small plan): it runs only if the caller has not finished and cancelled it by then."""
     lock = check_lock(check_id)
+    schedule = {} if delay_s is None else {"schedule_in": {"seconds": delay_s}}
     return _defer(
-        session, "run_check", CHECKS, {"check_id": check_id}, lock=lock, queueing_lock=lock
+        session,
+        "run_check",
+        CHECKS,
+        {"check_id": check_id},
+        lock=lock,
+        queueing_lock=lock,
+        **schedule,
     )
+
+
+def cancel_check_job(session: Session, check_id: int) -> None:
+    """Delete a check's job that has not started (the caller commits); nothing if none."""
+    job_id = session.execute(WAITING_JOB, {"lock": check_lock(check_id)}).scalar()
+    if job_id is not None:
+        _deferrer.job_manager.cancel_job_by_id(
+            job_id, delete_job=True, connection=_connection(session)
+        )
+
+
+WAITING_JOB = text(
+    "SELECT id FROM procrastinate_jobs WHERE queueing_lock = :lock AND status = 'todo'"
+)
 
 
 def defer_recheck(session: Session, recheck_id: int) -> int:
@@ -86,20 +158,28 @@ def defer_recheck(session: Session, recheck_id: int) -> int:
     return _defer(session, "recheck_layer", CHECKS, {"recheck_id": recheck_id}, queueing_lock=lock)
 
 
+EARLIER_ROUND = text(
+    "UPDATE procrastinate_jobs SET scheduled_at = least(scheduled_at, :at) "
+    "WHERE queueing_lock = 'webhooks:later' AND status = 'todo'"
+)
+
+
 def defer_webhook_round(session: Session, at: datetime | None = None) -> None:
     """Queue a round of webhook deliveries (now, or at `at` for retries) in the session's
     transaction; when one is waiting already, no second is added."""
+    name = "webhooks:now" if at is None else "webhooks:later"
     savepoint = session.begin_nested()  # a refused duplicate must not end the caller's work
     try:
-        name = "webhooks:now" if at is None else "webhooks:later"
         _defer(session, "deliver_webhooks", WEBHOOKS, {}, queueing_lock=name, schedule_at=at)
     except AlreadyEnqueued:
         savepoint.rollback()
+        if at is not None:  # the waiting round comes no later than this retry needs
+            session.execute(EARLIER_ROUND, {"at": at})
     else:
         savepoint.commit()
 
 
-@queue.task(name="run_check", queue=CHECKS, retry=OUTAGE_RETRY)
+@queue.task(name="run_check", queue=CHECKS, retry=JOB_RETRY)
 def run_check(check_id: int) -> None:
     """Run a queued check (the rule set it recorded, its pinned layer versions)."""
     from app.check_runner import execute_check
@@ -107,7 +187,7 @@ def run_check(check_id: int) -> None:
     execute_check(check_id, get_settings())
 
 
-@queue.task(name="recheck_layer", queue=CHECKS, retry=OUTAGE_RETRY)
+@queue.task(name="recheck_layer", queue=CHECKS, retry=JOB_RETRY)
 def recheck_layer(recheck_id: int) -> None:
     """Queue a check of every current proposal version a new layer version touches."""
     from app.rechecks import run_recheck
@@ -115,7 +195,7 @@ def recheck_layer(recheck_id: int) -> None:
     run_recheck(recheck_id, get_settings())
 
 
-@queue.task(name="deliver_webhooks", queue=WEBHOOKS, retry=OUTAGE_RETRY)
+@queue.task(name="deliver_webhooks", queue=WEBHOOKS, retry=JOB_RETRY)
 def deliver_webhooks() -> None:
     """Send every webhook delivery that is due, within the concurrency limits; queue the
     next round for the earliest retry."""
@@ -137,21 +217,86 @@ SELECT EXISTS (
 ) AS due
 """
 
+# A check or re-check batch still queued or running whose job is gone: its job failed for
+# good (retries used up) or was given up. Older than a minute, so a check being created
+# with its job is never caught between the two statements of another transaction.
+ORPHANS_FAILED = """
+WITH orphan_checks AS (
+  UPDATE plan_check c SET status = 'failed', error = %(check_error)s,
+         finished_at = clock_timestamp()
+  WHERE c.status IN ('queued', 'running') AND c.created_at < now() - interval '1 minute'
+    AND NOT EXISTS (
+      SELECT 1 FROM procrastinate_jobs j
+      WHERE j.task_name = 'run_check' AND j.status IN ('todo', 'doing')
+        AND j.args = jsonb_build_object('check_id', c.id))
+  RETURNING c.id
+), orphan_batches AS (
+  UPDATE layer_recheck r SET status = 'failed', error = %(batch_error)s,
+         finished_at = clock_timestamp()
+  WHERE r.status IN ('queued', 'running') AND r.created_at < now() - interval '1 minute'
+    AND NOT EXISTS (
+      SELECT 1 FROM procrastinate_jobs j
+      WHERE j.task_name = 'recheck_layer' AND j.status IN ('todo', 'doing')
+        AND j.args = jsonb_build_object('recheck_id', r.id))
+  RETURNING r.id
+)
+SELECT (SELECT count(*) FROM orphan_checks) AS checks,
+       (SELECT count(*) FROM orphan_batches) AS batches
+"""
+ORPHAN_ERROR = (
+    "kontrollen ble avbrutt: arbeidsprosessen stoppet gjentatte ganger eller databasen var "
+    "utilgjengelig for lenge; start en ny kontroll"
+)
 
-# Every 15 s (croniter reads a sixth field as seconds).
-@queue.periodic(cron="* * * * * */15", periodic_id="maintenance")
-@queue.task(name="maintenance", queue=MAINTENANCE, queueing_lock="maintenance", pass_context=True)
+
+# Every 15 s (croniter reads a sixth field as seconds), before any waiting check or round:
+# it is quick, and it is what gets a dead worker's jobs going again.
+@queue.periodic(cron="* * * * * */15", periodic_id="maintenance", priority=MAINTENANCE_PRIORITY)
+@queue.task(
+    name="maintenance",
+    queue=MAINTENANCE,
+    queueing_lock="maintenance",
+    pass_context=True,
+    priority=MAINTENANCE_PRIORITY,
+)
 async def maintenance(context: procrastinate.JobContext, timestamp: int) -> None:
-    """Retry the jobs of workers that stopped sending heartbeats (crashed or cut off), and
-    start a webhook round when deliveries are due (a retry whose round was lost)."""
+    """Retry the jobs of workers that stopped sending heartbeats (crashed or cut off) or give
+    them up after STALLED_RETRY_LIMIT tries, fail the checks whose jobs are gone, and start a
+    webhook round when deliveries are due (a retry whose round was lost)."""
     app = context.app
+    manager = app.job_manager
     settings = get_settings()
-    stalled = await app.job_manager.get_stalled_jobs(
+    stalled = await manager.get_stalled_jobs(
         seconds_since_heartbeat=settings.worker_stalled_after_s
     )
     for job in stalled:
-        logger.warning("retrying job %s (%s): its worker stopped", job.id, job.task_name)
-        await app.job_manager.retry_job(job)
+        if job.attempts >= STALLED_RETRY_LIMIT:
+            await manager.finish_job(job, procrastinate.jobs.Status.FAILED, False)
+            logger.error(
+                "gave up job %s (%s): %d workers stopped in it",
+                job.id,
+                job.task_name,
+                job.attempts + 1,
+            )
+            continue
+        try:
+            await manager.retry_job(job)
+            logger.warning("retrying job %s (%s): its worker stopped", job.id, job.task_name)
+        except UniqueViolation:
+            # A job with the same queueing lock waits already and will do the same work.
+            await manager.finish_job(job, procrastinate.jobs.Status.FAILED, True)
+            logger.warning(
+                "dropped job %s (%s) of a stopped worker: a twin waits", job.id, job.task_name
+            )
+    orphans = await app.connector.execute_query_one_async(
+        ORPHANS_FAILED, check_error=ORPHAN_ERROR, batch_error=ORPHAN_ERROR
+    )
+    if orphans["checks"] or orphans["batches"]:
+        logger.error(
+            "failed %d checks and %d re-check batches whose jobs are gone",
+            orphans["checks"],
+            orphans["batches"],
+        )
     if (await app.connector.execute_query_one_async(DELIVERIES_DUE))["due"]:
         try:
             await app.configure_task("deliver_webhooks", queueing_lock="webhooks:now").defer_async()
@@ -168,33 +313,68 @@ def _connector(settings: Settings, concurrency: int) -> procrastinate.PsycopgCon
     )
 
 
+def _worker_options(settings: Settings, queues: list[str] | None, concurrency: int) -> dict:
+    # Every worker also takes the maintenance queue: it is what retries a dead worker's jobs.
+    chosen = sorted({*(queues or QUEUES), MAINTENANCE}, key=QUEUES.index)
+    return {
+        "queues": chosen,
+        "concurrency": concurrency,
+        "delete_jobs": "successful",
+        "update_heartbeat_interval": settings.worker_heartbeat_s,
+        "stalled_worker_timeout": settings.worker_stalled_after_s,
+        # Scheduled jobs (webhook retries, a small plan's safety net) are found by polling.
+        "fetch_job_polling_interval": 1.0,
+    }
+
+
 def run_worker(
     settings: Settings, queues: list[str] | None = None, concurrency: int | None = None
 ) -> None:
-    """Process jobs until stopped by SIGINT or SIGTERM (running jobs are let finish)."""
-    concurrency = concurrency or settings.worker_concurrency
-    with queue.replace_connector(_connector(settings, concurrency)):
-        queue.run_worker(
-            queues=queues or list(QUEUES),
-            concurrency=concurrency,
-            delete_jobs="successful",
-            update_heartbeat_interval=settings.worker_heartbeat_s,
-            stalled_worker_timeout=settings.worker_stalled_after_s,
-            install_signal_handlers=True,
-        )
+    """Process jobs until stopped by SIGINT or SIGTERM (running jobs are let finish).
+
+    Procrastinate's worker ends when it loses the database (its listener or heartbeat
+    fails); this one then waits and starts again, with growing pauses up to 30 s, so a
+    PostgreSQL restart or failover does not leave the queue without workers."""
+    options = _worker_options(settings, queues, concurrency or settings.worker_concurrency)
+    with queue.replace_connector(_connector(settings, options["concurrency"])):
+        asyncio.run(_supervise(options))
+
+
+async def _supervise(options: dict[str, Any]) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    pause = 1.0
+    while not stop.is_set():
+        try:
+            async with queue.open_async():
+                worker = procrastinate.worker.Worker(
+                    app=queue, install_signal_handlers=False, **options
+                )
+                running = asyncio.create_task(worker.run())
+                stopping = asyncio.create_task(stop.wait())
+                await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if stop.is_set():
+                    worker.stop()  # running jobs finish first
+                    await running
+                    return
+                stopping.cancel()
+                running.result()  # raises what ended the worker, if anything
+                logger.warning("the worker stopped (database unreachable?); restarting")
+        except Exception as exc:  # the database away at start, or the worker failing on it
+            logger.warning("the worker cannot run (%s); trying again", type(exc).__name__)
+        try:
+            await asyncio.wait_for(stop.wait(), pause)
+        except TimeoutError:
+            pause = min(pause * 2, 30.0)
 
 
 def drain(settings: Settings, queues: list[str] | None = None) -> None:
     """Run every job that is due now, then return (tests and one-off operator runs)."""
+    options = _worker_options(settings, queues, 1)
     with queue.replace_connector(_connector(settings, 1)):
-        queue.run_worker(
-            queues=queues or list(QUEUES),
-            concurrency=1,
-            wait=False,
-            delete_jobs="successful",
-            install_signal_handlers=False,
-            listen_notify=False,
-        )
+        queue.run_worker(**options, wait=False, install_signal_handlers=False, listen_notify=False)
 
 
 QUEUE_STATE = text(

@@ -172,7 +172,10 @@ def request_recheck(
     session: Session, layer_id: str, version: int, requested_by: str
 ) -> tuple[LayerRecheckOrm, bool]:
     """Queue a re-check against a layer's current version, committed with its job; return the
-    batch and whether it is new (a batch still at work is returned instead of a second)."""
+    batch and whether it is new. A batch still at work or done is returned instead of a
+    second: the impact compares each plan's check against this version with its check
+    before it, which a second round would overwrite with "unchanged". Only after a failed
+    batch is a new one made."""
     get_layer_config(layer_id)  # an unknown layer is a 404 naming it
     found = layers_repo.get_version(session, layer_id, version)
     # Requests for one layer take turns, so two at once make one batch.
@@ -181,6 +184,9 @@ def request_recheck(
     if current is not None and current.version != found.version:
         raise _not_current(layer_id, found.version, current.version)
     existing = pending_recheck(session, layer_id, found.version)
+    if existing is None:
+        done = latest_recheck(session, layer_id, found.version)
+        existing = done if done is not None and done.status == "done" else None
     if existing is not None:
         session.commit()
         return existing, False
@@ -427,20 +433,23 @@ def queue_rechecks(session: Session, batch: LayerRecheckOrm, settings: Settings)
     batch.proposal_versions = len(versions)
     batch.details = details
     batch.status = "done"
-    batch.finished_at = func.now()
+    batch.finished_at = func.clock_timestamp()
     seconds = time.perf_counter() - started
     return RecheckBatch(batch.id, count, versions, check_ids, seconds)
 
 
 def run_recheck(recheck_id: int, settings: Settings) -> RecheckBatch | None:
     """Run a queued batch in its own session: its checks are queued all at once or not at
-    all; a failure is recorded on the batch."""
-    with get_sessionmaker()() as session:
+    all; a failure is recorded on the batch. One process at a time runs a batch."""
+    with (
+        jobs.exclusively(jobs.RECHECK_LOCK, recheck_id) as connection,
+        get_sessionmaker()(bind=connection) as session,
+    ):
         batch = session.get(LayerRecheckOrm, recheck_id)
         if batch is None or batch.status in ("done", "failed"):
             return None  # its layer version was deleted, or a job run again at the very end
         batch.status = "running"
-        batch.started_at = func.now()
+        batch.started_at = func.clock_timestamp()
         session.commit()
         try:
             result = queue_rechecks(session, batch, settings)
@@ -464,7 +473,7 @@ def run_recheck(recheck_id: int, settings: Settings) -> RecheckBatch | None:
             batch = session.get(LayerRecheckOrm, recheck_id)
             batch.status = "failed"
             batch.error = str(exc.detail) if isinstance(exc, ArealsjekkError) else "internal error"
-            batch.finished_at = func.now()
+            batch.finished_at = func.clock_timestamp()
             session.commit()
             return None
 

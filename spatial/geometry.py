@@ -1,7 +1,8 @@
 """Geometry checks for plan areas: type, validity repair, vertex counts, county coverage."""
 
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
@@ -251,12 +252,16 @@ def looks_projected(geometry: BaseGeometry) -> bool:
 
 @dataclass(frozen=True)
 class CoverageArea:
-    """A boundary widened by a tolerance, prepared for fast repeated covers() tests."""
+    """A boundary widened by a tolerance, prepared for fast repeated covers() tests.
+
+    Shared by the request threads: GEOS's prepared geometries build their indexes lazily and
+    are not thread-safe (libgeos/geos#825), so the prepared tests take `lock`."""
 
     boundary: BaseGeometry
     tolerance_m: float
     widened: PreparedGeometry
     segments: shapely.STRtree
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @classmethod
     def build(cls, boundary: BaseGeometry, tolerance_m: float) -> "CoverageArea":
@@ -278,11 +283,13 @@ class CoverageArea:
 
     def covers(self, geometry: BaseGeometry) -> bool:
         """Return True when the geometry lies inside the widened boundary."""
-        return bool(self.widened.covers(geometry))
+        with self.lock:
+            return bool(self.widened.covers(geometry))
 
     def covers_each(self, geometries: np.ndarray) -> np.ndarray:
         """For each geometry of an array, whether it lies inside the widened boundary."""
-        return shapely.covers(self.widened.context, geometries)
+        with self.lock:
+            return shapely.covers(self.widened.context, geometries)
 
     def farthest_outside_m(self, geometry: BaseGeometry) -> float:
         """Return the largest distance (m) of any vertex of `geometry` from the boundary."""

@@ -3,6 +3,7 @@
 import json
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -121,6 +122,8 @@ class MunicipalityBoundary:
     name: str
     geometry: BaseGeometry
     prepared: PreparedGeometry = field(compare=False)
+    # Prepared geometries are not thread-safe (libgeos/geos#825); the boundaries are shared.
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @classmethod
     def build(cls, kommunenummer: str, name: str, geometry: BaseGeometry) -> "MunicipalityBoundary":
@@ -1075,7 +1078,9 @@ def _note_outside_municipality(
     areas: list[PlanArea], municipality: MunicipalityBoundary, report: UploadReport
 ) -> None:
     for area in areas:
-        if not municipality.prepared.intersects(area.geometry):
+        with municipality.lock:
+            inside = municipality.prepared.intersects(area.geometry)
+        if not inside:
             where = f"{municipality.name} ({municipality.kommunenummer})"
             report.warnings.append(
                 Problem(

@@ -30,9 +30,28 @@ GROUP_BLOCK_CELLS = 512
 DRAW_BATCH_MASKS = 64
 
 
+# rasterio gives every thread its own GDAL environment the first time the thread opens a
+# file, and setting one up registers GDAL's drivers and sets GDAL's (process-wide) config
+# options without a lock that works: threads doing it at once corrupt the heap (seen as
+# "malloc(): unaligned tcache chunk detected" with concurrent checks). Each thread gets its
+# environment here once, one thread at a time, and keeps it.
+_GDAL_ENV_LOCK = threading.Lock()
+_thread = threading.local()
+
+
+def open_raster(path: "Path | str") -> rasterio.DatasetReader:
+    """Open a raster for reading, in this thread's GDAL environment (made safely once)."""
+    if getattr(_thread, "gdal_env", None) is None:
+        with _GDAL_ENV_LOCK:
+            environment = rasterio.Env()
+            environment.__enter__()  # kept for the thread's life: never exited
+            _thread.gdal_env = environment
+    return rasterio.open(path)
+
+
 def sample_values(path: Path, points: Sequence[tuple[float, float]]) -> list[float | None]:
     """Return band-1 values at (x, y) points in the raster's CRS; None for nodata or outside."""
-    with rasterio.open(path) as dataset:
+    with open_raster(path) as dataset:
         left, bottom, right, top = dataset.bounds
         nodata = dataset.nodata
         values: list[float | None] = []
@@ -124,11 +143,11 @@ class TreeLineSurfaces:
         # One height for every cell (a municipality's configured tree line), or a raster.
         self.tree_line_m = float(tree_line) if isinstance(tree_line, float | int) else None
         try:
-            self.dem = self._stack.enter_context(rasterio.open(dem_path))
+            self.dem = self._stack.enter_context(open_raster(dem_path))
             self.tree_line = (
                 None
                 if self.tree_line_m is not None
-                else self._stack.enter_context(rasterio.open(tree_line))
+                else self._stack.enter_context(open_raster(tree_line))
             )
         except BaseException:
             self._stack.close()

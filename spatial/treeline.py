@@ -23,6 +23,8 @@ from rasterio import features
 from rasterio.windows import Window
 from shapely.geometry.base import BaseGeometry
 
+from spatial.raster import open_raster
+
 # GDAL metadata item of a derived COG describing, in bokmål, where its tree line comes from;
 # G1 quotes it in its findings.
 NOTE_TAG = "AREALSJEKK_TREE_LINE"
@@ -371,7 +373,7 @@ def moving_mean(values: np.ndarray, reach: int) -> np.ndarray:
 
 @lru_cache(maxsize=64)
 def _note(path: str, size: int, mtime_ns: int) -> str | None:
-    with rasterio.open(path) as dataset:
+    with open_raster(path) as dataset:
         return dataset.tags().get(NOTE_TAG)
 
 

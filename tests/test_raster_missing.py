@@ -160,3 +160,14 @@ def test_wms_refuses_a_raster_layer_whose_file_is_missing(client, rasters):
     drawn = client.get("/wms", params={**params, "LAYERS": "municipalities,tree_line"})
     assert drawn.status_code == 200
     assert drawn.headers["content-type"] == "image/png"
+
+
+def test_a_map_tile_of_a_raster_layer_whose_file_is_missing_is_503(client, rasters):
+    """The map page draws from tiles: a lost file is a 503 naming the layer, not a blank
+    200 tile that would read as "no data here"."""
+    lost = elevation_file(rasters)
+    lost.unlink()
+    response = client.get("/tiles/elevation/WebMercatorQuad/12/1168/2143.png")
+    assert response.status_code == 503, response.text
+    assert "elevation" in response.json()["detail"] and lost.name in response.json()["detail"]
+    assert str(rasters) not in response.text

@@ -83,3 +83,29 @@ def test_migration_0009_keys_stored_areas_as_uploads_are_keyed(client):
     with get_engine().connect() as connection:
         assert connection.execute(query).all() == uploaded
         assert connection.execute(findings).all() == checked
+
+
+def test_migration_0013_gives_waiting_work_its_jobs(client, override_settings):
+    """Checks a process left queued and pending webhook deliveries, from before the job
+    queue, get their jobs when the queue's tables are created (nothing re-queues at start)."""
+    from tests.plans import cabin_area, collection, encode  # a DB test's helpers
+
+    override_settings(sync_check_max_features=0)  # every check waits for a worker
+    response = client.post("/api/v1/proposals", content=encode(collection(cabin_area("BFR1"))))
+    assert response.status_code == 201, response.text
+    queued = client.post(f"{response.json()['links'][0]['href']}/checks")
+    assert queued.status_code == 202, queued.text
+    config = alembic_config(get_settings().database_url)
+    get_engine().dispose()
+    command.downgrade(config, "0012_tile_cache")
+    with get_engine().begin() as connection:
+        connection.execute(text("UPDATE plan_check SET status = 'running'"))
+    command.upgrade(config, "head")
+    with get_engine().connect() as connection:
+        jobs = connection.execute(
+            text("SELECT task_name, lock, args, status::text FROM procrastinate_jobs")
+        ).all()
+    check_id = queued.json()["id"]
+    assert [tuple(job) for job in jobs] == [
+        ("run_check", f"check:{check_id}", {"check_id": check_id}, "todo")
+    ]

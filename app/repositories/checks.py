@@ -3,7 +3,7 @@
 from typing import Any
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import delete, func, insert, literal, select, update
+from sqlalchemy import func, insert, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, aliased
 
@@ -131,7 +131,7 @@ def store_result(session: Session, check: PlanCheckOrm, result: CheckResult) -> 
     check.timings_ms = result.timings_ms
     check.summary = result.summary()
     check.status = "done"
-    check.finished_at = func.now()
+    check.finished_at = func.clock_timestamp()
 
 
 def carry_reviews(session: Session, check_id: int, previous_version: int) -> None:
@@ -354,27 +354,6 @@ def checks_of_version(session: Session, version_id: int) -> list[PlanCheckOrm]:
             .order_by(PlanCheckOrm.id.desc())
         ).scalars()
     )
-
-
-def unfinished_check_ids(session: Session) -> list[int]:
-    """Return checks left queued or running (e.g. by a restart), oldest first."""
-    return list(
-        session.execute(
-            select(PlanCheckOrm.id)
-            .where(PlanCheckOrm.status.in_(("queued", "running")))
-            .order_by(PlanCheckOrm.id)
-        ).scalars()
-    )
-
-
-def requeue(session: Session, check_id: int) -> None:
-    """Put an interrupted check back in the queue, dropping any partial findings."""
-    session.execute(
-        update(PlanCheckOrm)
-        .where(PlanCheckOrm.id == check_id)
-        .values(status="queued", started_at=None)
-    )
-    session.execute(delete(CheckFindingOrm).where(CheckFindingOrm.check_id == check_id))
 
 
 def empty_summary() -> dict[str, Any]:

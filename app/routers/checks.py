@@ -145,6 +145,7 @@ def run_check(
         body = _check_public(session, check).model_dump(mode="json")
         return JSONResponse(body, status_code=202, headers={"Location": location})
     check_runner.execute_check(check.id, settings)
+    check_runner.finished_in_request(session, check.id)
     session.expire_all()
     response.headers["Location"] = location
     return _check_public(session, repo.get_check(session, check.id))

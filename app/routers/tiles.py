@@ -39,6 +39,7 @@ from app.tiles.vector import render_mvt
 from app.urls import public_base_url
 from app.wms.catalog import BASEMAP, FINDINGS_GROUP, wms_layers
 from app.wms.pool import RendererBusyError
+from layers.raster_files import RasterFileMissingError
 from spatial.errors import NotFoundError
 from spatial.messages import Text
 
@@ -362,6 +363,19 @@ def _raster_plan(
                 f"layer '{name}' is not offered; see /tiles",
             )
         )
+    for member, _ in layer.styled:
+        # As the WMS: drawn without its file, the tile would say "no data here".
+        if member.kind == "raster" and member.raster_file and not member.raster_file.is_file():
+            raise RasterFileMissingError(
+                Text(
+                    f"rasterfila til kartlaget {member.name} mangler: {member.raster_file.name}; "
+                    "flisen kan ikke tegnes før fila er gjenopprettet eller kartlaget er "
+                    "lastet på nytt",
+                    f"the raster file of layer {member.name} is missing: "
+                    f"{member.raster_file.name}; the tile cannot be drawn until the file is "
+                    "restored or the layer loaded again",
+                )
+            )
     stamp = stamps.raster_stamp(layer.styled, stamps.data_stamps(session))
     key = cache.TileKey(cache.RASTER, name, tms_id, z, y, x)
     return layer, key, stamp, cache.lookup(session, key, stamp)

@@ -3,11 +3,10 @@
 from pathlib import Path
 from typing import Any
 
-import rasterio
-
 from app.wms.catalog import WmsLayer
 from spatial.codelists import get_codelists
 from spatial.plan_colours import get_plan_colours
+from spatial.raster import open_raster
 
 # Internal keys never shown (row ids, check ids, the fill the style computes).
 HIDDEN = frozenset({"id", "check_id", "fill", "layer_feature_id"})
@@ -145,7 +144,7 @@ def raster_info(layer: WmsLayer, value: float) -> dict[str, Any]:
 def raster_cell(path: Path, x: float, y: float) -> list[tuple[float, float]] | None:
     """The closed ring of the raster cell holding (x, y), in the raster's CRS (the stored
     rasters are EPSG:25832); None outside the raster."""
-    with rasterio.open(path) as dataset:
+    with open_raster(path) as dataset:
         row, col = dataset.index(x, y)
         if not (0 <= row < dataset.height and 0 <= col < dataset.width):
             return None

@@ -7,6 +7,8 @@ database. This creates Procrastinate's own tables, types and functions from the 
 installed release ships (`procrastinate/sql/schema.sql`); the lock file pins that release.
 A later Procrastinate release with schema changes needs a migration that applies its delta
 files (`procrastinate/sql/migrations/`), as Procrastinate's docs on migrations describe.
+Checks left queued or running and pending webhook deliveries get their jobs here (the
+task names are app/jobs.py's).
 
 Revision ID: 0013_job_queue
 Revises: 0012_tile_cache
@@ -38,7 +40,21 @@ def upgrade() -> None:
         )
     # Run by psycopg itself without parameters: the file holds several statements and
     # format strings with '%', which a parameterised execution would read as placeholders.
-    op.get_bind().connection.driver_connection.execute(SchemaManager.get_schema())
+    connection = op.get_bind().connection.driver_connection
+    connection.execute(SchemaManager.get_schema())
+    # Until now the API process re-queued unfinished checks and sent due deliveries itself;
+    # from here on only jobs run them, so what is waiting gets its job now.
+    connection.execute(
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, queueing_lock, args) "
+        "SELECT 'checks', 'run_check', 'check:' || id, 'check:' || id, "
+        "jsonb_build_object('check_id', id) FROM plan_check "
+        "WHERE status IN ('queued', 'running') ORDER BY id"
+    )
+    connection.execute(
+        "INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args) "
+        "SELECT 'webhooks', 'deliver_webhooks', 'webhooks:now', '{}' "
+        "WHERE EXISTS (SELECT 1 FROM webhook_delivery WHERE status = 'pending')"
+    )
 
 
 def downgrade() -> None:
