@@ -327,6 +327,25 @@ def _worker_options(settings: Settings, queues: list[str] | None, concurrency: i
     }
 
 
+class QuietMaintenance(logging.Filter):
+    """Drop Procrastinate's routine lines about the maintenance job (deferred, started,
+    succeeded: three every 15 s); its warnings and errors still pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but an INFO (or lower) one about the maintenance job."""
+        job = getattr(record, "job", None)
+        routine = record.levelno <= logging.INFO and isinstance(job, dict)
+        return not (routine and job.get("task_name") == "maintenance")
+
+
+# The loggers Procrastinate writes job lines with (filters apply per logger).
+PROCRASTINATE_JOB_LOGGERS = (
+    "procrastinate.worker",
+    "procrastinate.worker.worker",
+    "procrastinate.periodic",
+)
+
+
 def run_worker(
     settings: Settings, queues: list[str] | None = None, concurrency: int | None = None
 ) -> None:
@@ -336,6 +355,8 @@ def run_worker(
     fails); this one then waits and starts again, with growing pauses up to 30 s, so a
     PostgreSQL restart or failover does not leave the queue without workers."""
     options = _worker_options(settings, queues, concurrency or settings.worker_concurrency)
+    for name in PROCRASTINATE_JOB_LOGGERS:
+        logging.getLogger(name).addFilter(QuietMaintenance())
     with queue.replace_connector(_connector(settings, options["concurrency"])):
         asyncio.run(_supervise(options))
 

@@ -213,8 +213,8 @@ cmd_run() {
   # One worker runs the queued jobs (checks of large plans, webhook rounds, re-checks); it
   # stops with the service.
   "$VENV/bin/arealsjekk" worker &
-  local worker=$!
-  trap 'kill -TERM "$worker" 2>/dev/null; wait "$worker" 2>/dev/null' EXIT
+  WORKER_PID=$!  # global: the EXIT trap runs after this function has returned
+  trap 'kill -TERM "$WORKER_PID" 2>/dev/null; wait "$WORKER_PID" 2>/dev/null' EXIT
   log "serving on http://$HOST:$PORT with one job worker (Ctrl-C stops both; 'make stop' stops PostgreSQL)"
   "$VENV/bin/arealsjekk" serve --host "$HOST" --port "$PORT"
 }

@@ -296,3 +296,20 @@ def test_worker_metrics_server():
     assert "arealsjekk_check_rule_duration_seconds" in names
     assert 'arealsjekk_check_rule_duration_seconds_count{rule="G3"}' in exposition
     assert "arealsjekk_jobs" not in names
+
+
+def test_routine_lines_about_the_maintenance_job_are_dropped():
+    """Three INFO lines every 15 s about the maintenance job are noise; its warnings and
+    other jobs' lines pass."""
+    from app.jobs import QuietMaintenance
+
+    def record(level: int, task: str) -> logging.LogRecord:
+        made = logging.LogRecord("procrastinate.worker", level, __file__, 1, "job", (), None)
+        made.job = {"task_name": task}
+        return made
+
+    quiet = QuietMaintenance()
+    assert not quiet.filter(record(logging.INFO, "maintenance"))
+    assert quiet.filter(record(logging.WARNING, "maintenance"))
+    assert quiet.filter(record(logging.INFO, "run_check"))
+    assert quiet.filter(logging.LogRecord("x", logging.INFO, __file__, 1, "no job", (), None))
