@@ -23,7 +23,7 @@ from db.models import MunicipalityOrm, PlanCheckOrm, PlanFeatureOrm, ProposalVer
 from layers.ruleset import configured_rule_set
 from layers.source import PostgisLayerSource
 from spatial.crs import from_canonical
-from spatial.errors import ArealsjekkError, NotFoundError
+from spatial.errors import NotFoundError
 from spatial.messages import Text
 from spatial.plan_model import PlanArea, PlanMetadata, PreparedPlan, area_name
 from spatial.rules.engine import CheckResult, run_rules
@@ -202,16 +202,14 @@ def execute_check(check_id: int, settings: Settings) -> None:
             session.commit()
             observe_check(result.timings_ms, seconds)
         except DATABASE_UNAVAILABLE:
-            # Not the check's fault: the job is tried again (app.jobs.OUTAGE_RETRY).
+            # Not the check's fault: the job is tried again (app.jobs.JOB_RETRY).
             session.rollback()
             raise
         except Exception as exc:
             session.rollback()
             logger.exception("check %s failed", check_id)
             check = repo.get_check(session, check_id)
-            check.status = "failed"
-            check.error = str(exc.detail) if isinstance(exc, ArealsjekkError) else "internal error"
-            check.finished_at = func.clock_timestamp()
+            jobs.record_failure(check, exc)
             # A case system waiting for the check hears that it failed, too.
             if enqueue_check_completed(session, check):
                 jobs.defer_webhook_round(session)

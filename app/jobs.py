@@ -21,13 +21,14 @@ import procrastinate
 import procrastinate.worker
 import psycopg
 from procrastinate.exceptions import AlreadyEnqueued, UniqueViolation
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, func, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app.db import get_engine
 from app.errors import DATABASE_UNAVAILABLE
 from app.settings import Settings, get_settings
+from spatial.errors import ArealsjekkError
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,14 @@ def exclusively(namespace: int, key: int) -> Iterator[Connection]:
                     {"namespace": namespace, "key": key},
                 )
                 connection.commit()
+
+
+def record_failure(row: Any, exc: Exception) -> None:
+    """Mark a check or re-check batch failed (the caller commits): a domain error's text,
+    never another exception's, which may hold SQL, paths or other users' data."""
+    row.status = "failed"
+    row.error = str(exc.detail) if isinstance(exc, ArealsjekkError) else "internal error"
+    row.finished_at = func.clock_timestamp()
 
 
 def check_lock(check_id: int) -> str:

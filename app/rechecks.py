@@ -62,7 +62,6 @@ from layers.loader import current_version
 from layers.raster_files import raster_file_missing
 from layers.registry import get_layer_config
 from spatial.crs import CANONICAL_SRID
-from spatial.errors import ArealsjekkError
 from spatial.messages import Text
 from spatial.rules.g1_tree_line import TreeLineRule
 from spatial.rules.g2_nature import NatureRecreationRule
@@ -470,10 +469,7 @@ def run_recheck(recheck_id: int, settings: Settings) -> RecheckBatch | None:
         except Exception as exc:
             session.rollback()
             logger.exception("re-check %s failed", recheck_id)
-            batch = session.get(LayerRecheckOrm, recheck_id)
-            batch.status = "failed"
-            batch.error = str(exc.detail) if isinstance(exc, ArealsjekkError) else "internal error"
-            batch.finished_at = func.clock_timestamp()
+            jobs.record_failure(session.get(LayerRecheckOrm, recheck_id), exc)
             session.commit()
             return None
 
