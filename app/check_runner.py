@@ -17,6 +17,7 @@ from app.db import get_sessionmaker
 from app.errors import DATABASE_UNAVAILABLE
 from app.metrics import observe_check
 from app.repositories import checks as repo
+from app.repositories.land_accounts import cabin_capacity
 from app.settings import Settings
 from app.webhooks import enqueue_check_completed
 from db.models import MunicipalityOrm, PlanCheckOrm, PlanFeatureOrm, ProposalVersionOrm
@@ -58,8 +59,11 @@ def _check_feature(
     )
 
 
-def municipality_info(session: Session, kommunenummer: str) -> MunicipalityInfo:
-    """Return a municipality's name, centrality class and boundary."""
+def municipality_info(
+    session: Session, kommunenummer: str, with_cabin_capacity: bool = False
+) -> MunicipalityInfo:
+    """Return a municipality's name, centrality class and boundary (and, for a check, the
+    remaining capacity of its adopted cabin areas from its latest land account)."""
     row = session.get(MunicipalityOrm, kommunenummer)
     if row is None:
         raise NotFoundError(
@@ -68,7 +72,10 @@ def municipality_info(session: Session, kommunenummer: str) -> MunicipalityInfo:
                 f"no Buskerud municipality '{kommunenummer}'",
             )
         )
-    return MunicipalityInfo(row.kommunenummer, row.name, row.centrality_class, to_shape(row.geom))
+    capacity = cabin_capacity(session, kommunenummer) if with_cabin_capacity else None
+    return MunicipalityInfo(
+        row.kommunenummer, row.name, row.centrality_class, to_shape(row.geom), capacity
+    )
 
 
 def plan_from_version(session: Session, version: ProposalVersionOrm) -> CheckPlan:
@@ -87,13 +94,14 @@ def plan_from_version(session: Session, version: ProposalVersionOrm) -> CheckPla
         version.planstatus,
         version.plannavn,
     )
-    return CheckPlan(metadata, features, municipality_info(session, proposal.kommunenummer))
+    municipality = municipality_info(session, proposal.kommunenummer, with_cabin_capacity=True)
+    return CheckPlan(metadata, features, municipality)
 
 
 def plan_from_prepared(session: Session, plan: PreparedPlan) -> CheckPlan:
     """Build the plan to check from an upload that is not stored (ids are positions)."""
     features = tuple(_check_feature(area.position, area, area.geometry) for area in plan.areas)
-    municipality = municipality_info(session, plan.metadata.kommunenummer)
+    municipality = municipality_info(session, plan.metadata.kommunenummer, with_cabin_capacity=True)
     return CheckPlan(plan.metadata, features, municipality)
 
 

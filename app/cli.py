@@ -2,6 +2,7 @@
 
 import json
 import tempfile
+import time
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -21,7 +22,7 @@ from app.runtime import tune_garbage_collector
 from app.settings import get_settings
 from app.uploads import prepare_upload
 from app.wire import WIRE_PROTOCOL
-from db.models import ApiKeyOrm, LayerVersionOrm
+from db.models import ApiKeyOrm, LandAccountOrm, LayerVersionOrm
 from layers.demo import DEMO_LICENCE, load_demo_data
 from layers.derive import DERIVABLE, derive_tree_line
 from layers.loader import LoadOptions, LoadResult, current_versions, load_layer
@@ -354,6 +355,50 @@ def check(
     counts = result.summary()["by_severity"]
     typer.echo("")
     typer.echo("  ".join(f"{name}: {count}" for name, count in counts.items()))
+
+
+@app.command("land-account")
+def land_account(
+    kommune: Annotated[
+        str | None, typer.Option(help="kommunenummer (default: all 18 municipalities)")
+    ] = None,
+    if_missing: Annotated[
+        bool,
+        typer.Option(
+            "--if-missing",
+            help="only municipalities without an account; no adopted plans loaded is no error",
+        ),
+    ] = False,
+) -> None:
+    """Compute and store the land account (arealregnskap) of one municipality or all."""
+    from app.land_account import LandAccountUnavailableError, compute_land_accounts
+
+    settings = get_settings()
+    tune_garbage_collector(settings.gc_generation0_threshold)
+    started = time.perf_counter()
+    try:
+        ids = compute_land_accounts(settings, kommune, trigger="cli", only_missing=if_missing)
+    except LandAccountUnavailableError as exc:
+        typer.echo(f"{'note' if if_missing else 'error'}: {exc.detail}", err=True)
+        raise typer.Exit(0 if if_missing else 1) from None
+    except ArealsjekkError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    with get_sessionmaker()() as session:
+        for account in session.scalars(
+            select(LandAccountOrm).where(LandAccountOrm.id.in_(ids)).order_by(LandAccountOrm.id)
+        ):
+            totals = account.totals
+            capacity = totals["cabin_capacity"]
+            typer.echo(
+                f"{account.kommunenummer} account {account.id}: "
+                f"{totals['reserve_count']} reserves, {totals['reserve_m2'] / 1000:,.1f} daa; "
+                f"in conflict {totals['conflict_m2'] / 1000:,.1f} daa "
+                f"({totals['conflict_share_pct']:.1f} %); cabin lots left {capacity['lots']}"
+            )
+            for note in account.notes:
+                typer.echo(f"  note: {note}")
+    typer.echo(f"{len(ids)} land accounts in {time.perf_counter() - started:.1f} s")
 
 
 @keys_app.command("create")

@@ -220,6 +220,63 @@ def deliver_webhooks() -> None:
             session.commit()
 
 
+@queue.task(name="land_accounts", queue=CHECKS, retry=JOB_RETRY)
+def land_accounts(trigger: str, kommunenummer: str | None = None) -> None:
+    """Compute the land account of one municipality, or of all (app/land_account.py)."""
+    from app.land_account import compute_land_accounts
+
+    compute_land_accounts(get_settings(), kommunenummer, trigger)
+
+
+def defer_land_accounts(
+    session: Session, trigger: str, kommunenummer: str | None = None
+) -> int | None:
+    """Queue a land-account computation in the session's transaction (the caller commits);
+    None when the same one waits already."""
+    lock = f"land-account:{kommunenummer or 'all'}"
+    savepoint = session.begin_nested()
+    try:
+        job_id = _defer(
+            session,
+            "land_accounts",
+            CHECKS,
+            {"trigger": trigger, "kommunenummer": kommunenummer},
+            queueing_lock=lock,
+        )
+    except AlreadyEnqueued:
+        savepoint.rollback()
+        return None
+    savepoint.commit()
+    return job_id
+
+
+# The municipalities whose latest land account read older layer versions (or another method
+# or rule set) than the current ones, when no recomputation waits, runs or failed lately:
+# the scheduled recomputation after a layer version changes (any way it was loaded).
+LAND_ACCOUNTS_STALE = """
+WITH latest AS (
+  SELECT DISTINCT ON (kommunenummer) *
+  FROM land_account ORDER BY kommunenummer, computed_at DESC, id DESC
+), newest AS (
+  SELECT layer_id, max(version) AS version FROM layer_version GROUP BY layer_id
+)
+SELECT EXISTS (
+  SELECT 1 FROM latest a
+  WHERE a.method_checksum <> %(method)s OR a.rule_set_checksum <> %(rule_set)s
+     OR EXISTS (
+       SELECT 1 FROM jsonb_each(a.layer_versions) AS used(layer_id, version)
+       LEFT JOIN newest n ON n.layer_id = used.layer_id
+       WHERE n.version IS DISTINCT FROM (used.version #>> '{}')::int)
+) AND NOT EXISTS (
+  SELECT 1 FROM procrastinate_jobs j
+  WHERE j.task_name = 'land_accounts'
+    AND (j.status IN ('todo', 'doing')
+         OR (j.status = 'failed' AND EXISTS (
+               SELECT 1 FROM procrastinate_events e
+               WHERE e.job_id = j.id AND e.at > now() - interval '15 minutes')))
+) AS stale
+"""
+
 DELIVERIES_DUE = """
 SELECT EXISTS (
   SELECT 1 FROM webhook_delivery WHERE status = 'pending' AND next_attempt_at <= now()
@@ -306,9 +363,30 @@ async def maintenance(context: procrastinate.JobContext, timestamp: int) -> None
             orphans["checks"],
             orphans["batches"],
         )
+    await _recompute_stale_land_accounts(app, settings)
     if (await app.connector.execute_query_one_async(DELIVERIES_DUE))["due"]:
         try:
             await app.configure_task("deliver_webhooks", queueing_lock="webhooks:now").defer_async()
+        except AlreadyEnqueued:
+            pass
+
+
+async def _recompute_stale_land_accounts(app: procrastinate.App, settings: Settings) -> None:
+    """Queue a recomputation of every land account when what they read has changed."""
+    from app.check_runner import get_rule_set
+    from app.land_account import get_method
+
+    stale = await app.connector.execute_query_one_async(
+        LAND_ACCOUNTS_STALE,
+        method=get_method(settings).checksum,
+        rule_set=get_rule_set(settings).checksum,
+    )
+    if stale["stale"]:
+        try:
+            await app.configure_task("land_accounts", queueing_lock="land-account:all").defer_async(
+                trigger="layers", kommunenummer=None
+            )
+            logger.info("queued a recomputation of the land accounts: layer versions changed")
         except AlreadyEnqueued:
             pass
 

@@ -273,6 +273,29 @@ class RuleSetRef(BaseModel):
     checksum: str
 
 
+class ExistingCabinCapacity(BaseModel):
+    """What is left in the municipality's adopted cabin areas, from a land account."""
+
+    account_id: int
+    computed_on: date
+    unbuilt_m2: float
+    unbuilt_share_pct: float
+    lots: int = Field(description="estimated lots at the land-account method's density")
+    areas: int
+
+
+class CabinAreasPublic(BaseModel):
+    """The new cabin areas a version adds (as G1 measured them, parts inside adopted cabin
+    areas left out), next to what is left in the adopted ones (§6.2.4: densify first)."""
+
+    new_areas: int
+    new_area_m2: float
+    existing: ExistingCabinCapacity | None = Field(
+        description="from the municipality's latest land account when the check ran; null "
+        "when none had been computed"
+    )
+
+
 class CheckPublic(BaseModel):
     """A check of a proposal version: status, what it used, summary and findings."""
 
@@ -296,6 +319,9 @@ class CheckPublic(BaseModel):
         None,
         description="against the proposal's previous finished check (an earlier version, or "
         "an earlier check of this version); null when there is none",
+    )
+    cabin_areas: CabinAreasPublic | None = Field(
+        None, description="new cabin areas and the adopted ones' remaining capacity (done checks)"
     )
     links: list[Link]
 
@@ -445,4 +471,87 @@ class LayerImpactPublic(BaseModel):
     )
     totals: ImpactTotals
     plans: list[ImpactPlan]
+    links: list[Link]
+
+
+class NamedVersion(BaseModel):
+    """A rule set or land-account method: id, version and the checksum of its file."""
+
+    id: str
+    version: str
+    checksum: str
+
+
+class IndicatorPoint(BaseModel):
+    """The indicator «konflikter i arealregnskapet» for one municipality and year: the year's
+    last account."""
+
+    kommunenummer: str
+    year: int
+    account_id: int
+    computed_at: datetime
+    reserve_m2: float
+    conflict_m2: float
+    conflict_share_pct: float
+    reserves_in_conflict: int
+
+
+class LandAccountPublic(BaseModel):
+    """A municipality's land account (arealregnskap) as computed at one time.
+
+    `totals` holds the figures: `area_m2`, `built_m2`, `reserve_m2`, `reserve_count`,
+    `conflict_m2` (the part in conflict with at least one guideline), `reserves_in_conflict`,
+    `conflict_share_pct`; `by_group` the same per arealformål group with `rules` (per rule
+    `conflict_m2`, `warning_m2`, `unknown_m2`); `by_rule` per guideline; `cabin_capacity`
+    the adopted cabin areas' unbuilt share and estimated lots.
+    """
+
+    id: int
+    kommunenummer: str
+    municipality: str
+    computed_at: datetime
+    trigger: str
+    method: NamedVersion
+    rule_set: NamedVersion
+    layer_versions: dict[str, int | None]
+    totals: dict[str, Any]
+    notes: list[str]
+    trend: list[IndicatorPoint]
+    links: list[Link]
+
+
+class LandAccountRow(BaseModel):
+    """One municipality's latest land account in the county summary."""
+
+    kommunenummer: str
+    municipality: str
+    account_id: int
+    computed_at: datetime
+    area_m2: float
+    built_m2: float
+    reserve_m2: float
+    reserve_count: int
+    conflict_m2: float
+    reserves_in_conflict: int
+    conflict_share_pct: float
+    cabin_lots: int
+    by_rule: dict[str, float]
+    href: str
+
+
+class LandAccountSummary(BaseModel):
+    """The county's land account: each municipality's latest account, totals, the indicator."""
+
+    on: date | None = Field(description="the date asked for (null: the latest accounts)")
+    municipalities: list[LandAccountRow]
+    county: dict[str, float | int]
+    indicator: list[IndicatorPoint]
+    links: list[Link]
+
+
+class LandAccountJob(BaseModel):
+    """A queued land-account computation (job null: the same one was already waiting)."""
+
+    job_id: int | None
+    kommunenummer: str | None
     links: list[Link]

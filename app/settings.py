@@ -51,6 +51,8 @@ class Settings(DatabaseSettings):
 
     # Rule set file; empty means the shipped layers/rules/buskerudplanen-2026.yaml.
     rule_set_file: Path | None = None
+    # Land-account method file; empty means the shipped layers/rules/arealregnskap-2026.yaml.
+    land_account_method_file: Path | None = None
     # Versions with more areas than this are checked as a background job (202 + status URL).
     sync_check_max_features: PositiveInt = 300
 

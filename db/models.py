@@ -548,3 +548,103 @@ class TileCacheOrm(Base):
         # The oldest tiles go first when the cache is full (app.tiles.cache.prune).
         Index("ix_tile_cache_created_at", "created_at"),
     )
+
+
+class LandAccountOrm(Base):
+    """One computation of a municipality's land account (app/land_account.py), kept for the
+    time series: the date, the method, the rule set and the layer versions it used."""
+
+    __tablename__ = "land_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kommunenummer: Mapped[str] = mapped_column(ForeignKey("municipality.kommunenummer"))
+    computed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    # What asked for it: "cli", "api", or "layers" (the recomputation after new layer versions).
+    trigger: Mapped[str] = mapped_column(Text)
+    method_id: Mapped[str] = mapped_column(Text)
+    method_version: Mapped[str] = mapped_column(Text)
+    method_checksum: Mapped[str] = mapped_column(String(64))
+    rule_set_id: Mapped[str] = mapped_column(Text)
+    rule_set_version: Mapped[str] = mapped_column(Text)
+    rule_set_checksum: Mapped[str] = mapped_column(
+        String(64), ForeignKey("rule_set_text.checksum", name="fk_land_account_rule_set_text")
+    )
+    layer_versions: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    totals: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    notes: Mapped[list[str]] = mapped_column(JSONB)
+
+    __table_args__ = (Index("ix_land_account_kommune_time", "kommunenummer", "computed_at"),)
+
+
+class LandAccountAreaOrm(Base):
+    """An adopted area measured by a land account: built and unbuilt parts, lots, and how
+    much of its reserve each guideline finds in conflict."""
+
+    __tablename__ = "land_account_area"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("land_account.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    feature_key: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    planidentifikasjon: Mapped[str | None] = mapped_column(Text)
+    arealformal: Mapped[int] = mapped_column(Integer)
+    arealbruksstatus: Mapped[int | None] = mapped_column(SmallInteger)
+    purpose_group: Mapped[str] = mapped_column(String(32))
+    is_reserve: Mapped[bool] = mapped_column(Boolean)
+    area_m2: Mapped[float] = mapped_column(Float)
+    built_m2: Mapped[float] = mapped_column(Float)
+    unbuilt_m2: Mapped[float] = mapped_column(Float)
+    building_count: Mapped[int] = mapped_column(Integer)
+    lots: Mapped[int | None] = mapped_column(Integer)
+    # rule id -> {conflict_m2, warning_m2, unknown_m2}, within the reserve.
+    conflicts: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # The reserve's part in conflict with at least one guideline.
+    conflict_m2: Mapped[float] = mapped_column(Float)
+    # The unbuilt part (null: all built).
+    geom: Mapped[Any | None] = mapped_column(_area_geometry())
+
+    __table_args__ = (
+        UniqueConstraint("account_id", "position", name="uq_land_account_area_position"),
+        Index("ix_land_account_area_geom", "geom", postgresql_using="gist"),
+    )
+
+
+class LandAccountFindingOrm(Base):
+    """A finding of the rule engine on a reserve of a land account."""
+
+    __tablename__ = "land_account_finding"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("land_account.id", ondelete="CASCADE"), index=True
+    )
+    area_id: Mapped[int] = mapped_column(
+        ForeignKey("land_account_area.id", ondelete="CASCADE"), index=True
+    )
+    rule_id: Mapped[str] = mapped_column(String(16))
+    check: Mapped[str] = mapped_column(String(64))
+    paragraph: Mapped[str] = mapped_column(Text)
+    severity: Mapped[str] = mapped_column(String(8))
+    layer_refs: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    measures: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    message: Mapped[str] = mapped_column(Text)
+    suggested_action: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(Text)
+    # The part of the reserve the finding concerns.
+    area_m2: Mapped[float] = mapped_column(Float)
+    geom: Mapped[Any | None] = mapped_column(
+        Geometry("GEOMETRY", srid=CANONICAL_SRID, spatial_index=False)
+    )
+
+    __table_args__ = (
+        CheckConstraint(
+            "severity IN ('conflict', 'warning', 'unknown', 'info', 'ok')",
+            name="ck_land_account_finding_severity",
+        ),
+        Index("ix_land_account_finding_geom", "geom", postgresql_using="gist"),
+    )

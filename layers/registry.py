@@ -119,7 +119,8 @@ class LayerConfig(BaseModel):
     description: str
     kind: Literal["vector", "raster"]
     geometry_type: GeometryType | None = None
-    guidelines: list[GuidelineId] = Field(min_length=1)
+    # Empty for a layer no rule reads (the land account's buildings, spatial.land_account).
+    guidelines: list[GuidelineId] = Field(default_factory=list)
     optional: bool = False
     attributes: dict[str, AttributeConfig] = Field(default_factory=dict)
     source_layers: list[SourceLayerConfig] = Field(

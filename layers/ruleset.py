@@ -5,6 +5,7 @@ from importlib import resources
 from pathlib import Path
 
 from layers.registry import check_guidelines
+from spatial.land_account import LandAccountMethod, load_method, parse_method
 from spatial.rules.ruleset import RuleSet, load_rule_set, parse_rule_set
 
 DEFAULT_RULE_SET = "buskerudplanen-2026.yaml"
@@ -22,3 +23,18 @@ def configured_rule_set(rule_set_file: Path | None) -> RuleSet:
     rule_set = default_rule_set() if rule_set_file is None else load_rule_set(rule_set_file)
     check_guidelines(rule_set)
     return rule_set
+
+
+DEFAULT_LAND_ACCOUNT_METHOD = "arealregnskap-2026.yaml"
+
+
+@lru_cache
+def default_land_account_method() -> LandAccountMethod:
+    """Return the shipped land-account method (layers/rules/arealregnskap-2026.yaml)."""
+    entry = resources.files("layers").joinpath("rules", DEFAULT_LAND_ACCOUNT_METHOD)
+    return parse_method(entry.read_text("utf-8"), DEFAULT_LAND_ACCOUNT_METHOD)
+
+
+def configured_land_account_method(method_file: Path | None) -> LandAccountMethod:
+    """Return the land-account method in `method_file` (or the shipped one)."""
+    return default_land_account_method() if method_file is None else load_method(method_file)

@@ -209,6 +209,9 @@ cmd_run() {
   "$VENV/bin/arealsjekk" migrate
   "$VENV/bin/arealsjekk" load-municipalities
   "$VENV/bin/arealsjekk" demo-data --skip-if-real
+  # The land account of every municipality that has none yet (later ones follow new layer
+  # versions: the worker's maintenance job recomputes them).
+  "$VENV/bin/arealsjekk" land-account --if-missing
   "$VENV/bin/arealsjekk" keys demo --file "$LOCAL_DIR/demo-keys.txt"
   # One worker runs the queued jobs (checks of large plans, webhook rounds, re-checks); it
   # stops with the service.

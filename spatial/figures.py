@@ -21,7 +21,10 @@ rounded figures are summed, and nothing here sums shown figures (totals are summ
 stored ones). Python's own `round()` and `format(x, ".0f")` round the binary value half to
 even, so 0,15 gives 0,1 and 61 306,5 gives 61 306.
 
-Areas are always shown in m², never in hectares or dekar, so figures compare directly.
+Areas of plan areas and findings are always shown in m², never in hectares or dekar, so
+figures compare directly. The one exception is the land account's sums over a municipality
+(reserves, capacity; millions of m²), shown in whole dekar (`fmt_daa`) as arealregnskap and
+SSB's land statistics give them; its exports keep m².
 Norwegian form (Språkrådet, «Skrivemåten av tall»): a space between thousands, a decimal
 comma. Heights above sea level are written without the thousands space ("1100 moh."), as
 maps and Norwegian place descriptions write them.
@@ -79,6 +82,11 @@ def thousands(value: float | None) -> str:
 def fmt_m2(value: float) -> str:
     """An area, whole m² from the stored 0.1 m²: '61 307 m²' for 61 306,5."""
     return f"{_grouped(_decimal(shown(value), 0), 0)} m²"
+
+
+def fmt_daa(value_m2: float) -> str:
+    """A large area in dekar (1 000 m²), whole dekar: '6 878 daa' for 6 878 352 m²."""
+    return f"{_grouped(_decimal(value_m2 / 1000, 0), 0)} daa"
 
 
 def fmt_m(value: float) -> str:

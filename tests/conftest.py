@@ -65,7 +65,10 @@ def clean_tables(request) -> Iterator[None]:
     yield
     if request.node.get_closest_marker("db") is None:
         return
-    tables = "plan_proposal, idempotency_record, webhook, procrastinate_jobs, procrastinate_workers"
+    tables = (
+        "plan_proposal, idempotency_record, webhook, land_account, procrastinate_jobs, "
+        "procrastinate_workers"
+    )
     if request.node.get_closest_marker("keep_layers") is None:
         tables += ", layer_version"
     # The live server's and the workers' threads read these

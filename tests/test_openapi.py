@@ -353,6 +353,8 @@ def test_problem_examples_are_the_answers_the_service_gives(client, anonymous):
             ex.UPLOAD_NOT_JSON,
         ),
         (client.get("/api/v1/forum/findings?severity=kritisk"), ex.FORUM_BAD_SEVERITY),
+        (client.get("/api/v1/land-account/3328?date=garbage"), ex.BAD_DATE),
+        (client.get("/api/v1/land-account/3326"), ex.NO_LAND_ACCOUNT),
     ]
     for response, example in answers:
         assert response.headers["content-type"] == PROBLEM_JSON

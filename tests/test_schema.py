@@ -35,6 +35,7 @@ def test_every_geometry_column_has_a_spatial_index():
         columns = connection.execute(query).all()
     tables = {"municipality", "county", "plan_feature", "layer_version", "layer_feature"}
     tables.add("check_finding")
+    tables |= {"land_account_area", "land_account_finding"}
     assert {c.f_table_name for c in columns} == tables
     assert all(c.srid == 25832 for c in columns)
     assert [c.f_table_name for c in columns if not c.indexed] == []

@@ -68,6 +68,14 @@ from app.openapi_examples.forum import (
     SAKSNUMMER_REQUEST,
 )
 from app.openapi_examples.health import HEALTHY, NOT_READY, READY
+from app.openapi_examples.land_account import (
+    BAD_DATE,
+    LAND_ACCOUNT,
+    LAND_ACCOUNT_QUEUED,
+    LAND_ACCOUNT_RESERVES,
+    LAND_ACCOUNT_SUMMARY,
+    NO_LAND_ACCOUNT,
+)
 from app.openapi_examples.layers import (
     BAD_BBOX,
     DEPOSIT_GEOMETRY,

@@ -26,7 +26,7 @@ NO_CHECK = problem(404, "not-found", "no check 99", "/api/v1/checks/99", summary
 NO_LAYER = problem(
     404,
     "not-found",
-    "no layer 'skoggrense'; known layers: cultural_environments, elevation, "
+    "no layer 'skoggrense'; known layers: buildings, cultural_environments, elevation, "
     "existing_kommuneplan, forest_mask, heritage_protected, intact_nature, mineral_deposits, "
     "municipal_heritage_plans, recreation_areas, state_recreation_areas, tettsteder, "
     "transport_hubs, tree_line, villrein_areas, villrein_corridors",

@@ -15,6 +15,7 @@ from app.reports.formatting import LONG_VALUE, check_label, measure_rows
 from app.repositories import checks as checks_repo
 from app.repositories import forum as forum_repo
 from app.repositories.forum import severity_rank
+from app.repositories.land_accounts import cabin_areas
 from app.repositories.proposals import proposal_key
 from app.settings import Settings
 from app.wms.catalog import wms_layers
@@ -180,6 +181,8 @@ class CheckReport:
     links: dict[str, str] = field(default_factory=dict)
     base_url: str = ""
     max_detail_maps: int = 0
+    # New cabin areas beside the adopted ones' remaining capacity (land_accounts.cabin_areas).
+    cabin_areas: dict[str, Any] | None = None
 
     @property
     def not_detailed(self) -> int:
@@ -460,6 +463,11 @@ def build_report(
 
     key = proposal_key(proposal.kommunenummer, proposal.planidentifikasjon)
     base = f"/api/v1/checks/{check.id}"
+    measured = session.execute(
+        select(CheckFindingOrm.check, CheckFindingOrm.measures).where(
+            CheckFindingOrm.check_id == check.id, CheckFindingOrm.check == "above_tree_line"
+        )
+    ).all()
     return CheckReport(
         check_id=check.id,
         kommunenummer=proposal.kommunenummer,
@@ -504,6 +512,9 @@ def build_report(
         },
         base_url=base_url.rstrip("/"),
         max_detail_maps=maps.MAX_DETAIL_MAPS,
+        cabin_areas=cabin_areas(
+            session, proposal.kommunenummer, check.finished_at, [tuple(m) for m in measured]
+        ),
     )
 
 

@@ -7,7 +7,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from app import __version__
 from app.reports import formatting, maps
-from spatial.figures import thousands
+from spatial.figures import fmt_daa, fmt_pct, thousands
 from spatial.rules.model import SEVERITIES
 
 
@@ -26,6 +26,8 @@ def templates() -> Environment:
         datetime=formatting.fmt_datetime,
         long_date=formatting.fmt_long_date,
         thousands=thousands,
+        daa=fmt_daa,
+        pct=fmt_pct,
         km=lambda metres: formatting.fmt_number(metres / 1000, 1),
         severity=formatting.SEVERITY_LABELS.__getitem__,
         count=formatting.fmt_severity_count,

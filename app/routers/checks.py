@@ -22,8 +22,10 @@ from app.dependencies import (
 from app.repositories import checks as repo
 from app.repositories import proposals as proposals_repo
 from app.repositories.geojson import content_crs_header, feature_collection
+from app.repositories.land_accounts import cabin_areas
 from app.responses import GeoJSONResponse
 from app.schemas import (
+    CabinAreasPublic,
     CheckComparison,
     CheckPublic,
     CheckRequest,
@@ -79,6 +81,16 @@ def visible_check(session: SessionDep, check_id: int, principal: Principal | Non
     return repo.get_check(session, check_id, visible_proposals(principal))
 
 
+def _cabin_areas(
+    session: SessionDep, check: PlanCheckOrm, kommunenummer: str, findings: list[FindingPublic]
+) -> CabinAreasPublic | None:
+    """New cabin areas beside the adopted ones' remaining capacity, for a finished check."""
+    if check.status != "done":
+        return None
+    pairs = ((f.check, f.measures) for f in findings)
+    return CabinAreasPublic(**cabin_areas(session, kommunenummer, check.finished_at, pairs))
+
+
 def _check_public(session: SessionDep, check: PlanCheckOrm) -> CheckPublic:
     version = check.version
     proposal = version.proposal
@@ -108,6 +120,7 @@ def _check_public(session: SessionDep, check: PlanCheckOrm) -> CheckPublic:
         finished_at=check.finished_at,
         findings=findings,
         comparison=None if comparison is None else CheckComparison(**comparison),
+        cabin_areas=_cabin_areas(session, check, proposal.kommunenummer, findings),
         links=[
             Link(href=base, rel="self"),
             Link(href=f"{base}/findings", rel="items", type="application/geo+json"),

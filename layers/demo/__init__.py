@@ -11,9 +11,10 @@ on every run, which keeps the demo findings in `samples/README.md` true.
 
 One module per layer family: `terrain` (the rasters), `settlements` (tettsteder and
 transport hubs), `minerals`, `heritage`, `nature` (recreation, wild reindeer, intact
-nature), `forest` (AR5 skog) and `plans` (adopted kommuneplaner); `base`, `shapes`,
-`geography` and `sample_sites` hold what they share. Which guideline reads a layer is said
-once, in its registry file (layers/config/).
+nature), `forest` (AR5 skog), `plans` (adopted kommuneplaner) and `buildings` (matrikkel
+building points in and around them); `base`, `shapes`, `geography` and `sample_sites` hold
+what they share. Which guideline reads a layer is said once, in its registry file
+(layers/config/).
 
 The builders work in Arealsjekk's internal attributes; the files are written in the real
 schemas of the agencies' downloads (`schemas`: source-layer names, field names, code
@@ -49,7 +50,7 @@ from typing import Any
 import shapely
 from sqlalchemy.orm import Session
 
-from layers.demo import forest, heritage, minerals, nature, plans, settlements
+from layers.demo import buildings, forest, heritage, minerals, nature, plans, settlements
 from layers.demo.base import DEMO_LICENCE, DEMO_NOTE, DEMO_SOURCE, DEMO_SOURCE_DATE, Feature
 from layers.demo.geography import Geography
 from layers.demo.schemas import SCHEMAS, real_properties, source_layer_of
@@ -79,6 +80,7 @@ VECTOR_BUILDERS: dict[str, Callable[[Geography], list[Feature]]] = {
     "villrein_corridors": nature.villrein_corridors,
     "intact_nature": nature.intact_nature,
     "existing_kommuneplan": plans.existing_kommuneplan,
+    "buildings": buildings.buildings,
     "forest_mask": forest.forest_mask,
 }
 

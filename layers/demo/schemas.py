@@ -118,6 +118,16 @@ SCHEMAS: dict[str, DemoSchema] = {
             "arealbruksstatus": "arealbruksstatus",
         },
     ),
+    # Matrikkelen - Bygningspunkt, FileGDB/GML layer bygning (layers/config/buildings.yaml)
+    "buildings": _single(
+        "bygning",
+        {
+            "bygningsnummer": "bygningsnummer",
+            "bygningstype": "bygningstype",
+            "bygningsstatus": "bygningsstatus",
+            "kommunenummer": "kommunenummer",
+        },
+    ),
 }
 
 

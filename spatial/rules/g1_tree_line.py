@@ -106,7 +106,7 @@ class TreeLineRule(CabinAreaRule):
                 [(exposure_of[i], v == "warning") for i, v in enumerate(verdicts) if v in DRAWN]
             )
         )
-        return [
+        assessed = [
             self._assess(
                 cabin,
                 new_parts[i],
@@ -119,6 +119,7 @@ class TreeLineRule(CabinAreaRule):
             )
             for i, cabin in enumerate(cabins)
         ]
+        return self.with_remaining_capacity(plan, assessed)
 
     def tree_line(self, plan: CheckPlan, layers: LayerSource) -> TreeLineChoice | None:
         """The loaded tree_line layer, else the municipality's configured height, else None."""

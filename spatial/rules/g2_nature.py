@@ -135,7 +135,7 @@ class NatureRecreationRule(CabinAreaRule):
             if not found:
                 found.append(self._ok(cabin, loaded, missing, versions))
             findings.extend(found)
-        return findings
+        return self.with_remaining_capacity(plan, findings)
 
     # --- per layer -------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -45,13 +46,28 @@ class CheckFeature:
 
 
 @dataclass(frozen=True)
+class CabinCapacity:
+    """What is left in the municipality's adopted cabin areas, from its latest land account
+    (app/land_account.py): the unbuilt area and share, and the estimated lots."""
+
+    account_id: int
+    computed_on: date  # the account's date, in Norway
+    unbuilt_m2: float
+    unbuilt_share_pct: float
+    lots: int
+    areas: int
+
+
+@dataclass(frozen=True)
 class MunicipalityInfo:
-    """The plan's municipality: name, SSB centrality class and boundary."""
+    """The plan's municipality: name, SSB centrality class, boundary and, when a land account
+    has been computed, the remaining capacity of its adopted cabin areas."""
 
     kommunenummer: str
     name: str
     centrality_class: int
     geometry: BaseGeometry
+    cabin_capacity: CabinCapacity | None = None
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from spatial.messages import Text, english, join, localize, negotiate
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("spatial", "app")
-# Errors only an operator meets (a broken rule-set file or layer configuration, a failed
+# Errors only an operator meets (a broken rule-set, layer or land-account method file, a failed
 # layer load): they are written for the operator's log and CLI, in English.
-OPERATOR_ERRORS = {"RuleSetError", "RuleSetUnavailableError"}
+OPERATOR_ERRORS = {"RuleSetError", "RuleSetUnavailableError", "LandAccountError"}
 
 
 def _error_classes() -> set[str]:
