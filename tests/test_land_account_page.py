@@ -276,7 +276,7 @@ def test_browser_draws_the_charts_and_the_map(page, live_server, accounts):  # n
     assert drawn["width"] > 10 and box["x"] <= drawn["x"] <= box["x"] + box["width"]
     assert "i konflikt vist på kartet" in page.get_by_test_id("land-map-status").inner_text()
     page.wait_for_timeout(400)
-    shoot(page, "land-account")
+    shoot(page, "land-account", readme=True)
 
     # The popup of a reserve: the hostile name as text.
     reserves.first.click(force=True)
