@@ -26,6 +26,7 @@ from db.models import (
 )
 from layers.ruleset import configured_land_account_method
 from layers.source import PostgisLayerSource
+from spatial.codelists import get_codelists
 from spatial.crs import CANONICAL_SRID
 from spatial.errors import ArealsjekkError, NotFoundError
 from spatial.figures import fmt_m2
@@ -381,6 +382,28 @@ def cabin_capacity_totals(
 
 
 # --- reading -----------------------------------------------------------------------------
+
+
+def reserve_properties(area: LandAccountAreaOrm) -> dict[str, Any]:
+    """A stored reserve's figures as the GeoJSON, CSV and XLSX give them."""
+    return {
+        "name": area.name,
+        "planidentifikasjon": area.planidentifikasjon,
+        "arealformal": area.arealformal,
+        "arealformal_name": get_codelists().kp_arealformal.get(area.arealformal),
+        "arealbruksstatus": area.arealbruksstatus,
+        "purpose_group": area.purpose_group,
+        "area_m2": area.area_m2,
+        "built_m2": area.built_m2,
+        "reserve_m2": area.unbuilt_m2,
+        "building_count": area.building_count,
+        "lots": area.lots,
+        "conflict_m2": area.conflict_m2,
+        "conflict_share_pct": round(100 * area.conflict_m2 / area.unbuilt_m2, 2)
+        if area.unbuilt_m2
+        else 0.0,
+        "conflicts": area.conflicts,
+    }
 
 
 def end_of_day(day: date) -> datetime:

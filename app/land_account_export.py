@@ -29,9 +29,9 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.land_account import reserve_properties
 from app.reports.formatting import OSLO
 from db.models import LandAccountAreaOrm
-from spatial.codelists import get_codelists
 from spatial.figures import fmt_daa, fmt_pct
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -122,7 +122,6 @@ def indicator_sheet(indicator: Sequence[dict[str, Any]], names: dict[str, str]) 
 def reserve_rows(session: Session, account_id: int) -> list[dict[str, Any]]:
     """The account's reserves with their figures, heaviest conflict first (as the API's
     GeoJSON of the reserves lists them)."""
-    names = get_codelists().kp_arealformal
     areas = session.scalars(
         select(LandAccountAreaOrm)
         .where(LandAccountAreaOrm.account_id == account_id, LandAccountAreaOrm.is_reserve)
@@ -132,23 +131,8 @@ def reserve_rows(session: Session, account_id: int) -> list[dict[str, Any]]:
     for area in areas:
         row = {
             "id": area.position,
-            "name": area.name,
-            "planidentifikasjon": area.planidentifikasjon,
-            "arealformal": area.arealformal,
-            "arealformal_name": names.get(area.arealformal),
-            "arealbruksstatus": area.arealbruksstatus,
+            **reserve_properties(area),
             "status_label": STATUS_LABELS.get(area.arealbruksstatus, ""),
-            "purpose_group": area.purpose_group,
-            "area_m2": area.area_m2,
-            "built_m2": area.built_m2,
-            "reserve_m2": area.unbuilt_m2,
-            "building_count": area.building_count,
-            "lots": area.lots,
-            "conflict_m2": area.conflict_m2,
-            "conflict_share_pct": round(100 * area.conflict_m2 / area.unbuilt_m2, 2)
-            if area.unbuilt_m2
-            else 0.0,
-            "conflicts": area.conflicts,
         }
         for rule, figures in (area.conflicts or {}).items():
             row[f"{rule}_conflict_m2"] = figures.get("conflict_m2", 0.0)

@@ -12,7 +12,13 @@ from app import jobs
 from app import openapi_examples as ex
 from app.db import SessionDep
 from app.dependencies import KommunenummerPath, OutputCrsDep, SettingsDep
-from app.land_account import OSLO, account_at, indicator_series, latest_accounts
+from app.land_account import (
+    OSLO,
+    account_at,
+    indicator_series,
+    latest_accounts,
+    reserve_properties,
+)
 from app.land_account_export import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -44,7 +50,6 @@ from app.schemas import (
 from app.security import AdminDep
 from app.urls import public_base_url
 from db.models import LandAccountAreaOrm, LandAccountOrm, MunicipalityOrm
-from spatial.codelists import get_codelists
 
 PREFIX = "/api/v1/land-account"
 router = APIRouter(prefix=PREFIX, tags=["land-account"])
@@ -375,30 +380,11 @@ def reserves(
     if conflicts_only:
         query = query.where(LandAccountAreaOrm.conflict_m2 > 0)
     query = query.order_by(LandAccountAreaOrm.conflict_m2.desc(), LandAccountAreaOrm.position)
-    names = get_codelists().kp_arealformal
     features = [
         {
             "type": "Feature",
             "id": area.position,
-            "properties": {
-                "name": area.name,
-                "planidentifikasjon": area.planidentifikasjon,
-                "arealformal": area.arealformal,
-                "arealformal_name": names.get(area.arealformal),
-                "arealbruksstatus": area.arealbruksstatus,
-                "purpose_group": area.purpose_group,
-                "area_m2": area.area_m2,
-                "built_m2": area.built_m2,
-                "reserve_m2": area.unbuilt_m2,
-                "building_count": area.building_count,
-                "lots": area.lots,
-                "conflict_m2": area.conflict_m2,
-                "conflict_share_pct": round(100 * area.conflict_m2 / area.unbuilt_m2, 2)
-                if area.unbuilt_m2
-                else 0.0,
-                "conflicts": area.conflicts,
-                "source_key": area.feature_key,
-            },
+            "properties": {**reserve_properties(area), "source_key": area.feature_key},
             "geometry": geometry,
         }
         for area, geometry in session.execute(query)
