@@ -2,10 +2,12 @@
 scheduled recomputation, and the remaining cabin capacity in checks (issue 23, items 3-4)."""
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
 import shapely
+import yaml
 from geoalchemy2.shape import to_shape
 from shapely.geometry import Point, box
 from sqlalchemy import text
@@ -15,7 +17,7 @@ from app.cli import app as cli
 from app.db import get_engine, get_sessionmaker
 from app.land_account import compute_land_accounts
 from app.settings import get_settings
-from db.models import MunicipalityOrm
+from db.models import LandAccountOrm, MunicipalityOrm
 from spatial.figures import thousands
 from tests.rule_fixtures import load_raster_layer, load_vector_layer
 from tests.workers import job_rows
@@ -366,3 +368,24 @@ def test_overlapping_adopted_areas_are_named_in_a_note(client, tmp_path):
     notes = client.get(f"/api/v1/land-account/{HEMSEDAL}").json()["notes"]
     assert any("5 000 m²" in note and "to ganger" in note for note in notes), notes
     assert any("buildings" in note for note in notes)  # no building layer: nothing built
+
+
+def test_the_lot_density_is_configurable(adopted, tmp_path):
+    """A method file with half the lot size (AREALSJEKK_LAND_ACCOUNT_METHOD_FILE) gives twice
+    the lots, and the account records that method's checksum."""
+    shipped = Path(__file__).parent.parent / "layers" / "rules" / "arealregnskap-2026.yaml"
+    document = yaml.safe_load(shipped.read_text("utf-8"))
+    document["version"] = "2026.1-tett"
+    document["params"]["lot_size_m2"]["value"] = 500
+    custom = tmp_path / "tett.yaml"
+    custom.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    (default_id,) = compute_land_accounts(get_settings(), HEMSEDAL)
+    settings = get_settings().model_copy(update={"land_account_method_file": custom})
+    (dense_id,) = compute_land_accounts(settings, HEMSEDAL)
+    with get_sessionmaker()() as session:
+        default, dense = (session.get(LandAccountOrm, i) for i in (default_id, dense_id))
+        assert dense.method_version == "2026.1-tett"
+        assert dense.method_checksum != default.method_checksum
+        lots = default.totals["cabin_capacity"]["lots"]
+        assert dense.totals["cabin_capacity"]["lots"] in (2 * lots, 2 * lots + 1, 2 * lots + 2)
+        assert dense.totals["cabin_capacity"]["lot_size_m2"] == 500
