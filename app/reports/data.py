@@ -244,9 +244,10 @@ def _rule_set_of(session: Session, check: PlanCheckOrm, settings: Settings) -> R
         return get_rule_set(settings)
 
 
-def _layer_uses(
+def layer_uses(
     session: Session, layer_versions: dict[str, int | None]
 ) -> tuple[list[LayerUse], dict[tuple[str, int], LayerVersionOrm]]:
+    """The layers a check or land account used, as a report lists them, and their rows."""
     wanted = [(k, v) for k, v in layer_versions.items() if v is not None]
     rows: dict[tuple[str, int], LayerVersionOrm] = {}
     if wanted:
@@ -442,7 +443,7 @@ def build_report(
     rule_titles = {rule.id: rule.title for rule in rule_set.rules}
     # The notice tells readers that a new check would run other rules than this one did.
     same_rules = get_rule_set(settings).checksum == check.rule_set_checksum
-    layers, layer_rows = _layer_uses(session, check.layer_versions or {})
+    layers, layer_rows = layer_uses(session, check.layer_versions or {})
     layer_titles = {use.layer_id: use.title for use in layers}
     reviews = forum_repo.reviews_of_check(session, check.id)
     rows, findings_total = _report_rows(

@@ -96,7 +96,8 @@ def fit_bbox(bbox: BBox, size: tuple[int, int], margin: float, min_span: float) 
     return (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
 
 
-def _bounds_columns(geom: Any) -> list[Any]:
+def bounds_columns(geom: Any) -> list[Any]:
+    """The columns of a geometry's (or extent's) bounding box: xmin, ymin, xmax, ymax."""
     return [func.ST_XMin(geom), func.ST_YMin(geom), func.ST_XMax(geom), func.ST_YMax(geom)]
 
 
@@ -106,7 +107,7 @@ def version_extent(session: Session, version_id: int) -> BBox | None:
     # A kommuneplan's planområde is the whole municipality; its areas are what matters.
     for kinds in (("arealformal", "hensynssone"), ("arealformal", "hensynssone", "planomrade")):
         row = session.execute(
-            select(*_bounds_columns(extent)).where(
+            select(*bounds_columns(extent)).where(
                 PlanFeatureOrm.version_id == version_id, PlanFeatureOrm.kind.in_(kinds)
             )
         ).one()
@@ -118,7 +119,7 @@ def version_extent(session: Session, version_id: int) -> BBox | None:
 def feature_extents(session: Session, version_id: int) -> dict[int, BBox]:
     """Return the bounding box of each area of a proposal version, by stored feature id."""
     rows = session.execute(
-        select(PlanFeatureOrm.id, *_bounds_columns(PlanFeatureOrm.geom)).where(
+        select(PlanFeatureOrm.id, *bounds_columns(PlanFeatureOrm.geom)).where(
             PlanFeatureOrm.version_id == version_id
         )
     )
@@ -128,7 +129,7 @@ def feature_extents(session: Session, version_id: int) -> dict[int, BBox]:
 def finding_extents(session: Session, check_id: int) -> dict[int, BBox]:
     """Return the bounding box of each finding geometry of a check that is not ok, by id."""
     rows = session.execute(
-        select(CheckFindingOrm.id, *_bounds_columns(CheckFindingOrm.geom)).where(
+        select(CheckFindingOrm.id, *bounds_columns(CheckFindingOrm.geom)).where(
             CheckFindingOrm.check_id == check_id,
             CheckFindingOrm.geom.is_not(None),
             CheckFindingOrm.severity != "ok",
@@ -149,7 +150,8 @@ def union_bbox(boxes: list[BBox]) -> BBox | None:
     )
 
 
-def _known(severity: str) -> None:
+def known_severity(severity: str) -> None:
+    """Raise ValueError unless `severity` is one of the five known words."""
     # Severities go into Mapnik's SQL as literals; only the five known words may.
     if severity not in SEVERITY_DRAW_ORDER:
         raise ValueError(f"unknown severity {severity!r}")
@@ -328,7 +330,7 @@ class ReportMaps:
         return self._base.title if self._base is not None else None
 
     def _findings_layer(self, severity: str, where: str) -> WmsLayer:
-        _known(severity)
+        known_severity(severity)
         return replace(
             self._catalog["findings_conflict"],
             name=f"findings_{severity}",
@@ -340,7 +342,7 @@ class ReportMaps:
         )
 
     def _highlight_layers(self, feature_ids: tuple[int, ...], severity: str) -> list[WmsLayer]:
-        _known(severity)
+        known_severity(severity)
         ids = ",".join(str(int(i)) for i in feature_ids)
         sql = (
             f"(SELECT f.id, f.geom, '{severity}'::text AS severity FROM plan_feature f "

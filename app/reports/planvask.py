@@ -28,7 +28,7 @@ from app.reports.data import (
     KARTVERKET,
     LayerUse,
     SourceGroup,
-    _layer_uses,
+    layer_uses,
     without_layer_ids,
 )
 from app.reports.formatting import SEVERITY_LABELS, check_label
@@ -465,7 +465,7 @@ class PlanvaskMaps(maps.ReportMaps):
         """The parts of the reserves a severity concerns: a finding's polygon within its
         reserve, or the whole reserve for a finding drawn as a line or not at all (as the
         account measured them, spatial.land_account)."""
-        maps._known(severity)
+        maps.known_severity(severity)
         return replace(
             self._catalog["findings_conflict"],
             name=f"findings_{severity}",
@@ -544,7 +544,7 @@ def _area_extents(session: Session, area_ids: list[int]) -> dict[int, maps.BBox]
         return {}
     geom = LandAccountAreaOrm.geom
     rows = session.execute(
-        select(LandAccountAreaOrm.id, *maps._bounds_columns(geom)).where(
+        select(LandAccountAreaOrm.id, *maps.bounds_columns(geom)).where(
             LandAccountAreaOrm.id.in_(area_ids), geom.is_not(None)
         )
     )
@@ -612,7 +612,7 @@ def build_planvask(
         session, account, method, weighted[: MAX_DETAILED_ENTRIES + MAX_TABLE_ENTRIES], MAX_MESSAGES
     )
     detailed, table = entries[:MAX_DETAILED_ENTRIES], entries[MAX_DETAILED_ENTRIES:]
-    layers, layer_rows = _layer_uses(session, account.layer_versions or {})
+    layers, layer_rows = layer_uses(session, account.layer_versions or {})
     overview, maps_left_out = None, 0
     if with_maps:
         all_ids = [area.id for _, _, area in weighted]
