@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app import check_runner, jobs
 from app.access import create_api_key, revoke_api_key
 from app.db import get_sessionmaker
+from app.land_account import get_method
 from app.metrics import start_metrics_server
 from app.observability import configure_logging
 from app.rechecks import request_recheck
@@ -371,16 +372,23 @@ def land_account(
     ] = False,
 ) -> None:
     """Compute and store the land account (arealregnskap) of one municipality or all."""
-    from app.land_account import LandAccountUnavailableError, compute_land_accounts
+    from app.land_account import (
+        LandAccountFailedError,
+        LandAccountUnavailableError,
+        compute_land_accounts,
+    )
 
     settings = get_settings()
     tune_garbage_collector(settings.gc_generation0_threshold)
     started = time.perf_counter()
+    failure = None
     try:
         ids = compute_land_accounts(settings, kommune, trigger="cli", only_missing=if_missing)
     except LandAccountUnavailableError as exc:
         typer.echo(f"{'note' if if_missing else 'error'}: {exc.detail}", err=True)
         raise typer.Exit(0 if if_missing else 1) from None
+    except LandAccountFailedError as exc:
+        ids, failure = exc.computed, exc  # the others are stored: show them, then the error
     except ArealsjekkError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(1) from None
@@ -399,6 +407,10 @@ def land_account(
             for note in account.notes:
                 typer.echo(f"  note: {note}")
     typer.echo(f"{len(ids)} land accounts in {time.perf_counter() - started:.1f} s")
+    if failure is not None:
+        # `make run` (--if-missing) starts the service all the same.
+        typer.echo(f"{'warning' if if_missing else 'error'}: {failure.detail}", err=True)
+        raise typer.Exit(0 if if_missing else 1)
 
 
 @keys_app.command("create")
@@ -523,6 +535,12 @@ def worker(
         raise typer.BadParameter(f"no queue {', '.join(unknown)}; queues: {', '.join(jobs.QUEUES)}")
     settings = get_settings()
     configure_logging(settings)
+    try:  # the configuration the jobs run with: refused at start, not job by job
+        check_runner.get_rule_set(settings)
+        get_method(settings)
+    except ArealsjekkError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
     if metrics_port:
         try:
             start_metrics_server(metrics_port, metrics_host)

@@ -221,11 +221,12 @@ def deliver_webhooks() -> None:
 
 
 @queue.task(name="land_accounts", queue=CHECKS, retry=JOB_RETRY)
-def land_accounts(trigger: str, kommunenummer: str | None = None) -> None:
-    """Compute the land account of one municipality, or of all (app/land_account.py)."""
+def land_accounts(trigger: str, kommunenummer: str | None = None, only_stale: bool = False) -> None:
+    """Compute the land account of one municipality, or of all (with `only_stale` those whose
+    latest account read older layer versions; app/land_account.py)."""
     from app.land_account import compute_land_accounts
 
-    compute_land_accounts(get_settings(), kommunenummer, trigger)
+    compute_land_accounts(get_settings(), kommunenummer, trigger, only_stale=only_stale)
 
 
 def defer_land_accounts(
@@ -372,19 +373,23 @@ async def maintenance(context: procrastinate.JobContext, timestamp: int) -> None
 
 
 async def _recompute_stale_land_accounts(app: procrastinate.App, settings: Settings) -> None:
-    """Queue a recomputation of every land account when what they read has changed."""
+    """Queue a recomputation of the land accounts whose layers, method or rule set changed."""
     from app.check_runner import get_rule_set
     from app.land_account import get_method
 
+    try:
+        method, rule_set = get_method(settings), get_rule_set(settings)
+    except ArealsjekkError as exc:
+        # A broken method or rule-set file must not stop the rest of the maintenance.
+        logger.error("land accounts not recomputed: %s", exc.detail)
+        return
     stale = await app.connector.execute_query_one_async(
-        LAND_ACCOUNTS_STALE,
-        method=get_method(settings).checksum,
-        rule_set=get_rule_set(settings).checksum,
+        LAND_ACCOUNTS_STALE, method=method.checksum, rule_set=rule_set.checksum
     )
     if stale["stale"]:
         try:
             await app.configure_task("land_accounts", queueing_lock="land-account:all").defer_async(
-                trigger="layers", kommunenummer=None
+                trigger="layers", kommunenummer=None, only_stale=True
             )
             logger.info("queued a recomputation of the land accounts: layer versions changed")
         except AlreadyEnqueued:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.check_runner import get_rule_set, municipality_info
 from app.db import get_sessionmaker
+from app.errors import DATABASE_UNAVAILABLE
 from app.repositories.checks import store_rule_set
 from app.repositories.land_accounts import OSLO
 from app.settings import Settings
@@ -69,10 +70,13 @@ def compute_land_accounts(
     kommunenummer: str | None = None,
     trigger: str = "cli",
     only_missing: bool = False,
+    only_stale: bool = False,
 ) -> list[int]:
     """Compute and store the land account of one municipality (or all; with `only_missing`
-    those without one), one transaction each, all against the same layer versions; return
-    the accounts' ids."""
+    those without one, with `only_stale` those whose latest account read other layer versions,
+    method or rule set), one transaction each, all against the same layer versions; return
+    the accounts' ids. One municipality that fails does not stop the others: the error names
+    them after the rest are stored (LandAccountFailedError)."""
     method = get_method(settings)
     rule_set = get_rule_set(settings)
     with get_sessionmaker()() as session:
@@ -99,19 +103,69 @@ def compute_land_accounts(
             )
         # Every municipality of one run reads the same versions, even if a load lands meanwhile.
         pinned = {layer: source.version(layer) for layer in layers_read(method, rule_set)}
+        if only_stale:
+            latest = {a.kommunenummer: a for a in latest_accounts(session)}
+            numbers = [
+                number
+                for number in numbers
+                if number in latest and is_stale(latest[number], pinned, method, rule_set)
+            ]
         source = PostgisLayerSource(
             session, settings.raster_dir, {k: v for k, v in pinned.items() if v is not None}
         )
         store_rule_set(session, rule_set)
         session.commit()
-        ids = []
+        ids, failed = [], []
         for number in numbers:
-            account = compute_account(
-                session, source, rule_set, method, municipality_info(session, number), trigger
-            )
-            session.commit()
-            ids.append(account.id)
+            try:
+                account = compute_account(
+                    session, source, rule_set, method, municipality_info(session, number), trigger
+                )
+                session.commit()
+                ids.append(account.id)
+            except DATABASE_UNAVAILABLE:
+                raise  # not the municipality's fault: the job is tried again
+            except Exception as exc:
+                session.rollback()
+                logger.exception("the land account of %s failed", number)
+                failed.append((number, exc))
+        if failed:
+            raise LandAccountFailedError(failed, ids)
         return ids
+
+
+def is_stale(
+    account: LandAccountOrm,
+    current: dict[str, int | None],
+    method: LandAccountMethod,
+    rule_set: RuleSet,
+) -> bool:
+    """Whether an account read other layer versions, or another method or rule set, than a
+    computation now would."""
+    if (account.method_checksum, account.rule_set_checksum) != (method.checksum, rule_set.checksum):
+        return True
+    used = account.layer_versions
+    return any(used.get(layer) != version for layer, version in current.items())
+
+
+class LandAccountFailedError(ArealsjekkError):
+    """The land account of some municipalities could not be computed (the others are stored)."""
+
+    def __init__(self, failed: list[tuple[str, Exception]], computed: list[int]):
+        self.computed = computed
+        reasons = "; ".join(f"{number}: {_reason(exc)}" for number, exc in failed)
+        numbers = ", ".join(number for number, _ in failed)
+        super().__init__(
+            Text(
+                f"arealregnskapet kunne ikke beregnes for kommune {numbers} ({reasons})",
+                f"the land account of municipality {numbers} could not be computed ({reasons})",
+            )
+        )
+
+
+def _reason(exc: Exception) -> str:
+    # A domain error's own words; any other may hold SQL or paths: the log has it.
+    return str(exc.detail) if isinstance(exc, ArealsjekkError) else "intern feil, se loggen"
 
 
 def compute_account(

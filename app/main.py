@@ -17,6 +17,7 @@ from app.errors import add_exception_handlers
 from app.headers import SecurityHeadersMiddleware
 from app.http_cache import HttpCacheMiddleware
 from app.idempotency import IdempotencyMiddleware
+from app.land_account import get_method
 from app.language import LanguageMiddleware
 from app.limits import BodyLimitMiddleware
 from app.metrics import RequestMiddleware
@@ -119,6 +120,7 @@ def create_app() -> FastAPI:
         # naming a rule the rule set lacks stops the service at start rather than mid-check.
         openapi_tags=tags(get_rule_set(get_settings())),
     )
+    get_method(get_settings())  # a broken land-account method file stops the start, too
     add_exception_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware)  # outside idempotency: it caps what that reads

@@ -9,7 +9,7 @@ municipality proposed them today, so the account's figures are the sums of its f
 import hashlib
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -180,7 +180,11 @@ def parse_method(text: str, name: str) -> LandAccountMethod:
 
 def load_method(path: Path) -> LandAccountMethod:
     """Read and validate a method file."""
-    return parse_method(path.read_text("utf-8"), path.name)
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LandAccountError(f"{path}: cannot be read as a method file: {exc}") from None
+    return parse_method(text, path.name)
 
 
 @dataclass(frozen=True)
@@ -252,6 +256,22 @@ def adopted_areas(
     return out
 
 
+# The grid an overlay falls back to when GEOS's floating-point noding fails.
+FALLBACK_GRID_M = 0.001
+
+
+def overlay(
+    operation: Callable[..., BaseGeometry], a: BaseGeometry, b: BaseGeometry
+) -> BaseGeometry:
+    """An overlay (intersection, difference) of two geometries; where GEOS's floating-point
+    noding fails on nearly coincident edges (an opened area against its own outline), the
+    same overlay of the repaired inputs snapped to a 1 mm grid, which moves no figure."""
+    try:
+        return operation(a, b)
+    except shapely.errors.GEOSException:
+        return operation(shapely.make_valid(a), shapely.make_valid(b), grid_size=FALLBACK_GRID_M)
+
+
 def overlapping_m2(areas: Sequence[AdoptedArea]) -> float:
     """How much of the areas lies under another of them (a kommunedelplan drawn over the
     kommuneplan, or two plan generations loaded together): counted twice in the account."""
@@ -262,7 +282,7 @@ def overlapping_m2(areas: Sequence[AdoptedArea]) -> float:
     pairs = [(i, j) for i, j in zip(first.tolist(), second.tolist(), strict=True) if i < j]
     if not pairs:
         return 0.0
-    cuts = [shapely.intersection(geometries[i], geometries[j]) for i, j in pairs]
+    cuts = [overlay(shapely.intersection, geometries[i], geometries[j]) for i, j in pairs]
     shared = [cut for cut in cuts if cut.area > 0]
     return union(shared).area if shared else 0.0
 
@@ -293,7 +313,7 @@ def measure_areas(
         unbuilt = geometry
         if len(near):
             cover = union([built[i] for i in near.tolist()]).buffer(params.built_buffer_m)
-            unbuilt = shapely.difference(geometry, cover)
+            unbuilt = overlay(shapely.difference, geometry, cover)
         unbuilt = _without_slivers(unbuilt, params.min_reserve_width_m)
         if unbuilt.area < params.min_reserve_m2:
             unbuilt = shapely.Polygon()
@@ -326,7 +346,9 @@ def _without_slivers(geometry: BaseGeometry, half_width_m: float) -> BaseGeometr
     opened = geometry.buffer(-half_width_m, join_style="mitre").buffer(
         half_width_m, join_style="mitre"
     )
-    return _polygonal(shapely.intersection(opened, geometry))
+    # Mitred buffers of a ragged outline can cross themselves.
+    opened = opened if opened.is_valid else shapely.make_valid(opened)
+    return _polygonal(overlay(shapely.intersection, opened, geometry))
 
 
 def _polygonal(geometry: BaseGeometry) -> BaseGeometry:
@@ -487,11 +509,11 @@ def _outcome(reserve: BaseGeometry, findings: Sequence[Finding]) -> RuleOutcome:
             parts.append(reserve if drawn is None or drawn.is_empty else drawn)
         if not parts:
             return shapely.Polygon()
-        return _polygonal(shapely.intersection(union(parts), reserve))
+        return _polygonal(overlay(shapely.intersection, union(parts), reserve))
 
     conflict = concerned("conflict")
     warning = concerned("warning")
     if not warning.is_empty and not conflict.is_empty:
-        warning = _polygonal(shapely.difference(warning, conflict))
+        warning = _polygonal(overlay(shapely.difference, warning, conflict))
     unknown_m2 = reserve.area if any(f.severity == "unknown" for f in findings) else 0.0
     return RuleOutcome(conflict, warning, unknown_m2, tuple(findings))

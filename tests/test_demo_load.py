@@ -1,6 +1,8 @@
 """`arealsjekk demo-data` end to end: every layer loads as labelled synthetic data, once."""
 
 from app.db import get_sessionmaker
+from app.land_account import compute_land_accounts
+from app.settings import get_settings
 from layers.demo import DEMO_LICENCE, load_demo_data
 from layers.registry import get_registry
 
@@ -35,3 +37,14 @@ def test_demo_data_loads_every_layer_and_reloading_changes_nothing(tmp_path, cli
     # elevation and tree_line, and the map's hillshade and height above the tree line, once.
     rasters = sorted(p.name.split("-")[0] for p in (tmp_path / "rasters").glob("*.tif"))
     assert rasters == ["above_tree_line", "elevation", "hillshade", "tree_line"]
+
+    # The land account of every municipality computes on the demo (`make run` does it), and
+    # the samples' Hemsedal gets the remaining capacity of its adopted cabin areas.
+    settings = get_settings().model_copy(update={"raster_dir": tmp_path / "rasters"})
+    ids = compute_land_accounts(settings, trigger="test")
+    assert len(ids) == 18
+    hemsedal = client.get("/api/v1/land-account/3326").json()
+    assert hemsedal["totals"]["cabin_capacity"]["lots"] > 0
+    assert hemsedal["layer_versions"]["buildings"] == 1
+    county = client.get("/api/v1/land-account").json()["county"]
+    assert county["reserves_in_conflict"] > 0

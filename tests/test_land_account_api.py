@@ -79,7 +79,14 @@ def adopted(tmp_path):
         ],
         tmp_path,
     )
-    return {"cabins_new": cabins_new, "cabins_old": cabins_old, "housing": housing, "x": x, "y": y}
+    return {
+        "cabins_new": cabins_new,
+        "cabins_old": cabins_old,
+        "housing": housing,
+        "x": x,
+        "y": y,
+        "folder": tmp_path,
+    }
 
 
 def _set_computed_at(account_id: int, when: str) -> None:
@@ -389,3 +396,72 @@ def test_the_lot_density_is_configurable(adopted, tmp_path):
         lots = default.totals["cabin_capacity"]["lots"]
         assert dense.totals["cabin_capacity"]["lots"] in (2 * lots, 2 * lots + 1, 2 * lots + 2)
         assert dense.totals["cabin_capacity"]["lot_size_m2"] == 500
+
+
+def test_one_failing_municipality_does_not_stop_the_others(adopted, monkeypatch):
+    """A municipality whose account fails is named; the others are stored. The scheduled run
+    recomputes only the stale ones, so the failing one does not re-store the rest."""
+    import app.land_account as land_account
+
+    compute_land_accounts(get_settings(), HEMSEDAL)
+    compute_land_accounts(get_settings(), "3328")
+    real = land_account.compute_account
+
+    def failing_in_hemsedal(session, layers, rule_set, method, municipality, trigger):
+        if municipality.kommunenummer == HEMSEDAL:
+            raise RuntimeError("geometry trouble with SQL text inside")
+        return real(session, layers, rule_set, method, municipality, trigger)
+
+    monkeypatch.setattr(land_account, "compute_account", failing_in_hemsedal)
+    with pytest.raises(land_account.LandAccountFailedError) as failed:
+        compute_land_accounts(get_settings(), trigger="cli")
+    detail = str(failed.value.detail)
+    assert "3326" in detail and "intern feil" in detail and "SQL" not in detail
+    assert len(failed.value.computed) == 17  # every other municipality is stored
+    assert len(_accounts(HEMSEDAL)) == 1
+
+    result = CliRunner().invoke(cli, ["land-account", "--kommune", HEMSEDAL])
+    assert result.exit_code == 1 and "3326" in result.output
+    quiet = CliRunner().invoke(cli, ["land-account", "--if-missing", "--kommune", "3301"])
+    assert quiet.exit_code == 0  # 3301 has one already: nothing to do
+
+    # Nothing changed since: the scheduled run finds no stale account to store again.
+    assert compute_land_accounts(get_settings(), trigger="layers", only_stale=True) == []
+    x, y = adopted["x"], adopted["y"]
+    load_vector_layer(
+        "buildings",
+        [{"geometry": Point(x + 10, y + 10), "bygningstype": 161, "bygningsstatus": "TB"}],
+        adopted["folder"],
+    )
+    with pytest.raises(land_account.LandAccountFailedError) as again:
+        compute_land_accounts(get_settings(), trigger="layers", only_stale=True)
+    assert len(again.value.computed) == 17  # stale after the new version, all but Hemsedal
+    with pytest.raises(land_account.LandAccountFailedError) as third:
+        compute_land_accounts(get_settings(), trigger="layers", only_stale=True)
+    assert third.value.computed == []  # only Hemsedal is tried again, the rest stay as stored
+
+
+def test_a_broken_method_file_is_refused_at_start_not_job_by_job(tmp_path, monkeypatch):
+    """The API and the worker refuse to start with a broken method file, naming it; the
+    maintenance job (already running) logs it and does the rest of its work."""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: x\nversion: '1'\n", encoding="utf-8")
+    monkeypatch.setenv("AREALSJEKK_LAND_ACCOUNT_METHOD_FILE", str(broken))
+    get_settings.cache_clear()
+    try:
+        from app.main import create_app
+        from spatial.land_account import LandAccountError
+
+        with pytest.raises(LandAccountError, match="broken.yaml"):
+            create_app()
+        worker = CliRunner().invoke(cli, ["worker"])
+        assert worker.exit_code == 1 and "broken.yaml" in worker.output
+        monkeypatch.setenv("AREALSJEKK_LAND_ACCOUNT_METHOD_FILE", str(tmp_path / "nowhere.yaml"))
+        get_settings.cache_clear()
+        missing = CliRunner().invoke(cli, ["land-account"])
+        assert missing.exit_code == 1 and "nowhere.yaml" in missing.output
+        _run_maintenance()
+        assert job_rows() == []  # maintenance succeeded (failed jobs would stay)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
