@@ -227,8 +227,16 @@ def compute_account(
     )
     session.add(account)
     session.flush()
-    _store_areas(session, account, measured, outcomes)
+    _store_areas(session, account, measured, sorted(outcomes, key=weight))
     return account
+
+
+def weight(outcome: ReserveOutcome) -> tuple[float, float]:
+    """The planvask's order (stored as the areas' positions, so that every list and number
+    agrees): the area in conflict with any guideline, then the largest area to adapt under
+    one guideline, heaviest first."""
+    warning = max((o.warning.area for o in outcome.rules.values()), default=0.0)
+    return (-round(outcome.conflict.area, 1), -round(warning, 1))
 
 
 def _store_areas(
@@ -237,7 +245,7 @@ def _store_areas(
     measured: list[MeasuredArea],
     outcomes: list[ReserveOutcome],
 ) -> None:
-    """Write the measured areas (reserves first, in the order checked) and their findings."""
+    """Write the measured areas (reserves first, in the given order) and their findings."""
     of_reserve = {id(o.reserve): o for o in outcomes}
     ordered = [o.reserve for o in outcomes] + [m for m in measured if not m.is_reserve]
     rows = []

@@ -125,12 +125,12 @@ def reserve_rows(session: Session, account_id: int) -> list[dict[str, Any]]:
     areas = session.scalars(
         select(LandAccountAreaOrm)
         .where(LandAccountAreaOrm.account_id == account_id, LandAccountAreaOrm.is_reserve)
-        .order_by(LandAccountAreaOrm.conflict_m2.desc(), LandAccountAreaOrm.position)
+        .order_by(LandAccountAreaOrm.position)
     )
     rows = []
     for area in areas:
         row = {
-            "id": area.position,
+            "id": area.position + 1,  # the planvask's number: positions are in its order
             **reserve_properties(area),
             "status_label": STATUS_LABELS.get(area.arealbruksstatus, ""),
         }
@@ -318,9 +318,12 @@ def to_xlsx(sheets: Iterable[Sheet], title: str) -> bytes:
         worksheet.append([c.header for c in sheet.columns])
         for cell in worksheet[1]:
             cell.font = bold
-        for row in sheet.rows:
-            worksheet.append([xlsx_value(c, row.get(c.key)) for c in sheet.columns])
-            for column, cell in zip(sheet.columns, worksheet[worksheet.max_row], strict=True):
+        # Cells addressed by row and column: reading back `worksheet[n]` or `max_row` scans
+        # every cell, which made a workbook of N rows take N² steps.
+        for row_number, row in enumerate(sheet.rows, start=2):
+            for column_number, column in enumerate(sheet.columns, start=1):
+                value = xlsx_value(column, row.get(column.key))
+                cell = worksheet.cell(row=row_number, column=column_number, value=value)
                 if column.kind in NUMBER_FORMATS:
                     cell.number_format = NUMBER_FORMATS[column.kind]
                 elif cell.value is not None:

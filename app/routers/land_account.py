@@ -371,19 +371,20 @@ def reserves(
         bool, Query(description="only the reserves in conflict with a guideline")
     ] = False,
 ) -> Any:
-    """The account's reserves as GeoJSON (the unbuilt parts), heaviest conflict first, with
-    their figures per guideline; `conflicts_only` leaves out the rest."""
+    """The account's reserves as GeoJSON (the unbuilt parts) with their figures per guideline,
+    in the planvask's order and numbering (heaviest conflict first, then the largest area to
+    adapt); `conflicts_only` leaves out the rest."""
     account = account_at(session, kommunenummer, day)
     query = select(
         LandAccountAreaOrm, geometry_json(LandAccountAreaOrm.geom, crs.srid).label("geometry")
     ).where(LandAccountAreaOrm.account_id == account.id, LandAccountAreaOrm.is_reserve)
     if conflicts_only:
         query = query.where(LandAccountAreaOrm.conflict_m2 > 0)
-    query = query.order_by(LandAccountAreaOrm.conflict_m2.desc(), LandAccountAreaOrm.position)
+    query = query.order_by(LandAccountAreaOrm.position)
     features = [
         {
             "type": "Feature",
-            "id": area.position,
+            "id": area.position + 1,  # the planvask's number: positions are in its order
             "properties": {**reserve_properties(area), "source_key": area.feature_key},
             "geometry": geometry,
         }
