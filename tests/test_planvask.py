@@ -119,6 +119,10 @@ def test_geojson_lists_conflicts_then_warnings_heaviest_first(client, account):
     # The same order as the account's reserves in conflict, and the same figures.
     reserves = client.get(f"{BASE}/reserves?conflicts_only=true").json()["features"]
     assert [p["source_key"] for p in props[:2]] == [r["properties"]["source_key"] for r in reserves]
+    # Every entry, warnings too, has the number the reserves (and the CSV's «Nr.») give it.
+    numbered = client.get(f"{BASE}/reserves").json()["features"]
+    number_of = {r["properties"]["source_key"]: r["id"] for r in numbered}
+    assert [number_of[p["source_key"]] for p in props] == [p["rank"] for p in props]
     for prop, reserve in zip(props, reserves, strict=False):
         for key in ("name", "planidentifikasjon", "arealformal", "reserve_m2", "conflict_m2"):
             assert prop[key] == reserve["properties"][key], key
@@ -323,7 +327,7 @@ def test_the_report_is_bounded_and_says_what_it_leaves_out(client, account, monk
     monkeypatch.setattr(maps, "MAX_DETAIL_MAPS", 0)
     html = client.get(f"{BASE}/planvask.html").text
     assert html.count("data:image/png;base64,") == 1  # the overview only
-    assert "1 reserver er vist uten detaljkart" in html
+    assert "1 reserve er vist uten detaljkart" in html
     more = html[html.index('id="more"') : html.index('id="actions"')]
     flat = " ".join(more.split())
     assert "Planvasken har 3 reserver; de 1 tyngste er vist over" in flat

@@ -27,6 +27,7 @@ def templates() -> Environment:
         long_date=formatting.fmt_long_date,
         thousands=thousands,
         daa=fmt_daa,
+        reserves=lambda count: f"{thousands(count)} {'reserve' if count == 1 else 'reserver'}",
         pct=fmt_pct,
         km=lambda metres: formatting.fmt_number(metres / 1000, 1),
         severity=formatting.SEVERITY_LABELS.__getitem__,
