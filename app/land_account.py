@@ -271,8 +271,10 @@ def _store_areas(
                 if outcome is None
                 else {rule: _rounded(o.figures()) for rule, o in outcome.rules.items()},
                 "conflict_m2": 0.0 if outcome is None else round(outcome.conflict.area, 1),
+                # The reserves' geometry is what maps and GeoJSON show; the other areas are
+                # kept as figures (their outlines are the adopted plan's).
                 "geom": None
-                if area.unbuilt.is_empty
+                if area.unbuilt.is_empty or not area.is_reserve
                 else from_shape(_multi(area.unbuilt), CANONICAL_SRID),
             }
         )

@@ -15,7 +15,12 @@ stations, the real municipality boundaries), at the scale of real county data se
 - `mineral_deposits` 3,000, `recreation_areas` 2,000, `state_recreation_areas` ~200,
   `cultural_environments` ~200, `municipal_heritage_plans` ~150, `tettsteder` ~70,
   `transport_hubs` ~400, the demo's villrein areas, corridors (plus more) and intact nature,
-  and an adopted-kommuneplan layer (`existing_kommuneplan`) with ~5,500 areas.
+  and an adopted-kommuneplan layer (`existing_kommuneplan`) with ~5,500 areas, about a
+  quarter of them framtidig (the land account's reserves).
+- `buildings`: matrikkel building points (issue 23's land account), placed as the demo's
+  (layers/demo/buildings.py) in every adopted area: existing areas mostly built (cabins 40-60
+  m apart), framtidig ones mostly unbuilt; plus the towns' buildings, farmsteads on the
+  valley floors, setre and spread cabins.
 
 Plans (GeoJSON, EPSG:25832) with realistic purposes: S is a 30-feature reguleringsplan for a
 cabin and village area on the slope above Geilo (cabins up to and across the tree line,
@@ -52,6 +57,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.prepared import prep
 
 from layers.demo import base as demo_base
+from layers.demo import buildings as demo_buildings
 from layers.demo import forest as demo_forest
 from layers.demo import heritage as demo_heritage
 from layers.demo import nature as demo_nature
@@ -62,7 +68,7 @@ from layers.demo.geography import Geography
 from layers.demo.heritage import HERITAGE_KINDS
 from spatial.crs import CANONICAL_SRID
 
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 RASTER_VERSION = 1
 SEED = 20261108
 CRS = f"EPSG:{CANONICAL_SRID}"
@@ -83,6 +89,15 @@ N_HERITAGE_PLANS = 150
 N_EXTRA_TETTSTEDER = 40
 N_HUBS = 400
 N_EXTRA_CORRIDORS = 16
+N_FARMS = 6_000
+N_SETRE = 1_500
+N_SPREAD_CABINS = 3_000
+# Buildings in the tettsteder per inhabitant (houses, blocks, garages, shops, workshops).
+TOWN_BUILDINGS_PER_PERSON = 0.3
+TOWN_TYPES = {111: 0.45, 121: 0.10, 131: 0.08, 142: 0.05, 181: 0.17, 219: 0.03, 231: 0.03}
+TOWN_TYPES |= {311: 0.04, 322: 0.05}
+# Share of the adopted areas that are framtidig (arealbruksstatus 2), by arealformål.
+FRAMTIDIG_SHARE = {1120: 0.25, 1110: 0.3, 1300: 0.3}
 S_FEATURES, M_FEATURES, L_FEATURES = 30, 3_000, 30_000
 M_MUNICIPALITY = "3303"  # Kongsberg: a regional town, valley gravel, Blefjell cabins
 S_MUNICIPALITY = "3330"  # Hol: the S plan lies on the slope above Geilo
@@ -709,6 +724,84 @@ def build_existing(
     return features, cabins
 
 
+def mark_framtidig(features: list[tuple[BaseGeometry, dict[str, Any]]]) -> None:
+    """Make a share of the adopted areas framtidig (arealbruksstatus 2): the plans' reserves.
+
+    A generator of its own, drawn after the areas are placed, so the areas' shapes and
+    purposes stay as they were (G1 reads only those; the S/M/L findings do not change).
+    """
+    rng = rng_for("existing_kommuneplan-status")
+    for _, properties in features:
+        if rng.uniform() < FRAMTIDIG_SHARE.get(properties["arealformal"], 0.0):
+            properties["arealbruksstatus"] = 2
+
+
+def build_buildings(ctx: Context) -> list[tuple[BaseGeometry, dict[str, Any]]]:
+    """Building points: the adopted areas (as the demo's), the towns, farms, setre, cabins."""
+    rng = rng_for("buildings")
+    points = demo_buildings.BuildingPoints()
+    adopted = ctx.layers["existing_kommuneplan"]
+    for geometry, properties in adopted:
+        demo_buildings.buildings_in_area(rng, points, geometry, properties)
+    areas = shapely.STRtree([g for g, _ in adopted])
+    towns = shapely.STRtree([g for g, _ in ctx.tettsteder])
+    kommuner = sorted(ctx.municipalities)
+
+    def kommune_of(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The kommunenummer of each point, "" outside the county or inside an adopted area."""
+        out = np.full(len(x), "", dtype=object)
+        for kommunenummer in kommuner:
+            inside = shapely.contains_xy(ctx.municipalities[kommunenummer], x, y)
+            out[inside & (out == "")] = kommunenummer
+        in_area, _ = areas.query(shapely.points(x, y), predicate="intersects")
+        out[in_area] = ""
+        return out
+
+    # The towns: a lot grid as dense as the population asks, around the adopted areas.
+    codes = list(TOWN_TYPES)
+    weights = np.array([TOWN_TYPES[c] for c in codes])
+    for geometry, properties in ctx.tettsteder:
+        wanted = properties["population"] * TOWN_BUILDINGS_PER_PERSON
+        spacing = float(np.clip(math.sqrt(geometry.area / wanted), 25.0, 80.0))
+        lots = demo_buildings.lot_grid(rng, geometry, spacing)
+        if not len(lots):
+            continue
+        owner = kommune_of(lots[:, 0], lots[:, 1])
+        kinds = rng.choice(codes, size=len(lots), p=weights / weights.sum())
+        for (x, y), kommunenummer, kind in zip(lots, owner, kinds, strict=True):
+            if kommunenummer:
+                points.add(x, y, int(kind), demo_buildings.built_status(rng), kommunenummer)
+
+    # Farmsteads, setre and spread cabins, spread over the municipalities by their terrain.
+    groups = (
+        ("valley", N_FARMS, [demo_buildings.VANINGSHUS, demo_buildings.DRIFTSBYGNING], 40.0),
+        ("mountain", N_SETRE, [demo_buildings.SETERHUS], 0.0),
+        ("forest", N_SPREAD_CABINS, [demo_buildings.FRITIDSBYGG], 0.0),
+    )
+    for pool, total, kinds, spread in groups:
+        sizes = {k: len(ctx.pools[k].pools[pool]) for k in kommuner}
+        shares = _allocate(total, {k: float(n) + 1.0 for k, n in sizes.items()})
+        for kommunenummer in kommuner:
+            municipality = ctx.municipalities[kommunenummer]
+            for _ in range(shares[kommunenummer]):
+                x, y = ctx.pools[kommunenummer].sample(rng, pool)
+                if len(towns.query(Point(x, y), predicate="dwithin", distance=100)):
+                    continue
+                tun = list(kinds)
+                if spread:
+                    tun += [demo_buildings.ANNEN_LANDBRUKSBYGNING] * int(rng.integers(0, 2))
+                    tun += [demo_buildings.GARASJE_BOLIG] * int(rng.integers(0, 2))
+                for kind in tun:
+                    bx = x + float(rng.uniform(-spread, spread))
+                    by = y + float(rng.uniform(-spread, spread))
+                    if not shapely.contains_xy(municipality, bx, by):
+                        continue
+                    if len(areas.query(Point(bx, by), predicate="dwithin", distance=30)):
+                        continue
+                    points.add(bx, by, kind, demo_buildings.built_status(rng), kommunenummer)
+    return points.features()
+
+
 # --- plans -----------------------------------------------------------------------------------
 
 # (pool, radius range m, arealformål, arealbruksstatus, feltnavn prefix) per kind of area.
@@ -1093,6 +1186,8 @@ def generate(force: bool = False) -> dict[str, Any]:
             + 10
         )
     ctx.layers["existing_kommuneplan"], cabins = build_existing(ctx, needs)
+    mark_framtidig(ctx.layers["existing_kommuneplan"])
+    ctx.layers["buildings"] = build_buildings(ctx)
     counts = {}
     for layer_id, features in ctx.layers.items():
         write_layer(common.LAYER_DIR / f"{layer_id}.gpkg", features)

@@ -17,7 +17,9 @@
 4. Renders the same WMS GetMaps with Arealsjekk (over HTTP and its Mapnik renderer
    in-process) and with MapServer (mapscript, mapscript with PostgreSQL's JIT off, CGI),
    each renderer in turn, repetition by repetition.
-5. Prints a table and writes bench/results/latest.json, latest.md and profile-L.txt
+5. Computes the land account (issue 23) of all 18 municipalities in a process of its own
+   (bench/land_account_bench.py: a cold run, and 2 warm runs unless --quick).
+6. Prints a table and writes bench/results/latest.json, latest.md and profile-L.txt
    (--quick: latest-quick.json, latest-quick.md, profile-L-quick.txt, so a quick run does
    not replace the full results).
 Everything stops by itself; the server is stopped at the end (also on errors).
@@ -39,6 +41,7 @@ from typing import Any
 import common
 import generate
 import http_bench
+import land_account_bench
 import tiles_bench
 import wms_bench
 
@@ -197,6 +200,28 @@ def paired_runs(
         return engine.finish(), baseline.finish()
 
 
+def land_account(results: dict[str, Any], quick: bool) -> None:
+    """The land account of all 18 municipalities, in a fresh process (its cold run is cold)."""
+    command = [sys.executable, str(common.BENCH_DIR / "land_account_bench.py"), "--no-write"]
+    done = phase(
+        results,
+        "land account: 18 municipalities" + (", cold run" if quick else ", cold + 2 warm runs"),
+        lambda: subprocess.run(
+            command + (["--quick"] if quick else []),
+            cwd=common.ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ),
+    )
+    if done.returncode != 0:  # recorded as failed; the other parts still run
+        error = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        log(f"land account failed: {error}")
+        results["land_account"] = {"error": error, "met": False}
+        return
+    results["land_account"] = json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def http_and_wms(results: dict[str, Any], settings: dict[str, Any], skip: set[str]) -> None:
     """Throughput of quick checks and WMS GetMaps through uvicorn with 2 workers."""
     with http_bench.Server(workers=2) as server:
@@ -303,6 +328,19 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "met": check["speedup_p50"] >= MIN_SPEEDUP,
             }
         )
+    account = results.get("land_account")
+    if account:
+        reached = f"failed: {account['error']}" if "error" in account else None
+        if reached is None:
+            reached = fmt_s(max([account["cold"]["wall_s"], *account["warm_wall_s"]]))
+        rows.append(
+            {
+                "target": "Land account of 18 municipalities < "
+                f"{fmt_s(land_account_bench.TARGET_S)} (issue 23; slowest run)",
+                "reached": reached,
+                "met": account["met"],
+            }
+        )
     wms = results.get("wms", {})
     if wms.get("arealsjekk_http") and wms.get("mapserver_mapscript"):
         for name in wms_bench.BBOXES:
@@ -367,6 +405,8 @@ def table(results: dict[str, Any]) -> str:
                 + f" | {min(theirs) / ours:.2f}× |"
             )
     lines += tiles_table(results.get("tiles", {}))
+    if results.get("land_account", {}).get("table_markdown"):
+        lines += ["", results["land_account"]["table_markdown"]]
     rows = verdicts(results)
     if rows:
         lines += ["", "| Target (issue 8) | Reached | Met |", "|---|---|---|"]
@@ -404,7 +444,7 @@ def main() -> None:
         "--skip",
         default="",
         help="comma-separated parts to leave out: checks, http (quick-check throughput), wms, "
-        "tiles",
+        "tiles, land (the land account)",
     )
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
@@ -440,6 +480,8 @@ def main() -> None:
     results["versions"] = versions()
     if "checks" not in skip:
         check_sizes(results, settings, suffix)
+    if "land" not in skip:
+        land_account(results, args.quick)
     if not {"http", "wms", "tiles"} <= skip:
         http_and_wms(results, settings, skip)
     results["verdicts"] = verdicts(results)

@@ -605,7 +605,7 @@ class LandAccountAreaOrm(Base):
     conflicts: Mapped[dict[str, Any]] = mapped_column(JSONB)
     # The reserve's part in conflict with at least one guideline.
     conflict_m2: Mapped[float] = mapped_column(Float)
-    # The unbuilt part (null: all built).
+    # A reserve's unbuilt part (null: all built, or not a reserve: kept as figures only).
     geom: Mapped[Any | None] = mapped_column(_area_geometry())
 
     __table_args__ = (

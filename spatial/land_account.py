@@ -310,11 +310,17 @@ def measure_areas(
         geometry = area.geometry
         near = tree.query(geometry, predicate="dwithin", distance=params.built_buffer_m)
         inside = [built[i] for i in near.tolist() if geometry.intersects(built[i])]
-        unbuilt = geometry
+        unbuilt, cover = geometry, None
         if len(near):
             cover = union([built[i] for i in near.tolist()]).buffer(params.built_buffer_m)
             unbuilt = overlay(shapely.difference, geometry, cover)
-        unbuilt = _without_slivers(unbuilt, params.min_reserve_width_m)
+        # A reserve's area is reported to the square metre: its opening is clipped out of the
+        # built part, too. Elsewhere (nåværende areas, full of buildings, measured only for
+        # the lots left) the opening may reach under a square metre into a building's zone.
+        is_reserve_status = area.arealbruksstatus in params.reserve_status
+        unbuilt = _without_slivers(
+            unbuilt, params.min_reserve_width_m, geometry, cover if is_reserve_status else None
+        )
         if unbuilt.area < params.min_reserve_m2:
             unbuilt = shapely.Polygon()
         area_m2 = geometry.area
@@ -330,25 +336,37 @@ def measure_areas(
                 built_m2=area_m2 - unbuilt.area,
                 unbuilt=unbuilt,
                 building_count=len(inside),
-                is_reserve=area.arealbruksstatus in params.reserve_status and unbuilt.area > 0,
+                is_reserve=is_reserve_status and unbuilt.area > 0,
                 lots=lots,
             )
         )
     return out
 
 
-def _without_slivers(geometry: BaseGeometry, half_width_m: float) -> BaseGeometry:
-    """The geometry without the parts narrower than 2 × half_width_m (an opening)."""
+def _without_slivers(
+    geometry: BaseGeometry,
+    half_width_m: float,
+    within: BaseGeometry,
+    built: BaseGeometry | None,
+) -> BaseGeometry:
+    """The unbuilt part without the parts narrower than 2 × half_width_m (an opening), kept
+    within `within` (the adopted area it is part of) and out of `built`."""
     if half_width_m <= 0 or geometry.is_empty:
         return _polygonal(geometry)
     # Mitred joins keep the corners of an area: a round opening would shave each right
-    # angle by (1 - π/4)·w², which is no sliver. Any overshoot is clipped back below.
+    # angle by (1 - π/4)·w², which is no sliver.
     opened = geometry.buffer(-half_width_m, join_style="mitre").buffer(
         half_width_m, join_style="mitre"
     )
     # Mitred buffers of a ragged outline can cross themselves.
     opened = opened if opened.is_valid else shapely.make_valid(opened)
-    return _polygonal(overlay(shapely.intersection, opened, geometry))
+    # Overshoot is clipped off: past the area's outline, then into the built part. One
+    # clip against the unbuilt part itself (the area less a polygon per building) costs
+    # several times more: all its edges all but coincide with the opening's.
+    kept = overlay(shapely.intersection, opened, within)
+    if built is not None:
+        kept = overlay(shapely.difference, kept, built)
+    return _polygonal(kept)
 
 
 def _polygonal(geometry: BaseGeometry) -> BaseGeometry:
