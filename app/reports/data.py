@@ -212,16 +212,21 @@ class CheckReport:
     @property
     def source_groups(self) -> list[SourceGroup]:
         """The loaded layers grouped by source and licence, so shared provenance shows once."""
-        groups: dict[tuple[str | None, str | None], SourceGroup] = {}
-        for layer in self.loaded:
-            key = (layer.source, layer.licence)
-            groups.setdefault(key, SourceGroup(*key, layers=[])).layers.append(layer)
-        return list(groups.values())
+        return group_sources(self.loaded)
 
     @property
     def has_demo_data(self) -> bool:
         """True when any layer used is synthetic demo data."""
         return any(layer.is_demo for layer in self.layers)
+
+
+def group_sources(layers: list[LayerUse]) -> list[SourceGroup]:
+    """Layers grouped by source and licence, so that shared provenance shows once."""
+    groups: dict[tuple[str | None, str | None], SourceGroup] = {}
+    for layer in layers:
+        key = (layer.source, layer.licence)
+        groups.setdefault(key, SourceGroup(*key, layers=[])).layers.append(layer)
+    return list(groups.values())
 
 
 def check_ready(check: PlanCheckOrm) -> None:

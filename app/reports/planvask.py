@@ -28,6 +28,7 @@ from app.reports.data import (
     KARTVERKET,
     LayerUse,
     SourceGroup,
+    group_sources,
     layer_uses,
     without_layer_ids,
 )
@@ -232,11 +233,7 @@ class PlanvaskReport:
     @property
     def source_groups(self) -> list[SourceGroup]:
         """The loaded layers grouped by source and licence, so shared provenance shows once."""
-        groups: dict[tuple[str | None, str | None], SourceGroup] = {}
-        for layer in self.loaded:
-            key = (layer.source, layer.licence)
-            groups.setdefault(key, SourceGroup(*key, layers=[])).layers.append(layer)
-        return list(groups.values())
+        return group_sources(self.loaded)
 
 
 def _pct(part: float, whole: float) -> float:
