@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from app.check_runner import get_rule_set, municipality_info
 from app.db import get_sessionmaker
 from app.errors import DATABASE_UNAVAILABLE
+from app.reports.formatting import OSLO
 from app.repositories.checks import store_rule_set
-from app.repositories.land_accounts import OSLO
 from app.settings import Settings
 from db.models import (
     LandAccountAreaOrm,

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import anyio
 from anyio.abc import Process
-from fastapi import HTTPException
+from fastapi import HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 logger = logging.getLogger(__name__)
 
@@ -191,3 +192,21 @@ async def _run(
     if timer.cancelled_caught:
         return None, False
     return b"".join(chunks), False
+
+
+async def inline_pdf(
+    request: Request, base_url: str, build_html: Callable[[], str], filename: str
+) -> Response:
+    """A report as an inline A4 PDF answer: its HTML built in a thread and laid out within a
+    layout slot; 499 when the client left meanwhile."""
+    try:
+        async with layout_slot():
+            html = await run_in_threadpool(build_html)
+            content = await html_to_pdf(html, base_url, request.is_disconnected)
+    except ClientLeftError:
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )

@@ -4,16 +4,13 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.reports.formatting import OSLO
 from db.models import LandAccountOrm
 from spatial.rules.model import CabinCapacity
-
-# An account's date is its date in Norway.
-OSLO = ZoneInfo("Europe/Oslo")
 
 
 def cabin_capacity(

@@ -481,17 +481,11 @@ async def planvask_pdf(
     # Not found answers before waiting for a layout slot; no database connection is held
     # while waiting.
     await run_in_threadpool(_account_exists, session, kommunenummer, day)
-    try:
-        async with pdf.layout_slot():
-            html = await run_in_threadpool(
-                _planvask_html, session, settings, kommunenummer, day, base_url
-            )
-            content = await pdf.html_to_pdf(html, base_url, request.is_disconnected)
-    except pdf.ClientLeftError:
-        return Response(status_code=pdf.CLIENT_CLOSED_REQUEST)
-    name = f"arealsjekk-planvask-{kommunenummer}.pdf"
-    return Response(
-        content, media_type=ex.PDF, headers={"Content-Disposition": f'inline; filename="{name}"'}
+    return await pdf.inline_pdf(
+        request,
+        base_url,
+        lambda: _planvask_html(session, settings, kommunenummer, day, base_url),
+        f"arealsjekk-planvask-{kommunenummer}.pdf",
     )
 
 

@@ -94,15 +94,9 @@ async def get_report_pdf(
     # Not found and not ready answer before waiting for a layout slot; no database
     # connection is held while waiting.
     await run_in_threadpool(_ready_check, session, check_id, principal)
-    try:
-        async with pdf.layout_slot():
-            html = await run_in_threadpool(
-                _report_html, session, settings, check_id, principal, base_url
-            )
-            content = await pdf.html_to_pdf(html, base_url, request.is_disconnected)
-    except pdf.ClientLeftError:
-        return Response(status_code=pdf.CLIENT_CLOSED_REQUEST)
-    filename = f"arealsjekk-kontroll-{check_id}.pdf"
-    return Response(
-        content, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{filename}"'}
+    return await pdf.inline_pdf(
+        request,
+        base_url,
+        lambda: _report_html(session, settings, check_id, principal, base_url),
+        f"arealsjekk-kontroll-{check_id}.pdf",
     )
