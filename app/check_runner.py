@@ -129,10 +129,13 @@ def create_check(
     settings: Settings,
     pinned_layer_versions: dict[str, int] | None = None,
     background: bool = False,
+    saksnummer: str | None = None,
+    journalpost_id: str | None = None,
 ) -> PlanCheckOrm:
     """Record a queued check of a version with the rule set it is to run, committed with
     its job (run by `arealsjekk worker` at once when `background`, else only as a safety net
-    for the caller, which runs it and then calls `finished_in_request`)."""
+    for the caller, which runs it and then calls `finished_in_request`). The check is filed
+    under the case reference given, else the version's."""
     rule_set = get_rule_set(settings)
     repo.store_rule_set(session, rule_set)
     check = PlanCheckOrm(
@@ -142,6 +145,8 @@ def create_check(
         rule_set_version=rule_set.version,
         rule_set_checksum=rule_set.checksum,
         requested_layer_versions=pinned_layer_versions,
+        saksnummer=saksnummer or version.saksnummer,
+        journalpost_id=journalpost_id or version.journalpost_id,
     )
     session.add(check)
     session.flush()

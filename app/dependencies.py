@@ -1,6 +1,7 @@
 """Shared request dependencies: settings, paging, output CRS, bounding boxes, the upload body."""
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Annotated
 
@@ -12,6 +13,12 @@ from pyproj.exceptions import ProjError
 from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
 
+from app.case_references import (
+    JOURNALPOST_ID_HELP,
+    JOURNALPOST_ID_PATTERN,
+    SAKSNUMMER_HELP,
+    SAKSNUMMER_PATTERN,
+)
 from app.errors import UnsupportedMediaTypeError
 from app.openapi_examples import PROPOSAL_ID
 from app.settings import Settings, get_settings
@@ -280,6 +287,8 @@ class UploadedFile:
     body: bytes
     filename: str | None
     content_type: str
+    # The form's text fields beside the file (multipart uploads only).
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 async def _read_limited(chunks, limit: int) -> bytes:
@@ -329,7 +338,10 @@ async def uploaded_file(
                     [Problem(Text("mangler", "missing"), field="file")],
                 )
             body = await _read_limited(_chunks(upload), limit)
-            return UploadedFile(body, upload.filename or filename, upload.content_type or "")
+            fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
+            return UploadedFile(
+                body, upload.filename or filename, upload.content_type or "", fields
+            )
     if media_type not in ACCEPTED_MEDIA_TYPES:  # the format table's, and untyped ones
         raise UnsupportedMediaTypeError(
             Text(
@@ -348,6 +360,81 @@ async def _chunks(upload):  # noqa: ANN001, ANN202 - starlette UploadFile
 
 
 UploadDep = Annotated[UploadedFile, Depends(uploaded_file)]
+
+
+@dataclass(frozen=True)
+class CaseReference:
+    """The case system's case (saksnummer) and record (journalpostId) for an upload or check."""
+
+    saksnummer: str | None = None
+    journalpost_id: str | None = None
+
+
+# Form field and query parameter names, with the pattern each must match.
+CASE_FIELDS = {
+    "saksnummer": ("saksnummer", SAKSNUMMER_PATTERN),
+    "journalpostId": ("journalpost_id", JOURNALPOST_ID_PATTERN),
+}
+
+
+def _case_value(name: str, query_value: str | None, form_value: str | None) -> str | None:
+    values = {v.strip() for v in (query_value, form_value) if v is not None and v.strip()}
+    if len(values) > 1:
+        raise InvalidInputError(
+            Text(
+                f"«{name}» er gitt to ganger med ulike verdier (i adressen og i skjemaet)",
+                f"'{name}' is given twice with different values (in the query and the form)",
+            ),
+            [Problem(Text("to ulike verdier", "two different values"), field=name)],
+        )
+    value = values.pop() if values else None
+    if value is not None and not re.fullmatch(CASE_FIELDS[name][1], value):
+        shown = value[:40]
+        raise InvalidInputError(
+            Text(
+                f"«{name}» har feil form («{shown}»); "
+                + (
+                    "skriv saksår/sekvensnummer, f.eks. 2026/123"
+                    if name == "saksnummer"
+                    else "bruk 1–100 tegn: bokstaver, sifre og / . _ : -"
+                ),
+                f"'{name}' is malformed ('{shown}'); "
+                + (
+                    "write saksår/sekvensnummer, e.g. 2026/123"
+                    if name == "saksnummer"
+                    else "use 1-100 characters: letters, digits and / . _ : -"
+                ),
+            ),
+            [Problem(Text("feil form", "malformed"), field=name)],
+        )
+    return value
+
+
+def upload_case_reference(
+    upload: UploadDep,
+    saksnummer: Annotated[
+        str | None,
+        Query(
+            description=SAKSNUMMER_HELP + " (or the form field saksnummer)", examples=["2026/123"]
+        ),
+    ] = None,
+    journalpost_id: Annotated[
+        str | None,
+        Query(
+            alias="journalpostId",
+            description=JOURNALPOST_ID_HELP + " (or the form field journalpostId)",
+            examples=["2026/123-4"],
+        ),
+    ] = None,
+) -> CaseReference:
+    """Read the upload's case reference from the query or the multipart form's fields."""
+    return CaseReference(
+        _case_value("saksnummer", saksnummer, upload.fields.get("saksnummer")),
+        _case_value("journalpostId", journalpost_id, upload.fields.get("journalpostId")),
+    )
+
+
+UploadCaseReferenceDep = Annotated[CaseReference, Depends(upload_case_reference)]
 
 
 @dataclass(frozen=True)

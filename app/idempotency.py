@@ -1,11 +1,18 @@
 """Idempotency-Key for POST requests: a retried request gets the first answer again.
 
-The same key with the same request (method, path, query and body) replays the stored
-response; the same key with a different request is a 409 (IETF draft "The Idempotency-Key
-HTTP Header Field"). A record belongs to the API key that made it, by the key's id: only
-that key replays it, and a revoked or unknown key is refused (401) before any record is
-looked up. Records expire after `idempotency_ttl_s`; an expired key counts as new, and
-expired records are purged as new ones are made. Requests without an API key pass through
+The same key with the same request replays the stored response; the same key with a
+different request is a 409 (IETF draft "The Idempotency-Key HTTP Header Field", §2.2: the
+fingerprint is the server's choice). "The same" is judged by meaning, not by bytes
+(`request_fingerprint`): a retried multipart upload carries a new random boundary (RFC 7578
+§4.1) but the same parts, and a JSON body may be re-serialised with other spacing or key
+order. The fingerprint is the method, the path, the query's parameters and the content: for
+multipart/form-data the parts' names, filenames and bytes; for JSON its canonical form;
+otherwise the bytes.
+
+A record belongs to the API key that made it, by the key's id: only that key replays it,
+and a revoked or unknown key is refused (401) before any record is looked up. Records
+expire after `idempotency_ttl_s`; an expired key counts as new, and expired records are
+purged as new ones are made. Requests without an API key pass through
 untouched (every POST needs one and answers 401 itself).
 
 The body is read within the request body limit (app.limits) before anything is recorded,
@@ -17,7 +24,9 @@ import hashlib
 import json
 import logging
 from datetime import timedelta
+from urllib.parse import parse_qsl
 
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -62,6 +71,102 @@ def _problem(
         problem_body(status, detail, slug, path, language=current_language())
     ).encode()
     return status, [(b"content-type", b"application/problem+json")], body
+
+
+def _media_type(content_type: str) -> tuple[str, dict[bytes, bytes]]:
+    media_type, options = parse_options_header(content_type)
+    return media_type.decode("latin-1").lower(), options
+
+
+def _multipart_parts(body: bytes, boundary: bytes) -> list[tuple[bytes, ...]] | None:
+    """Return each part's (name, filename, bytes), or None when the body is no valid form."""
+    parts: list[tuple[bytes, ...]] = []
+    headers: dict[bytes, bytes] = {}
+    field: list[bytes] = []
+    value: list[bytes] = []
+    data: list[bytes] = []
+
+    def header_end() -> None:
+        headers[b"".join(field).lower()] = b"".join(value)
+        field.clear()
+        value.clear()
+
+    def part_end() -> None:
+        _, options = parse_options_header(headers.get(b"content-disposition", b""))
+        parts.append((options.get(b"name", b""), options.get(b"filename", b""), b"".join(data)))
+        headers.clear()
+        data.clear()
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_header_field": lambda b, start, end: field.append(b[start:end]),
+            "on_header_value": lambda b, start, end: value.append(b[start:end]),
+            "on_header_end": header_end,
+            "on_part_data": lambda b, start, end: data.append(b[start:end]),
+            "on_part_end": part_end,
+        },
+    )
+    try:
+        parser.write(body)
+        parser.finalize()
+    except Exception:  # noqa: BLE001 - any malformed form: the bytes are its fingerprint
+        return None
+    if parser.state != MultipartState.END:  # cut short: no closing boundary
+        return None
+    # Fields are read by name (Starlette's form), so their order carries no meaning.
+    return sorted(parts, key=lambda part: part[0])
+
+
+def _canonical_json(body: bytes) -> bytes | None:
+    """Return JSON in one form (sorted keys, no spaces, UTF-8), or None if it is not JSON."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    try:
+        return json.dumps(
+            document, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+    except (ValueError, RecursionError):
+        return None
+
+
+def _content_items(content_type: str, body: bytes) -> list[bytes]:
+    media_type, options = _media_type(content_type)
+    if media_type == "multipart/form-data" and options.get(b"boundary"):
+        parts = _multipart_parts(body, options[b"boundary"])
+        if parts is not None:
+            return [b"multipart"] + [item for part in parts for item in part]
+    if media_type == "application/json" or media_type.endswith("+json"):
+        canonical = _canonical_json(body)
+        if canonical is not None:
+            return [b"json", canonical]
+    # Anything else is the plan file itself (the upload reads even curl's default
+    # application/x-www-form-urlencoded as the raw file): its bytes.
+    return [b"bytes", body]
+
+
+def request_fingerprint(
+    method: str, path: str, query: bytes, content_type: str, body: bytes
+) -> str:
+    """Return the SHA-256 of a request's meaning: method, path, query parameters, content."""
+    # Parameters are read by name, so their order carries no meaning; repeated ones keep
+    # theirs. Decoded as Latin-1, percent-escapes and raw bytes compare byte for byte.
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+    parameters = sorted(pairs, key=lambda pair: pair[0])
+    items = [
+        method.encode(),
+        path.encode("utf-8", "surrogateescape"),
+        *(f"{name}={value}".encode("latin-1") for name, value in parameters),
+        b"",
+        *_content_items(content_type, body),
+    ]
+    digest = hashlib.sha256()
+    for item in items:  # length-prefixed: no two different lists give the same stream
+        digest.update(b"%d:" % len(item))
+        digest.update(item)
+    return digest.hexdigest()
 
 
 def _record_of(api_key_id: int, key: str) -> ColumnElement[bool]:
@@ -215,10 +320,13 @@ class IdempotencyMiddleware:
         except limits.BodyTooLargeError as exc:
             await limits.send_too_large(scope, send, exc)
             return
-        query = scope.get("query_string", b"")
-        digest = hashlib.sha256(
-            scope["method"].encode() + b" " + scope["path"].encode() + b"?" + query + b"\n" + body
-        ).hexdigest()
+        digest = request_fingerprint(
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b""),
+            _header(scope, b"content-type") or "",
+            body,
+        )
         ttl = timedelta(seconds=settings.idempotency_ttl_s)
         try:
             claimed_by, earlier = await run_in_threadpool(
@@ -246,19 +354,11 @@ class IdempotencyMiddleware:
         status = 500
         response_headers: list[tuple[bytes, bytes]] = []
         response_body: list[bytes] = []
+        recorded = False
 
-        async def capture(message: Message) -> None:
-            nonlocal status, response_headers
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                response_headers = list(message.get("headers", []))
-            elif message["type"] == "http.response.body":
-                response_body.append(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, replay_body, capture)
-        finally:
+        async def record() -> None:
+            nonlocal recorded
+            recorded = True
             try:
                 if status >= 500 or status in NOT_KEPT:
                     await run_in_threadpool(_release, api_key_id, key)
@@ -274,6 +374,25 @@ class IdempotencyMiddleware:
                 # The answer is sent but cannot be kept; the claim expires after
                 # ABANDONED_AFTER, so a retry is not refused for ever.
                 logger.warning("could not record the answer to Idempotency-Key %r", key)
+
+        async def capture(message: Message) -> None:
+            nonlocal status, response_headers
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_headers = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                response_body.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    # Recorded before the last bytes go out: a client that retries as soon
+                    # as it has the answer finds it, not a claim still "being processed".
+                    await record()
+            await send(message)
+
+        try:
+            await self.app(scope, replay_body, capture)
+        finally:
+            if not recorded:
+                await record()
 
 
 async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

@@ -21,7 +21,7 @@ from app.land_account import get_method
 from app.language import LanguageMiddleware
 from app.limits import BodyLimitMiddleware
 from app.metrics import RequestMiddleware
-from app.openapi import install_openapi, tags
+from app.openapi import install_openapi, operation_id, tags
 from app.routers import (
     checks,
     docs,
@@ -119,6 +119,7 @@ def create_app() -> FastAPI:
         # Resolving the rule set here checks it against the layer registry: a layer config
         # naming a rule the rule set lacks stops the service at start rather than mid-check.
         openapi_tags=tags(get_rule_set(get_settings())),
+        generate_unique_id_function=operation_id,
     )
     get_method(get_settings())  # a broken land-account method file stops the start, too
     add_exception_handlers(app)

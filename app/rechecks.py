@@ -392,6 +392,17 @@ def queue_checks(
         return []
     rule_set = get_rule_set(settings)
     checks_repo.store_rule_set(session, rule_set)
+    # A re-check belongs to the case its version was filed under.
+    cases = {
+        row.id: row
+        for row in session.execute(
+            select(
+                ProposalVersionOrm.id,
+                ProposalVersionOrm.saksnummer,
+                ProposalVersionOrm.journalpost_id,
+            ).where(ProposalVersionOrm.id.in_(version_ids))
+        )
+    }
     rows = [
         {
             "proposal_version_id": version_id,
@@ -400,6 +411,8 @@ def queue_checks(
             "rule_set_version": rule_set.version,
             "rule_set_checksum": rule_set.checksum,
             "recheck_id": batch.id,
+            "saksnummer": cases[version_id].saksnummer,
+            "journalpost_id": cases[version_id].journalpost_id,
         }
         for version_id in version_ids
     ]

@@ -6,6 +6,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app import openapi_examples as ex
+from app.case_references import (
+    JOURNALPOST_ID_HELP,
+    JOURNALPOST_ID_PATTERN,
+    SAKSNUMMER_HELP,
+    SAKSNUMMER_PATTERN,
+)
 from app.language import current_language
 from layers.registry import get_registry
 
@@ -55,7 +61,19 @@ class UploadReportPublic(BaseModel):
     warnings: list[ReportEntry] = []
 
 
-class VersionSummary(BaseModel):
+class CaseReferenceFields(BaseModel):
+    """The case (saksnummer) and record (journalpostId) a case system filed this under."""
+
+    # journalpostId is the Noark 5 / KS Fiks name; Python reads it as journalpost_id.
+    model_config = ConfigDict(validate_by_name=True, serialize_by_alias=True)
+
+    saksnummer: str | None = Field(None, description=SAKSNUMMER_HELP, examples=["2026/123"])
+    journalpost_id: str | None = Field(
+        None, alias="journalpostId", description=JOURNALPOST_ID_HELP, examples=["2026/123-4"]
+    )
+
+
+class VersionSummary(CaseReferenceFields):
     """A proposal version as listed under its proposal."""
 
     version: int
@@ -296,7 +314,7 @@ class CabinAreasPublic(BaseModel):
     )
 
 
-class CheckPublic(BaseModel):
+class CheckPublic(CaseReferenceFields):
     """A check of a proposal version: status, what it used, summary and findings."""
 
     model_config = _examples(ex.CHECK)
@@ -329,11 +347,28 @@ class CheckPublic(BaseModel):
 class CheckRequest(BaseModel):
     """Options for a check; by default the current version of every layer is used."""
 
-    model_config = _examples(ex.CHECK_REQUEST)
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [ex.CHECK_REQUEST]},
+        validate_by_name=True,
+        serialize_by_alias=True,
+    )
 
     layer_versions: dict[str, Annotated[int, Field(ge=1, le=2**31 - 1)]] | None = Field(
         None,
         description="pin layer versions to reproduce an earlier check, e.g. {'tree_line': 1}",
+    )
+    saksnummer: str | None = Field(
+        None,
+        pattern=SAKSNUMMER_PATTERN,
+        description=SAKSNUMMER_HELP + "; by default the version's",
+        examples=["2026/123"],
+    )
+    journalpost_id: str | None = Field(
+        None,
+        alias="journalpostId",
+        pattern=JOURNALPOST_ID_PATTERN,
+        description=JOURNALPOST_ID_HELP + "; by default the version's",
+        examples=["2026/123-7"],
     )
 
     @field_validator("layer_versions")

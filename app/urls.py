@@ -45,3 +45,20 @@ def public_base_url(request: Request, settings: Settings) -> str:
             [Problem(Text("vert som ikke er godkjent", "untrusted host"), field="Host")],
         )
     return str(request.base_url).rstrip("/")
+
+
+def absolute(base_url: str | None, path: str) -> str:
+    """Join a base URL (no trailing slash) and an absolute path; the path alone without one."""
+    if not base_url or not path.startswith("/"):
+        return path
+    return base_url.rstrip("/") + path
+
+
+def base_url_or_none(request: Request, settings: Settings) -> str | None:
+    """Return the base URL for absolute links, or None when the Host is not to be trusted."""
+    try:
+        return public_base_url(request, settings)
+    except UntrustedHostError:
+        # A Location header may stay relative (RFC 9110 §10.2.2); an untrusted Host may not
+        # become a link.
+        return None

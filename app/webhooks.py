@@ -1,9 +1,15 @@
-"""Webhooks for case systems: signed check.completed deliveries, retried with backoff.
+"""Webhooks for case systems: signed deliveries of check.completed, finding.reviewed and
+proposal.published, retried with backoff.
 
 Each delivery is POSTed as JSON with the headers
 `X-Arealsjekk-Event`, `X-Arealsjekk-Delivery` and
 `X-Arealsjekk-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>`,
-so a receiver can check both origin and freshness (the timestamp is signed too).
+so a receiver can check both origin and freshness (the timestamp is signed too). Delivery
+is at least once: a receiver de-duplicates by the delivery id, which a retry and a re-send
+on request (`X-Arealsjekk-Redelivery: <n>`) keep. Events are queued in the transaction of
+the change they report, so a committed change always has its deliveries and a rolled-back
+one none. Links in a payload are absolute (AREALSJEKK_PUBLIC_URL, else the base URL the
+webhook was registered through).
 
 A webhook URL must reach a public address (OWASP SSRF Prevention Cheat Sheet): it is
 checked when the webhook is registered and again before every delivery, and the delivery
@@ -42,14 +48,26 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.db import get_sessionmaker
+from app.jobs import defer_webhook_round
 from app.metrics import count_webhook_failure
-from app.settings import Settings
-from db.models import ApiKeyOrm, PlanCheckOrm, WebhookDeliveryOrm, WebhookOrm
+from app.settings import Settings, get_settings
+from app.urls import absolute
+from db.models import (
+    ApiKeyOrm,
+    CheckFindingOrm,
+    FindingReviewOrm,
+    PlanCheckOrm,
+    PlanProposalOrm,
+    WebhookDeliveryOrm,
+    WebhookOrm,
+)
 
 logger = logging.getLogger(__name__)
 
 CHECK_COMPLETED = "check.completed"
-EVENTS = (CHECK_COMPLETED,)
+FINDING_REVIEWED = "finding.reviewed"
+PROPOSAL_PUBLISHED = "proposal.published"
+EVENTS = (CHECK_COMPLETED, FINDING_REVIEWED, PROPOSAL_PUBLISHED)
 USER_AGENT = "Arealsjekk-Webhooks/1"
 # Only the status matters; the rest of an answer is read up to this much, then dropped.
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -79,11 +97,26 @@ def verify_signature(secret: str, header: str, body: bytes, tolerance_s: int = 3
     return hmac.compare_digest(expected, fields.get("v1", ""))
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _plan_id(proposal: PlanProposalOrm) -> dict[str, Any]:
+    """The national plan id in KS Fiks Plan's shape (nasjonalArealplanId)."""
+    return {
+        "administrativEnhet": {"kommunenummer": proposal.kommunenummer},
+        "planidentifikasjon": proposal.planidentifikasjon,
+    }
+
+
+def _proposal_path(proposal: PlanProposalOrm) -> str:
+    return f"/api/v1/proposals/{proposal.kommunenummer}_{proposal.planidentifikasjon}"
+
+
 def check_completed_payload(check: PlanCheckOrm) -> dict[str, Any]:
     """The event body: the national plan id in KS Fiks Plan's shape, and the check summary."""
     version = check.version
     proposal = version.proposal
-    key = f"{proposal.kommunenummer}_{proposal.planidentifikasjon}"
     return {
         "event": CHECK_COMPLETED,
         "check": {
@@ -91,25 +124,112 @@ def check_completed_payload(check: PlanCheckOrm) -> dict[str, Any]:
             "status": check.status,
             "ruleSet": {"id": check.rule_set_id, "version": check.rule_set_version},
             "summary": check.summary,
-            "finishedAt": check.finished_at.isoformat() if check.finished_at else None,
+            "finishedAt": _iso(check.finished_at),
         },
-        "nasjonalArealplanId": {
-            "administrativEnhet": {"kommunenummer": proposal.kommunenummer},
-            "planidentifikasjon": proposal.planidentifikasjon,
-        },
+        "nasjonalArealplanId": _plan_id(proposal),
         "versjon": version.version,
+        "saksnummer": check.saksnummer,
+        "journalpostId": check.journalpost_id,
         "links": {
             "check": f"/api/v1/checks/{check.id}",
             "findings": f"/api/v1/checks/{check.id}/findings",
             "report": f"/api/v1/checks/{check.id}/report.pdf",
-            "proposal": f"/api/v1/proposals/{key}",
+            "proposal": _proposal_path(proposal),
         },
     }
 
 
-def enqueue_check_completed(session: Session, check: PlanCheckOrm) -> int:
-    """Queue a delivery to every active webhook whose owner may see this plan (caller commits)."""
-    kommunenummer = check.version.proposal.kommunenummer
+def finding_reviewed_payload(
+    finding: CheckFindingOrm,
+    check: PlanCheckOrm,
+    review: FindingReviewOrm,
+    previous_status: str,
+) -> dict[str, Any]:
+    """The event body of a forum decision: the finding, its plan and check, and the review."""
+    version = check.version
+    proposal = version.proposal
+    return {
+        "event": FINDING_REVIEWED,
+        "finding": {
+            "id": finding.id,
+            "rule": finding.rule_id,
+            "severity": finding.severity,
+            "message": finding.message,
+            "links": {
+                "review": f"/api/v1/forum/findings/{finding.id}/review",
+                "findings": f"/api/v1/checks/{check.id}/findings",
+            },
+        },
+        "review": {
+            "status": review.status,
+            "previousStatus": previous_status,
+            "comment": review.comment,
+            "reviewer": review.reviewer,
+            "reviewedAt": _iso(review.updated_at),
+        },
+        "check": {"id": check.id},
+        "nasjonalArealplanId": _plan_id(proposal),
+        "versjon": version.version,
+        "plannavn": version.plannavn or proposal.plannavn,
+        "saksnummer": check.saksnummer,
+        "journalpostId": check.journalpost_id,
+        "forumSaksnummer": proposal.saksnummer,
+        "links": {
+            "check": f"/api/v1/checks/{check.id}",
+            "report": f"/api/v1/checks/{check.id}/report.pdf",
+            "proposal": _proposal_path(proposal),
+        },
+    }
+
+
+def proposal_published_payload(proposal: PlanProposalOrm) -> dict[str, Any]:
+    """The event body of a publication: the plan, its latest version and case references."""
+    latest = proposal.versions[-1] if proposal.versions else None
+    path = _proposal_path(proposal)
+    links = {"proposal": path}
+    if latest is not None:
+        links["version"] = f"{path}/versions/{latest.version}"
+    return {
+        "event": PROPOSAL_PUBLISHED,
+        "nasjonalArealplanId": _plan_id(proposal),
+        "plannavn": proposal.plannavn,
+        "plantype": proposal.plantype,
+        "versjon": latest.version if latest else None,
+        "publishedAt": _iso(proposal.published_at),
+        "saksnummer": latest.saksnummer if latest else None,
+        "journalpostId": latest.journalpost_id if latest else None,
+        "forumSaksnummer": proposal.saksnummer,
+        "links": links,
+    }
+
+
+def absolute_links(value: Any, base_url: str | None) -> Any:
+    """A copy of a payload whose "links" objects (at any depth) start with base_url."""
+    if isinstance(value, list):
+        return [absolute_links(item, base_url) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        key: (
+            {name: absolute(base_url, path) for name, path in item.items()}
+            if key == "links" and isinstance(item, dict)
+            else absolute_links(item, base_url)
+        )
+        for key, item in value.items()
+    }
+
+
+def _enqueue(
+    session: Session,
+    kommunenummer: str,
+    event: str,
+    payload: dict[str, Any],
+    settings: Settings | None,
+) -> int:
+    """Queue `payload` to every active webhook for `event` whose owner may see the plan:
+    a county-wide key, or a key of the plan's municipality (a draft stays in its
+    municipality). Links become absolute per webhook. The caller commits."""
+    settings = settings or get_settings()
     hooks = session.execute(
         select(WebhookOrm)
         .join(ApiKeyOrm, ApiKeyOrm.id == WebhookOrm.api_key_id)
@@ -118,23 +238,79 @@ def enqueue_check_completed(session: Session, check: PlanCheckOrm) -> int:
             ApiKeyOrm.revoked_at.is_(None),
             or_(ApiKeyOrm.kommunenummer.is_(None), ApiKeyOrm.kommunenummer == kommunenummer),
         )
+        .order_by(WebhookOrm.id)
     ).scalars()
-    payload = check_completed_payload(check)
     count = 0
     for hook in hooks:
-        if CHECK_COMPLETED not in hook.events:
+        if event not in hook.events:
             continue
         session.add(
             WebhookDeliveryOrm(
                 webhook_id=hook.id,
-                event=CHECK_COMPLETED,
-                payload=payload,
+                event=event,
+                payload=absolute_links(payload, settings.public_url or hook.base_url),
                 status="pending",
                 next_attempt_at=datetime.now(UTC),
             )
         )
         count += 1
     return count
+
+
+def enqueue_check_completed(
+    session: Session, check: PlanCheckOrm, settings: Settings | None = None
+) -> int:
+    """Queue a delivery to every active webhook whose owner may see this plan (caller commits)."""
+    session.flush()  # finished_at may be the SQL expression clock_timestamp() until flushed
+    kommunenummer = check.version.proposal.kommunenummer
+    return _enqueue(
+        session, kommunenummer, CHECK_COMPLETED, check_completed_payload(check), settings
+    )
+
+
+def enqueue_finding_reviewed(
+    session: Session, finding_id: int, previous_status: str, settings: Settings | None = None
+) -> int:
+    """Queue finding.reviewed for a review just changed in this session, and a delivery round
+    when anyone is to hear of it (the caller commits)."""
+    session.flush()
+    finding = session.get(CheckFindingOrm, finding_id)
+    review = session.get(FindingReviewOrm, finding_id)
+    if finding is None or review is None:
+        return 0
+    check = session.get_one(PlanCheckOrm, finding.check_id)
+    payload = finding_reviewed_payload(finding, check, review, previous_status)
+    kommunenummer = check.version.proposal.kommunenummer
+    count = _enqueue(session, kommunenummer, FINDING_REVIEWED, payload, settings)
+    if count:
+        defer_webhook_round(session)
+    return count
+
+
+def enqueue_proposal_published(
+    session: Session, proposal: PlanProposalOrm, settings: Settings | None = None
+) -> int:
+    """Queue proposal.published for a proposal just published in this session, and a
+    delivery round when anyone is to hear of it (the caller commits)."""
+    session.flush()
+    # published_at may still be the SQL expression now(): read the stored time.
+    session.refresh(proposal, ["published_at"])
+    payload = proposal_published_payload(proposal)
+    count = _enqueue(session, proposal.kommunenummer, PROPOSAL_PUBLISHED, payload, settings)
+    if count:
+        defer_webhook_round(session)
+    return count
+
+
+def redeliver(session: Session, delivery: WebhookDeliveryOrm) -> None:
+    """Make a finished delivery due again now with a fresh retry budget, same id and body,
+    and queue a round (the caller locked the row and commits)."""
+    delivery.status = "pending"
+    delivery.attempts = 0
+    delivery.redeliveries += 1
+    delivery.delivered_at = None
+    delivery.next_attempt_at = datetime.now(UTC)
+    defer_webhook_round(session)
 
 
 # Address blocks a webhook may not reach: the IANA IPv4 and IPv6 Special-Purpose Address
@@ -472,6 +648,7 @@ class _Job:
     endpoint: str
     secret: str
     body: bytes
+    redeliveries: int = 0
 
 
 def _endpoint(url: str) -> str:
@@ -502,6 +679,9 @@ def _attempt(job: _Job, settings: Settings) -> None:
             "X-Arealsjekk-Delivery": str(job.delivery_id),
             "X-Arealsjekk-Signature": signature(job.secret, timestamp, job.body),
         }
+        if job.redeliveries:
+            # Same delivery id and body as before: the receiver may have it already.
+            headers["X-Arealsjekk-Redelivery"] = str(job.redeliveries)
         try:
             status = _post(target, job.body, headers, settings.webhook_timeout_s)
             answered = True
@@ -612,7 +792,15 @@ class _Sender:
                 delivery.next_attempt_at = datetime.now(UTC) + lease
                 body = json.dumps({**delivery.payload, "deliveryId": delivery.id}).encode()
                 jobs.append(
-                    _Job(delivery.id, delivery.event, hook.url, endpoint, hook.secret, body)
+                    _Job(
+                        delivery.id,
+                        delivery.event,
+                        hook.url,
+                        endpoint,
+                        hook.secret,
+                        body,
+                        delivery.redeliveries,
+                    )
                 )
             session.commit()
         for job in jobs:

@@ -119,6 +119,9 @@ class ProposalVersionOrm(Base):
     uploaded_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # The uploading case system's case and record (Noark 5 saksnummer, journalpostId).
+    saksnummer: Mapped[str | None] = mapped_column(Text, index=True)
+    journalpost_id: Mapped[str | None] = mapped_column(Text)
 
     proposal: Mapped[PlanProposalOrm] = relationship(back_populates="versions")
 
@@ -312,6 +315,9 @@ class PlanCheckOrm(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The case and record the check belongs to: as asked for, else the version's.
+    saksnummer: Mapped[str | None] = mapped_column(Text)
+    journalpost_id: Mapped[str | None] = mapped_column(Text)
 
     version: Mapped[ProposalVersionOrm] = relationship()
 
@@ -495,6 +501,9 @@ class WebhookOrm(Base):
     events: Mapped[list[str]] = mapped_column(JSONB)
     active: Mapped[bool] = mapped_column(Boolean, server_default="true")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The service's base URL as the webhook was registered through it: the links in its
+    # payloads start with it when AREALSJEKK_PUBLIC_URL is not set.
+    base_url: Mapped[str | None] = mapped_column(Text)
 
 
 class WebhookDeliveryOrm(Base):
@@ -515,6 +524,8 @@ class WebhookDeliveryOrm(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # How often the delivery was sent again on request (POST .../redeliver).
+    redeliveries: Mapped[int] = mapped_column(Integer, server_default="0")
 
     __table_args__ = (
         CheckConstraint(

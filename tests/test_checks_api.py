@@ -47,7 +47,7 @@ def test_check_a_version_and_read_its_findings(client, layers):
     assert response.status_code == 201, response.text
     check = response.json()
     assert check["status"] == "done"
-    assert response.headers["location"] == f"/api/v1/checks/{check['id']}"
+    assert response.headers["location"] == f"http://testserver/api/v1/checks/{check['id']}"
     assert check["rule_set"]["id"] == "buskerudplanen-2026"
     assert len(check["rule_set"]["checksum"]) == 64
     assert check["layer_versions"]["tree_line"] == 1

@@ -204,7 +204,7 @@ def test_computing_needs_an_admin_and_queues_one_job(client, anonymous, api_keys
     admin = {"Authorization": f"Bearer {api_keys['admin']}"}
     first = client.post(f"/api/v1/land-account?kommunenummer={HEMSEDAL}", headers=admin)
     assert first.status_code == 202
-    assert first.headers["Location"] == f"/api/v1/land-account/{HEMSEDAL}"
+    assert first.headers["Location"] == f"http://testserver/api/v1/land-account/{HEMSEDAL}"
     assert first.json()["job_id"] is not None
     again = client.post(f"/api/v1/land-account?kommunenummer={HEMSEDAL}", headers=admin)
     assert again.status_code == 202 and again.json()["job_id"] is None

@@ -116,7 +116,7 @@ def test_a_new_deposit_rechecks_only_the_plan_it_reaches(client, api_keys, layer
     # Asked again while it waits: the same batch, no second job.
     again = client.post("/api/v1/layers/mineral_deposits/versions/2/recheck")
     assert again.status_code == 202, again.text
-    assert again.headers["location"] == impact_url
+    assert again.headers["location"] == "http://testserver" + impact_url
     assert again.json()["id"] == waiting["recheck"]["id"]
     assert len(job_rows("recheck_layer")) == 1
 

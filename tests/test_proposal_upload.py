@@ -38,7 +38,10 @@ def test_happy_path_stores_version_1_and_reads_it_back(client):
     assert body["area_counts"] == {"planomrade": 0, "arealformal": 1, "hensynssone": 1}
     assert body["source_crs"] == "CRS84"
     assert body["report"] == {"repaired": [], "ignored": [], "unknown_codes": [], "warnings": []}
-    assert response.headers["location"] == "/api/v1/proposals/3326_2024001/versions/1"
+    # Absolute (from the trusted Host here; AREALSJEKK_PUBLIC_URL when set).
+    assert (
+        response.headers["location"] == "http://testserver/api/v1/proposals/3326_2024001/versions/1"
+    )
 
     features = client.get(response.headers["location"] + "/features").json()
     cabin, hensyn = features["features"]
@@ -238,5 +241,5 @@ def test_a_plan_id_with_norwegian_letters_gets_an_ascii_location(client):
     response = client.post("/api/v1/proposals", content=encode(body))
     assert response.status_code == 201
     location = response.headers["location"]
-    assert location == "/api/v1/proposals/3326_%C3%85sen_2.1/versions/1"
+    assert location == "http://testserver/api/v1/proposals/3326_%C3%85sen_2.1/versions/1"
     assert client.get(location).json()["version"] == 1

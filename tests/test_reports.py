@@ -377,8 +377,9 @@ def test_a_map_across_a_municipal_boundary_draws_and_lists_it(client, checked):
 
 
 def assert_tagged_pdf(pdf: bytes, title: str) -> None:
-    """PDF/UA-1: a structure tree, /MarkInfo /Marked true, /Lang nb, the title in the info
-    dictionary and the XMP, shown as the window title."""
+    """PDF/UA-1 (kept beside PDF/A-3a, tests/test_report_pdfa.py): a structure tree, /MarkInfo
+    /Marked true, /Lang nb, the title in the info dictionary and the XMP, shown as the window
+    title."""
     reader = PdfReader(io.BytesIO(pdf))
     root = reader.trailer["/Root"]
     assert "/StructTreeRoot" in root
@@ -391,7 +392,7 @@ def assert_tagged_pdf(pdf: bytes, title: str) -> None:
 
 
 def test_pdfs_are_tagged_with_language_and_title(client, checked):
-    """The report PDF is tagged (WeasyPrint's PDF/UA-1 variant) with language and title."""
+    """The report PDF is tagged (PDF/A-3a, identified as PDF/UA-1 too) with language and title."""
     pdf = client.get(f"/api/v1/checks/{checked['id']}/report.pdf").content
     assert_tagged_pdf(pdf, f"Konfliktrapport: {PLAN_NAME} – versjon 1")
 

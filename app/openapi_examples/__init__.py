@@ -30,6 +30,7 @@ from app.openapi_examples.checks import (
     LAYER_VERSIONS,
     NOT_CHECKED,
     QUICK_CHECK,
+    REPORT_BAD_ATTACH,
     RULE_SET,
     RULES,
     SUMMARY,
@@ -144,6 +145,7 @@ from app.openapi_examples.shared import (
 from app.openapi_examples.uploads import (
     BINARY,
     PROPOSAL_ID,
+    PROPOSAL_UPLOAD_BODY,
     UPLOAD_BODY,
     UPLOAD_FORMAT,
     UPLOAD_GEOJSON,
@@ -155,7 +157,11 @@ from app.openapi_examples.uploads import (
     file_body,
 )
 from app.openapi_examples.webhooks import (
+    DELIVERIES,
     DELIVERY,
+    DELIVERY_PENDING,
+    DELIVERY_REDELIVERED,
+    NO_DELIVERY,
     WEBHOOK,
     WEBHOOK_CREATE,
     WEBHOOK_CREATED,

@@ -228,6 +228,8 @@ CHECK: dict[str, Any] = {
     "timings_ms": {"G1": 114.7, "G2": 7.6, "G3": 2.7, "G4": 5.1, "G5": 0.0},
     "summary": SUMMARY,
     "error": None,
+    "saksnummer": "2026/1234",
+    "journalpostId": "2026/1234-5",
     "created_at": "2026-03-12T09:14:05.120Z",
     "started_at": "2026-03-12T09:14:05.151Z",
     "finished_at": "2026-03-12T09:14:05.298Z",
@@ -487,10 +489,23 @@ CHECK_FAILED = problem(
     summary="The check failed",
 )
 
+REPORT_BAD_ATTACH = problem(
+    422,
+    "invalid-parameter",
+    "query.attach: Input should be 'findings'",
+    "/api/v1/checks/16/report.pdf",
+    [{"message": "Input should be 'findings'", "field": "query.attach"}],
+    summary="attach names something the PDF cannot carry (only findings)",
+)
+
 CHECK_REQUEST_EXAMPLES = {
     "current": {"summary": "The current version of every layer (the default)", "value": {}},
     "pinned": {
         "summary": "Re-run against pinned layer versions, to reproduce an earlier check",
         "value": CHECK_REQUEST,
+    },
+    "case": {
+        "summary": "Filed under the case system's case and record",
+        "value": {"saksnummer": "2026/1234", "journalpostId": "2026/1234-7"},
     },
 }

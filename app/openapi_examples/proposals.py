@@ -49,6 +49,8 @@ VERSION: dict[str, Any] = {
     "planidentifikasjon": "KPA2026",
     "area_counts": {"planomrade": 1, "arealformal": 7, "hensynssone": 1},
     "report": {"repaired": [], "ignored": [], "unknown_codes": [], "warnings": []},
+    "saksnummer": "2026/1234",
+    "journalpostId": "2026/1234-5",
 }
 
 IDENTICAL_UPLOAD: dict[str, Any] = {

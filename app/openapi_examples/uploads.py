@@ -3,6 +3,12 @@
 
 from typing import Any
 
+from app.case_references import (
+    JOURNALPOST_ID_HELP,
+    JOURNALPOST_ID_PATTERN,
+    SAKSNUMMER_HELP,
+    SAKSNUMMER_PATTERN,
+)
 from app.openapi_examples.common import problem
 from spatial.inputs.examples import EXAMPLE_GEOJSON
 from spatial.inputs.formats import (
@@ -42,7 +48,11 @@ def _media_type_entry(
 
 
 def file_body(
-    description: str, geojson_example: dict[str, Any], formats: str, plan_examples: bool = False
+    description: str,
+    geojson_example: dict[str, Any],
+    formats: str,
+    plan_examples: bool = False,
+    form_fields: dict[str, dict[str, Any]] | None = None,
 ) -> dict:
     """An `openapi_extra` request body for an endpoint that reads a file (raw or multipart).
 
@@ -58,7 +68,10 @@ def file_body(
         "schema": {
             "type": "object",
             "required": ["file"],
-            "properties": {"file": {**BINARY, "description": f"the file: {formats}"}},
+            "properties": {
+                "file": {**BINARY, "description": f"the file: {formats}"},
+                **(form_fields or {}),
+            },
         }
     }
     for media_type in UNTYPED_MEDIA_TYPES:
@@ -81,6 +94,29 @@ UPLOAD_BODY = file_body(
     UPLOAD_GEOJSON,
     _FILE_FORMATS,
     plan_examples=True,
+)
+# A stored upload also takes the case system's references as form fields (or query parameters).
+PROPOSAL_UPLOAD_BODY = file_body(
+    UPLOAD_BODY["requestBody"]["description"]
+    + " A case system may name its case and record with the form fields `saksnummer` and "
+    "`journalpostId` beside `file` (or as query parameters).",
+    UPLOAD_GEOJSON,
+    _FILE_FORMATS,
+    plan_examples=True,
+    form_fields={
+        "saksnummer": {
+            "type": "string",
+            "pattern": SAKSNUMMER_PATTERN,
+            "description": SAKSNUMMER_HELP,
+            "examples": ["2026/1234"],
+        },
+        "journalpostId": {
+            "type": "string",
+            "pattern": JOURNALPOST_ID_PATTERN,
+            "description": JOURNALPOST_ID_HELP,
+            "examples": ["2026/1234-5"],
+        },
+    },
 )
 
 # Upload errors (proposals, plans and the quick check).

@@ -79,6 +79,9 @@ class AgendaProposal:
     finished_at: datetime | None
     counts: dict[str, int]
     saksnummer: str | None = None
+    # The case and record the case system gave with the checked version (Noark 5), if any.
+    version_saksnummer: str | None = None
+    version_journalpost_id: str | None = None
     draft: bool = False
     item_number: int = 0
     meeting_year: int = 0
@@ -200,6 +203,8 @@ def build_agenda(
             finished_at=check.finished_at,
             counts={s: int(by_severity.get(s, 0)) for s in SEVERITIES},
             saksnummer=proposal.saksnummer,
+            version_saksnummer=version.saksnummer,
+            version_journalpost_id=version.journalpost_id,
             draft=proposal.published_at is None,
             item_number=number,
             meeting_year=meeting_year,

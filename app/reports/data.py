@@ -18,6 +18,7 @@ from app.repositories.forum import severity_rank
 from app.repositories.land_accounts import cabin_areas
 from app.repositories.proposals import proposal_key
 from app.settings import Settings
+from app.urls import absolute
 from app.wms.catalog import wms_layers
 from db.models import (
     CheckFindingOrm,
@@ -183,6 +184,9 @@ class CheckReport:
     max_detail_maps: int = 0
     # New cabin areas beside the adopted ones' remaining capacity (land_accounts.cabin_areas).
     cabin_areas: dict[str, Any] | None = None
+    # The case and record of the case system the check belongs to (Noark 5), when given.
+    saksnummer: str | None = None
+    journalpost_id: str | None = None
 
     @property
     def not_detailed(self) -> int:
@@ -509,18 +513,24 @@ def build_report(
         overview=overview,
         maps_left_out=left_out,
         generated_at=datetime.now().astimezone(),
+        # Absolute: an archived PDF or a saved page is read far from the service.
         links={
-            "html": f"{base}/report.html",
-            "pdf": f"{base}/report.pdf",
-            "check": base,
-            "findings": f"{base}/findings",
-            "version": f"/api/v1/proposals/{key}/versions/{version.version}",
+            name: absolute(base_url, path)
+            for name, path in {
+                "html": f"{base}/report.html",
+                "pdf": f"{base}/report.pdf",
+                "check": base,
+                "findings": f"{base}/findings",
+                "version": f"/api/v1/proposals/{key}/versions/{version.version}",
+            }.items()
         },
         base_url=base_url.rstrip("/"),
         max_detail_maps=maps.MAX_DETAIL_MAPS,
         cabin_areas=cabin_areas(
             session, proposal.kommunenummer, check.finished_at, [tuple(m) for m in measured]
         ),
+        saksnummer=check.saksnummer,
+        journalpost_id=check.journalpost_id,
     )
 
 

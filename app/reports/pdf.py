@@ -12,14 +12,16 @@ A new process costs the import of WeasyPrint; in return nothing of one layout
 (memory, a stuck Pango) can outlive it.
 """
 
+import base64
 import json
 import logging
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -53,6 +55,28 @@ EXIT_OUT_OF_MEMORY = 3
 _slots = threading.BoundedSemaphore(MAX_LAYOUTS)
 _running: set[int] = set()
 _running_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class PdfAttachment:
+    """A file embedded in a PDF as a PDF/A-3 associated file (ISO 19005-3 §6.8)."""
+
+    name: str
+    media_type: str
+    content: bytes
+    description: str
+    # ISO 32000-2 §7.11.3: Data for data the document's content is drawn from.
+    relationship: str = "Data"
+
+    def job(self) -> dict[str, str]:
+        """The attachment as the layout process reads it from its JSON job."""
+        return {
+            "name": self.name,
+            "media_type": self.media_type,
+            "description": self.description,
+            "relationship": self.relationship,
+            "data": base64.b64encode(self.content).decode("ascii"),
+        }
 
 
 class ClientLeftError(Exception):
@@ -98,15 +122,21 @@ async def layout_slot() -> AsyncIterator[None]:
 
 
 async def html_to_pdf(
-    html: str, base_url: str, disconnected: Callable[[], Awaitable[bool]] | None = None
+    html: str,
+    base_url: str,
+    disconnected: Callable[[], Awaitable[bool]] | None = None,
+    attachments: Sequence[PdfAttachment] = (),
 ) -> bytes:
-    """Lay out an HTML report on A4 pages in a new process, within the time and memory limits.
+    """Lay out an HTML report on A4 pages as PDF/A-3a in a new process, within the time and
+    memory limits, with the given files attached.
 
     Relative links resolve against base_url. Raises a 503 HTTPException when the layout runs
     past LAYOUT_TIMEOUT_S or MEMORY_LIMIT_BYTES, and ClientLeftError (after killing the
     process) when `disconnected()` says the client has left.
     """
-    job = json.dumps({"html": html, "base_url": base_url}).encode()
+    job = json.dumps(
+        {"html": html, "base_url": base_url, "attachments": [a.job() for a in attachments]}
+    ).encode()
     started = time.monotonic()
     process = await anyio.open_process(
         [
@@ -195,14 +225,19 @@ async def _run(
 
 
 async def inline_pdf(
-    request: Request, base_url: str, build_html: Callable[[], str], filename: str
+    request: Request,
+    base_url: str,
+    build_html: Callable[[], str],
+    filename: str,
+    build_attachments: Callable[[], Sequence[PdfAttachment]] | None = None,
 ) -> Response:
-    """A report as an inline A4 PDF answer: its HTML built in a thread and laid out within a
-    layout slot; 499 when the client left meanwhile."""
+    """A report as an inline A4 PDF answer: its HTML (and the files to attach) built in a
+    thread and laid out within a layout slot; 499 when the client left meanwhile."""
     try:
         async with layout_slot():
+            files = await run_in_threadpool(build_attachments) if build_attachments else ()
             html = await run_in_threadpool(build_html)
-            content = await html_to_pdf(html, base_url, request.is_disconnected)
+            content = await html_to_pdf(html, base_url, request.is_disconnected, files)
     except ClientLeftError:
         return Response(status_code=CLIENT_CLOSED_REQUEST)
     return Response(

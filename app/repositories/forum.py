@@ -8,6 +8,7 @@ from sqlalchemy import Select, and_, case, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from app.repositories.checks import resolved_query, review_fields
+from app.webhooks import enqueue_finding_reviewed
 from db.models import (
     CheckFindingOrm,
     FindingReviewEventOrm,
@@ -394,5 +395,7 @@ def set_review(
             created_at=now,
         )
     )
+    # Queued in the same transaction: a recorded decision always reaches the case systems.
+    enqueue_finding_reviewed(session, finding_id, before["status"])
     session.commit()
     return get_review(session, finding_id)

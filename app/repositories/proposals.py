@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from geoalchemy2.shape import from_shape
-from sqlalchemy import func, insert, select, true
+from sqlalchemy import ColumnElement, exists, func, insert, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -43,7 +43,12 @@ def split_proposal_key(proposal_id: str) -> tuple[str, str]:
 
 
 def store_version(
-    session: Session, plan: PreparedPlan, body: bytes, filename: str | None
+    session: Session,
+    plan: PreparedPlan,
+    body: bytes,
+    filename: str | None,
+    saksnummer: str | None = None,
+    journalpost_id: str | None = None,
 ) -> ProposalVersionOrm:
     """Store a prepared plan as the next version of its proposal, in one transaction."""
     meta = plan.metadata
@@ -88,6 +93,8 @@ def store_version(
         content_sha256=hashlib.sha256(body).hexdigest(),
         feature_count=len(plan.areas),
         report=plan.report.as_dict(),
+        saksnummer=saksnummer,
+        journalpost_id=journalpost_id,
     )
     session.add(version)
     session.flush()
@@ -120,10 +127,15 @@ def store_version(
 
 
 def identical_latest_version(
-    session: Session, plan: PreparedPlan, body: bytes
+    session: Session,
+    plan: PreparedPlan,
+    body: bytes,
+    saksnummer: str | None = None,
+    journalpost_id: str | None = None,
 ) -> ProposalVersionOrm | None:
     """Return the proposal's latest version if this upload would repeat it: the same bytes
-    read with the same plan attributes (query parameters may change those)."""
+    read with the same plan attributes (query parameters may change those), filed under the
+    same case reference when the upload names one."""
     meta = plan.metadata
     latest = session.execute(
         select(ProposalVersionOrm)
@@ -142,19 +154,44 @@ def identical_latest_version(
         meta.planstatus,
         meta.plannavn,
     )
-    return latest if same_plan else None
+    # The same file sent under another case or record is a new filing: a new version keeps it.
+    same_case = all(
+        given is None or given == stored
+        for given, stored in (
+            (saksnummer, latest.saksnummer),
+            (journalpost_id, latest.journalpost_id),
+        )
+    )
+    return latest if same_plan and same_case else None
 
 
-def count_proposals(session: Session, kommunenummer: str | None, visible: Any = ALL) -> int:
-    """Count the proposals matching `visible`, optionally in one municipality."""
+def _filed_under(saksnummer: str) -> ColumnElement[bool]:
+    """Proposals the forum filed under this saksnummer, or with a version uploaded under it."""
+    return (PlanProposalOrm.saksnummer == saksnummer) | exists().where(
+        ProposalVersionOrm.proposal_id == PlanProposalOrm.id,
+        ProposalVersionOrm.saksnummer == saksnummer,
+    )
+
+
+def count_proposals(
+    session: Session, kommunenummer: str | None, visible: Any = ALL, saksnummer: str | None = None
+) -> int:
+    """Count the proposals matching `visible`, optionally in one municipality or case."""
     query = select(func.count()).select_from(PlanProposalOrm).where(visible)
     if kommunenummer:
         query = query.where(PlanProposalOrm.kommunenummer == kommunenummer)
+    if saksnummer:
+        query = query.where(_filed_under(saksnummer))
     return session.execute(query).scalar_one()
 
 
 def list_proposals(
-    session: Session, kommunenummer: str | None, limit: int, offset: int, visible: Any = ALL
+    session: Session,
+    kommunenummer: str | None,
+    limit: int,
+    offset: int,
+    visible: Any = ALL,
+    saksnummer: str | None = None,
 ) -> list[tuple[PlanProposalOrm, int]]:
     """Return a page of proposals (newest upload first) with their latest version number."""
     latest = (
@@ -169,6 +206,8 @@ def list_proposals(
     )
     if kommunenummer:
         query = query.where(PlanProposalOrm.kommunenummer == kommunenummer)
+    if saksnummer:
+        query = query.where(_filed_under(saksnummer))
     rows = session.execute(query.limit(limit).offset(offset)).all()
     return [(row[0], row[1]) for row in rows]
 

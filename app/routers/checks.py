@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from app import check_runner
@@ -38,6 +38,7 @@ from app.schemas import (
 )
 from app.security import OptionalPrincipalDep, PrincipalDep
 from app.uploads import prepare_upload
+from app.urls import absolute, base_url_or_none
 from db.models import PlanCheckOrm
 from layers.raster_files import ensure_raster_files
 from spatial.errors import InvalidInputError, Problem
@@ -115,6 +116,8 @@ def _check_public(session: SessionDep, check: PlanCheckOrm) -> CheckPublic:
         timings_ms=check.timings_ms,
         summary=check.summary or repo.empty_summary(),
         error=check.error,
+        saksnummer=check.saksnummer,
+        journalpost_id=check.journalpost_id,
         created_at=check.created_at,
         started_at=check.started_at,
         finished_at=check.finished_at,
@@ -140,11 +143,16 @@ def run_check(
     version: VersionPath,
     session: SessionDep,
     settings: SettingsDep,
+    request: Request,
     response: Response,
     principal: PrincipalDep,
     options: CheckOptionsBody = None,
 ) -> Any:
-    """Check a stored version against the rule set and the current (or pinned) layers."""
+    """Check a stored version against the rule set and the current (or pinned) layers.
+
+    `saksnummer` and `journalpostId` file the check under a case and record of the case
+    system (by default the version's); they come back in the check, its webhook and report.
+    """
     # Not found before forbidden: a 403 here would confirm that an invisible draft exists.
     found = proposals_repo.get_version(session, proposal_id, version, visible_proposals(principal))
     ensure_may_submit(session, principal, found.proposal.kommunenummer, "proposal")
@@ -152,8 +160,16 @@ def run_check(
     # 503 naming the layer, before anything is stored: the check could only fail.
     ensure_raster_files(session, settings.raster_dir)
     background = found.feature_count > settings.sync_check_max_features
-    check = check_runner.create_check(session, found, settings, pinned, background)
-    location = f"/api/v1/checks/{check.id}"
+    check = check_runner.create_check(
+        session,
+        found,
+        settings,
+        pinned,
+        background,
+        options.saksnummer if options else None,
+        options.journalpost_id if options else None,
+    )
+    location = absolute(base_url_or_none(request, settings), f"/api/v1/checks/{check.id}")
     if background:  # run by `arealsjekk worker` (app/jobs.py)
         body = _check_public(session, check).model_dump(mode="json")
         return JSONResponse(body, status_code=202, headers={"Location": location})

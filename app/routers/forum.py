@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app import openapi_examples as ex
+from app.case_references import SAKSNUMMER_PATTERN
 from app.db import SessionDep
 from app.dependencies import FindingIdPath, PageDep, ProposalIdPath, SettingsDep
 from app.reports import pdf
@@ -423,8 +424,6 @@ MeetingDateQuery = Annotated[
         description="the forum meeting's date, YYYY-MM-DD (in the heading)", examples=["2026-12-10"]
     ),
 ]
-# A Noark 5 saksnummer as case systems write it: saksår/sekvensnummer, "2026/123" or "26/123".
-SAKSNUMMER_PATTERN = r"^(?:[0-9]{2}|[0-9]{4})/[0-9]{1,7}$"
 
 
 class SaksnummerRequest(BaseModel):
@@ -546,7 +545,7 @@ def agenda_html(
     responses={
         200: ex.binary_response(
             ex.PDF,
-            "An A4 PDF (Content-Disposition: inline; "
+            "An A4 PDF/A-3a, also identified as PDF/UA-1 (Content-Disposition: inline; "
             'filename="planforum-saksliste-2026-11-01-2026-11-30.pdf")',
         ),
         **ex.problems(
@@ -570,7 +569,8 @@ async def agenda_pdf(
     kommunenummer: KommunenummerQuery = None,
     meeting_date: MeetingDateQuery = None,
 ) -> Response:
-    """The forum meeting's agenda as a tagged A4 PDF (PDF/UA-1)."""
+    """The forum meeting's agenda as an A4 PDF for the archive: PDF/A-3a (tagged, fonts
+    embedded), also identified as PDF/UA-1."""
     # Laid out as the conflict reports are: in a slot, in a process that can be stopped.
     # Bad parameters answer before waiting for a slot.
     _agenda_parameters(first, last, kommunenummer)

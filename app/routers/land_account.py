@@ -48,7 +48,7 @@ from app.schemas import (
     Link,
 )
 from app.security import AdminDep
-from app.urls import public_base_url
+from app.urls import absolute, base_url_or_none, public_base_url
 from db.models import LandAccountAreaOrm, LandAccountOrm, MunicipalityOrm
 
 PREFIX = "/api/v1/land-account"
@@ -177,6 +177,8 @@ SUMMARY_FIGURES = (*SUMMARY_AREAS, "reserve_count", "reserves_in_conflict", "con
 def compute(
     principal: AdminDep,
     session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
     response: Response,
     kommunenummer: Annotated[
         str | None,
@@ -197,7 +199,7 @@ def compute(
     job_id = jobs.defer_land_accounts(session, "api", kommunenummer)
     session.commit()
     target = f"{PREFIX}/{kommunenummer}" if kommunenummer else PREFIX
-    response.headers["Location"] = target
+    response.headers["Location"] = absolute(base_url_or_none(request, settings), target)
     return LandAccountJob(
         job_id=job_id,
         kommunenummer=kommunenummer,

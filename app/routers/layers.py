@@ -5,7 +5,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
 
 from app import openapi_examples as ex
@@ -33,6 +33,7 @@ from app.schemas import (
     RecheckPublic,
 )
 from app.security import AdminDep, OptionalPrincipalDep
+from app.urls import absolute, base_url_or_none
 from db.models import LayerRecheckOrm, LayerVersionOrm
 from layers.loader import LoadOptions, current_versions, load_layer
 from layers.registry import LayerConfig, get_layer_config, get_registry
@@ -245,6 +246,7 @@ def load_layer_version(
     upload: UploadDep,
     session: SessionDep,
     settings: SettingsDep,
+    request: Request,
     response: Response,
     source: Annotated[
         str | None,
@@ -298,7 +300,9 @@ def load_layer_version(
         result = load_layer(session, layer_id, path, options, raster_dir=settings.raster_dir)
     if not result.created:
         response.status_code = 200
-    response.headers["Location"] = f"{PREFIX}/{layer_id}/versions"
+    response.headers["Location"] = absolute(
+        base_url_or_none(request, settings), f"{PREFIX}/{layer_id}/versions"
+    )
     public = _version_public(repo.get_version(session, layer_id, result.version))
     if recheck and result.created:
         request_recheck(session, layer_id, result.version, principal.name)
@@ -361,13 +365,17 @@ def recheck_layer_version(
     version: VersionPath,
     principal: AdminDep,
     session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
     response: Response,
 ) -> RecheckPublic:
     """Queue a re-check of every current, checked proposal version the change from the
     previous version touches (admin). Only the current version can be re-checked against;
     while a re-check against it is at work, that one is answered instead of a second."""
     batch, _ = request_recheck(session, layer_id, version, principal.name)
-    response.headers["Location"] = _impact_path(layer_id, version)
+    response.headers["Location"] = absolute(
+        base_url_or_none(request, settings), _impact_path(layer_id, version)
+    )
     return _recheck_public(batch, principal)
 
 

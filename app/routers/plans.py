@@ -6,7 +6,7 @@ nasjonalArealplanId); these routes are the same resources as /api/v1/proposals/{
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, Body, Path, Request, Response
 
 from app import openapi_examples as ex
 from app.db import SessionDep
@@ -14,6 +14,7 @@ from app.dependencies import (
     KommunenummerPath,
     PlanOverrides,
     SettingsDep,
+    UploadCaseReferenceDep,
     UploadDep,
     VersionPath,
 )
@@ -55,7 +56,7 @@ def get_plan(
     "/{kommunenummer}/{planidentifikasjon}/versions",
     response_model=VersionPublic,
     status_code=201,
-    openapi_extra=ex.UPLOAD_BODY,
+    openapi_extra=ex.PROPOSAL_UPLOAD_BODY,
     responses={
         201: ex.example_response(ex.VERSION, "Stored as a new version", location="its URL"),
         200: proposals.IDENTICAL_UPLOAD_RESPONSE,
@@ -71,8 +72,10 @@ def upload_plan_version(
     # The key is checked before the body is read: an anonymous upload costs nothing.
     principal: SubmitterDep,
     upload: UploadDep,
+    case: UploadCaseReferenceDep,
     session: SessionDep,
     settings: SettingsDep,
+    request: Request,
     response: Response,
     if_identical: proposals.IfIdenticalQuery = "existing",
 ) -> Any:
@@ -80,10 +83,12 @@ def upload_plan_version(
 
     Content that is byte for byte the plan's latest version makes no new version unless
     `if_identical=new_version` asks for one (200 with `identical_to_version`).
+    `saksnummer` and `journalpostId` (query parameters or form fields) are kept with the
+    version.
     """
     overrides = PlanOverrides(kommunenummer, planidentifikasjon, None, None, None)
     return proposals.upload_proposal(
-        principal, upload, session, settings, overrides, response, if_identical
+        principal, upload, case, session, settings, overrides, request, response, if_identical
     )
 
 
@@ -99,6 +104,7 @@ def check_plan_version(
     version: VersionPath,
     session: SessionDep,
     settings: SettingsDep,
+    request: Request,
     response: Response,
     principal: PrincipalDep,
     options: Annotated[
@@ -111,6 +117,7 @@ def check_plan_version(
         version,
         session,
         settings,
+        request,
         response,
         principal,
         options,

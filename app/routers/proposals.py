@@ -1,14 +1,15 @@
 """Plan proposals: upload a version, list proposals, read versions and their areas."""
 
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import func
 
 from app import openapi_examples as ex
 from app.access import ensure_may_submit, visible_proposals
+from app.case_references import SAKSNUMMER_HELP, SAKSNUMMER_PATTERN
 from app.db import SessionDep
 from app.dependencies import (
     OutputCrsDep,
@@ -16,6 +17,7 @@ from app.dependencies import (
     PlanOverridesDep,
     ProposalIdPath,
     SettingsDep,
+    UploadCaseReferenceDep,
     UploadDep,
     VersionPath,
 )
@@ -35,6 +37,8 @@ from app.schemas import (
 )
 from app.security import OptionalPrincipalDep, SubmitterDep
 from app.uploads import prepare_upload
+from app.urls import absolute, base_url_or_none
+from app.webhooks import enqueue_proposal_published
 from db.models import PlanProposalOrm, ProposalVersionOrm
 from spatial.messages import Text
 
@@ -64,6 +68,8 @@ def _version_summary(proposal_id: str, version: ProposalVersionOrm) -> VersionSu
         source_filename=version.source_filename,
         content_sha256=version.content_sha256,
         feature_count=version.feature_count,
+        saksnummer=version.saksnummer,
+        journalpost_id=version.journalpost_id,
         links=_version_links(proposal_id, version.version),
     )
 
@@ -123,7 +129,7 @@ IDENTICAL_UPLOAD_RESPONSE: dict[str, Any] = {
     "",
     status_code=201,
     response_model=VersionPublic,
-    openapi_extra=ex.UPLOAD_BODY,
+    openapi_extra=ex.PROPOSAL_UPLOAD_BODY,
     responses={
         201: ex.example_response(
             ex.VERSION, "Stored as a new version", location="URL of the new version"
@@ -136,17 +142,21 @@ def upload_proposal(
     # The key is checked before the body is read: an anonymous upload costs nothing.
     principal: SubmitterDep,
     upload: UploadDep,
+    case: UploadCaseReferenceDep,
     session: SessionDep,
     settings: SettingsDep,
     overrides: PlanOverridesDep,
+    request: Request,
     response: Response,
     if_identical: IfIdenticalQuery = "existing",
 ) -> Any:
     """Upload a plan proposal in any of the formats the request body lists.
 
     Content that is byte for byte the proposal's latest version makes no new version unless
-    `if_identical=new_version` asks for one: the answer is 200 with that version and
-    `identical_to_version`.
+    `if_identical=new_version` asks for one (or the upload names another saksnummer or
+    journalpostId): the answer is 200 with that version and `identical_to_version`.
+    A case system names its case and record with `saksnummer` and `journalpostId`, as query
+    parameters or as fields of the multipart form; they are kept with the version.
     """
     plan = prepare_upload(
         session, settings, upload.body, overrides.as_dict(), upload.filename, upload.content_type
@@ -154,20 +164,32 @@ def upload_proposal(
     # Refused by the key's role and municipality alone, whether the plan exists or not: an
     # upload for another municipality's plan id is a 403 that tells nothing about its drafts.
     ensure_may_submit(session, principal, plan.metadata.kommunenummer)
+    base_url = base_url_or_none(request, settings)
     if if_identical == "existing":
-        same = repo.identical_latest_version(session, plan, upload.body)
+        same = repo.identical_latest_version(
+            session, plan, upload.body, case.saksnummer, case.journalpost_id
+        )
         if same is not None:
-            return _identical_answer(session, same)
-    version = repo.store_version(session, plan, upload.body, upload.filename)
+            return _identical_answer(session, same, base_url)
+    version = repo.store_version(
+        session, plan, upload.body, upload.filename, case.saksnummer, case.journalpost_id
+    )
     # Built from memory: after the commit, a failing database must not turn into an error
     # answer for an upload that is stored (the client would retry and store it twice).
     public = _version_public(session, version, repo.area_counts(plan))
-    # A header is ASCII (RFC 9110 §5.5): a plan id with æøå is percent-encoded (RFC 3986).
-    response.headers["Location"] = quote(public.links[0].href, safe="/:?=&%")
+    response.headers["Location"] = _header_url(base_url, public.links[0].href)
     return public
 
 
-def _identical_answer(session: SessionDep, version: ProposalVersionOrm) -> JSONResponse:
+def _header_url(base_url: str | None, path: str) -> str:
+    """An absolute URL for Location headers (followed by clients on other hosts)."""
+    # A header is ASCII (RFC 9110 §5.5): a plan id with æøå is percent-encoded (RFC 3986).
+    return quote(absolute(base_url, path), safe="/:?=&%")
+
+
+def _identical_answer(
+    session: SessionDep, version: ProposalVersionOrm, base_url: str | None
+) -> JSONResponse:
     """The answer to an upload that repeats the latest version: 200, that version, a note."""
     public = _version_public(session, version)
     note = Text(
@@ -182,7 +204,7 @@ def _identical_answer(session: SessionDep, version: ProposalVersionOrm) -> JSONR
         note=note.in_language(current_language()),
     )
     # Content-Location names the version this answer represents (RFC 9110 §8.7).
-    location = quote(public.links[0].href, safe="/:?=&%")
+    location = _header_url(base_url, public.links[0].href)
     return JSONResponse(
         body.model_dump(mode="json"), status_code=200, headers={"Content-Location": location}
     )
@@ -197,28 +219,36 @@ def list_proposals(
         str | None,
         Query(pattern=r"^[0-9]{4}$", description="only this municipality", examples=["3326"]),
     ] = None,
+    saksnummer: Annotated[
+        str | None,
+        Query(
+            pattern=SAKSNUMMER_PATTERN,
+            description="only proposals filed under this saksnummer: a version uploaded "
+            "under it, or the forum's own (" + SAKSNUMMER_HELP + ")",
+            examples=["2026/123"],
+        ),
+    ] = None,
 ) -> ProposalPage:
     """List the proposals the caller may see (published, and own drafts), newest first."""
     visible = visible_proposals(principal)
-    total = repo.count_proposals(session, kommunenummer, visible)
-    rows = repo.list_proposals(session, kommunenummer, page.limit, page.offset, visible)
+    total = repo.count_proposals(session, kommunenummer, visible, saksnummer)
+    rows = repo.list_proposals(session, kommunenummer, page.limit, page.offset, visible, saksnummer)
     items = [ProposalSummary(**_proposal_fields(p, latest)) for p, latest in rows]
-    links = [Link(href=_page_href(kommunenummer, page.limit, page.offset), rel="self")]
+    filters = {"kommunenummer": kommunenummer, "saksnummer": saksnummer}
+    links = [Link(href=_page_href(filters, page.limit, page.offset), rel="self")]
     if page.offset + page.limit < total:
         links.append(
-            Link(href=_page_href(kommunenummer, page.limit, page.offset + page.limit), rel="next")
+            Link(href=_page_href(filters, page.limit, page.offset + page.limit), rel="next")
         )
     if page.offset > 0:
         previous = max(page.offset - page.limit, 0)
-        links.append(Link(href=_page_href(kommunenummer, page.limit, previous), rel="prev"))
+        links.append(Link(href=_page_href(filters, page.limit, previous), rel="prev"))
     return ProposalPage(items=items, total=total, limit=page.limit, offset=page.offset, links=links)
 
 
-def _page_href(kommunenummer: str | None, limit: int, offset: int) -> str:
-    query = f"limit={limit}&offset={offset}"
-    if kommunenummer:
-        query += f"&kommunenummer={kommunenummer}"
-    return f"{PREFIX}?{query}"
+def _page_href(filters: dict[str, str | None], limit: int, offset: int) -> str:
+    given = {name: value for name, value in filters.items() if value}
+    return f"{PREFIX}?" + urlencode({"limit": limit, "offset": offset, **given}, safe="/")
 
 
 @router.get(
@@ -294,14 +324,22 @@ def get_version_features(
     },
 )
 def publish_proposal(
-    proposal_id: ProposalIdPath, session: SessionDep, principal: SubmitterDep
+    proposal_id: ProposalIdPath,
+    session: SessionDep,
+    principal: SubmitterDep,
+    settings: SettingsDep,
 ) -> ProposalPublic:
-    """Publish a proposal: from now on every role, and the WMS/OGC API, can see it."""
+    """Publish a proposal: from now on every role, and the WMS/OGC API, can see it.
+
+    Webhooks registered for `proposal.published` hear of it (once: publishing again changes
+    nothing and sends nothing)."""
     # Not found before forbidden: a 403 here would confirm that an invisible draft exists.
     proposal = repo.get_proposal(session, proposal_id, visible_proposals(principal))
     ensure_may_submit(session, principal, proposal.kommunenummer, "proposal")
     if proposal.published_at is None:
         proposal.published_at = func.now()
+        # Queued in the same transaction: published and announced, or neither.
+        enqueue_proposal_published(session, proposal, settings)
         session.commit()
         session.refresh(proposal)
     return get_proposal(proposal_id, session, principal)

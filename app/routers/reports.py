@@ -1,17 +1,19 @@
 """Conflict reports of checks, as HTML and as PDF with maps."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from app import openapi_examples as ex
 from app.access import Principal
 from app.db import SessionDep
-from app.dependencies import CheckIdPath, SettingsDep
+from app.dependencies import CheckIdPath, SettingsDep, output_crs
 from app.reports import pdf
 from app.reports.data import KARTVERKET, build_report, check_ready
 from app.reports.render import render_html
-from app.routers.checks import visible_check
+from app.routers.checks import get_check_findings, visible_check
 from app.security import OptionalPrincipalDep
 from app.urls import public_base_url
 
@@ -26,6 +28,18 @@ PDF_UNAVAILABLE = [
         (pdf.too_slow(), "The layout ran past its time limit and was stopped (with Retry-After)"),
     )
 ]
+
+AttachQuery = Annotated[
+    Literal["findings"] | None,
+    Query(
+        description="`findings`: the check's findings as GeoJSON (what "
+        "GET /api/v1/checks/{check_id}/findings answers) embedded in the PDF as a PDF/A-3 "
+        "associated file `funn-kontroll-{check_id}.geojson` (application/geo+json, "
+        "AFRelationship Data)",
+        examples=["findings"],
+    ),
+]
+GEOJSON = "application/geo+json"
 
 
 def _ready_check(session: SessionDep, check_id: int, principal: Principal | None) -> None:
@@ -47,6 +61,22 @@ def _report_html(
     # The maps are drawn; nothing else in the report needs the database.
     session.close()
     return render_html("reports/report.html", r=report, kartverket=KARTVERKET)
+
+
+def _findings_attachment(
+    session: SessionDep, check_id: int, principal: Principal | None
+) -> pdf.PdfAttachment:
+    """The check's findings, as GET /api/v1/checks/{id}/findings answers them, to attach."""
+    answer = get_check_findings(
+        check_id=check_id, session=session, crs=output_crs(None), principal=principal
+    )
+    session.close()
+    return pdf.PdfAttachment(
+        name=f"funn-kontroll-{check_id}.geojson",
+        media_type=GEOJSON,
+        content=bytes(answer.body),
+        description=f"Funn fra kontroll {check_id} som GeoJSON (RFC 7946)",
+    )
 
 
 @router.get(
@@ -77,9 +107,13 @@ def get_report_html(
     responses={
         200: ex.binary_response(
             PDF,
-            'An A4 PDF (Content-Disposition: inline; filename="arealsjekk-kontroll-1.pdf")',
+            "An A4 PDF/A-3a, also identified as PDF/UA-1 (Content-Disposition: inline; "
+            'filename="arealsjekk-kontroll-1.pdf"); with attach=findings the findings GeoJSON '
+            "is embedded in it",
         ),
-        **ex.problems(ex.CHECK_RUNNING, ex.CHECK_FAILED, ex.NO_CHECK, *PDF_UNAVAILABLE),
+        **ex.problems(
+            ex.CHECK_RUNNING, ex.CHECK_FAILED, ex.NO_CHECK, ex.REPORT_BAD_ATTACH, *PDF_UNAVAILABLE
+        ),
     },
 )
 async def get_report_pdf(
@@ -88,8 +122,11 @@ async def get_report_pdf(
     settings: SettingsDep,
     request: Request,
     principal: OptionalPrincipalDep,
+    attach: AttachQuery = None,
 ) -> Response:
-    """The conflict report of a check as an A4 PDF (for archiving and the plan forum)."""
+    """The conflict report of a check as an A4 PDF for the archive and the plan forum: PDF/A-3
+    level A (ISO 19005-3: tagged, fonts embedded, sRGB output intent, XMP identification),
+    also identified as PDF/UA-1; `attach=findings` embeds the findings GeoJSON."""
     base_url = public_base_url(request, settings)
     # Not found and not ready answer before waiting for a layout slot; no database
     # connection is held while waiting.
@@ -99,4 +136,5 @@ async def get_report_pdf(
         base_url,
         lambda: _report_html(session, settings, check_id, principal, base_url),
         f"arealsjekk-kontroll-{check_id}.pdf",
+        (lambda: [_findings_attachment(session, check_id, principal)]) if attach else None,
     )

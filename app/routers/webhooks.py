@@ -1,18 +1,20 @@
-"""Webhooks for case systems: register callback URLs and see their deliveries."""
+"""Webhooks for case systems: register callback URLs, see their deliveries, send one again."""
 
 import secrets
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 from sqlalchemy import select
 
 from app import openapi_examples as ex
 from app.db import SessionDep
 from app.dependencies import SettingsDep
+from app.errors import StateConflictError
 from app.security import Principal, require_roles
-from app.webhooks import EVENTS, refused_target
+from app.urls import UntrustedHostError, absolute, public_base_url
+from app.webhooks import EVENTS, redeliver, refused_target
 from db.models import WebhookDeliveryOrm, WebhookOrm
 from spatial.errors import InvalidInputError, NotFoundError, Problem
 from spatial.messages import Text
@@ -20,6 +22,7 @@ from spatial.messages import Text
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 IntegratorDep = Annotated[Principal, Depends(require_roles("case_system", "admin"))]
 WebhookIdPath = Annotated[int, Path(ge=1, description="webhook id", examples=[1])]
+DeliveryIdPath = Annotated[int, Path(ge=1, description="delivery id", examples=[7])]
 
 
 class WebhookCreate(BaseModel):
@@ -28,7 +31,11 @@ class WebhookCreate(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [ex.WEBHOOK_CREATE]})
 
     url: HttpUrl = Field(description="where to POST events", examples=["https://sak.example/hook"])
-    events: list[str] = Field(default_factory=lambda: list(EVENTS), examples=[list(EVENTS)])
+    events: list[str] = Field(
+        default_factory=lambda: list(EVENTS),
+        description=f"events to send, among {list(EVENTS)}; all when left out",
+        examples=[list(EVENTS)],
+    )
     secret: str | None = Field(
         None, min_length=16, description="shared secret for signatures; generated if left out"
     )
@@ -63,7 +70,8 @@ class DeliveryPublic(BaseModel):
     id: int
     event: str
     status: str
-    attempts: int
+    attempts: int = Field(description="attempts since it was queued or last re-sent")
+    redeliveries: int = Field(0, description="how often it was re-sent on request")
     last_status_code: int | None
     last_error: str | None
     next_attempt_at: datetime | None
@@ -109,21 +117,32 @@ def register_webhook(
     session: SessionDep,
     principal: IntegratorDep,
     settings: SettingsDep,
+    request: Request,
     response: Response,
 ) -> WebhookPublic:
-    """Register a URL for check.completed events; the signing secret is returned once."""
+    """Register a URL for events (check.completed, finding.reviewed, proposal.published);
+    the signing secret is returned once."""
     refused = refused_target(str(body.url), settings.webhook_allow_private_networks)
     if refused is not None:
         # The reason names addresses and RFCs: kept as written, inside a bokmål sentence.
         reason = Text(f"adressen kan ikke brukes for webhook ({refused})", f"url: {refused}")
         raise InvalidInputError(reason, [Problem(refused, field="url")])
     secret = body.secret or secrets.token_urlsafe(32)
+    try:
+        # Links in this webhook's payloads start here when AREALSJEKK_PUBLIC_URL is unset.
+        base_url: str | None = public_base_url(request, settings)
+    except UntrustedHostError:
+        base_url = None  # an untrusted Host is never echoed: the links stay relative
     hook = WebhookOrm(
-        api_key_id=principal.key_id, url=str(body.url), secret=secret, events=body.events
+        api_key_id=principal.key_id,
+        url=str(body.url),
+        secret=secret,
+        events=body.events,
+        base_url=base_url,
     )
     session.add(hook)
     session.commit()
-    response.headers["Location"] = f"{router.prefix}/{hook.id}"
+    response.headers["Location"] = absolute(base_url, f"{router.prefix}/{hook.id}")
     return _public(hook, secret)
 
 
@@ -155,7 +174,7 @@ def delete_webhook(
     "/{webhook_id}/deliveries",
     response_model=list[DeliveryPublic],
     responses={
-        200: ex.example_response([ex.DELIVERY], "The deliveries, newest first"),
+        200: ex.example_response(ex.DELIVERIES, "The deliveries, newest first"),
         **ex.problems(ex.at(ex.NO_WEBHOOK, "/api/v1/webhooks/12/deliveries")),
     },
 )
@@ -170,3 +189,48 @@ def list_deliveries(
         .order_by(WebhookDeliveryOrm.id.desc())
     ).scalars()
     return [DeliveryPublic.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.post(
+    "/{webhook_id}/deliveries/{delivery_id}/redeliver",
+    response_model=DeliveryPublic,
+    status_code=202,
+    responses={
+        202: ex.example_response(ex.DELIVERY_REDELIVERED, "Queued again; sent by the next round"),
+        **ex.problems(
+            ex.at(ex.NO_DELIVERY, "/api/v1/webhooks/1/deliveries/99/redeliver"),
+            ex.DELIVERY_PENDING,
+        ),
+    },
+)
+def redeliver_delivery(
+    webhook_id: WebhookIdPath,
+    delivery_id: DeliveryIdPath,
+    session: SessionDep,
+    principal: IntegratorDep,
+) -> DeliveryPublic:
+    """Send a delivered or given-up delivery again, with the same delivery id and body
+    (receivers de-duplicate by X-Arealsjekk-Delivery) and a fresh set of attempts; each
+    re-send carries `X-Arealsjekk-Redelivery: <n>`."""
+    hook = _own(session, principal, webhook_id)
+    # Locked: a round that is sending it now cannot record its outcome in between.
+    delivery = session.get(WebhookDeliveryOrm, delivery_id, with_for_update=True)
+    if delivery is None or delivery.webhook_id != hook.id:
+        raise NotFoundError(
+            Text(
+                f"webhook nr. {webhook_id} har ingen levering nr. {delivery_id}",
+                f"webhook {webhook_id} has no delivery {delivery_id}",
+            )
+        )
+    if delivery.status == "pending":
+        raise StateConflictError(
+            Text(
+                f"levering nr. {delivery_id} er ikke ferdig ennå (den sendes eller prøves igjen); "
+                "den kan sendes på nytt når den er levert eller gitt opp",
+                f"delivery {delivery_id} is not finished yet (being sent or retried); "
+                "it can be sent again once delivered or given up",
+            )
+        )
+    redeliver(session, delivery)
+    session.commit()
+    return DeliveryPublic.model_validate(delivery, from_attributes=True)
