@@ -21,6 +21,7 @@ from app.settings import Settings, get_settings
 from layers.municipalities import load_administrative_units
 from migrations.runner import upgrade
 from tests.live import serve
+from tests.webhook_receivers import Receiver
 
 # The webhook tests' receivers listen on loopback, which production refuses (SSRF); the
 # refusal itself is tested with this setting overridden.
@@ -159,3 +160,17 @@ def row_counts(tables: tuple[str, ...] = PROPOSAL_TABLES) -> dict[str, int]:
             table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
             for table in tables
         }
+
+
+@pytest.fixture
+def receivers() -> Iterator:
+    """Start webhook receivers (on loopback ports) on demand; stop them after the test."""
+    started: list[Receiver] = []
+
+    def start() -> Receiver:
+        started.append(Receiver())
+        return started[-1]
+
+    yield start
+    for receiver in started:
+        receiver.server.shutdown()

@@ -60,9 +60,13 @@ def gol_plan() -> list[dict]:
 
 
 def upload(
-    client, features: list[dict], kommunenummer: str = "3326", planid: str = "2024001"
+    client,
+    features: list[dict],
+    kommunenummer: str = "3326",
+    planid: str = "2024001",
+    params: dict[str, str] | None = None,
 ) -> str:
-    """Upload a plan version; return its URL."""
+    """Upload a plan version (with query parameters such as a saksnummer); return its URL."""
     plan = {
         "kommunenummer": kommunenummer,
         "planidentifikasjon": planid,
@@ -71,7 +75,7 @@ def upload(
         "plannavn": PLAN_NAMES[kommunenummer],
     }
     body = collection(*features, plan=plan, crs=UTM32)
-    response = client.post("/api/v1/proposals", content=encode(body))
+    response = client.post("/api/v1/proposals", content=encode(body), params=params)
     assert response.status_code == 201, response.text
     return response.json()["links"][0]["href"]
 

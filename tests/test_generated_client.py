@@ -7,10 +7,8 @@ import importlib
 import json
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from types import ModuleType
 
@@ -155,38 +153,13 @@ def test_the_generator_reads_every_operation_of_the_flow(generated):
                 assert message.startswith(REQUEST_BODY_LIMITS), block[:2000]
 
 
-class Receiver(BaseHTTPRequestHandler):
-    """The case system's webhook endpoint: keeps every delivery and accepts it."""
-
-    received: list[tuple[dict[str, str], bytes]] = []
-
-    def do_POST(self):  # noqa: N802 - http.server's name
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append((dict(self.headers), body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def receiver() -> Iterator[str]:
-    """A webhook receiver on a loopback port."""
-    Receiver.received = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/arealsjekk"
-    server.shutdown()
-
-
 def test_the_readme_integration_flow_through_the_generated_client(
-    generated, live_server, api_keys, receiver, monkeypatch
+    generated, live_server, api_keys, receivers, monkeypatch
 ):
     """Webhook, multipart upload with a retry, case reference, check, poll, signed
     check.completed, report.pdf: each step of the README's guide as a case system's code."""
     client_package, _ = generated
+    receiver = receivers()
     api = importlib.import_module(f"{PACKAGE}.api")
     models = importlib.import_module(f"{PACKAGE}.models")
     types = importlib.import_module(f"{PACKAGE}.types")
@@ -207,7 +180,7 @@ def test_the_readme_integration_flow_through_the_generated_client(
 
     # 1. Register a webhook once; keep the returned secret.
     registered = api.webhooks.register_webhook.sync_detailed(
-        client=client, body=models.WebhookCreate(url=receiver, events=["check.completed"])
+        client=client, body=models.WebhookCreate(url=receiver.url, events=["check.completed"])
     )
     assert registered.status_code == 201, registered.content
     hook = registered.parsed
@@ -286,11 +259,11 @@ def test_the_readme_integration_flow_through_the_generated_client(
 
     # The signed check.completed delivery (sent by a job worker's round).
     deadline = time.monotonic() + 30
-    while not Receiver.received and time.monotonic() < deadline:
+    while not receiver.received and time.monotonic() < deadline:
         run_jobs(monkeypatch)
         time.sleep(0.2)
-    assert len(Receiver.received) == 1, Receiver.received
-    headers, body = Receiver.received[0]
+    assert len(receiver.received) == 1, receiver.received
+    headers, body = receiver.received[0]
     assert headers["X-Arealsjekk-Event"] == "check.completed"
     assert verify_signature(hook.secret, headers["X-Arealsjekk-Signature"], body)
     payload = json.loads(body)

@@ -58,7 +58,7 @@ def test_same_file_uploaded_twice_makes_a_second_version_only_when_asked(client)
     assert again.json()["version"] == 1
     assert again.json()["content_sha256"] == first["content_sha256"]
     assert again.json()["note"].startswith("Innholdet er byte for byte likt versjon 1")
-    assert again.headers["content-location"] == f"{URL}/3326_2024001/versions/1"
+    assert again.headers["content-location"] == f"http://testserver{URL}/3326_2024001/versions/1"
     assert "location" not in again.headers
     assert row_counts()["proposal_version"] == 1
     second = upload(client, body, if_identical="new_version")

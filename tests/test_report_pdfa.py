@@ -17,14 +17,13 @@ from sqlalchemy import text as sql
 
 from app import openapi_examples as ex
 from app.db import get_sessionmaker
-from tests.plans import collection, encode
 from tests.report_data import (
     PLAN_NAMES,
-    UTM32,
     gol_plan,
     hemsedal_plan,
     load_layers,
     pdf_text,
+    upload,
 )
 from tests.test_agenda import item
 
@@ -44,17 +43,7 @@ FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
 
 def upload_and_check(client, features, kommunenummer, planid, version_refs, check_refs) -> dict:
     """Upload a plan filed under version_refs, check it filed under check_refs; the check."""
-    plan = {
-        "kommunenummer": kommunenummer,
-        "planidentifikasjon": planid,
-        "plantype": 20,
-        "planstatus": 2,
-        "plannavn": PLAN_NAMES[kommunenummer],
-    }
-    body = encode(collection(*features, plan=plan, crs=UTM32))
-    response = client.post("/api/v1/proposals", content=body, params=version_refs)
-    assert response.status_code == 201, response.text
-    version_url = response.json()["links"][0]["href"]
+    version_url = upload(client, features, kommunenummer, planid, version_refs)
     response = client.post(f"{version_url}/checks", json=check_refs)
     assert response.status_code == 201, response.text
     check = response.json()

@@ -7,10 +7,8 @@ rounds (run_jobs), so an event that queues no round never arrives.
 
 import json
 import re
-import threading
 import uuid
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -41,50 +39,6 @@ def readme_verify():
     namespace: dict = {}
     exec(code, namespace)  # noqa: S102 - the documented receiver code, run as written
     return namespace["verify"]
-
-
-class Receiver:
-    """A case system's webhook endpoint on a loopback port, recording what it gets."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((dict(self.headers), body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def events(self, event: str) -> list[tuple[dict[str, str], dict]]:
-        """The deliveries of one event: headers and parsed body."""
-        return [
-            (headers, json.loads(body))
-            for headers, body in self.received
-            if headers["X-Arealsjekk-Event"] == event
-        ]
-
-
-@pytest.fixture
-def receivers():
-    """Start receivers on demand; stop them after the test."""
-    started: list[Receiver] = []
-
-    def start() -> Receiver:
-        started.append(Receiver())
-        return started[-1]
-
-    yield start
-    for receiver in started:
-        receiver.server.shutdown()
 
 
 @pytest.fixture
