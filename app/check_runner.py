@@ -135,7 +135,7 @@ def create_check(
     """Record a queued check of a version with the rule set it is to run, committed with
     its job (run by `arealsjekk worker` at once when `background`, else only as a safety net
     for the caller, which runs it and then calls `finished_in_request`). The check is filed
-    under the case reference given, else the version's."""
+    under the case reference given (either part), else the version's."""
     rule_set = get_rule_set(settings)
     repo.store_rule_set(session, rule_set)
     check = PlanCheckOrm(
@@ -145,8 +145,13 @@ def create_check(
         rule_set_version=rule_set.version,
         rule_set_checksum=rule_set.checksum,
         requested_layer_versions=pinned_layer_versions,
-        saksnummer=saksnummer or version.saksnummer,
-        journalpost_id=journalpost_id or version.journalpost_id,
+        # A pair: a check that names either is filed under what it names, never under its
+        # own saksnummer with the version's journalpost.
+        **(
+            {"saksnummer": saksnummer, "journalpost_id": journalpost_id}
+            if saksnummer or journalpost_id
+            else {"saksnummer": version.saksnummer, "journalpost_id": version.journalpost_id}
+        ),
     )
     session.add(check)
     session.flush()

@@ -415,13 +415,16 @@ def upload_case_reference(
     saksnummer: Annotated[
         str | None,
         Query(
-            description=SAKSNUMMER_HELP + " (or the form field saksnummer)", examples=["2026/123"]
+            pattern=SAKSNUMMER_PATTERN,
+            description=SAKSNUMMER_HELP + " (or the form field saksnummer)",
+            examples=["2026/123"],
         ),
     ] = None,
     journalpost_id: Annotated[
         str | None,
         Query(
             alias="journalpostId",
+            pattern=JOURNALPOST_ID_PATTERN,
             description=JOURNALPOST_ID_HELP + " (or the form field journalpostId)",
             examples=["2026/123-4"],
         ),

@@ -59,9 +59,21 @@ Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
 IN_PROGRESS = Text(
-    "en forespørsel med denne Idempotency-Key behandles allerede",
-    "a request with this Idempotency-Key is being processed",
+    "en forespørsel med denne Idempotency-Key behandles allerede; prøv igjen om litt for å "
+    "få svaret",
+    "a request with this Idempotency-Key is being processed; try again shortly for its answer",
 )
+# A retry that overtakes its first request is told apart from a key reused for another
+# request (IETF draft "The Idempotency-Key HTTP Header Field" §2.6): its own problem type,
+# and when to ask again (RFC 9110 §10.2.3).
+IN_PROGRESS_SLUG = "idempotency-in-progress"
+IN_PROGRESS_RETRY_AFTER_S = 1
+
+
+def _in_progress() -> Answer:
+    status, headers, body = _problem(409, IN_PROGRESS, IN_PROGRESS_SLUG)
+    headers.append((b"retry-after", str(IN_PROGRESS_RETRY_AFTER_S).encode()))
+    return status, headers, body
 
 
 def _problem(
@@ -79,7 +91,10 @@ def _media_type(content_type: str) -> tuple[str, dict[bytes, bytes]]:
 
 
 def _multipart_parts(body: bytes, boundary: bytes) -> list[tuple[bytes, ...]] | None:
-    """Return each part's (name, filename, bytes), or None when the body is no valid form."""
+    """Return each part's (name, filename, bytes), or None when the body is no valid form.
+
+    A part with `filename=""` is a file and one without a filename a text field (Starlette's
+    form), so the filename is marked as present or absent."""
     parts: list[tuple[bytes, ...]] = []
     headers: dict[bytes, bytes] = {}
     field: list[bytes] = []
@@ -93,7 +108,9 @@ def _multipart_parts(body: bytes, boundary: bytes) -> list[tuple[bytes, ...]] | 
 
     def part_end() -> None:
         _, options = parse_options_header(headers.get(b"content-disposition", b""))
-        parts.append((options.get(b"name", b""), options.get(b"filename", b""), b"".join(data)))
+        filename = options.get(b"filename")
+        marked = b"-" if filename is None else b"=" + filename
+        parts.append((options.get(b"name", b""), marked, b"".join(data)))
         headers.clear()
         data.clear()
 
@@ -121,7 +138,12 @@ def _multipart_parts(body: bytes, boundary: bytes) -> list[tuple[bytes, ...]] | 
 def _canonical_json(body: bytes) -> bytes | None:
     """Return JSON in one form (sorted keys, no spaces, UTF-8), or None if it is not JSON."""
     try:
-        document = json.loads(body)
+        # Only JSON as the service reads it (RFC 8259 §8.1: UTF-8, no byte order mark); a
+        # BOM or UTF-16 body, refused by the readers, is compared by its bytes.
+        text = body.decode("utf-8")
+        if text.startswith("\ufeff"):
+            return None
+        document = json.loads(text)
     except (ValueError, RecursionError):
         return None
     try:
@@ -137,7 +159,9 @@ def _content_items(content_type: str, body: bytes) -> list[bytes]:
     if media_type == "multipart/form-data" and options.get(b"boundary"):
         parts = _multipart_parts(body, options[b"boundary"])
         if parts is not None:
-            return [b"multipart"] + [item for part in parts for item in part]
+            # The form's charset decodes its names, filenames and values (RFC 7578 §4.6).
+            charset = options.get(b"charset", b"").lower()
+            return [b"multipart", charset] + [item for part in parts for item in part]
     if media_type == "application/json" or media_type.endswith("+json"):
         canonical = _canonical_json(body)
         if canonical is not None:
@@ -158,8 +182,8 @@ def request_fingerprint(
     items = [
         method.encode(),
         path.encode("utf-8", "surrogateescape"),
-        *(f"{name}={value}".encode("latin-1") for name, value in parameters),
-        b"",
+        b"%d" % len(parameters),
+        *(part.encode("latin-1") for pair in parameters for part in pair),
         *_content_items(content_type, body),
     ]
     digest = hashlib.sha256()
@@ -226,7 +250,7 @@ def _claim(
                 return api_key_id, None
             except IntegrityError:
                 session.rollback()
-                return None, _problem(409, IN_PROGRESS)
+                return None, _in_progress()
         record, _, abandoned = row
         if record.request_sha256 != digest:
             return None, _problem(
@@ -240,7 +264,7 @@ def _claim(
             )
         if record.response_status is None:
             if not abandoned:
-                return None, _problem(409, IN_PROGRESS)
+                return None, _in_progress()
             # Its answer was never recorded (the database went away mid-request): take over.
             record.created_at = func.now()
             session.commit()

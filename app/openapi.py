@@ -29,6 +29,7 @@ from app.access import ROLES
 from app.errors import PROBLEM_JSON
 from app.openapi_examples import (
     IDEMPOTENCY_CONFLICT,
+    IDEMPOTENCY_IN_PROGRESS,
     INVALID_KEY,
     MISSING_KEY,
     ProblemExample,
@@ -148,7 +149,7 @@ def complete_document(document: dict[str, Any], routes: Iterable[Any]) -> None:
             _document_validation(operation, route, instance)
             if method == "POST":
                 operation.setdefault("parameters", []).append(dict(IDEMPOTENCY_HEADER))
-                add_problems(operation, [IDEMPOTENCY_CONFLICT])
+                add_problems(operation, [IDEMPOTENCY_CONFLICT, IDEMPOTENCY_IN_PROGRESS])
             operation["responses"] = dict(sorted(operation["responses"].items()))
     if '"#/components/schemas/HTTPValidationError"' not in json.dumps(document["paths"]):
         schemas.pop("HTTPValidationError", None)

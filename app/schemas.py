@@ -3,7 +3,14 @@
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from app import openapi_examples as ex
 from app.case_references import (
@@ -357,16 +364,19 @@ class CheckRequest(BaseModel):
         None,
         description="pin layer versions to reproduce an earlier check, e.g. {'tree_line': 1}",
     )
-    saksnummer: str | None = Field(
-        None,
-        pattern=SAKSNUMMER_PATTERN,
-        description=SAKSNUMMER_HELP + "; by default the version's",
-        examples=["2026/123"],
+    # Surrounding blanks are dropped as on upload; the pair is the version's unless either
+    # is given.
+    saksnummer: (
+        Annotated[str, StringConstraints(strip_whitespace=True, pattern=SAKSNUMMER_PATTERN)] | None
+    ) = Field(
+        None, description=SAKSNUMMER_HELP + "; by default the version's", examples=["2026/123"]
     )
-    journalpost_id: str | None = Field(
+    journalpost_id: (
+        Annotated[str, StringConstraints(strip_whitespace=True, pattern=JOURNALPOST_ID_PATTERN)]
+        | None
+    ) = Field(
         None,
         alias="journalpostId",
-        pattern=JOURNALPOST_ID_PATTERN,
         description=JOURNALPOST_ID_HELP + "; by default the version's",
         examples=["2026/123-7"],
     )

@@ -316,7 +316,7 @@ class PlanCheckOrm(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The case and record the check belongs to: as asked for, else the version's.
-    saksnummer: Mapped[str | None] = mapped_column(Text)
+    saksnummer: Mapped[str | None] = mapped_column(Text, index=True)
     journalpost_id: Mapped[str | None] = mapped_column(Text)
 
     version: Mapped[ProposalVersionOrm] = relationship()

@@ -13,6 +13,11 @@ import httpx
 import pytest
 import requests
 
+from app import openapi_examples as ex
+from app.access import authenticate
+from app.db import get_sessionmaker
+from app.idempotency import request_fingerprint
+from db.models import IdempotencyRecordOrm
 from tests.conftest import row_counts
 from tests.plans import PLAN, cabin_area, collection, encode
 
@@ -134,8 +139,12 @@ def test_case_references_are_kept_echoed_and_filterable(client):
     checks = f"/api/v1/proposals/{proposal_id}/versions/1/checks"
     inherited = client.post(checks).json()
     assert (inherited["saksnummer"], inherited["journalpostId"]) == ("2026/1234", "2026/1234-5")
-    own = client.post(checks, json={"journalpostId": "2026/1234-9"}).json()
+    own = client.post(checks, json={"saksnummer": "2026/1234", "journalpostId": "2026/1234-9"})
+    own = own.json()
     assert (own["saksnummer"], own["journalpostId"]) == ("2026/1234", "2026/1234-9")
+    # Naming one part files the check under that alone, not beside the version's other part.
+    other_case = client.post(checks, json={"saksnummer": "2026/999"}).json()
+    assert (other_case["saksnummer"], other_case["journalpostId"]) == ("2026/999", None)
     assert client.get(f"/api/v1/checks/{own['id']}").json()["journalpostId"] == "2026/1234-9"
 
     # The same file filed under another record is a new version, not "identical".
@@ -147,7 +156,9 @@ def test_case_references_are_kept_echoed_and_filterable(client):
     listed = client.get("/api/v1/proposals?saksnummer=2026/1234").json()
     assert [p["id"] for p in listed["items"]] == [proposal_id]
     assert listed["links"][0]["href"].endswith("saksnummer=2026/1234")
-    assert client.get("/api/v1/proposals?saksnummer=2026/999").json()["total"] == 0
+    # A check asked for under another case files the proposal there too.
+    assert client.get("/api/v1/proposals?saksnummer=2026/999").json()["total"] == 1
+    assert client.get("/api/v1/proposals?saksnummer=2026/998").json()["total"] == 0
 
 
 @pytest.mark.parametrize(
@@ -191,3 +202,34 @@ def test_location_headers_are_absolute_from_the_public_url(client, override_sett
         check.headers["location"]
         == f"https://arealsjekk.example/plan/api/v1/checks/{check.json()['id']}"
     )
+
+
+def test_a_retry_overtaking_its_first_request_is_told_to_retry(client, api_keys):
+    """While the first request holds the key, its retry gets a 409 of its own type with
+    Retry-After (not the 409 of a key reused for another request); then the answer."""
+    body = encode(collection(cabin_area(), plan=PLAN))
+    headers = {"Idempotency-Key": "overtaken-1", "Content-Type": "application/geo+json"}
+    with get_sessionmaker()() as session:
+        admin = authenticate(session, api_keys["admin"]).key_id
+        # The first request's claim, as the middleware records it before running it.
+        session.add(
+            IdempotencyRecordOrm(
+                api_key_id=admin,
+                key="overtaken-1",
+                method="POST",
+                path="/api/v1/proposals",
+                request_sha256=request_fingerprint(
+                    "POST", "/api/v1/proposals", b"", headers["Content-Type"], body
+                ),
+            )
+        )
+        session.commit()
+    retry = client.post("/api/v1/proposals", content=body, headers=headers)
+    assert retry.status_code == 409
+    assert retry.headers["retry-after"] == "1"
+    assert retry.json() == ex.IDEMPOTENCY_IN_PROGRESS.body
+    assert row_counts()["proposal_version"] == 0
+    another_plan = encode(collection(cabin_area(lat=60.87), plan=PLAN))
+    other = client.post("/api/v1/proposals", content=another_plan, headers=headers)
+    assert other.status_code == 409 and "retry-after" not in other.headers
+    assert other.json()["type"].endswith("/idempotency")

@@ -341,14 +341,14 @@ def test_links_start_with_the_configured_public_url(
     assert "saksnummer" in payload and "journalpostId" in payload
 
 
-def test_an_untrusted_host_leaves_the_links_relative(client, api_keys, receivers):
-    """A Host that is not trusted is never echoed into links (OWASP host header injection)."""
+def test_an_untrusted_host_cannot_register_a_webhook(client, api_keys, receivers):
+    """A Host that is not trusted is never echoed into links (OWASP host header injection):
+    without AREALSJEKK_PUBLIC_URL the registration is refused, and nothing is stored."""
     hemsedal = receivers()
     response = as_key(client, api_keys["case_3326"]).post(
         "/api/v1/webhooks", json={"url": hemsedal.url}, headers={"Host": "evil.example"}
     )
-    assert response.status_code == 201, response.text
-    assert response.headers["location"] == f"/api/v1/webhooks/{response.json()['id']}"
+    assert response.status_code == 400, response.text
+    assert response.json() == ex.WEBHOOK_UNTRUSTED_HOST.body
     with get_engine().connect() as connection:
-        stored = connection.execute(text("SELECT base_url FROM webhook")).scalar_one()
-    assert stored is None
+        assert connection.execute(text("SELECT count(*) FROM webhook")).scalar_one() == 0

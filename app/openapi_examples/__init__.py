@@ -132,6 +132,7 @@ from app.openapi_examples.rechecks import (
 from app.openapi_examples.shared import (
     BAD_CRS,
     IDEMPOTENCY_CONFLICT,
+    IDEMPOTENCY_IN_PROGRESS,
     INVALID_KEY,
     MISSING_KEY,
     NO_CHECK,
@@ -166,6 +167,7 @@ from app.openapi_examples.webhooks import (
     WEBHOOK_CREATE,
     WEBHOOK_CREATED,
     WEBHOOK_INVALID,
+    WEBHOOK_UNTRUSTED_HOST,
 )
 from app.openapi_examples.wms import (
     WMS_CAPABILITIES,

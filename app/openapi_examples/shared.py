@@ -85,6 +85,13 @@ IDEMPOTENCY_CONFLICT = problem(
     409,
     "idempotency",
     "this Idempotency-Key was used for a different request; use a new key for a new request",
-    summary="The Idempotency-Key was used for another request, or that request is still "
-    "being processed",
+    summary="The Idempotency-Key was used for another request",
+)
+
+IDEMPOTENCY_IN_PROGRESS = problem(
+    409,
+    "idempotency-in-progress",
+    "a request with this Idempotency-Key is being processed; try again shortly for its answer",
+    summary="The first request with this Idempotency-Key is still being processed: retry "
+    "after Retry-After seconds for its answer",
 )

@@ -160,6 +160,17 @@ DELIVERY_PENDING = problem(
     summary="The delivery is still being sent or retried",
 )
 
+WEBHOOK_UNTRUSTED_HOST = problem(
+    400,
+    "untrusted-host",
+    "the Host header 'evil.example' is not a trusted host; the operator sets "
+    "AREALSJEKK_PUBLIC_URL (or AREALSJEKK_TRUSTED_HOSTS) for the address clients use",
+    "/api/v1/webhooks",
+    [{"message": "untrusted host", "field": "Host"}],
+    summary="Registered through a Host that is not trusted while AREALSJEKK_PUBLIC_URL is unset: "
+    "its payloads' links could not be made absolute",
+)
+
 WEBHOOK_INVALID = problem(
     422,
     "invalid-parameter",

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.repositories.geojson import geometry_json
-from db.models import PlanFeatureOrm, PlanProposalOrm, ProposalVersionOrm
+from db.models import PlanCheckOrm, PlanFeatureOrm, PlanProposalOrm, ProposalVersionOrm
 from spatial.codelists import get_codelists, plan_level
 from spatial.crs import CANONICAL_SRID
 from spatial.errors import NotFoundError
@@ -166,10 +166,19 @@ def identical_latest_version(
 
 
 def _filed_under(saksnummer: str) -> ColumnElement[bool]:
-    """Proposals the forum filed under this saksnummer, or with a version uploaded under it."""
-    return (PlanProposalOrm.saksnummer == saksnummer) | exists().where(
-        ProposalVersionOrm.proposal_id == PlanProposalOrm.id,
-        ProposalVersionOrm.saksnummer == saksnummer,
+    """Proposals the forum filed under this saksnummer, or with a version uploaded or a check
+    asked for under it."""
+    return (
+        (PlanProposalOrm.saksnummer == saksnummer)
+        | exists().where(
+            ProposalVersionOrm.proposal_id == PlanProposalOrm.id,
+            ProposalVersionOrm.saksnummer == saksnummer,
+        )
+        | exists().where(
+            ProposalVersionOrm.proposal_id == PlanProposalOrm.id,
+            PlanCheckOrm.proposal_version_id == ProposalVersionOrm.id,
+            PlanCheckOrm.saksnummer == saksnummer,
+        )
     )
 
 

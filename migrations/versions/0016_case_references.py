@@ -27,8 +27,9 @@ def upgrade() -> None:
     for table in ("proposal_version", "plan_check"):
         op.add_column(table, sa.Column("saksnummer", sa.Text(), nullable=True))
         op.add_column(table, sa.Column("journalpost_id", sa.Text(), nullable=True))
-    # The proposal listing filters on it.
+    # The proposal listing filters on them.
     op.create_index("ix_proposal_version_saksnummer", "proposal_version", ["saksnummer"])
+    op.create_index("ix_plan_check_saksnummer", "plan_check", ["saksnummer"])
     op.add_column("webhook", sa.Column("base_url", sa.Text(), nullable=True))
     op.add_column(
         "webhook_delivery",
@@ -39,6 +40,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_column("webhook_delivery", "redeliveries")
     op.drop_column("webhook", "base_url")
+    op.drop_index("ix_plan_check_saksnummer", table_name="plan_check")
     op.drop_index("ix_proposal_version_saksnummer", table_name="proposal_version")
     for table in ("plan_check", "proposal_version"):
         op.drop_column(table, "journalpost_id")

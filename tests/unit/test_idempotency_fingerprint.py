@@ -118,3 +118,43 @@ def test_no_two_different_item_lists_collide():
     type_a, body_a = httpx_form({"file": ("ab", b"c")})
     type_b, body_b = httpx_form({"file": ("a", b"bc")})
     assert fingerprint(type_a, body_a) != fingerprint(type_b, body_b)
+
+
+def raw_form(parts: list[bytes], charset: str = "") -> tuple[str, bytes]:
+    """A multipart body written by hand: each part's headers and data as given."""
+    body = b"".join(b"--XyZ\r\n" + part + b"\r\n" for part in parts) + b"--XyZ--\r\n"
+    return f"multipart/form-data; boundary=XyZ{charset}", body
+
+
+def test_an_equals_sign_inside_a_parameter_does_not_join_name_and_value():
+    """`a%3Db=c` and `a=b%3Dc` are different parameters (the outsider's collision)."""
+    assert fingerprint("", b"x", b"filename%3Da=b.geojson") != fingerprint(
+        "", b"x", b"filename=a%3Db.geojson"
+    )
+    assert fingerprint("", b"x", b"a=&b=") != fingerprint("", b"x", b"a=&=b")
+
+
+def test_a_forms_charset_counts():
+    """The same bytes under another charset are decoded to other names and values."""
+    name = "plan-æøå.geojson".encode()
+    part = b'Content-Disposition: form-data; name="file"; filename="' + name + b'"\r\n\r\n{}'
+    utf8_type, body = raw_form([part])
+    latin1_type, _ = raw_form([part], "; charset=iso-8859-1")
+    assert fingerprint(utf8_type, body) != fingerprint(latin1_type, body)
+
+
+def test_an_empty_filename_is_not_a_missing_one():
+    """`filename=""` makes a file part, no filename a text field."""
+    empty = raw_form([b'Content-Disposition: form-data; name="file"; filename=""\r\n\r\n{}'])
+    missing = raw_form([b'Content-Disposition: form-data; name="file"\r\n\r\n{}'])
+    assert fingerprint(*empty) != fingerprint(*missing)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [b"\xef\xbb\xbf" + b'{"a": 1}', '{"a": 1}'.encode("utf-16")],
+    ids=["utf-8 BOM", "utf-16"],
+)
+def test_json_the_readers_refuse_is_compared_by_its_bytes(variant):
+    """A BOM or UTF-16 body is refused by the service, the plain one is not: not the same."""
+    assert fingerprint("application/json", variant) != fingerprint("application/json", b'{"a":1}')
