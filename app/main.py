@@ -8,7 +8,7 @@ import swagger_ui_bundle
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import __version__
+from app import __version__, webhook_payloads
 from app.check_runner import get_rule_set
 from app.compression import CompressionMiddleware
 from app.cors import CorsMiddleware
@@ -138,5 +138,7 @@ def create_app() -> FastAPI:
         app.include_router(router)
     app.mount(pages.STATIC_PATH, StaticFiles(directory=pages.STATIC_DIR), name="static")
     app.include_router(pages.router)
+    # What the service sends to case systems, documented under the document's `webhooks`.
+    app.webhooks.include_router(webhook_payloads.events)
     install_openapi(app, API_ROUTERS)
     return app

@@ -18,6 +18,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from referencing.exceptions import Unresolvable
 
+from app.webhook_payloads import CheckCompleted
 from app.webhooks import verify_signature
 from spatial.inputs.examples import gml_example
 from tests.conftest import ENGLISH
@@ -267,6 +268,7 @@ def test_the_readme_integration_flow_through_the_generated_client(
     assert headers["X-Arealsjekk-Event"] == "check.completed"
     assert verify_signature(hook.secret, headers["X-Arealsjekk-Signature"], body)
     payload = json.loads(body)
+    CheckCompleted.model_validate(payload)  # as the document's `webhooks` describe it
     assert payload["check"]["id"] == check_id and payload["versjon"] == 1
     assert (payload["saksnummer"], payload["journalpostId"]) == ("2026/1234", "2026/1234-1")
     report_link = f"{live_server}/api/v1/checks/{check_id}/report.pdf"

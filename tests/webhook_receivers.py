@@ -4,6 +4,8 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from app.webhook_payloads import EVENT_MODELS
+
 
 class Receiver:
     """A case system's webhook endpoint on a loopback port, recording what it gets."""
@@ -28,8 +30,11 @@ class Receiver:
 
     def events(self, event: str) -> list[tuple[dict[str, str], dict]]:
         """The deliveries of one event: headers and parsed body."""
-        return [
+        found = [
             (headers, json.loads(body))
             for headers, body in self.received
             if headers["X-Arealsjekk-Event"] == event
         ]
+        for _, payload in found:  # as the OpenAPI document's `webhooks` describe it
+            EVENT_MODELS[event].model_validate(payload)
+        return found
