@@ -17,7 +17,7 @@ from starlette.requests import ClientDisconnect
 from app.access import AuthenticationError, PermissionDeniedError
 from app.language import current_language
 from app.observability import REQUEST_ID_HEADER, current_request_id
-from app.urls import UntrustedHostError
+from app.urls import UNTRUSTED_HOST_SLUG, UntrustedHostError
 from layers.loader import LayerLoadError
 from layers.raster_files import RasterFileMissingError
 from layers.registry import LayerConfigError
@@ -65,7 +65,7 @@ STATUS_BY_ERROR: list[tuple[type[ArealsjekkError], int, str]] = [
     (ServiceNotReadyError, 503, "service-not-ready"),
     (StateConflictError, 409, "conflict"),
     (AuthenticationError, 401, "unauthorized"),
-    (UntrustedHostError, 400, "untrusted-host"),
+    (UntrustedHostError, 400, UNTRUSTED_HOST_SLUG),
     (PermissionDeniedError, 403, "forbidden"),
     # A broken rule set or layer config is the operator's to fix, not the client's.
     (RuleSetError, 503, "configuration-error"),

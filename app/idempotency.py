@@ -6,8 +6,9 @@ fingerprint is the server's choice). "The same" is judged by meaning, not by byt
 (`request_fingerprint`): a retried multipart upload carries a new random boundary (RFC 7578
 §4.1) but the same parts, and a JSON body may be re-serialised with other spacing or key
 order. The fingerprint is the method, the path, the query's parameters and the content: for
-multipart/form-data the parts' names, filenames and bytes; for JSON its canonical form;
-otherwise the bytes.
+multipart/form-data the form's charset and the parts' names, filenames, media types and
+bytes; for JSON as the readers accept it its canonical form; otherwise the media type and
+the bytes. Whatever the service reads differently is fingerprinted differently.
 
 A record belongs to the API key that made it, by the key's id: only that key replays it,
 and a revoked or unknown key is refused (401) before any record is looked up. Records
@@ -16,13 +17,14 @@ purged as new ones are made. Requests without an API key pass through
 untouched (every POST needs one and answers 401 itself).
 
 The body is read within the request body limit (app.limits) before anything is recorded,
-and refused answers (401, 403, 413, 415, ...) and server errors are not kept: they say
-nothing about the request's effect, and the retry after a fix must run.
+and refused answers (401, 403, 413, 415, ..., an untrusted Host) and server errors are not
+kept: they say nothing about the request's effect, and the retry after a fix must run.
 """
 
 import hashlib
 import json
 import logging
+import math
 from datetime import timedelta
 from urllib.parse import parse_qsl
 
@@ -38,6 +40,7 @@ from app.access import AuthenticationError, authenticate, bearer_token
 from app.db import get_sessionmaker
 from app.errors import DATABASE_UNAVAILABLE, database_unavailable_response, problem_body
 from app.language import current_language
+from app.urls import UNTRUSTED_HOST_SLUG
 from db.models import IdempotencyRecordOrm
 from spatial.messages import Text
 
@@ -90,11 +93,15 @@ def _media_type(content_type: str) -> tuple[str, dict[bytes, bytes]]:
     return media_type.decode("latin-1").lower(), options
 
 
-def _multipart_parts(body: bytes, boundary: bytes) -> list[tuple[bytes, ...]] | None:
-    """Return each part's (name, filename, bytes), or None when the body is no valid form.
+def _marked(value: bytes | None) -> bytes:
+    """A parameter marked as absent or present: Starlette tells `filename=""` (a file) from no
+    filename (a text field), and refuses a part without a name but not `name=""`."""
+    return b"-" if value is None else b"=" + value
 
-    A part with `filename=""` is a file and one without a filename a text field (Starlette's
-    form), so the filename is marked as present or absent."""
+
+def _multipart_parts(body: bytes, boundary: bytes) -> list[tuple[bytes, ...]] | None:
+    """Return each part's (name, filename, media type, bytes), or None when the body is no
+    valid form."""
     parts: list[tuple[bytes, ...]] = []
     headers: dict[bytes, bytes] = {}
     field: list[bytes] = []
@@ -108,9 +115,10 @@ def _multipart_parts(body: bytes, boundary: bytes) -> list[tuple[bytes, ...]] | 
 
     def part_end() -> None:
         _, options = parse_options_header(headers.get(b"content-disposition", b""))
-        filename = options.get(b"filename")
-        marked = b"-" if filename is None else b"=" + filename
-        parts.append((options.get(b"name", b""), marked, b"".join(data)))
+        name, filename = options.get(b"name"), options.get(b"filename")
+        # The part's media type decides how a file the readers cannot sniff is read.
+        media_type, _ = _media_type(headers.get(b"content-type", b"").decode("latin-1"))
+        parts.append((_marked(name), _marked(filename), media_type.encode(), b"".join(data)))
         headers.clear()
         data.clear()
 
@@ -135,6 +143,17 @@ def _multipart_parts(body: bytes, boundary: bytes) -> list[tuple[bytes, ...]] | 
     return sorted(parts, key=lambda part: part[0])
 
 
+def _refuse(constant: str) -> float:
+    raise ValueError(constant)
+
+
+def _finite(number: str) -> float:
+    value = float(number)
+    if not math.isfinite(value):
+        raise ValueError(number)
+    return value
+
+
 def _canonical_json(body: bytes) -> bytes | None:
     """Return JSON in one form (sorted keys, no spaces, UTF-8), or None if it is not JSON."""
     try:
@@ -143,7 +162,8 @@ def _canonical_json(body: bytes) -> bytes | None:
         text = body.decode("utf-8")
         if text.startswith("\ufeff"):
             return None
-        document = json.loads(text)
+        # NaN, Infinity and 1e999 are refused by the readers, each with its own message.
+        document = json.loads(text, parse_constant=_refuse, parse_float=_finite)
     except (ValueError, RecursionError):
         return None
     try:
@@ -167,8 +187,9 @@ def _content_items(content_type: str, body: bytes) -> list[bytes]:
         if canonical is not None:
             return [b"json", canonical]
     # Anything else is the plan file itself (the upload reads even curl's default
-    # application/x-www-form-urlencoded as the raw file): its bytes.
-    return [b"bytes", body]
+    # application/x-www-form-urlencoded as the raw file): its bytes, and the media type that
+    # decides how a file the readers cannot sniff is read.
+    return [b"bytes", media_type.encode(), body]
 
 
 def request_fingerprint(
@@ -272,6 +293,22 @@ def _claim(
         headers = [(k.encode(), v.encode()) for k, v in (record.response_headers or {}).items()]
         headers.append((b"idempotent-replayed", b"true"))
         return None, (record.response_status, headers, record.response_body or b"")
+
+
+def _kept(status: int, headers: list[tuple[bytes, bytes]], body: list[bytes]) -> bool:
+    """Tell whether an answer says what the request did, and so is replayed to its retries."""
+    if status >= 500 or status in NOT_KEPT:
+        return False
+    content_type = dict(headers).get(b"content-type", b"")
+    if status == 400 and content_type.startswith(b"application/problem+json"):
+        # A Host the service does not trust is about the deployment (fixed by the operator),
+        # not about the request: its retry after the fix must run.
+        try:
+            problem_type = json.loads(b"".join(body)).get("type", "")
+        except ValueError:
+            return True
+        return not str(problem_type).endswith(f"/{UNTRUSTED_HOST_SLUG}")
+    return True
 
 
 def _store(api_key_id: int, key: str, status: int, headers: dict[str, str], body: bytes) -> None:
@@ -384,7 +421,7 @@ class IdempotencyMiddleware:
             nonlocal recorded
             recorded = True
             try:
-                if status >= 500 or status in NOT_KEPT:
+                if not _kept(status, response_headers, response_body):
                     await run_in_threadpool(_release, api_key_id, key)
                 else:
                     kept = {

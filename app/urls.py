@@ -6,24 +6,33 @@ agenda links it would let anyone point other clients at a host of their choosing
 AREALSJEKK_PUBLIC_URL, or, when that is not set, from a Host on the trusted_hosts list.
 """
 
+import re
+
 from fastapi import Request
 
 from app.settings import Settings
 from spatial.errors import ArealsjekkError, Problem
 from spatial.messages import Text
 
+# The problem type of an UntrustedHostError (app.errors), which is never replayed
+# (app.idempotency).
+UNTRUSTED_HOST_SLUG = "untrusted-host"
+
 
 class UntrustedHostError(ArealsjekkError):
     """The request's Host header is not a trusted host, and no public URL is configured."""
 
 
-def _hostname(host_header: str) -> str:
-    host = host_header.strip().lower()
-    if host.startswith("["):  # [::1]:8000
-        return host[1 : host.find("]")] if "]" in host else host
-    if host.count(":") == 1:
-        return host.split(":", 1)[0]
-    return host
+# RFC 9110 §7.2 / RFC 3986 §3.2.2: Host is a name or an [IPv6] literal with an optional port.
+# Anything else (user@, paths, a second colon) is no host at all, so it is never trusted.
+_HOST = re.compile(r"(?:\[(?P<literal>[0-9a-f:.]+)\]|(?P<name>[a-z0-9._-]+))(?::[0-9]{1,5})?")
+
+
+def _hostname(host_header: str) -> str | None:
+    found = _HOST.fullmatch(host_header.strip().lower())
+    if found is None:
+        return None
+    return found["literal"] or found["name"]
 
 
 def public_base_url(request: Request, settings: Settings) -> str:
@@ -32,7 +41,7 @@ def public_base_url(request: Request, settings: Settings) -> str:
         return settings.public_url
     host = request.headers.get("host", "")
     trusted = {h.strip().lower().strip("[]") for h in settings.trusted_hosts}
-    if "*" not in trusted and _hostname(host) not in trusted:
+    if "*" not in trusted and (_hostname(host) or "") not in trusted:
         shown = host[:100]
         raise UntrustedHostError(
             Text(

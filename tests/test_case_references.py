@@ -8,14 +8,16 @@ new random boundary (RFC 7578 §4.1), so only a fingerprint by meaning can tell 
 import json
 import subprocess
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 import requests
+from sqlalchemy import text
 
 from app import openapi_examples as ex
 from app.access import authenticate
-from app.db import get_sessionmaker
+from app.db import get_engine, get_sessionmaker
 from app.idempotency import request_fingerprint
 from db.models import IdempotencyRecordOrm
 from tests.conftest import row_counts
@@ -233,3 +235,46 @@ def test_a_retry_overtaking_its_first_request_is_told_to_retry(client, api_keys)
     other = client.post("/api/v1/proposals", content=another_plan, headers=headers)
     assert other.status_code == 409 and "retry-after" not in other.headers
     assert other.json()["type"].endswith("/idempotency")
+
+
+def test_concurrent_copies_of_an_upload_make_one_version(live_server, api_keys):
+    """A case system's retry while the first upload still runs (no Idempotency-Key): the
+    copies wait for the first and answer its version as identical."""
+    body = encode(collection(cabin_area(), plan=PLAN))
+    headers = {"Authorization": f"Bearer {api_keys['case_3326']}"}
+
+    def post(_: int) -> httpx.Response:
+        return httpx.post(live_server + PLAN_URL, content=body, headers=headers, timeout=60)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(post, range(6)))
+    assert sorted(answer.status_code for answer in answers) == [200] * 5 + [201]
+    assert {answer.json()["version"] for answer in answers} == {1}
+    assert row_counts()["proposal_version"] == 1
+
+
+def test_concurrent_publishing_announces_once(live_server, api_keys, receivers):
+    """Of concurrent publish requests exactly one publishes, and one event is queued."""
+    headers = {"Authorization": f"Bearer {api_keys['case_3326']}"}
+    hook = httpx.post(
+        live_server + "/api/v1/webhooks", json={"url": receivers().url}, headers=headers
+    )
+    assert hook.status_code == 201, hook.text
+    upload = httpx.post(
+        live_server + PLAN_URL, content=encode(collection(cabin_area(), plan=PLAN)), headers=headers
+    )
+    assert upload.status_code == 201, upload.text
+    url = f"{live_server}/api/v1/proposals/3326_2024001/publish"
+
+    def publish(_: int) -> httpx.Response:
+        return httpx.post(url, headers=headers, timeout=60)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(publish, range(8)))
+    assert {answer.status_code for answer in answers} == {200}
+    assert len({answer.json()["published_at"] for answer in answers}) == 1
+    with get_engine().connect() as connection:
+        events = connection.execute(
+            text("SELECT count(*) FROM webhook_delivery WHERE event = 'proposal.published'")
+        ).scalar_one()
+    assert events == 1

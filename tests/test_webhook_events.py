@@ -350,5 +350,21 @@ def test_an_untrusted_host_cannot_register_a_webhook(client, api_keys, receivers
     )
     assert response.status_code == 400, response.text
     assert response.json() == ex.WEBHOOK_UNTRUSTED_HOST.body
+    # A Host that is no host at all (RFC 3986 §3.2.2) is not a trusted one either.
+    for forged in ("localhost:1@evil.example", "localhost:80/evil.example", "[::1]evil.example"):
+        response = as_key(client, api_keys["case_3326"]).post(
+            "/api/v1/webhooks", json={"url": hemsedal.url}, headers={"Host": forged}
+        )
+        assert response.status_code == 400, forged
     with get_engine().connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM webhook")).scalar_one() == 0
+    # The refusal is about the deployment, not the request: a retry through a trusted Host
+    # under the same Idempotency-Key runs (it is not answered the 400 again).
+    retry = {"Idempotency-Key": "register-1"}
+    refused = as_key(client, api_keys["case_3326"]).post(
+        "/api/v1/webhooks", json={"url": hemsedal.url}, headers={**retry, "Host": "evil.example"}
+    )
+    assert refused.status_code == 400
+    accepted = client.post("/api/v1/webhooks", json={"url": hemsedal.url}, headers=retry)
+    assert accepted.status_code == 201, accepted.text
+    assert "idempotent-replayed" not in accepted.headers

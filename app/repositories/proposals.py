@@ -126,6 +126,13 @@ def store_version(
     return version
 
 
+def lock_plan(session: Session, kommunenummer: str, planidentifikasjon: str) -> None:
+    """Serialise uploads of one plan until this transaction ends: concurrent copies of one
+    upload (a case system's retry while the first still runs) find the first's version."""
+    key = f"upload:{proposal_key(kommunenummer, planidentifikasjon)}"
+    session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+
+
 def identical_latest_version(
     session: Session,
     plan: PreparedPlan,

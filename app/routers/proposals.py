@@ -5,7 +5,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import func
+from sqlalchemy import func, update
 
 from app import openapi_examples as ex
 from app.access import ensure_may_submit, visible_proposals
@@ -165,6 +165,7 @@ def upload_proposal(
     # upload for another municipality's plan id is a 403 that tells nothing about its drafts.
     ensure_may_submit(session, principal, plan.metadata.kommunenummer)
     base_url = base_url_or_none(request, settings)
+    repo.lock_plan(session, plan.metadata.kommunenummer, plan.metadata.planidentifikasjon)
     if if_identical == "existing":
         same = repo.identical_latest_version(
             session, plan, upload.body, case.saksnummer, case.journalpost_id
@@ -336,8 +337,15 @@ def publish_proposal(
     # Not found before forbidden: a 403 here would confirm that an invisible draft exists.
     proposal = repo.get_proposal(session, proposal_id, visible_proposals(principal))
     ensure_may_submit(session, principal, proposal.kommunenummer, "proposal")
-    if proposal.published_at is None:
-        proposal.published_at = func.now()
+    # One conditional UPDATE: of concurrent requests exactly one publishes (the others wait
+    # for its row lock and then find it published), so the event goes out once.
+    published = session.execute(
+        update(PlanProposalOrm)
+        .where(PlanProposalOrm.id == proposal.id, PlanProposalOrm.published_at.is_(None))
+        .values(published_at=func.now())
+        .returning(PlanProposalOrm.id)
+    ).scalar_one_or_none()
+    if published is not None:
         # Queued in the same transaction: published and announced, or neither.
         enqueue_proposal_published(session, proposal, settings)
         session.commit()

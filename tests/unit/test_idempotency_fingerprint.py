@@ -35,8 +35,10 @@ def test_a_new_boundary_is_the_same_request():
 
 
 def test_clients_that_write_parts_differently_agree():
-    """httpx and requests frame the same form differently (part Content-Type, field order)."""
-    httpx_type, httpx_body = httpx_form({"file": ("plan.gml", b"<gml/>")}, {"saksnummer": "26/1"})
+    """httpx and requests frame the same form differently (boundary, field order)."""
+    httpx_type, httpx_body = httpx_form(
+        {"file": ("plan.gml", b"<gml/>", "application/gml+xml")}, {"saksnummer": "26/1"}
+    )
     requests_type, requests_body = requests_form(
         {"file": ("plan.gml", b"<gml/>", "application/gml+xml")}, {"saksnummer": "26/1"}
     )
@@ -102,8 +104,10 @@ def test_method_and_path_count():
 
 def test_raw_bodies_and_unreadable_forms_are_compared_by_their_bytes():
     """A raw plan file, a malformed form and invalid JSON: the bytes decide."""
-    assert fingerprint("application/gml+xml", b"<a/>") == fingerprint("text/xml", b"<a/>")
-    assert fingerprint("application/gml+xml", b"<a/>") != fingerprint("text/xml", b"<a />")
+    assert fingerprint("text/xml", b"<a/>") == fingerprint("Text/XML; charset=utf-8", b"<a/>")
+    assert fingerprint("text/xml", b"<a/>") != fingerprint("text/xml", b"<a />")
+    # The media type decides how content the readers cannot sniff is read.
+    assert fingerprint("application/gml+xml", b"<a/>") != fingerprint("text/xml", b"<a/>")
     broken = b"--zz\r\nContent-Disposition: form-data; name=file\r\n\r\nno end"
     assert fingerprint("multipart/form-data; boundary=zz", broken) != fingerprint(
         "multipart/form-data; boundary=zz", broken + b"!"
@@ -158,3 +162,33 @@ def test_an_empty_filename_is_not_a_missing_one():
 def test_json_the_readers_refuse_is_compared_by_its_bytes(variant):
     """A BOM or UTF-16 body is refused by the service, the plain one is not: not the same."""
     assert fingerprint("application/json", variant) != fingerprint("application/json", b'{"a":1}')
+
+
+def test_a_parts_media_type_and_a_missing_name_count():
+    """A part's Content-Type picks the reader for content it cannot sniff; a part without a
+    name is refused where `name=""` is not."""
+    data = b"\r\n\r\n{}"
+    geojson = raw_form(
+        [
+            b'Content-Disposition: form-data; name="file"; filename="p"\r\n'
+            b"Content-Type: application/geo+json" + data
+        ]
+    )
+    xml = raw_form(
+        [
+            b'Content-Disposition: form-data; name="file"; filename="p"\r\n'
+            b"Content-Type: text/xml" + data
+        ]
+    )
+    assert fingerprint(*geojson) != fingerprint(*xml)
+    unnamed = raw_form([b"Content-Disposition: form-data" + data])
+    empty_name = raw_form([b'Content-Disposition: form-data; name=""' + data])
+    no_disposition = raw_form([b"X-Foo: bar" + data])
+    assert len({fingerprint(*unnamed), fingerprint(*empty_name), fingerprint(*no_disposition)}) == 2
+    assert fingerprint(*unnamed) != fingerprint(*empty_name)
+
+
+def test_numbers_the_readers_refuse_are_compared_by_their_bytes():
+    """NaN, Infinity and 1e999 are refused with messages of their own: not one request."""
+    bodies = [b'{"a": Infinity}', b'{"a": 1e999}', b'{"a": NaN}', b'{"a": 1e308}']
+    assert len({fingerprint("application/json", body) for body in bodies}) == 4
