@@ -50,8 +50,11 @@ HEADER = b"idempotency-key"
 MAX_KEY_LENGTH = 255
 # Headers worth replaying; the rest (date, server) belong to the original answer.
 REPLAYED_HEADERS = ("content-type", "location", "content-location", "content-crs")
-# Answers that refuse the request rather than carry it out are not replayed.
+# Answers that refuse the request rather than carry it out are not replayed: by status, and
+# by problem type where a status also carries answers about the request itself (a Host the
+# service does not trust is about the deployment, fixed by the operator).
 NOT_KEPT = frozenset({401, 403, 408, 413, 415, 429})
+NOT_KEPT_PROBLEMS = frozenset({UNTRUSTED_HOST_SLUG})
 # A claim without an answer after this long belongs to a request whose answer could not be
 # recorded; a retry may take it over. Far longer than any request takes.
 ABANDONED_AFTER = timedelta(minutes=10)
@@ -299,16 +302,13 @@ def _kept(status: int, headers: list[tuple[bytes, bytes]], body: list[bytes]) ->
     """Tell whether an answer says what the request did, and so is replayed to its retries."""
     if status >= 500 or status in NOT_KEPT:
         return False
-    content_type = dict(headers).get(b"content-type", b"")
-    if status == 400 and content_type.startswith(b"application/problem+json"):
-        # A Host the service does not trust is about the deployment (fixed by the operator),
-        # not about the request: its retry after the fix must run.
-        try:
-            problem_type = json.loads(b"".join(body)).get("type", "")
-        except ValueError:
-            return True
-        return not str(problem_type).endswith(f"/{UNTRUSTED_HOST_SLUG}")
-    return True
+    if not dict(headers).get(b"content-type", b"").startswith(b"application/problem+json"):
+        return True
+    try:
+        problem_type = str(json.loads(b"".join(body)).get("type", ""))
+    except (ValueError, AttributeError):
+        return True
+    return problem_type.rsplit("/", 1)[-1] not in NOT_KEPT_PROBLEMS
 
 
 def _store(api_key_id: int, key: str, status: int, headers: dict[str, str], body: bytes) -> None:

@@ -103,17 +103,24 @@ def county_sheet(summary: dict[str, Any]) -> Sheet:
     return Sheet("Kommuner", columns, rows)
 
 
+# The indicator «konflikter i arealregnskapet» for one year, as the county's and a
+# municipality's trend sheets give it.
+INDICATOR_COLUMNS = (
+    Column("År", "year", "int"),
+    Column("Beregnet", "computed_at", "datetime"),
+    Column("Arealreserve (m²)", "reserve_m2", "m2"),
+    Column("Reserve i konflikt (m²)", "conflict_m2", "m2"),
+    Column("Andel i konflikt (%)", "conflict_share_pct", "pct"),
+    Column("Reserver i konflikt", "reserves_in_conflict", "int"),
+)
+
+
 def indicator_sheet(indicator: Sequence[dict[str, Any]], names: dict[str, str]) -> Sheet:
     """The indicator «konflikter i arealregnskapet» per municipality and year."""
     columns = [
         Column("Kommunenummer", "kommunenummer"),
         Column("Kommune", "municipality"),
-        Column("År", "year", "int"),
-        Column("Beregnet", "computed_at", "datetime"),
-        Column("Arealreserve (m²)", "reserve_m2", "m2"),
-        Column("Reserve i konflikt (m²)", "conflict_m2", "m2"),
-        Column("Andel i konflikt (%)", "conflict_share_pct", "pct"),
-        Column("Reserver i konflikt", "reserves_in_conflict", "int"),
+        *INDICATOR_COLUMNS,
     ]
     rows = [{**p, "municipality": names.get(p["kommunenummer"], "")} for p in indicator]
     return Sheet("Indikator", columns, rows)
@@ -216,15 +223,7 @@ def rules_sheet(account: dict[str, Any]) -> Sheet:
 
 def trend_sheet(account: dict[str, Any]) -> Sheet:
     """The municipality's indicator per year."""
-    columns = [
-        Column("År", "year", "int"),
-        Column("Beregnet", "computed_at", "datetime"),
-        Column("Arealreserve (m²)", "reserve_m2", "m2"),
-        Column("Reserve i konflikt (m²)", "conflict_m2", "m2"),
-        Column("Andel i konflikt (%)", "conflict_share_pct", "pct"),
-        Column("Reserver i konflikt", "reserves_in_conflict", "int"),
-    ]
-    return Sheet("Utvikling", columns, [dict(p) for p in account["trend"]])
+    return Sheet("Utvikling", list(INDICATOR_COLUMNS), [dict(p) for p in account["trend"]])
 
 
 def about_sheet(account: dict[str, Any]) -> Sheet:

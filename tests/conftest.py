@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.access import create_api_key
 from app.db import get_engine, get_sessionmaker
+from app.land_account import compute_land_accounts
 from app.main import create_app
 from app.settings import Settings, get_settings
 from layers.municipalities import load_administrative_units
@@ -174,3 +175,13 @@ def receivers() -> Iterator:
     yield start
     for receiver in started:
         receiver.server.shutdown()
+
+
+@pytest.fixture
+def accounts() -> dict[str, int]:
+    """Compute the land accounts of Ål (3328: a cabin reserve above the tree line) and
+    Drammen (3301: no adopted reserves) from the demo layers; their ids by kommunenummer."""
+    ids = {}
+    for number in ("3328", "3301"):
+        (ids[number],) = compute_land_accounts(get_settings(), number, trigger="test")
+    return ids

@@ -15,9 +15,8 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from app.db import get_engine
-from app.land_account import OSLO, compute_land_accounts
+from app.land_account import OSLO
 from app.land_account_export import Column, Sheet, safe_text, to_csv
-from app.settings import get_settings
 from tests.test_e2e_browser import demo_layers  # noqa: F401 (module fixture)
 
 pytestmark = pytest.mark.keep_layers
@@ -28,15 +27,6 @@ EMPTY = "3301"
 TODAY = datetime.now(OSLO).date().isoformat()
 FORMULA_NAME = '=HYPERLINK("http://example.invalid","klikk")'
 MARKUP_NAME = '<img src=x onerror="window.__xss=1">'
-
-
-@pytest.fixture
-def accounts() -> dict[str, int]:
-    """Compute the land accounts of Ål and Drammen from the demo layers."""
-    ids = {}
-    for number in (CONFLICTED, EMPTY):
-        (ids[number],) = compute_land_accounts(get_settings(), number, trigger="test")
-    return ids
 
 
 def number(field: str) -> float:

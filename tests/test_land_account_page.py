@@ -44,15 +44,6 @@ EMPTY = "3301"  # Drammen: no adopted reserves in the demo plan
 NOT_COMPUTED = "3326"
 
 
-@pytest.fixture
-def accounts() -> dict[str, int]:
-    """Compute the land accounts of Ål and Drammen from the demo layers."""
-    ids = {}
-    for number in (CONFLICTED, EMPTY):
-        (ids[number],) = compute_land_accounts(get_settings(), number, trigger="test")
-    return ids
-
-
 def move_back(account_id: int, days: int) -> datetime:
     """Date a stored account `days` back, as if computed then; return its new time."""
     with get_engine().begin() as connection:
